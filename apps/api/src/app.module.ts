@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@flashdrop/auth';
+import { ConfigModule, FlashdropConfig } from '@flashdrop/config';
+import { KafkaModule } from '@flashdrop/events';
+import { LoggerModule, MetricsModule } from '@flashdrop/http';
+import { RedisModule } from '@flashdrop/persistence';
+import { salesDatabaseOptions } from './database/sales-database';
+import { HealthModule } from './health/health.module';
+
+/** The public origin: every route of API.md answers here, whatever service serves it. */
+@Module({
+  imports: [
+    ConfigModule.forRoot(),
+    LoggerModule.forService('api'),
+    AuthModule,
+    MetricsModule,
+    RedisModule,
+    KafkaModule,
+    TypeOrmModule.forRootAsync({
+      inject: [FlashdropConfig],
+      useFactory: (config: FlashdropConfig) => ({
+        ...salesDatabaseOptions(config),
+        retryAttempts: 3,
+        retryDelay: 1000,
+      }),
+    }),
+    HealthModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,23 @@
+import { loadConfig, FlashdropConfig } from '@flashdrop/config';
+import { createHttpApp } from '@flashdrop/http';
+import { migrate } from '@flashdrop/persistence';
+import { AppModule } from './app.module';
+import { salesDatabaseOptions, SALES_SCHEMA } from './database/sales-database';
+
+async function main(): Promise<void> {
+  const config = loadConfig(FlashdropConfig);
+  if (process.argv.includes('migrate')) {
+    const applied = await migrate({ ...salesDatabaseOptions(config), schema: SALES_SCHEMA });
+    process.stdout.write(
+      `sales migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}\n`,
+    );
+    return;
+  }
+  const app = await createHttpApp(AppModule, { docsTitle: 'Flashdrop public API' });
+  await app.listen(config.API_PORT, '127.0.0.1');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

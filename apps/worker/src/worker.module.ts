@@ -1,0 +1,32 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { AuthModule, Public } from '@flashdrop/auth';
+import { ConfigModule } from '@flashdrop/config';
+import { KafkaModule } from '@flashdrop/events';
+import { LoggerModule, MetricsModule } from '@flashdrop/http';
+import { RedisModule } from '@flashdrop/persistence';
+
+@Public()
+@Controller('health')
+class WorkerHealthController {
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+}
+
+/**
+ * Background singletons (each under a redlock lease): the drop lifecycle scheduler, the
+ * hold-expiry sweeper, the outbox relays and order persistence.
+ */
+@Module({
+  imports: [
+    ConfigModule.forRoot(),
+    LoggerModule.forService('worker'),
+    AuthModule,
+    MetricsModule,
+    RedisModule,
+    KafkaModule,
+  ],
+  controllers: [WorkerHealthController],
+})
+export class WorkerModule {}

@@ -1,0 +1,35 @@
+// Three test tiers, named by file (STYLE.md §10):
+//   *.spec.ts      pure logic, beside the code
+//   *.int-spec.ts  against the real Redis, PostgreSQL and Kafka (started by infra/)
+//   *.e2e-spec.ts  through HTTP against the running stack (started by the test run)
+const { pathsToModuleNameMapper } = require('ts-jest');
+const { compilerOptions } = require('./tsconfig.json');
+
+const common = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  rootDir: '.',
+  transform: { '^.+\\.ts$': ['ts-jest', {}] },
+  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests}/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests}/**/*.int-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests}/**/*.e2e-spec.ts'],
+    },
+  ],
+};

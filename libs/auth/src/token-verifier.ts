@@ -1,0 +1,78 @@
+import { DomainError, Principal, Role, Roles } from '@flashdrop/contracts';
+import { JsonWebTokenError, sign, verify } from 'jsonwebtoken';
+
+const MAX_CACHED_TOKENS = 200_000;
+
+/**
+ * Verifies HS256 bearer tokens (API.md "Auth") with `jsonwebtoken`, synchronously, and keeps
+ * a bounded cache of tokens already verified so the grab's hot path pays for the HMAC once per
+ * token, not once per request. A cached token is still refused once its `exp` has passed.
+ */
+export class TokenVerifier {
+  private readonly cache = new Map<string, Principal>();
+
+  constructor(private readonly secret: string) {}
+
+  /** Returns the caller, or throws DomainError UNAUTHENTICATED. */
+  verify(token: string): Principal {
+    const cached = this.cache.get(token);
+    if (cached) {
+      if (cached.exp * 1000 > Date.now()) return cached;
+      this.cache.delete(token);
+      throw unauthenticated('token expired');
+    }
+    const principal = this.verifyUncached(token);
+    if (this.cache.size >= MAX_CACHED_TOKENS) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(token, principal);
+    return principal;
+  }
+
+  /** Reads `Authorization: Bearer <jwt>`; throws UNAUTHENTICATED when absent or malformed. */
+  verifyHeader(header: string | undefined): Principal {
+    if (!header) throw unauthenticated('missing bearer token');
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw unauthenticated('malformed Authorization header');
+    return this.verify(match[1]);
+  }
+
+  private verifyUncached(token: string): Principal {
+    let claims: unknown;
+    try {
+      // `algorithms` pins HS256: `alg: none` and asymmetric-key confusion are refused here.
+      claims = verify(token, this.secret, { algorithms: ['HS256'] });
+    } catch (e) {
+      const reason = e instanceof JsonWebTokenError ? e.message : 'invalid token';
+      throw unauthenticated(reason);
+    }
+    if (typeof claims !== 'object' || claims === null) throw unauthenticated('token has no claims');
+    const { sub, role, exp } = claims as Record<string, unknown>;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) {
+      throw unauthenticated('token has no valid sub');
+    }
+    if (typeof role !== 'string' || !(Roles as readonly string[]).includes(role)) {
+      throw unauthenticated('token has no valid role');
+    }
+    if (typeof exp !== 'number') throw unauthenticated('token has no exp');
+    return { sub, role: role as Role, exp };
+  }
+}
+
+function unauthenticated(message: string): DomainError {
+  return new DomainError('UNAUTHENTICATED', message);
+}
+
+/** Issues a token (demo, tests, load generators). Production tokens come from the platform. */
+export function signToken(
+  secret: string,
+  claims: { sub: string; role: Role },
+  ttlSeconds = 3600,
+): string {
+  return sign({ sub: claims.sub, role: claims.role }, secret, {
+    algorithm: 'HS256',
+    expiresIn: ttlSeconds,
+  });
+}

@@ -1,0 +1,110 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * Every environment variable Flashdrop reads, with its development default. One typed object,
+ * validated once at boot (`loadConfig`); nothing else reads `process.env`.
+ * `.env.example` lists the same variables.
+ */
+export class FlashdropConfig {
+  @IsIn(['development', 'test', 'production'])
+  readonly NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+  readonly LOG_LEVEL: string = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  readonly API_PORT: number = 3000;
+
+  @IsString()
+  @MinLength(1)
+  readonly WALLET_HOST: string = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  readonly WALLET_PORT: number = 3101;
+
+  @IsString()
+  @MinLength(1)
+  readonly ANALYTICS_HOST: string = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  readonly ANALYTICS_HTTP_PORT: number = 3102;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  readonly WORKER_HTTP_PORT: number = 3103;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port' })
+  readonly REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, {
+    message: 'DATABASE_URL must look like postgres://user:pass@host:port/db',
+  })
+  readonly DATABASE_URL: string = 'postgres://flashdrop:flashdrop@127.0.0.1:5433/flashdrop';
+
+  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, {
+    message: 'KAFKA_BROKERS must be host:port[,host:port...]',
+  })
+  readonly KAFKA_BROKERS: string = '127.0.0.1:9092';
+
+  @IsString()
+  @MinLength(1)
+  readonly KAFKA_CLIENT_ID: string = 'flashdrop';
+
+  @IsString()
+  @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
+  readonly JWT_SECRET: string = 'flashdrop-dev-secret-change-me';
+
+  get kafkaBrokers(): string[] {
+    return this.KAFKA_BROKERS.split(',');
+  }
+}
+
+/** Thrown at boot when a variable is missing or malformed; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment once. Throws ConfigError naming each bad variable, so a
+ * service fails fast at start instead of deep inside a request.
+ */
+export function loadConfig<T extends object>(
+  cls: new () => T,
+  env: NodeJS.ProcessEnv = process.env,
+): T {
+  const defaults = new cls() as Record<string, unknown>;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults)) {
+    const value = env[key];
+    raw[key] = value === undefined || value === '' ? defaults[key] : value;
+  }
+  const config = plainToInstance(cls, raw);
+  const errors = validateSync(config, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map(
+        (e) =>
+          `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+      ),
+    );
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,2 @@
+export * from './flashdrop-config';
+export * from './config.module';

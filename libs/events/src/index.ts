@@ -1,0 +1,3 @@
+export * from './topics';
+export * from './kafka';
+export * from './kafka.module';

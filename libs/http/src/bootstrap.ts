@@ -1,0 +1,65 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ErrorFilter } from './error.filter';
+import { toErrorResponse } from './error-response';
+import { MetricsRegistry } from './metrics';
+import { StrictValidationPipe } from './validation.pipe';
+
+/** API.md: bodies over 64 KiB are refused with 413. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface HttpAppOptions {
+  /** Title of the OpenAPI document served at /docs; no docs when absent. */
+  readonly docsTitle?: string;
+}
+
+/**
+ * Builds a Nest application on Fastify with everything every HTTP service shares: the body
+ * limit, JSON logs, the strict validation pipe, the one error filter (also for errors Fastify
+ * raises before Nest sees the request), Prometheus metrics and the OpenAPI page.
+ */
+export async function createHttpApp(
+  module: Type<unknown>,
+  options: HttpAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+  });
+  configureHttpApp(app, options);
+  return app;
+}
+
+/** The shared set-up, separate so tests can apply it to a `Test.createTestingModule` app. */
+export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOptions = {}): void {
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(new StrictValidationPipe());
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.setErrorHandler((error, _request, reply) => {
+    const { status, body } = toErrorResponse(error);
+    void reply.status(status).send(body);
+  });
+  tryGet(app, MetricsRegistry)?.instrument(fastify);
+
+  if (options.docsTitle) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle(options.docsTitle).setVersion('1').addBearerAuth().build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}
+
+function tryGet<T>(app: INestApplication, token: Type<T>): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}

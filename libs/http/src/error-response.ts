@@ -1,0 +1,87 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError, ErrorBody, ErrorCode, httpStatusOf } from '@flashdrop/contracts';
+import { randomUUID } from 'node:crypto';
+
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** Set for 500s: the caller sees only this id, the log gets the real error under it. */
+  readonly errorId?: string;
+}
+
+/** Status codes raised by Nest or Fastify themselves, mapped to the contract's codes. */
+function codeForStatus(status: number): ErrorCode | undefined {
+  switch (status) {
+    case 400:
+      return 'VALIDATION_FAILED';
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+    case 405:
+      return 'NOT_FOUND';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'TOO_MANY_REQUESTS';
+    case 503:
+      return 'SERVICE_UNAVAILABLE';
+    default:
+      return undefined;
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (error instanceof HttpException) return error.getStatus();
+  if (typeof error === 'object' && error !== null) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown, fallback: string): string {
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    if (typeof response === 'object' && response !== null && 'message' in response) {
+      const m = (response as { message: unknown }).message;
+      if (typeof m === 'string') return m;
+    }
+    return error.message;
+  }
+  return error instanceof Error && error.message ? error.message : fallback;
+}
+
+/**
+ * The one translation of any thrown value into the contract's error shape. Used by the Nest
+ * exception filter and by Fastify's error handler (errors raised before Nest sees the request,
+ * such as malformed JSON or a body over the limit). Only known 4xx keep their message; anything
+ * else becomes 500 INTERNAL with an error id and no detail.
+ */
+export function toErrorResponse(error: unknown): ErrorResponse {
+  if (error instanceof DomainError) {
+    return { status: httpStatusOf(error.code), body: error.toBody() };
+  }
+  const status = statusOf(error);
+  const code = status === undefined ? undefined : codeForStatus(status);
+  if (status !== undefined && code !== undefined) {
+    const message =
+      code === 'VALIDATION_FAILED'
+        ? `malformed request: ${messageOf(error, 'bad request')}`
+        : messageOf(error, code.toLowerCase());
+    return { status: httpStatusOf(code), body: { error: code, message } };
+  }
+  const errorId = randomUUID();
+  return {
+    status: 500,
+    body: {
+      error: 'INTERNAL',
+      message: 'internal error; quote the errorId when reporting it',
+      errorId,
+    },
+    errorId,
+  };
+}

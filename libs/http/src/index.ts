@@ -1,0 +1,6 @@
+export * from './bootstrap';
+export * from './error-response';
+export * from './error.filter';
+export * from './logger.module';
+export * from './metrics';
+export * from './validation.pipe';

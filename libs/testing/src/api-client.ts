@@ -1,0 +1,54 @@
+import { apiBaseUrl } from './test-env';
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+export interface ApiRequest {
+  readonly token?: string;
+  readonly body?: unknown;
+  /** Sent as is (for malformed JSON tests); wins over `body`. */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+  readonly baseUrl?: string;
+}
+
+/** One HTTP call to the running stack, JSON in and out; never throws on a 4xx or 5xx. */
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  request: ApiRequest = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...request.headers };
+  if (request.token) headers['authorization'] = `Bearer ${request.token}`;
+  let payload: string | undefined = request.rawBody;
+  if (payload === undefined && request.body !== undefined) payload = JSON.stringify(request.body);
+  if (payload !== undefined && !headers['content-type'])
+    headers['content-type'] = 'application/json';
+  const res = await fetch(`${request.baseUrl ?? apiBaseUrl()}${path}`, {
+    method,
+    headers,
+    body: payload,
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0)
+    body = JSON.parse(text);
+  return { status: res.status, body: body as T, headers: res.headers };
+}
+
+/** Polls `probe` until it returns true or `timeoutMs` passes; returns whether it did. */
+export async function eventually(
+  probe: () => Promise<boolean>,
+  timeoutMs = 10_000,
+  everyMs = 100,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

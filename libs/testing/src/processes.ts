@@ -1,0 +1,86 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, testProfileEnv } from './test-env';
+import { eventually } from './api-client';
+
+/**
+ * A Redis server of the test's own, started with the project's script on another port, so a
+ * test can `kill -9` it without disturbing anything else.
+ */
+export class DedicatedRedis {
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  start(): void {
+    execFileSync('bash', [join(REPO_ROOT, 'infra/redis.sh'), 'start'], {
+      env: { ...process.env, REDIS_PORT: String(this.port) },
+      stdio: 'ignore',
+    });
+  }
+
+  stop(): void {
+    execFileSync('bash', [join(REPO_ROOT, 'infra/redis.sh'), 'stop'], {
+      env: { ...process.env, REDIS_PORT: String(this.port) },
+      stdio: 'ignore',
+    });
+  }
+
+  /** `kill -9` of the server: what a crash looks like. */
+  kill9(): void {
+    const pid = execFileSync('bash', [
+      '-c',
+      `redis-cli -p ${this.port} info server | grep process_id | cut -d: -f2`,
+    ])
+      .toString()
+      .trim();
+    if (pid) process.kill(Number(pid), 'SIGKILL');
+  }
+}
+
+/**
+ * One of the built services (dist/apps/<name>/main.js) as a child process of the test, with
+ * the test profile's environment plus `env`. Killable with SIGKILL.
+ */
+export class ServiceProcess {
+  private child?: ChildProcess;
+
+  constructor(
+    readonly name: 'api' | 'wallet' | 'analytics' | 'worker',
+    readonly env: Record<string, string>,
+    readonly logFile = `/tmp/flashdrop-${name}-${process.pid}.log`,
+  ) {}
+
+  start(): void {
+    const out = openSync(this.logFile, 'a');
+    this.child = spawn(process.execPath, [join(REPO_ROOT, `dist/apps/${this.name}/main.js`)], {
+      env: { ...process.env, ...testProfileEnv(), ...this.env },
+      stdio: ['ignore', out, out],
+    });
+  }
+
+  async waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
+    const ok = await eventually(async () => (await fetch(url)).status < 500, timeoutMs, 100);
+    if (!ok)
+      throw new Error(
+        `${this.name} did not answer ${url} within ${timeoutMs} ms (log: ${this.logFile})`,
+      );
+  }
+
+  kill9(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Starts, stops and lists Flashdrop's own services (built into dist/) for one profile.
+# Usage: scripts/services.sh start|stop|status|migrate [dev|test]
+# Logs and pids: $FLASHDROP_DATA_DIR/run/<profile>/ (git-ignored).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../infra/lib.sh
+source "$ROOT/infra/lib.sh"
+LOG_TAG=services
+
+action="${1:-status}"
+profile="${2:-dev}"
+profile_file="$ROOT/scripts/profiles/$profile.env"
+[ -f "$profile_file" ] || die "no profile $profile_file"
+set -a
+# shellcheck disable=SC1090
+source "$profile_file"
+set +a
+RUN="$DATA/run/$profile"
+mkdir -p "$RUN"
+
+# Start order: the wallet and analytics first, so the API finds them; the worker last.
+SERVICES=(wallet analytics api worker)
+
+health_url() {
+  case "$1" in
+    api) echo "http://127.0.0.1:$API_PORT/health/live" ;;
+    analytics) echo "http://127.0.0.1:$ANALYTICS_HTTP_PORT/health/live" ;;
+    worker) echo "http://127.0.0.1:$WORKER_HTTP_PORT/health/live" ;;
+    wallet) echo "tcp:$WALLET_PORT" ;;
+  esac
+}
+
+is_up() {
+  local url
+  url="$(health_url "$1")"
+  if [[ "$url" == tcp:* ]]; then port_open "${url#tcp:}"; else curl -fsS -m 2 "$url" >/dev/null 2>&1; fi
+}
+
+start_one() {
+  local svc="$1" pid
+  local pidfile="$RUN/$svc.pid"
+  pid="$(read_pid "$pidfile")"
+  if pid_matches "$pid" "dist/apps/$svc/main.js" && is_up "$svc"; then
+    log "$svc already running (pid $pid)"
+    return
+  fi
+  [ -n "$pid" ] && pid_matches "$pid" "dist/apps/$svc/main.js" && stop_pid "$pid" "$svc" 10
+  [ -f "$ROOT/dist/apps/$svc/main.js" ] || die "dist/apps/$svc/main.js missing: run npm run build"
+  nohup node --enable-source-maps "$ROOT/dist/apps/$svc/main.js" >>"$RUN/$svc.log" 2>&1 &
+  echo $! >"$pidfile"
+  local i=0
+  until is_up "$svc"; do
+    if ! kill -0 "$(read_pid "$pidfile")" 2>/dev/null; then
+      tail -20 "$RUN/$svc.log" >&2
+      die "$svc exited during start; log: $RUN/$svc.log"
+    fi
+    [ "$i" -ge 300 ] && die "$svc did not answer within 30 s; log: $RUN/$svc.log"
+    sleep 0.1
+    i=$((i + 1))
+  done
+  log "$svc up (pid $(read_pid "$pidfile"), log $RUN/$svc.log)"
+}
+
+stop_one() {
+  local svc="$1" pid
+  local pidfile="$RUN/$svc.pid"
+  pid="$(read_pid "$pidfile")"
+  if pid_matches "$pid" "dist/apps/$svc/main.js"; then
+    stop_pid "$pid" "$svc" 15
+    log "$svc stopped"
+  fi
+  rm -f "$pidfile"
+}
+
+case "$action" in
+  migrate)
+    node "$ROOT/dist/apps/api/main.js" migrate
+    node "$ROOT/dist/apps/wallet/main.js" migrate
+    node "$ROOT/dist/apps/worker/main.js" topics
+    ;;
+  start) for s in "${SERVICES[@]}"; do start_one "$s"; done ;;
+  stop) for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_one "${SERVICES[$i]}"; done ;;
+  status)
+    printf '%-10s %-8s %-7s %s\n' SERVICE PID STATE LOG
+    for s in "${SERVICES[@]}"; do
+      pid="$(read_pid "$RUN/$s.pid")"
+      state=down
+      pid_matches "$pid" "dist/apps/$s/main.js" && is_up "$s" && state=up
+      printf '%-10s %-8s %-7s %s\n' "$s" "${pid:--}" "$state" "$RUN/$s.log"
+    done
+    ;;
+  *) die "usage: $0 start|stop|status|migrate [dev|test]" ;;
+esac

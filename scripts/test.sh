@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `npm test`: static checks (Prettier, ESLint, TypeScript strict, k6 scripts), then every jest
+# tier against the real Redis, PostgreSQL and Kafka, with the services of the `test` profile
+# running beside any dev stack. Ends with one line: "N passed, N failed".
+# Env: TEST_FILTER=<regex> runs only matching test files; SKIP_STATIC=1 skips the static checks.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+t0=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - t0))"; }
+
+step "dependencies"; bash scripts/ensure-deps.sh
+if [ "${SKIP_STATIC:-0}" != 1 ]; then
+  step "format (prettier)"; npx prettier --check . --log-level warn
+  step "lint (eslint)"; npx eslint "{apps,libs,load-tests,scripts}/**/*.ts" --max-warnings 0
+  step "types (tsc strict)"; npx tsc -p tsconfig.json --noEmit
+  if [ -f load-tests/tsconfig.json ]; then step "k6 scripts (tsc against @types/k6)"; npx tsc -p load-tests/tsconfig.json --noEmit; fi
+fi
+step "servers"; bash infra/up.sh >/dev/null
+step "build"; npm run --silent build
+
+step "fresh test data"
+set -a; source scripts/profiles/test.env; set +a
+bash scripts/services.sh stop test
+redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'DROP SCHEMA IF EXISTS sales CASCADE; DROP SCHEMA IF EXISTS wallet CASCADE; DROP SCHEMA IF EXISTS analytics CASCADE;' 2>&1 | grep -v NOTICE || true
+bash scripts/services.sh migrate test
+step "test stack"; bash scripts/services.sh start test
+trap 'bash scripts/services.sh stop test >/dev/null 2>&1 || true' EXIT
+
+step "jest"
+report="$FLASHDROP_DATA_DIR/jest-report.json"
+set +e
+npx jest --runInBand --json --outputFile="$report" ${TEST_FILTER:+--testPathPattern "$TEST_FILTER"}
+rc=$?
+set -e
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' "$report"
+if [ -f dist/scripts/audit.js ] && [ "$rc" -eq 0 ]; then
+  step "audit of every invariant over what the tests left behind"
+  node dist/scripts/audit.js || rc=1
+fi
+step "done"
+exit "$rc"
