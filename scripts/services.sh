@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops and lists Flashdrop's own services (built into dist/) for one profile.
-# Usage: scripts/services.sh start|stop|status|migrate [dev|test]
+# Usage: scripts/services.sh start|stop|status|migrate [dev|test]   (env TEST_SLOT: see scripts/profile-env.js)
 # Logs and pids: $FLASHDROP_DATA_DIR/run/<profile>/ (git-ignored).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,13 +10,12 @@ LOG_TAG=services
 
 action="${1:-status}"
 profile="${2:-dev}"
-profile_file="$ROOT/scripts/profiles/$profile.env"
-[ -f "$profile_file" ] || die "no profile $profile_file"
+[ -f "$ROOT/scripts/profiles/$profile.env" ] || die "no profile scripts/profiles/$profile.env"
 set -a
 # shellcheck disable=SC1090
-source "$profile_file"
+source <(node "$ROOT/scripts/profile-env.js" "$profile")
 set +a
-RUN="$DATA/run/$profile"
+RUN="$DATA/run/$profile${TEST_SLOT:+-$TEST_SLOT}"
 mkdir -p "$RUN"
 
 # Start order: the wallet and analytics first, so the API finds them; the worker last.
@@ -75,6 +74,10 @@ stop_one() {
 
 case "$action" in
   migrate)
+    db="${DATABASE_URL##*/}"
+    if [ "$profile" = test ] && ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+      psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\"" && log "created database $db"
+    fi
     node "$ROOT/dist/apps/api/main.js" migrate
     node "$ROOT/dist/apps/wallet/main.js" migrate
     node "$ROOT/dist/apps/worker/main.js" topics

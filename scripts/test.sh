@@ -2,7 +2,8 @@
 # `npm test`: static checks (Prettier, ESLint, TypeScript strict, k6 scripts), then every jest
 # tier against the real Redis, PostgreSQL and Kafka, with the services of the `test` profile
 # running beside any dev stack. Ends with one line: "N passed, N failed".
-# Env: TEST_FILTER=<regex> runs only matching test files; SKIP_STATIC=1 skips the static checks.
+# Env: TEST_FILTER=<regex> runs only matching test files; SKIP_STATIC=1 skips the static checks;
+#      TEST_SLOT=N runs a second test stack beside another one (scripts/profile-env.js).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,7 +21,7 @@ step "servers"; bash infra/up.sh >/dev/null
 step "build"; npm run --silent build
 
 step "fresh test data"
-set -a; source scripts/profiles/test.env; set +a
+set -a; source <(node scripts/profile-env.js test); set +a
 bash scripts/services.sh stop test
 redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
 psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'DROP SCHEMA IF EXISTS sales CASCADE; DROP SCHEMA IF EXISTS wallet CASCADE; DROP SCHEMA IF EXISTS analytics CASCADE;' 2>&1 | grep -v NOTICE || true
@@ -29,7 +30,7 @@ step "test stack"; bash scripts/services.sh start test
 trap 'bash scripts/services.sh stop test >/dev/null 2>&1 || true' EXIT
 
 step "jest"
-report="$FLASHDROP_DATA_DIR/jest-report.json"
+report="$FLASHDROP_DATA_DIR/jest-report-${TEST_SLOT:-0}.json"
 set +e
 npx jest --runInBand --json --outputFile="$report" ${TEST_FILTER:+--testPathPattern "$TEST_FILTER"}
 rc=$?

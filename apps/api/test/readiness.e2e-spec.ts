@@ -1,4 +1,4 @@
-import { api, DedicatedRedis, eventually, ServiceProcess } from '@flashdrop/testing';
+import { api, DedicatedRedis, eventually, ServiceProcess, slotPort } from '@flashdrop/testing';
 
 /**
  * Readiness follows the real servers: an API process of the test's own, on its own Redis
@@ -6,8 +6,8 @@ import { api, DedicatedRedis, eventually, ServiceProcess } from '@flashdrop/test
  * again when it comes back.
  */
 describe('GET /health/ready', () => {
-  const redis = new DedicatedRedis(6391);
-  const port = 3391;
+  const redis = new DedicatedRedis(slotPort(6391));
+  const port = slotPort(3391);
   const baseUrl = `http://127.0.0.1:${port}`;
   const service = new ServiceProcess('api', { API_PORT: String(port), REDIS_URL: redis.url });
 

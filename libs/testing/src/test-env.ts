@@ -1,23 +1,29 @@
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The repository root, found from this file (libs/testing/src). */
 export const REPO_ROOT = resolve(__dirname, '../../..');
 
-/** Parses a KEY=VALUE env file (comments and blank lines skipped). */
-export function readEnvFile(path: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) vars[m[1]] = m[2].trim();
-  }
-  return vars;
+interface ProfileEnvModule {
+  profileEnv(profile: string, slot: number): Record<string, string>;
 }
 
-/** The `test` profile's variables: what `npm test` starts its stack with. */
+/** The test slot of this run (scripts/profile-env.js): 0 in CI, 1..9 beside other runs. */
+export const TEST_SLOT = Number(process.env.TEST_SLOT ?? '0');
+
+/**
+ * The `test` profile's variables, shifted by TEST_SLOT: what `npm test` starts its stack with.
+ * scripts/profile-env.js is the one place that computes them, for bash and for the tests.
+ */
 export function testProfileEnv(): Record<string, string> {
-  return readEnvFile(join(REPO_ROOT, 'scripts/profiles/test.env'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS script shared with bash
+  const mod = require(join(REPO_ROOT, 'scripts/profile-env.js')) as ProfileEnvModule;
+  return mod.profileEnv('test', TEST_SLOT);
+}
+
+/** A port for a test's own dedicated server, moved by the slot so parallel runs never meet. */
+export function slotPort(base: number): number {
+  return base + 10 * TEST_SLOT;
 }
 
 /** The validated config of the test stack (the one `npm test` runs on its own ports). */

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Prints the environment of a stack profile as KEY=VALUE lines: the one place that knows how a
+// profile (scripts/profiles/<name>.env) is shifted by TEST_SLOT, so that several engineers (or
+// CI jobs) on one machine can each run a test stack beside the others: slot N moves every port
+// by 10*N, uses Redis db 1+N, the database flashdrop_test_N and its own Kafka client id.
+// Usage: node scripts/profile-env.js <dev|test>   (env TEST_SLOT, default 0)
+'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+function profileEnv(profile, slot) {
+  const vars = {};
+  for (const line of readFileSync(join(__dirname, 'profiles', `${profile}.env`), 'utf8').split(
+    '\n',
+  )) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) vars[m[1]] = m[2].trim();
+  }
+  if (profile === 'test' && slot > 0) {
+    for (const key of ['API_PORT', 'WALLET_PORT', 'ANALYTICS_HTTP_PORT', 'WORKER_HTTP_PORT']) {
+      vars[key] = String(Number(vars[key]) + 10 * slot);
+    }
+    vars.REDIS_URL = vars.REDIS_URL.replace(/\/\d+$/, `/${1 + slot}`);
+    vars.DATABASE_URL = vars.DATABASE_URL.replace(/\/flashdrop_test$/, `/flashdrop_test_${slot}`);
+    vars.KAFKA_CLIENT_ID = `${vars.KAFKA_CLIENT_ID}-${slot}`;
+  }
+  vars.TEST_SLOT = String(slot);
+  return vars;
+}
+
+module.exports = { profileEnv };
+
+if (require.main === module) {
+  const slot = Number(process.env.TEST_SLOT ?? '0');
+  if (!Number.isInteger(slot) || slot < 0 || slot > 9) {
+    console.error('TEST_SLOT must be an integer 0..9');
+    process.exit(2);
+  }
+  const vars = profileEnv(process.argv[2] ?? 'dev', slot);
+  for (const [k, v] of Object.entries(vars)) process.stdout.write(`${k}=${v}\n`);
+}
