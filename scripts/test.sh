@@ -30,7 +30,7 @@ step "test stack"; bash scripts/services.sh start test
 trap 'bash scripts/services.sh stop test >/dev/null 2>&1 || true' EXIT
 
 step "jest"
-report="$FLASHDROP_DATA_DIR/jest-report-${TEST_SLOT:-0}.json"
+report="${FLASHDROP_DATA_DIR:-$ROOT/.data}/jest-report-${TEST_SLOT:-0}.json"
 set +e
 npx jest --runInBand --json --outputFile="$report" ${TEST_FILTER:+--testPathPattern "$TEST_FILTER"}
 rc=$?

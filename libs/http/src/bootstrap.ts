@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
 import { ErrorFilter } from './error.filter';
 import { toErrorResponse } from './error-response';
 import { MetricsRegistry } from './metrics';
@@ -25,12 +26,25 @@ export async function createHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: false });
+  const adapter = new FastifyAdapter(fastifyOptions());
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
   });
   configureHttpApp(app, options);
   return app;
+}
+
+/**
+ * Fastify's own options: the body limit, and the request id taken from `x-request-id` when the
+ * caller sent one (made up otherwise); pino logs it with every line of the request.
+ */
+export function fastifyOptions() {
+  return {
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  };
 }
 
 /** The shared set-up, separate so tests can apply it to a `Test.createTestingModule` app. */
@@ -44,6 +58,10 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   fastify.setErrorHandler((error, _request, reply) => {
     const { status, body } = toErrorResponse(error);
     void reply.status(status).send(body);
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
   });
   tryGet(app, MetricsRegistry)?.instrument(fastify);
 

@@ -6,7 +6,7 @@ import { sign } from 'jsonwebtoken';
 import { AuthModule, CurrentPrincipal, Public, RequireRoles, signToken } from '@flashdrop/auth';
 import { ConfigModule, FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Principal } from '@flashdrop/contracts';
-import { BODY_LIMIT_BYTES, configureHttpApp } from './bootstrap';
+import { BODY_LIMIT_BYTES, configureHttpApp, fastifyOptions } from './bootstrap';
 import { LoggerModule } from './logger.module';
 import { MetricsModule } from './metrics';
 
@@ -63,7 +63,7 @@ describe('the HTTP contract every service shares (API.md "General" and "Auth")',
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ imports: [ThingsModule] }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(
-      new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+      new FastifyAdapter(fastifyOptions()),
       { logger: false },
     );
     configureHttpApp(app);
