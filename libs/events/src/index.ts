@@ -2,3 +2,4 @@ export * from './topics';
 export * from './kafka';
 export * from './kafka.module';
 export * from './envelope';
+export * from './event-catalog';

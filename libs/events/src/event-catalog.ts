@@ -1,0 +1,97 @@
+import { ErrorCode } from '@flashdrop/contracts';
+
+/**
+ * Every event type, its schema version and its data, in one place. Producers (the Lua scripts,
+ * the API, the wallet's outbox) write exactly these shapes; consumers validate them.
+ * A breaking change to a data shape is a new version, never an edit of an old one.
+ *
+ * Topic by type: `drop.*` -> Topics.drops; reservation, share, grab, hold, order -> Topics.sales;
+ * `wallet.*` -> Topics.wallet. Key: the drop id (wallet events: the fan id).
+ */
+export interface EventCatalog {
+  'drop.created': {
+    dropId: string;
+    brandId: string;
+    quantity: number;
+    priceMinor: number;
+    currency: string;
+  };
+  'drop.updated': {
+    dropId: string;
+    brandId: string;
+    quantity: number;
+    priceMinor: number;
+    currency: string;
+  };
+  'drop.phase_changed': { dropId: string; phase: string };
+  'drop.paused': { dropId: string };
+  'drop.resumed': { dropId: string };
+  'drop.cancelled': { dropId: string };
+  'reservation.created': { dropId: string; fanId: string; referrerId?: string };
+  'share.recorded': { dropId: string; fanId: string; channel: string };
+  'grab.accepted': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    amountMinor: number;
+    expiresAt: number;
+    remaining: number;
+  };
+  'grab.rejected': { dropId: string; fanId: string; code: ErrorCode };
+  'hold.expired': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    remaining: number;
+  };
+  'hold.cancelled': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    remaining: number;
+  };
+  'order.paid': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    amountMinor: number;
+  };
+  'wallet.credited': {
+    fanId: string;
+    amountMinor: number;
+    reference: string;
+    balanceMinor: number;
+  };
+  'wallet.debited': {
+    fanId: string;
+    orderId: string;
+    dropId: string;
+    amountMinor: number;
+    balanceMinor: number;
+  };
+}
+
+export type EventType = keyof EventCatalog;
+
+/** Schema version of each type's data, as written in the envelope and the outbox entry. */
+export const EventVersions: { readonly [T in EventType]: number } = {
+  'drop.created': 1,
+  'drop.updated': 1,
+  'drop.phase_changed': 1,
+  'drop.paused': 1,
+  'drop.resumed': 1,
+  'drop.cancelled': 1,
+  'reservation.created': 1,
+  'share.recorded': 1,
+  'grab.accepted': 1,
+  'grab.rejected': 1,
+  'hold.expired': 1,
+  'hold.cancelled': 1,
+  'order.paid': 1,
+  'wallet.credited': 1,
+  'wallet.debited': 1,
+};
