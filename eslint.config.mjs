@@ -17,18 +17,6 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-extraneous-class': 'off',
       'no-console': ['error', { allow: ['warn', 'error'] }],
-      // Apps meet only through libs/contracts and libs/events; they never import each other.
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/apps/*', '../../apps/*'],
-              message: 'apps never import each other; share through libs/',
-            },
-          ],
-        },
-      ],
     },
   },
   {
