@@ -3,3 +3,4 @@ export * from './domain-error';
 export * from './roles';
 export * from './with-timeout';
 export * from './wallet-patterns';
+export * from './orders';

@@ -1,2 +1,6 @@
-// The grab's Lua scripts and their typed face live here (see libs/inventory/README.md).
-export {};
+// The sale's state in Redis, changed only by the Lua scripts of ./lua (see ../README.md).
+export * from './inventory';
+export * from './keys';
+export * from './ids';
+export * from './types';
+export { findLuaDir } from './lua-scripts';

@@ -2,3 +2,4 @@ export * from './test-env';
 export * from './tokens';
 export * from './api-client';
 export * from './processes';
+export * from './inventory-fixtures';

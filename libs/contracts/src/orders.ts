@@ -1,0 +1,15 @@
+/** An order as the public API shows it (API.md "Fans"). Times are ISO 8601 UTC. */
+export type OrderStatus = 'held' | 'paid' | 'cancelled' | 'expired';
+
+export interface Order {
+  readonly id: string;
+  readonly dropId: string;
+  readonly fanId: string;
+  readonly quantity: number;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly status: OrderStatus;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly paidAt?: string;
+}

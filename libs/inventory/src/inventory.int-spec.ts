@@ -1,0 +1,626 @@
+import { EventCatalog, OutboxStreamFields } from '@flashdrop/events';
+import { createRedis } from '@flashdrop/persistence';
+import {
+  dropDefinition,
+  moveHoldDeadline,
+  redisNow,
+  setDropTimes,
+  testConfig,
+  uniqueId,
+} from '@flashdrop/testing';
+import Redis from 'ioredis';
+import { DropDefinition, dropKeys, GrabOutcome, Inventory, InventoryOrder } from './index';
+
+/** The scripts against the real Redis of this test slot: their races, refusals and events. */
+describe('Inventory (Lua scripts on the real Redis)', () => {
+  let redis: Redis;
+  let inventory: Inventory;
+  // Several connections, so concurrent scripts arrive interleaved from different clients.
+  let clients: Inventory[];
+
+  beforeAll(() => {
+    redis = createRedis(testConfig().REDIS_URL);
+    inventory = new Inventory(redis);
+    clients = Array.from({ length: 6 }, () => new Inventory(createRedis(testConfig().REDIS_URL)));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.redis.quit()));
+    await redis.quit();
+  });
+
+  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
+    const def = dropDefinition(await redisNow(redis), overrides);
+    await inventory.createDrop(def);
+    return def;
+  }
+
+  async function reserveAll(dropId: string, fans: string[]) {
+    await Promise.all(fans.map((f) => inventory.reserve(dropId, f)));
+  }
+
+  const grab = (dropId: string, fanId: string, extra: { quantity?: number; key?: string } = {}) =>
+    inventory.grab({
+      dropId,
+      fanId,
+      quantity: extra.quantity ?? 1,
+      idempotencyKey: extra.key,
+      rateLimitPerSecond: 0,
+    });
+
+  async function held(dropId: string, fanId = 'fan-1'): Promise<InventoryOrder> {
+    const r = await grab(dropId, fanId);
+    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
+    return r.order;
+  }
+
+  async function events(dropId: string) {
+    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
+    return entries.map(([, flat]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+      return {
+        type: f[OutboxStreamFields.type],
+        version: Number(f[OutboxStreamFields.version]),
+        at: Number(f[OutboxStreamFields.occurredAtMs]),
+        data: JSON.parse(f[OutboxStreamFields.data]) as Record<string, unknown>,
+      };
+    });
+  }
+
+  const stock = async (dropId: string) => Number(await redis.get(dropKeys(dropId).stock));
+
+  describe('the rush: 2,000 concurrent grabs from 1,000 reserved fans on 100 units', () => {
+    const fans = Array.from({ length: 1000 }, (_, i) => `rush-fan-${i}`);
+
+    it.each(Array.from({ length: 19 }, (_, i) => [i + 1]))(
+      'holds exactly 100 units, refuses the rest, no fan above its limit (rep %i)',
+      async () => {
+        const def = await newDrop({ quantity: 100 });
+        await reserveAll(def.id, fans);
+        const attempts = [...fans, ...fans].map((fan, i) =>
+          clients[i % clients.length].grab({
+            dropId: def.id,
+            fanId: fan,
+            quantity: 1,
+            rateLimitPerSecond: 0,
+          }),
+        );
+        const results: GrabOutcome[] = await Promise.all(attempts);
+        const accepted = results.filter((r) => r.ok);
+        expect(accepted).toHaveLength(100);
+        for (const r of results) {
+          if (!r.ok) expect(['SOLD_OUT', 'LIMIT_REACHED']).toContain(r.code);
+        }
+        expect(await stock(def.id)).toBe(0);
+        const perFan = await redis.hgetall(dropKeys(def.id).fans);
+        expect(Object.values(perFan).every((u) => Number(u) <= 1)).toBe(true);
+        expect(Object.values(perFan).reduce((s, u) => s + Number(u), 0)).toBe(100);
+        const counters = await inventory.counters(def.id);
+        expect(counters.held).toBe(100);
+        expect(counters.grabAttempts).toBe(2000);
+        expect(await redis.zcard(dropKeys(def.id).holds)).toBe(100);
+      },
+    );
+  });
+
+  it('lets one fan with perUserLimit 2 hold at most 2 units however many grabs race', async () => {
+    const def = await newDrop({ quantity: 50, perUserLimit: 2 });
+    await inventory.reserve(def.id, 'greedy');
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        clients[i % clients.length].grab({
+          dropId: def.id,
+          fanId: 'greedy',
+          quantity: 1 + (i % 2),
+          rateLimitPerSecond: 0,
+        }),
+      ),
+    );
+    const units = results.reduce((s, r) => s + (r.ok ? r.order.quantity : 0), 0);
+    expect(units).toBeLessThanOrEqual(2);
+    expect(units).toBeGreaterThanOrEqual(1);
+    expect(Number(await redis.hget(dropKeys(def.id).fans, 'greedy'))).toBe(units);
+    expect(await stock(def.id)).toBe(50 - units);
+  });
+
+  it('refuses a quantity above perUserLimit as VALIDATION_FAILED and writes nothing', async () => {
+    const def = await newDrop({ perUserLimit: 2 });
+    await inventory.reserve(def.id, 'fan-1');
+    const before = await events(def.id);
+    const r = await grab(def.id, 'fan-1', { quantity: 3 });
+    expect(r).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(await stock(def.id)).toBe(100);
+    expect(await events(def.id)).toHaveLength(before.length);
+  });
+
+  describe('refusals, each counted and announced, none writing a hold', () => {
+    it.each([
+      ['SALE_NOT_STARTED', { saleStartsAt: Date.now() + 3_600_000 }],
+      ['SALE_ENDED', { saleStartsAt: Date.now() - 10_000, saleEndsAt: Date.now() - 5_000 }],
+      ['SALE_PAUSED', { paused: true }],
+      ['SALE_ENDED', { cancelled: true }],
+    ] as const)('%s', async (code, overrides) => {
+      const def = await newDrop(overrides);
+      await inventory.reserve(def.id, 'fan-1');
+      const r = await grab(def.id, 'fan-1');
+      expect(r).toEqual({ ok: false, code });
+      expect(await stock(def.id)).toBe(100);
+      expect(await redis.zcard(dropKeys(def.id).holds)).toBe(0);
+      expect((await inventory.counters(def.id)).rejections).toEqual({ [code]: 1 });
+      const rejected = (await events(def.id)).filter((e) => e.type === 'grab.rejected');
+      expect(rejected.map((e) => e.data)).toEqual([{ dropId: def.id, fanId: 'fan-1', code }]);
+    });
+
+    it('NOT_RESERVED for a fan without a reservation when one is required', async () => {
+      const def = await newDrop();
+      expect(await grab(def.id, 'stranger')).toEqual({ ok: false, code: 'NOT_RESERVED' });
+      expect(await stock(def.id)).toBe(100);
+    });
+
+    it('lets anyone grab a drop that needs no reservation', async () => {
+      const def = await newDrop({ reservationRequired: false });
+      expect((await grab(def.id, 'walk-in')).ok).toBe(true);
+    });
+
+    it('NOT_FOUND for an unknown drop', async () => {
+      expect(await grab('d000000000000', 'fan-1')).toEqual({ ok: false, code: 'NOT_FOUND' });
+    });
+
+    it('TOO_MANY_REQUESTS past the per-fan rate limit', async () => {
+      const def = await newDrop({ reservationRequired: false, quantity: 1 });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          inventory.grab({ dropId: def.id, fanId: 'bot', quantity: 1, rateLimitPerSecond: 3 }),
+        ),
+      );
+      const limited = results.filter((r) => !r.ok && r.code === 'TOO_MANY_REQUESTS');
+      expect(limited.length).toBeGreaterThanOrEqual(14);
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+    });
+
+    it('SOLD_OUT when fewer units are left than asked', async () => {
+      const def = await newDrop({ quantity: 1, perUserLimit: 2, reservationRequired: false });
+      expect(await grab(def.id, 'a', { quantity: 2 })).toEqual({ ok: false, code: 'SOLD_OUT' });
+      expect(await stock(def.id)).toBe(1);
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    it('returns the first answer and makes no second hold', async () => {
+      const def = await newDrop();
+      await inventory.reserve(def.id, 'fan-1');
+      const first = await grab(def.id, 'fan-1', { key: 'k-1' });
+      const again = await Promise.all([1, 2, 3].map(() => grab(def.id, 'fan-1', { key: 'k-1' })));
+      expect(first.ok).toBe(true);
+      for (const r of again) {
+        expect(r).toEqual({ ok: true, replayed: true, order: first.ok && first.order });
+      }
+      expect(await stock(def.id)).toBe(99);
+      expect((await events(def.id)).filter((e) => e.type === 'grab.accepted')).toHaveLength(1);
+    });
+
+    it('replays a refused first answer, and keys are per fan', async () => {
+      const def = await newDrop();
+      const first = await grab(def.id, 'fan-x', { key: 'same' });
+      expect(first).toEqual({ ok: false, code: 'NOT_RESERVED' });
+      await inventory.reserve(def.id, 'fan-x');
+      expect(await grab(def.id, 'fan-x', { key: 'same' })).toEqual(first);
+      await inventory.reserve(def.id, 'fan-y');
+      expect((await grab(def.id, 'fan-y', { key: 'same' })).ok).toBe(true);
+    });
+  });
+
+  describe('the events of a grab match the catalog', () => {
+    it('grab.accepted carries the order and what remains', async () => {
+      const def = await newDrop({ quantity: 5, perUserLimit: 3, priceMinor: 10 ** 12 });
+      await inventory.reserve(def.id, 'fan-1', 'fan-ref');
+      const order = (await grab(def.id, 'fan-1', { quantity: 3 })) as {
+        ok: true;
+        order: InventoryOrder;
+      };
+      const all = await events(def.id);
+      expect(all.map((e) => e.type)).toEqual([
+        'drop.created',
+        'reservation.created',
+        'grab.accepted',
+      ]);
+      const accepted: EventCatalog['grab.accepted'] = {
+        dropId: def.id,
+        orderId: order.order.id,
+        fanId: 'fan-1',
+        quantity: 3,
+        amountMinor: 3 * 10 ** 12,
+        expiresAt: order.order.expiresAt,
+        remaining: 2,
+      };
+      expect(all[2].data).toEqual(accepted);
+      expect(all[1].data).toEqual({ dropId: def.id, fanId: 'fan-1', referrerId: 'fan-ref' });
+      expect(all.every((e) => e.version === 1 && e.at > 0)).toBe(true);
+      expect(order.order.amountMinor).toBe(3 * 10 ** 12);
+      expect(order.order.expiresAt - order.order.createdAt).toBe(600_000);
+    });
+  });
+
+  describe('reservations', () => {
+    it('are idempotent per fan: the same reservedAt again, one event', async () => {
+      const def = await newDrop();
+      const first = await inventory.reserve(def.id, 'fan-r');
+      const again = await inventory.reserve(def.id, 'fan-r');
+      expect(first).toMatchObject({ ok: true, value: { created: true } });
+      expect(again).toMatchObject({ ok: true, value: { created: false } });
+      expect(first.ok && again.ok && again.value.reservedAt).toBe(
+        first.ok && first.value.reservedAt,
+      );
+      expect((await events(def.id)).filter((e) => e.type === 'reservation.created')).toHaveLength(
+        1,
+      );
+    });
+
+    it('answer RESERVATION_NOT_OPEN / RESERVATION_CLOSED outside the window', async () => {
+      const now = await redisNow(redis);
+      const early = await newDrop({
+        reservationOpensAt: now + 60_000,
+        reservationClosesAt: now + 120_000,
+        saleStartsAt: now + 120_000,
+      });
+      expect(await inventory.reserve(early.id, 'f')).toEqual({
+        ok: false,
+        code: 'RESERVATION_NOT_OPEN',
+      });
+      const late = await newDrop({ reservationOpensAt: now - 60_000, reservationClosesAt: now });
+      expect(await inventory.reserve(late.id, 'f')).toEqual({
+        ok: false,
+        code: 'RESERVATION_CLOSED',
+      });
+      expect(await redis.hlen(dropKeys(late.id).reservations)).toBe(0);
+    });
+
+    it('cost at most 100 bytes of Redis each (20,000 fans)', async () => {
+      const def = await newDrop();
+      const fans = Array.from({ length: 20_000 }, () => uniqueId('fan'));
+      await reserveAll(def.id, fans);
+      const bytes = Number(
+        await redis.call('MEMORY', 'USAGE', dropKeys(def.id).reservations, 'SAMPLES', '0'),
+      );
+      const perReservation = bytes / fans.length;
+      console.log(`reservation cost: ${perReservation.toFixed(1)} bytes (fan ids of 16 chars)`);
+      expect(perReservation).toBeLessThanOrEqual(100);
+      // The stream's entries are the outbox (the relay trims them), not the reservation.
+    });
+  });
+
+  describe('releasing units: exactly once', () => {
+    it('cancel returns the units at once; a second cancel changes nothing', async () => {
+      const def = await newDrop();
+      await inventory.reserve(def.id, 'fan-1');
+      const order = await held(def.id);
+      const cancelled = await inventory.cancelOrder(order.id, 'fan-1');
+      expect(cancelled).toMatchObject({ ok: true, value: { status: 'cancelled' } });
+      expect(await stock(def.id)).toBe(100);
+      expect(await inventory.cancelOrder(order.id, 'fan-1')).toMatchObject({ ok: true });
+      expect(await stock(def.id)).toBe(100);
+      expect(await redis.hget(dropKeys(def.id).fans, 'fan-1')).toBe('0');
+      const released = (await events(def.id)).filter((e) => e.type === 'hold.cancelled');
+      expect(released.map((e) => e.data)).toEqual([
+        { dropId: def.id, orderId: order.id, fanId: 'fan-1', quantity: 1, remaining: 100 },
+      ]);
+    });
+
+    it("hides another fan's order (NOT_FOUND) and changes nothing", async () => {
+      const def = await newDrop();
+      await inventory.reserve(def.id, 'fan-1');
+      const order = await held(def.id);
+      expect(await inventory.cancelOrder(order.id, 'fan-2')).toEqual({
+        ok: false,
+        code: 'NOT_FOUND',
+      });
+      expect((await inventory.getOrder(order.id))?.status).toBe('held');
+      expect(await inventory.cancelOrder('nonsense', 'fan-1')).toEqual({
+        ok: false,
+        code: 'NOT_FOUND',
+      });
+    });
+
+    it('expiry returns the units of a hold past its deadline, and only then', async () => {
+      const def = await newDrop();
+      await inventory.reserve(def.id, 'fan-1');
+      const order = await held(def.id);
+      expect((await inventory.expireDue(def.id)).expiredOrders).toBe(0);
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      expect(await inventory.expireDue(def.id)).toMatchObject({
+        expiredOrders: 1,
+        unitsReturned: 1,
+      });
+      expect((await inventory.getOrder(order.id))?.status).toBe('expired');
+      expect(await stock(def.id)).toBe(100);
+      expect((await inventory.expireDue(def.id)).expiredOrders).toBe(0);
+      expect(await inventory.cancelOrder(order.id, 'fan-1')).toMatchObject({
+        ok: false,
+        code: 'HOLD_EXPIRED',
+      });
+      expect(await stock(def.id)).toBe(100);
+    });
+
+    it('a cancel after the deadline (sweeper not yet run) expires the hold instead', async () => {
+      const def = await newDrop();
+      await inventory.reserve(def.id, 'fan-1');
+      const order = await held(def.id);
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      expect(await inventory.cancelOrder(order.id, 'fan-1')).toMatchObject({
+        ok: false,
+        code: 'HOLD_EXPIRED',
+        order: { status: 'expired' },
+      });
+      expect(await stock(def.id)).toBe(100);
+    });
+
+    it.each(Array.from({ length: 10 }, (_, i) => [i + 1]))(
+      'two sweepers and a cancel racing over the same holds return each unit once (rep %i)',
+      async () => {
+        const def = await newDrop({ quantity: 40, reservationRequired: false });
+        const orders = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => held(def.id, `racer-${i}`)),
+        );
+        const now = await redisNow(redis);
+        await Promise.all(orders.map((o) => moveHoldDeadline(redis, o.id, now)));
+        await Promise.all([
+          ...orders.map((o, i) => clients[i % 3].cancelOrder(o.id)),
+          clients[3].expireDue(def.id, 7),
+          clients[4].expireDue(def.id, 7),
+          clients[5].expireDue(def.id),
+          clients[3].expireDue(def.id),
+        ]);
+        expect(await stock(def.id)).toBe(40);
+        const c = await inventory.counters(def.id);
+        expect(c.held).toBe(0);
+        expect(c.expired + c.cancelled).toBe(40);
+        const releases = (await events(def.id)).filter(
+          (e) => e.type === 'hold.expired' || e.type === 'hold.cancelled',
+        );
+        expect(releases).toHaveLength(40);
+      },
+    );
+
+    it('after a full hold cycle a second wave sells exactly the returned units', async () => {
+      const def = await newDrop({ quantity: 100, reservationRequired: false });
+      const firstWave = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => grab(def.id, `wave1-${i}`)),
+      );
+      const firstOrders = firstWave.filter((r) => r.ok).map((r) => (r.ok ? r.order : undefined));
+      expect(firstOrders).toHaveLength(100);
+      // 30 of them are paid: those units must never come back.
+      for (const o of firstOrders.slice(0, 30)) {
+        expect((await inventory.beginPayment(o!.id)).ok).toBe(true);
+        expect((await inventory.completePayment(o!.id)).ok).toBe(true);
+      }
+      const now = await redisNow(redis);
+      await Promise.all(firstOrders.map((o) => moveHoldDeadline(redis, o!.id, now - 1)));
+      await Promise.all([inventory.expireDue(def.id), clients[0].expireDue(def.id)]);
+      expect(await stock(def.id)).toBe(70);
+      const secondWave = await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          clients[i % 6].grab({
+            dropId: def.id,
+            fanId: `wave2-${i}`,
+            quantity: 1,
+            rateLimitPerSecond: 0,
+          }),
+        ),
+      );
+      expect(secondWave.filter((r) => r.ok)).toHaveLength(70);
+      const c = await inventory.counters(def.id);
+      expect(c.held + c.paid).toBe(100);
+      expect(c.paid).toBe(30);
+    });
+  });
+
+  describe('the payment transitions (the wallet fences, completes or aborts a hold)', () => {
+    async function heldOrder(overrides: Partial<DropDefinition> = {}) {
+      const def = await newDrop({ reservationRequired: false, ...overrides });
+      return { def, order: await held(def.id, uniqueId('payer')) };
+    }
+
+    it('held -> paying -> paid, once, with order.paid; paid is idempotent', async () => {
+      const { def, order } = await heldOrder();
+      const begun = await inventory.beginPayment(order.id, { fanId: order.fanId });
+      expect(begun).toMatchObject({ ok: true, value: { status: 'paying' } });
+      expect(await inventory.beginPayment(order.id)).toMatchObject({
+        ok: false,
+        code: 'PAYMENT_IN_PROGRESS',
+      });
+      const paid = await inventory.completePayment(order.id);
+      expect(paid).toMatchObject({ ok: true, value: { status: 'paid' } });
+      expect(await inventory.completePayment(order.id)).toEqual(paid);
+      const paidEvents = (await events(def.id)).filter((e) => e.type === 'order.paid');
+      expect(paidEvents.map((e) => e.data)).toEqual([
+        {
+          dropId: def.id,
+          orderId: order.id,
+          fanId: order.fanId,
+          quantity: 1,
+          amountMinor: def.priceMinor,
+        },
+      ]);
+      const c = await inventory.counters(def.id);
+      expect(c).toMatchObject({ held: 0, paid: 1, revenueMinor: def.priceMinor });
+    });
+
+    it('a paying or paid order is never expired or cancelled, even at its deadline', async () => {
+      const { def, order } = await heldOrder();
+      await inventory.beginPayment(order.id);
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      expect((await inventory.expireDue(def.id)).expiredOrders).toBe(0);
+      expect(await inventory.cancelOrder(order.id)).toMatchObject({
+        ok: false,
+        code: 'PAYMENT_IN_PROGRESS',
+      });
+      expect((await inventory.completePayment(order.id)).ok).toBe(true);
+      await Promise.all([inventory.expireDue(def.id), clients[1].expireDue(def.id)]);
+      expect(await inventory.cancelOrder(order.id)).toMatchObject({
+        ok: false,
+        code: 'ORDER_PAID',
+      });
+      expect(await inventory.abortPayment(order.id)).toMatchObject({
+        ok: false,
+        code: 'ORDER_PAID',
+      });
+      expect((await inventory.getOrder(order.id))?.status).toBe('paid');
+      expect(await stock(def.id)).toBe(99);
+    });
+
+    it('abort before the deadline puts the hold back; after it, expires it once', async () => {
+      const { def, order } = await heldOrder();
+      await inventory.beginPayment(order.id);
+      expect(await inventory.abortPayment(order.id)).toMatchObject({
+        ok: true,
+        value: { status: 'held' },
+      });
+      expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBe(String(order.expiresAt));
+      await inventory.beginPayment(order.id);
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      await Promise.all([inventory.abortPayment(order.id), clients[0].abortPayment(order.id)]);
+      expect((await inventory.getOrder(order.id))?.status).toBe('expired');
+      expect(await stock(def.id)).toBe(100);
+      expect((await inventory.counters(def.id)).expired).toBe(1);
+    });
+
+    it('refuses to begin on an expired, cancelled or foreign order', async () => {
+      const { def, order } = await heldOrder();
+      expect(await inventory.beginPayment(order.id, { fanId: 'someone-else' })).toEqual({
+        ok: false,
+        code: 'NOT_FOUND',
+      });
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      expect(await inventory.beginPayment(order.id)).toMatchObject({
+        ok: false,
+        code: 'HOLD_EXPIRED',
+        order: { status: 'expired' },
+      });
+      expect(await stock(def.id)).toBe(100);
+      const other = await held(def.id, 'canceller');
+      await inventory.cancelOrder(other.id);
+      expect(await inventory.beginPayment(other.id)).toMatchObject({
+        ok: false,
+        code: 'ORDER_CANCELLED',
+      });
+      expect(await inventory.completePayment(other.id)).toMatchObject({
+        ok: false,
+        code: 'ORDER_CANCELLED',
+      });
+    });
+
+    it('reports a paying order past payingUntil as stale, without expiring it', async () => {
+      const { def, order } = await heldOrder();
+      await inventory.beginPayment(order.id, { payingTtlMs: 1 });
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      await new Promise((r) => setTimeout(r, 5));
+      const sweep = await inventory.expireDue(def.id);
+      expect(sweep.stalePaying).toEqual([order.id]);
+      expect((await inventory.getOrder(order.id))?.status).toBe('paying');
+      expect((await inventory.expireDue(def.id)).stalePaying).toEqual([]);
+    });
+  });
+
+  describe('drops: phases from the Redis clock, pause, cancel, edits', () => {
+    it('computes each phase', async () => {
+      const now = await redisNow(redis);
+      const cases: [Partial<DropDefinition>, string][] = [
+        [
+          {
+            reservationOpensAt: now + 1e5,
+            reservationClosesAt: now + 2e5,
+            saleStartsAt: now + 2e5,
+          },
+          'scheduled',
+        ],
+        [
+          {
+            reservationOpensAt: now - 1e5,
+            reservationClosesAt: now + 2e5,
+            saleStartsAt: now + 2e5,
+          },
+          'reservation_open',
+        ],
+        [
+          {
+            reservationOpensAt: now - 2e5,
+            reservationClosesAt: now - 1e5,
+            saleStartsAt: now + 2e5,
+          },
+          'reservation_closed',
+        ],
+        [{}, 'on_sale'],
+        [{ paused: true }, 'paused'],
+        [{ saleEndsAt: now - 1 }, 'ended'],
+        [{ cancelled: true }, 'cancelled'],
+        [
+          {
+            reservationRequired: false,
+            reservationOpensAt: undefined,
+            reservationClosesAt: undefined,
+            saleStartsAt: now + 1e5,
+          },
+          'scheduled',
+        ],
+      ];
+      for (const [overrides, phase] of cases) {
+        const def = await newDrop(overrides);
+        expect((await inventory.viewDrop(def.id))?.phase).toBe(phase);
+      }
+      const soldOut = await newDrop({ quantity: 1, reservationRequired: false });
+      await held(soldOut.id);
+      expect(await inventory.viewDrop(soldOut.id)).toMatchObject({
+        phase: 'sold_out',
+        remaining: 0,
+      });
+    });
+
+    it('announces each phase change once (syncPhase)', async () => {
+      const now = await redisNow(redis);
+      const def = await newDrop({ saleStartsAt: now + 3_600_000 });
+      const [a, b] = await Promise.all([inventory.syncPhase(def.id), clients[0].syncPhase(def.id)]);
+      expect([a?.changed, b?.changed].sort()).toEqual([false, true]);
+      await setDropTimes(redis, def.id, { saleStartsAt: now - 1 });
+      expect(await inventory.syncPhase(def.id)).toEqual({ phase: 'on_sale', changed: true });
+      const changes = (await events(def.id)).filter((e) => e.type === 'drop.phase_changed');
+      expect(changes.map((e) => e.data.phase)).toEqual(['reservation_open', 'on_sale']);
+    });
+
+    it('pause stops grabs, resume restarts them; each announced once', async () => {
+      const def = await newDrop({ reservationRequired: false });
+      await inventory.setPaused(def.id, true);
+      await inventory.setPaused(def.id, true);
+      expect(await grab(def.id, 'p')).toEqual({ ok: false, code: 'SALE_PAUSED' });
+      await inventory.setPaused(def.id, false);
+      expect((await grab(def.id, 'p')).ok).toBe(true);
+      const types = (await events(def.id)).map((e) => e.type);
+      expect(types.filter((t) => t === 'drop.paused' || t === 'drop.resumed')).toEqual([
+        'drop.paused',
+        'drop.resumed',
+      ]);
+    });
+
+    it('cancels only before the sale, edits only before the lock', async () => {
+      const now = await redisNow(redis);
+      const future = await newDrop({
+        reservationOpensAt: now + 60_000,
+        reservationClosesAt: now + 120_000,
+        saleStartsAt: now + 120_000,
+      });
+      expect(await inventory.updateDrop({ ...future, quantity: 150 })).toEqual({
+        ok: true,
+        value: undefined,
+      });
+      expect(await stock(future.id)).toBe(150);
+      expect(await inventory.cancelDrop(future.id)).toEqual({ ok: true, value: undefined });
+      expect(await inventory.updateDrop(future)).toEqual({ ok: false, code: 'DROP_LOCKED' });
+      const live = await newDrop();
+      expect(await inventory.cancelDrop(live.id)).toEqual({ ok: false, code: 'DROP_LOCKED' });
+      expect(await inventory.updateDrop(live)).toEqual({ ok: false, code: 'DROP_LOCKED' });
+      expect(await inventory.updateDrop({ ...live, id: 'd000000000000' })).toEqual({
+        ok: false,
+        code: 'NOT_FOUND',
+      });
+    });
+  });
+});

@@ -1,0 +1,451 @@
+import { DomainError, ErrorCode, isErrorCode, Order } from '@flashdrop/contracts';
+import Redis from 'ioredis';
+import { dropIdOfOrder, newOrderId } from './ids';
+import { DROPS_INDEX_KEY, dropKeys } from './keys';
+import { loadScripts, ScriptKeys, ScriptName } from './lua-scripts';
+import {
+  DropCounters,
+  DropDefinition,
+  DropPhase,
+  DropPhases,
+  DropState,
+  ExpirySweep,
+  GrabOutcome,
+  GrabRequest,
+  HoldStatus,
+  InventoryOrder,
+  Outcome,
+  Refusal,
+  Reservation,
+} from './types';
+
+type Arg = string | number;
+type ScriptCall = (...keysAndArgs: Arg[]) => Promise<unknown>;
+type Reply = readonly unknown[];
+
+const SCRIPT_SOURCES = loadScripts();
+
+/** How long begin_payment fences an order by default: the wallet's debit must finish within. */
+export const DEFAULT_PAYING_TTL_MS = 30_000;
+
+/**
+ * The typed face of the Lua scripts (libs/inventory/README.md): every change of the sale's
+ * state in Redis goes through here. Lua's answers become ErrorCodes of libs/contracts here and
+ * nowhere else. Scripts are defined once per connection (`defineCommand`: EVALSHA, and EVAL
+ * again after a Redis restart empties its script cache).
+ */
+export class Inventory {
+  private readonly scripts: Record<ScriptName, ScriptCall>;
+
+  constructor(readonly redis: Redis) {
+    const scripts = {} as Record<ScriptName, ScriptCall>;
+    for (const name of Object.keys(ScriptKeys) as ScriptName[]) {
+      const command = `flashdrop_${name}`;
+      if (!(command in redis)) {
+        redis.defineCommand(command, { numberOfKeys: ScriptKeys[name], lua: SCRIPT_SOURCES[name] });
+      }
+      // defineCommand adds a method of that name to the client; ioredis cannot type it.
+      const fn = (redis as unknown as Record<string, ScriptCall>)[command];
+      scripts[name] = fn.bind(redis);
+    }
+    this.scripts = scripts;
+  }
+
+  // ---- drops ----------------------------------------------------------------------------
+
+  /** First mirror of a new drop: indexed, stock = quantity, drop.created. Retry-safe. */
+  async createDrop(def: DropDefinition): Promise<void> {
+    // Indexed first: an id in the index whose drop is missing is skipped; the reverse would
+    // hide a drop from the sweeper and the scheduler.
+    await this.redis.sadd(DROPS_INDEX_KEY, def.id);
+    await this.mirror(def, 'create');
+  }
+
+  /** Re-mirrors a drop that PostgreSQL has and Redis lost (no event). */
+  async restoreDrop(def: DropDefinition): Promise<void> {
+    await this.redis.sadd(DROPS_INDEX_KEY, def.id);
+    await this.mirror(def, 'restore');
+  }
+
+  /** Changes a drop while it is not locked (the lock is checked in the script). */
+  async updateDrop(def: DropDefinition): Promise<Outcome<void>> {
+    return this.mirror(def, 'update');
+  }
+
+  async viewDrop(dropId: string): Promise<DropState | undefined> {
+    const k = dropKeys(dropId);
+    const r = await this.run('view_drop', [k.drop, k.stock, k.reservations], []);
+    if (r[0] !== 'OK') return undefined;
+    const phase = r[2] as string;
+    if (!(DropPhases as readonly string[]).includes(phase)) throw new Error(`bad phase ${phase}`);
+    return {
+      now: Number(r[1]),
+      phase: phase as DropPhase,
+      remaining: Math.max(0, Number(r[3])),
+      reservations: Number(r[4]),
+      definition: parseDefinition(record(r, 5)),
+    };
+  }
+
+  async setPaused(dropId: string, paused: boolean): Promise<Outcome<void>> {
+    const k = dropKeys(dropId);
+    return unit(await this.run('set_paused', [k.drop, k.events], [paused ? '1' : '0']));
+  }
+
+  async cancelDrop(dropId: string): Promise<Outcome<void>> {
+    const k = dropKeys(dropId);
+    return unit(await this.run('cancel_drop', [k.drop, k.events], []));
+  }
+
+  /** The scheduler's step: announces a phase change once (drop.phase_changed). */
+  async syncPhase(dropId: string): Promise<{ phase: DropPhase; changed: boolean } | undefined> {
+    const k = dropKeys(dropId);
+    const r = await this.run('sync_phase', [k.drop, k.stock, k.events], []);
+    if (r[0] !== 'OK') return undefined;
+    return { phase: r[1] as DropPhase, changed: r[2] === 1 };
+  }
+
+  async dropIds(): Promise<string[]> {
+    return this.redis.smembers(DROPS_INDEX_KEY);
+  }
+
+  async counters(dropId: string): Promise<DropCounters> {
+    const h = await this.redis.hgetall(dropKeys(dropId).stats);
+    const n = (f: string) => Number(h[f] ?? 0);
+    const rejections: Record<string, number> = {};
+    for (const [f, v] of Object.entries(h)) {
+      if (f.startsWith('rej:')) rejections[f.slice(4)] = Number(v);
+    }
+    return {
+      held: n('held'),
+      paid: n('paid'),
+      expired: n('expired'),
+      cancelled: n('cancelled'),
+      grabAttempts: n('attempts'),
+      rejections,
+      shares: n('shares'),
+      referrals: n('referrals'),
+      revenueMinor: n('revenueMinor'),
+      firstSaleAt: h.firstSaleAt ? Number(h.firstSaleAt) : undefined,
+      soldOutAt: h.soldOutAt ? Number(h.soldOutAt) : undefined,
+    };
+  }
+
+  // ---- fans -----------------------------------------------------------------------------
+
+  async reserve(dropId: string, fanId: string, referrerId?: string): Promise<Outcome<Reservation>> {
+    const k = dropKeys(dropId);
+    const r = await this.run(
+      'reserve',
+      [k.drop, k.reservations, k.events, k.stats],
+      [fanId, referrerId ?? ''],
+    );
+    if (r[0] === 'ERR') return refusal(r);
+    return {
+      ok: true,
+      value: { dropId, fanId, reservedAt: Number(r[1]), created: r[0] === 'CREATED' },
+    };
+  }
+
+  async isReserved(dropId: string, fanId: string): Promise<boolean> {
+    return (await this.redis.hexists(dropKeys(dropId).reservations, fanId)) === 1;
+  }
+
+  async share(dropId: string, fanId: string, channel: string): Promise<Outcome<void>> {
+    const k = dropKeys(dropId);
+    return unit(await this.run('share', [k.drop, k.events, k.stats], [fanId, channel]));
+  }
+
+  /**
+   * The grab: one script, one round trip (grab.lua). Refusals are returned, not thrown: the
+   * hot path should not pay for building exceptions.
+   */
+  async grab(req: GrabRequest): Promise<GrabOutcome> {
+    const k = dropKeys(req.dropId);
+    const orderId = newOrderId(req.dropId);
+    const r = await this.run(
+      'grab',
+      [
+        k.drop,
+        k.stock,
+        k.reservations,
+        k.fans,
+        k.holds,
+        k.events,
+        k.stats,
+        k.idempotency,
+        k.rateLimit(req.fanId),
+        k.order(orderId),
+        k.fanOrders,
+      ],
+      [req.fanId, req.quantity, req.idempotencyKey ?? '', req.rateLimitPerSecond, orderId],
+    );
+    const status = r[0];
+    if (status === 'OK' || status === 'REPLAY') {
+      return { ok: true, order: parseOrder(record(r, 1)), replayed: status === 'REPLAY' };
+    }
+    if (r[1] === 'QUANTITY_OVER_LIMIT') {
+      return {
+        ok: false,
+        code: 'VALIDATION_FAILED',
+        details: [{ field: 'quantity', message: `quantity must be at most ${String(r[2])}` }],
+      };
+    }
+    return refusal(r);
+  }
+
+  // ---- orders ---------------------------------------------------------------------------
+
+  async getOrder(orderId: string): Promise<InventoryOrder | undefined> {
+    const dropId = dropIdOfOrder(orderId);
+    if (!dropId) return undefined;
+    const h = await this.redis.hgetall(dropKeys(dropId).order(orderId));
+    return h.id ? parseOrder(h) : undefined;
+  }
+
+  /** Every order of a fan still in Redis, newest first. */
+  async ordersOfFan(fanId: string): Promise<InventoryOrder[]> {
+    const drops = await this.dropIds();
+    const lists = await Promise.all(
+      drops.map((d) => this.redis.hget(dropKeys(d).fanOrders, fanId)),
+    );
+    const ids = lists.flatMap((l) => (l ? l.split(' ') : []));
+    const orders = await Promise.all(ids.map((id) => this.getOrder(id)));
+    return orders
+      .filter((o): o is InventoryOrder => o !== undefined)
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** held -> cancelled, units back at once. `fanId` limits it to that fan's orders. */
+  async cancelOrder(orderId: string, fanId?: string): Promise<Outcome<InventoryOrder>> {
+    return this.transition('cancel_order', orderId, [fanId ?? '']);
+  }
+
+  /** held -> paying (the fence before a debit). `fanId` limits it to that fan's orders. */
+  async beginPayment(
+    orderId: string,
+    options: { fanId?: string; payingTtlMs?: number } = {},
+  ): Promise<Outcome<InventoryOrder>> {
+    return this.transition('begin_payment', orderId, [
+      options.fanId ?? '',
+      options.payingTtlMs ?? DEFAULT_PAYING_TTL_MS,
+    ]);
+  }
+
+  /** paying -> paid after a debit; idempotent on paid. */
+  async completePayment(orderId: string): Promise<Outcome<InventoryOrder>> {
+    return this.transition('complete_payment', orderId, []);
+  }
+
+  /** paying -> held (before expiresAt) or -> expired (after; units back once). */
+  async abortPayment(orderId: string): Promise<Outcome<InventoryOrder>> {
+    return this.transition('abort_payment', orderId, []);
+  }
+
+  /** The sweeper's step for one drop: expires due holds (bounded batch). */
+  async expireDue(dropId: string, batch = 500, stalePayingRecheckMs = 5000): Promise<ExpirySweep> {
+    const k = dropKeys(dropId);
+    const r = await this.run(
+      'expire_due',
+      [k.holds, k.stock, k.fans, k.events, k.stats],
+      [batch, k.orderPrefix, stalePayingRecheckMs],
+    );
+    return {
+      expiredOrders: Number(r[0]),
+      unitsReturned: Number(r[1]),
+      scanned: Number(r[2]),
+      stalePaying: r.slice(3).map(String),
+    };
+  }
+
+  /** The earliest hold deadline of a drop (epoch ms), or undefined when nothing is held. */
+  async nextDeadline(dropId: string): Promise<number | undefined> {
+    const first = await this.redis.zrange(dropKeys(dropId).holds, 0, 0, 'WITHSCORES');
+    return first.length === 2 ? Number(first[1]) : undefined;
+  }
+
+  /** Redis TIME in epoch ms: the sale clock. */
+  async now(): Promise<number> {
+    const [s, us] = await this.redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private async transition(
+    name: 'cancel_order' | 'begin_payment' | 'complete_payment' | 'abort_payment',
+    orderId: string,
+    args: Arg[],
+  ): Promise<Outcome<InventoryOrder>> {
+    const dropId = dropIdOfOrder(orderId);
+    if (!dropId) return { ok: false, code: 'NOT_FOUND' };
+    const k = dropKeys(dropId);
+    const r = await this.run(
+      name,
+      [k.order(orderId), k.stock, k.fans, k.holds, k.events, k.stats],
+      args,
+    );
+    if (r[0] === 'OK') return { ok: true, value: parseOrder(record(r, 1)) };
+    const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
+    return { ok: false, code: codeOf(r[1]), order };
+  }
+
+  private async mirror(def: DropDefinition, mode: 'create' | 'update' | 'restore') {
+    const k = dropKeys(def.id);
+    return unit(
+      await this.run('mirror_drop', [k.drop, k.stock, k.events], [mode, ...fields(def, mode)]),
+    );
+  }
+
+  private async run(name: ScriptName, keys: Arg[], args: Arg[]): Promise<Reply> {
+    const reply = await this.scripts[name](...keys, ...args);
+    if (!Array.isArray(reply)) throw new Error(`${name}: unexpected reply ${String(reply)}`);
+    return reply;
+  }
+}
+
+/** The public shape of an order: `paying` is still `held` to the fan. */
+export function toPublicOrder(o: InventoryOrder): Order {
+  const base = {
+    id: o.id,
+    dropId: o.dropId,
+    fanId: o.fanId,
+    quantity: o.quantity,
+    amountMinor: o.amountMinor,
+    currency: o.currency,
+    status: o.status === 'paying' ? 'held' : o.status,
+    createdAt: new Date(o.createdAt).toISOString(),
+    expiresAt: new Date(o.expiresAt).toISOString(),
+  } as const;
+  return o.paidAt === undefined ? base : { ...base, paidAt: new Date(o.paidAt).toISOString() };
+}
+
+/** A refusal as the DomainError the one exception filter turns into the contract's body. */
+export function refusalError(r: Refusal): DomainError {
+  return new DomainError(r.code, messages[r.code] ?? r.code.toLowerCase(), r.details);
+}
+
+const messages: Partial<Record<ErrorCode, string>> = {
+  NOT_FOUND: 'no such drop or order',
+  DROP_LOCKED: 'the drop can no longer be changed',
+  RESERVATION_NOT_OPEN: 'reservations are not open yet',
+  RESERVATION_CLOSED: 'reservations are closed',
+  SALE_NOT_STARTED: 'the sale has not started',
+  SALE_ENDED: 'the sale has ended',
+  SALE_PAUSED: 'the sale is paused',
+  SOLD_OUT: 'sold out',
+  LIMIT_REACHED: 'you hold the most units a fan may buy',
+  NOT_RESERVED: 'this drop needs a reservation',
+  TOO_MANY_REQUESTS: 'too many grabs; slow down',
+  HOLD_EXPIRED: 'the hold has expired',
+  ORDER_CANCELLED: 'the order is cancelled',
+  ORDER_PAID: 'the order is paid',
+  PAYMENT_IN_PROGRESS: 'a payment for this order is in progress',
+  VALIDATION_FAILED: 'request is invalid',
+};
+
+function codeOf(value: unknown): ErrorCode {
+  if (isErrorCode(value)) return value;
+  throw new Error(`inventory: unknown script answer ${String(value)}`);
+}
+
+function refusal(r: Reply): Refusal {
+  return { ok: false, code: codeOf(r[1]) };
+}
+
+function unit(r: Reply): Outcome<void> {
+  return r[0] === 'OK' ? { ok: true, value: undefined } : refusal(r);
+}
+
+function record(r: Reply, from: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = from; i + 1 < r.length; i += 2) out[String(r[i])] = String(r[i + 1]);
+  return out;
+}
+
+function optionalNumber(v: string | undefined): number | undefined {
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
+function parseOrder(h: Record<string, string>): InventoryOrder {
+  return {
+    id: h.id,
+    dropId: h.dropId,
+    fanId: h.fanId,
+    quantity: Number(h.quantity),
+    amountMinor: Number(h.amountMinor),
+    currency: h.currency,
+    status: h.status as HoldStatus,
+    createdAt: Number(h.createdAt),
+    expiresAt: Number(h.expiresAt),
+    paidAt: optionalNumber(h.paidAt),
+    payingUntil: optionalNumber(h.payingUntil),
+  };
+}
+
+function parseDefinition(h: Record<string, string>): DropDefinition {
+  return {
+    id: h.id,
+    brandId: h.brandId,
+    title: h.title,
+    sku: h.sku,
+    priceMinor: Number(h.priceMinor),
+    currency: h.currency,
+    quantity: Number(h.quantity),
+    perUserLimit: Number(h.perUserLimit),
+    reservationRequired: h.reservationRequired === '1',
+    reservationOpensAt: optionalNumber(h.reservationOpensAt),
+    reservationClosesAt: optionalNumber(h.reservationClosesAt),
+    saleStartsAt: Number(h.saleStartsAt),
+    saleEndsAt: optionalNumber(h.saleEndsAt),
+    holdSeconds: Number(h.holdSeconds),
+    paused: h.paused === '1',
+    cancelled: h.cancelled === '1',
+    createdAt: Number(h.createdAt),
+  };
+}
+
+function fields(def: DropDefinition, mode: 'create' | 'update' | 'restore'): Arg[] {
+  const kv: Arg[] = [
+    'id',
+    def.id,
+    'brandId',
+    def.brandId,
+    'title',
+    def.title,
+    'sku',
+    def.sku,
+    'priceMinor',
+    def.priceMinor,
+    'currency',
+    def.currency,
+    'quantity',
+    def.quantity,
+    'perUserLimit',
+    def.perUserLimit,
+    'reservationRequired',
+    def.reservationRequired ? '1' : '0',
+    'reservationOpensAt',
+    def.reservationOpensAt ?? '',
+    'reservationClosesAt',
+    def.reservationClosesAt ?? '',
+    'saleStartsAt',
+    def.saleStartsAt,
+    'saleEndsAt',
+    def.saleEndsAt ?? '',
+    'holdSeconds',
+    def.holdSeconds,
+  ];
+  // paused, cancelled and createdAt belong to the drop's life, not to an edit of it.
+  if (mode !== 'update') {
+    kv.push(
+      'paused',
+      def.paused ? '1' : '0',
+      'cancelled',
+      def.cancelled ? '1' : '0',
+      'createdAt',
+      def.createdAt,
+    );
+  }
+  return kv;
+}

@@ -1,0 +1,26 @@
+/**
+ * Every Redis key of the sale (libs/inventory/README.md "Keys"). One drop's keys share the hash
+ * tag `{d:<dropId>}`, so one drop lives in one Redis Cluster slot and each script touches one
+ * slot only.
+ */
+export const DROPS_INDEX_KEY = 'drops:index';
+
+export function dropKeys(dropId: string) {
+  const tag = `{d:${dropId}}`;
+  return {
+    drop: `${tag}:drop`,
+    stock: `${tag}:stock`,
+    reservations: `${tag}:res`,
+    fans: `${tag}:fans`,
+    holds: `${tag}:holds`,
+    events: `${tag}:events`,
+    stats: `${tag}:stats`,
+    idempotency: `${tag}:idem`,
+    fanOrders: `${tag}:fo`,
+    orderPrefix: `${tag}:o:`,
+    order: (orderId: string) => `${tag}:o:${orderId}`,
+    rateLimit: (fanId: string) => `${tag}:rl:${fanId}`,
+  };
+}
+
+export type DropKeys = ReturnType<typeof dropKeys>;

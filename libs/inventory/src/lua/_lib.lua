@@ -1,0 +1,106 @@
+-- _lib.lua: helpers shared by every script. Not a script of its own: the Inventory loader puts
+-- a generated prelude (event versions and outbox field names from libs/events) and this file in
+-- front of each script, so every script is still one self-contained EVAL.
+--
+-- Conventions of every script:
+--   * the clock is Redis TIME (one clock for all instances), read once per script;
+--   * every state change writes its event to the drop's stream in the same script;
+--   * replies are arrays whose first element is a status word: 'OK', 'ERR' (then an error
+--     code), or a script-specific word documented in the script's header.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A JSON object from a flat list {name, value, ...}. Numbers are written as integers with
+-- string.format('%d') because cjson's 14-digit precision would turn 10^14 into "1e+14".
+-- A value of false leaves the field out (Lua tables cannot hold nil in a list).
+local function json(kv)
+  local parts = {}
+  for i = 1, #kv, 2 do
+    local v = kv[i + 1]
+    if v ~= false then
+      local enc
+      if type(v) == 'number' then
+        enc = string.format('%d', v)
+      else
+        enc = cjson.encode(tostring(v))
+      end
+      parts[#parts + 1] = cjson.encode(kv[i]) .. ':' .. enc
+    end
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
+-- One outbox entry (libs/events OutboxStreamFields). The stream is never trimmed here: the relay
+-- trims only what every consumer group has read.
+local function emit(events_key, etype, at, kv)
+  redis.call('XADD', events_key, '*', F_TYPE, etype, F_VERSION, EV[etype], F_AT, at, F_DATA, json(kv))
+end
+
+local function hash_table(key)
+  local flat = redis.call('HGETALL', key)
+  local t = {}
+  for i = 1, #flat, 2 do
+    t[flat[i]] = flat[i + 1]
+  end
+  return t
+end
+
+-- The phase of a drop at `now`, from its mirrored fields and its stock. The only place that
+-- computes phases, so the API, the scheduler and the grab never disagree.
+local function phase_of(d, stock, now)
+  if d.cancelled == '1' then return 'cancelled' end
+  if d.saleEndsAt ~= nil and d.saleEndsAt ~= '' and now >= tonumber(d.saleEndsAt) then
+    return 'ended'
+  end
+  if d.paused == '1' then return 'paused' end
+  if now < tonumber(d.saleStartsAt) then
+    if d.reservationOpensAt == nil or d.reservationOpensAt == '' then return 'scheduled' end
+    if now < tonumber(d.reservationOpensAt) then return 'scheduled' end
+    if now < tonumber(d.reservationClosesAt) then return 'reservation_open' end
+    return 'reservation_closed'
+  end
+  if stock <= 0 then return 'sold_out' end
+  return 'on_sale'
+end
+
+-- Statuses whose units count against stock and the fan's limit.
+local function is_live(status)
+  return status == 'held' or status == 'paying'
+end
+
+-- held/paying -> expired/cancelled: the ONLY way units go back to stock. Callers check the
+-- status first (is_live), so a hold's units return exactly once however many sweepers, cancels
+-- and payment aborts race over it: Redis runs one script at a time.
+-- K: {order, stock, fans, holds, events, stats}
+local function release(K, o, order_id, new_status, now)
+  local q = tonumber(o.quantity)
+  redis.call('HSET', K[1], 'status', new_status)
+  redis.call('HDEL', K[1], 'payingUntil')
+  local remaining = redis.call('INCRBY', K[2], q)
+  redis.call('HINCRBY', K[3], o.fanId, -q)
+  redis.call('ZREM', K[4], order_id)
+  redis.call('HINCRBY', K[6], 'held', -q)
+  redis.call('HINCRBY', K[6], new_status, q)
+  local etype = 'hold.expired'
+  if new_status == 'cancelled' then etype = 'hold.cancelled' end
+  emit(K[5], etype, now, {
+    'dropId', o.dropId, 'orderId', order_id, 'fanId', o.fanId, 'quantity', q,
+    'remaining', remaining,
+  })
+  o.status = new_status
+  o.payingUntil = nil
+  return remaining
+end
+
+-- An order as a flat reply {name, value, ...} (what HGETALL gives).
+local function order_reply(o)
+  local flat = {}
+  for k, v in pairs(o) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = v
+  end
+  return flat
+end

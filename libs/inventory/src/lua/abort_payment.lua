@@ -1,0 +1,27 @@
+-- abort_payment: the wallet did not debit (insufficient funds, an error, or the recovery found
+-- no debit): paying -> held while the hold's deadline is ahead (the fan may still pay), or
+-- paying -> expired after it, units back once, hold.expired.
+--
+-- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
+-- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
+--
+-- held past expiresAt -> expired (units back). Any other status: unchanged.
+-- Returns {'OK', field, value, ...} (the order after the step)
+--       | {'ERR', 'ORDER_PAID', field, value, ...} (a paid order is never undone)
+--       | {'ERR', 'NOT_FOUND'}
+local o = hash_table(KEYS[1])
+if o.id == nil then return {'ERR', 'NOT_FOUND'} end
+if o.status == 'paid' then return {'ERR', 'ORDER_PAID', unpack(order_reply(o))} end
+local now = now_ms()
+if is_live(o.status) then
+  if now >= tonumber(o.expiresAt) then
+    release(KEYS, o, o.id, 'expired', now)
+  elseif o.status == 'paying' then
+    redis.call('HSET', KEYS[1], 'status', 'held')
+    redis.call('HDEL', KEYS[1], 'payingUntil')
+    redis.call('ZADD', KEYS[4], tonumber(o.expiresAt), o.id)
+    o.status = 'held'
+    o.payingUntil = nil
+  end
+end
+return {'OK', unpack(order_reply(o))}

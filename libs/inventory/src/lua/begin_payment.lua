@@ -1,0 +1,35 @@
+-- begin_payment: the wallet fences a held order before debiting: held -> paying.
+-- While `paying`, no sweeper, cancel or second payment can take the order; the wallet then
+-- calls complete_payment (debited) or abort_payment (not debited).
+--
+-- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
+-- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
+-- ARGV[1] fanId of the payer ('' = any)   ARGV[2] how long the fence lasts (ms)
+--
+-- held, before expiresAt -> paying, payingUntil = now + ARGV[2]; the holds zset then waits for
+--   payingUntil (the sweeper reports it as stale after that; it never expires it).
+-- held past expiresAt -> expired now, units back: HOLD_EXPIRED (nothing may be charged).
+-- paying -> PAYMENT_IN_PROGRESS; paid -> ORDER_PAID; cancelled -> ORDER_CANCELLED;
+-- expired -> HOLD_EXPIRED. Another fan's order or none: NOT_FOUND.
+--
+-- Returns {'OK', field, value, ...} | {'ERR', code, field, value, ...} | {'ERR', 'NOT_FOUND'}
+local o = hash_table(KEYS[1])
+if o.id == nil or (ARGV[1] ~= '' and o.fanId ~= ARGV[1]) then return {'ERR', 'NOT_FOUND'} end
+local now = now_ms()
+if o.status == 'held' then
+  if now >= tonumber(o.expiresAt) then
+    release(KEYS, o, o.id, 'expired', now)
+    return {'ERR', 'HOLD_EXPIRED', unpack(order_reply(o))}
+  end
+  local until_ms = now + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'status', 'paying', 'payingUntil', until_ms)
+  redis.call('ZADD', KEYS[4], until_ms, o.id)
+  o.status = 'paying'
+  o.payingUntil = tostring(until_ms)
+  return {'OK', unpack(order_reply(o))}
+end
+local codes = {
+  paying = 'PAYMENT_IN_PROGRESS', paid = 'ORDER_PAID', cancelled = 'ORDER_CANCELLED',
+  expired = 'HOLD_EXPIRED',
+}
+return {'ERR', codes[o.status] or 'HOLD_EXPIRED', unpack(order_reply(o))}

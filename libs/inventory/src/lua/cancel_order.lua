@@ -1,0 +1,29 @@
+-- cancel_order: the fan cancels a held order; its units go back to stock at once.
+--
+-- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
+-- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
+-- ARGV[1] fanId of the caller ('' = any caller, for internal use)
+--
+-- held (before expiresAt) -> cancelled, units back, hold.cancelled.
+-- held past expiresAt (the sweeper has not run yet) -> expired, units back, hold.expired, and
+-- the answer HOLD_EXPIRED: the deadline is the script's clock, not the sweeper's schedule.
+-- cancelled again: the order (idempotent). paying: PAYMENT_IN_PROGRESS. paid: ORDER_PAID.
+-- Another fan's order: NOT_FOUND (it is not theirs to see).
+--
+-- Returns {'OK', field, value, ...} | {'ERR', code, field, value, ...} | {'ERR', 'NOT_FOUND'}
+local o = hash_table(KEYS[1])
+if o.id == nil or (ARGV[1] ~= '' and o.fanId ~= ARGV[1]) then return {'ERR', 'NOT_FOUND'} end
+local now = now_ms()
+if o.status == 'held' then
+  if now >= tonumber(o.expiresAt) then
+    release(KEYS, o, o.id, 'expired', now)
+    return {'ERR', 'HOLD_EXPIRED', unpack(order_reply(o))}
+  end
+  release(KEYS, o, o.id, 'cancelled', now)
+  return {'OK', unpack(order_reply(o))}
+end
+if o.status == 'cancelled' then return {'OK', unpack(order_reply(o))} end
+local code = 'HOLD_EXPIRED'
+if o.status == 'paying' then code = 'PAYMENT_IN_PROGRESS' end
+if o.status == 'paid' then code = 'ORDER_PAID' end
+return {'ERR', code, unpack(order_reply(o))}

@@ -1,0 +1,39 @@
+-- reserve: a fan reserves a drop (idempotent per fan).
+--
+-- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:res   KEYS[3] {d:ID}:events   KEYS[4] {d:ID}:stats
+-- ARGV[1] fanId   ARGV[2] referrerId ('' when none)
+--
+-- A reservation is one field of the hash {d:ID}:res: fanId -> milliseconds since the drop's
+-- `createdAt` (short, so a reservation costs < 100 bytes of Redis). A fan who already reserved
+-- gets the same reservedAt back, whatever the window says now.
+-- The window: reservationOpensAt <= now < reservationClosesAt (a drop without a window takes
+-- reservations until its sale ends). referrerId (not the fan itself) counts as a referral.
+--
+-- Returns {'CREATED', reservedAtMs} | {'EXISTING', reservedAtMs}
+--       | {'ERR', 'NOT_FOUND' | 'RESERVATION_NOT_OPEN' | 'RESERVATION_CLOSED'}
+local fan = ARGV[1]
+local d = redis.call('HMGET', KEYS[1], 'id', 'createdAt', 'reservationOpensAt',
+  'reservationClosesAt', 'saleEndsAt', 'cancelled')
+if not d[1] then return {'ERR', 'NOT_FOUND'} end
+local created_at = tonumber(d[2])
+
+local offset = redis.call('HGET', KEYS[2], fan)
+if offset then return {'EXISTING', created_at + tonumber(offset)} end
+
+local now = now_ms()
+if d[6] == '1' then return {'ERR', 'RESERVATION_CLOSED'} end
+if d[3] ~= '' then
+  if now < tonumber(d[3]) then return {'ERR', 'RESERVATION_NOT_OPEN'} end
+  if now >= tonumber(d[4]) then return {'ERR', 'RESERVATION_CLOSED'} end
+elseif d[5] ~= '' and now >= tonumber(d[5]) then
+  return {'ERR', 'RESERVATION_CLOSED'}
+end
+
+redis.call('HSET', KEYS[2], fan, now - created_at)
+local referrer = false
+if ARGV[2] ~= '' and ARGV[2] ~= fan then
+  referrer = ARGV[2]
+  redis.call('HINCRBY', KEYS[4], 'referrals', 1)
+end
+emit(KEYS[3], 'reservation.created', now, {'dropId', d[1], 'fanId', fan, 'referrerId', referrer})
+return {'CREATED', now}

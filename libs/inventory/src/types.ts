@@ -1,0 +1,115 @@
+import { ErrorCode, ErrorDetail } from '@flashdrop/contracts';
+
+/** A drop's sale-relevant definition as mirrored into Redis; times are epoch milliseconds. */
+export interface DropDefinition {
+  readonly id: string;
+  readonly brandId: string;
+  readonly title: string;
+  readonly sku: string;
+  readonly priceMinor: number;
+  readonly currency: string;
+  readonly quantity: number;
+  readonly perUserLimit: number;
+  readonly reservationRequired: boolean;
+  readonly reservationOpensAt?: number;
+  readonly reservationClosesAt?: number;
+  readonly saleStartsAt: number;
+  readonly saleEndsAt?: number;
+  readonly holdSeconds: number;
+  readonly paused: boolean;
+  readonly cancelled: boolean;
+  readonly createdAt: number;
+}
+
+export const DropPhases = [
+  'scheduled',
+  'reservation_open',
+  'reservation_closed',
+  'on_sale',
+  'paused',
+  'sold_out',
+  'ended',
+  'cancelled',
+] as const;
+export type DropPhase = (typeof DropPhases)[number];
+
+/** A drop as it stands now, by the sale clock (Redis TIME). */
+export interface DropState {
+  readonly definition: DropDefinition;
+  readonly phase: DropPhase;
+  /** Units a fan could grab now. */
+  readonly remaining: number;
+  readonly reservations: number;
+  /** Redis TIME, epoch ms, when this was read. */
+  readonly now: number;
+}
+
+/** The hold state machine (libs/inventory/README.md); `paying` shows as `held` to fans. */
+export type HoldStatus = 'held' | 'paying' | 'paid' | 'cancelled' | 'expired';
+
+export interface InventoryOrder {
+  readonly id: string;
+  readonly dropId: string;
+  readonly fanId: string;
+  readonly quantity: number;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly status: HoldStatus;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly paidAt?: number;
+  readonly payingUntil?: number;
+}
+
+export interface Refusal {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly details?: readonly ErrorDetail[];
+  /** The order as it stands, when the refusal concerns an existing order. */
+  readonly order?: InventoryOrder;
+}
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | Refusal;
+
+export interface GrabRequest {
+  readonly dropId: string;
+  readonly fanId: string;
+  readonly quantity: number;
+  readonly idempotencyKey?: string;
+  /** Grabs per fan per second; 0 = no limit. */
+  readonly rateLimitPerSecond: number;
+}
+
+export type GrabOutcome =
+  { readonly ok: true; readonly order: InventoryOrder; readonly replayed: boolean } | Refusal;
+
+export interface Reservation {
+  readonly dropId: string;
+  readonly fanId: string;
+  readonly reservedAt: number;
+  readonly created: boolean;
+}
+
+export interface ExpirySweep {
+  readonly expiredOrders: number;
+  readonly unitsReturned: number;
+  /** Orders looked at (the batch was full when this equals the batch size). */
+  readonly scanned: number;
+  /** `paying` orders past payingUntil: for the payment recovery to resolve. */
+  readonly stalePaying: readonly string[];
+}
+
+/** The counters the scripts keep per drop (`{d:ID}:stats`), units unless said otherwise. */
+export interface DropCounters {
+  readonly held: number;
+  readonly paid: number;
+  readonly expired: number;
+  readonly cancelled: number;
+  readonly grabAttempts: number;
+  readonly rejections: Readonly<Record<string, number>>;
+  readonly shares: number;
+  readonly referrals: number;
+  readonly revenueMinor: number;
+  readonly firstSaleAt?: number;
+  readonly soldOutAt?: number;
+}

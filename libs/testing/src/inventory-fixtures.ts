@@ -1,0 +1,66 @@
+import { DropDefinition, dropKeys, newDropId } from '@flashdrop/inventory';
+import Redis from 'ioredis';
+
+/** Redis TIME in ms: tests place drop windows on the sale clock, not the test's own. */
+export async function redisNow(redis: Redis): Promise<number> {
+  const [s, us] = await redis.time();
+  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+}
+
+/**
+ * A drop definition on sale now with its reservation window open (the scripts do not check the
+ * API's ordering of windows, which lets one test reserve and grab without waiting).
+ */
+export function dropDefinition(
+  now: number,
+  overrides: Partial<DropDefinition> = {},
+): DropDefinition {
+  return {
+    id: newDropId(),
+    brandId: 'brand-test',
+    title: 'Test phone',
+    sku: 'PHONE-1',
+    priceMinor: 199_900,
+    currency: 'CNY',
+    quantity: 100,
+    perUserLimit: 1,
+    reservationRequired: true,
+    reservationOpensAt: now - 60_000,
+    reservationClosesAt: now + 3_600_000,
+    saleStartsAt: now - 1_000,
+    holdSeconds: 600,
+    paused: false,
+    cancelled: false,
+    createdAt: now - 120_000,
+    ...overrides,
+  };
+}
+
+/**
+ * Test-only: moves a hold's deadline (the order's expiresAt and its place in the holds zset),
+ * so expiry is tested without waiting the 10 s minimum of holdSeconds.
+ */
+export async function moveHoldDeadline(redis: Redis, orderId: string, expiresAt: number) {
+  const dropId = orderId.split('-')[0];
+  const k = dropKeys(dropId);
+  await redis
+    .multi()
+    .hset(k.order(orderId), 'expiresAt', expiresAt)
+    .zadd(k.holds, 'XX', expiresAt, orderId)
+    .exec();
+}
+
+/** Test-only: rewrites times of a mirrored drop (epoch ms; '' removes an optional one). */
+export async function setDropTimes(
+  redis: Redis,
+  dropId: string,
+  times: Partial<
+    Record<
+      'reservationOpensAt' | 'reservationClosesAt' | 'saleStartsAt' | 'saleEndsAt',
+      number | ''
+    >
+  >,
+) {
+  const kv = Object.entries(times).flat();
+  if (kv.length > 0) await redis.hset(dropKeys(dropId).drop, ...kv);
+}
