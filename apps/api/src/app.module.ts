@@ -7,6 +7,7 @@ import { LoggerModule, MetricsModule } from '@flashdrop/http';
 import { RedisModule } from '@flashdrop/persistence';
 import { salesDatabaseOptions } from './database/sales-database';
 import { HealthModule } from './health/health.module';
+import { WalletModule } from './wallet/wallet.module';
 
 /** The public origin: every route of API.md answers here, whatever service serves it. */
 @Module({
@@ -26,6 +27,7 @@ import { HealthModule } from './health/health.module';
       }),
     }),
     HealthModule,
+    WalletModule,
   ],
 })
 export class AppModule {}

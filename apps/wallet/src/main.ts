@@ -2,7 +2,9 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { StrictValidationPipe } from '@flashdrop/http';
 import { migrate } from '@flashdrop/persistence';
+import { RpcErrorFilter } from './rpc/rpc-error.filter';
 import { walletDatabaseOptions, WALLET_SCHEMA } from './wallet-database';
 import { WalletModule } from './wallet.module';
 
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  app.useGlobalPipes(new StrictValidationPipe());
+  app.useGlobalFilters(new RpcErrorFilter());
   app.enableShutdownHooks();
   await app.listen();
 }

@@ -2,8 +2,15 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConfigModule, FlashdropConfig } from '@flashdrop/config';
 import { LoggerModule } from '@flashdrop/http';
+import { AccountsController } from './accounts/accounts.controller';
+import { CreditsController } from './credits/credits.controller';
+import { LedgerRepository } from './ledger/ledger.repository';
+import { PaymentsController } from './payments/payments.controller';
 import { walletDatabaseOptions } from './wallet-database';
 import { WalletController } from './wallet.controller';
+
+const controllers = [WalletController, AccountsController, CreditsController, PaymentsController];
+const providers = [LedgerRepository];
 
 @Module({
   imports: [
@@ -17,6 +24,7 @@ import { WalletController } from './wallet.controller';
       }),
     }),
   ],
-  controllers: [WalletController],
+  controllers,
+  providers,
 })
 export class WalletModule {}

@@ -32,6 +32,23 @@ export class FlashdropConfig {
   @Max(65535)
   readonly WALLET_PORT: number = 3101;
 
+  /** How long the API waits for the wallet before answering 503 SERVICE_UNAVAILABLE. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  readonly WALLET_TIMEOUT_MS: number = 5000;
+
+  /**
+   * How long an order may stay in `paying` before the recovery job settles it with the wallet
+   * (completes it if debited, else fences the attempt off and aborts it). See PAYMENTS.md.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  readonly PAYMENT_WINDOW_MS: number = 15000;
+
   @IsString()
   @MinLength(1)
   readonly ANALYTICS_HOST: string = '127.0.0.1';

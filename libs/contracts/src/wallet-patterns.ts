@@ -1,4 +1,107 @@
 /** Message patterns of the wallet service's TCP transport: the API and the wallet meet here. */
 export const WalletPatterns = {
   ping: 'wallet.ping',
+  balance: 'wallet.balance',
+  transactions: 'wallet.transactions',
+  credit: 'wallet.credit',
+  debit: 'wallet.debit',
+  settle: 'wallet.settle',
 } as const;
+
+/** The currency of a wallet when the caller names none (API.md: drops default to CNY). */
+export const DEFAULT_CURRENCY = 'CNY';
+
+export interface BalanceRequest {
+  readonly fanId: string;
+  readonly currency: string;
+}
+
+export interface BalanceReply {
+  readonly fanId: string;
+  readonly balanceMinor: number;
+  readonly currency: string;
+}
+
+export interface TransactionsRequest {
+  readonly fanId: string;
+  readonly currency: string;
+  /** Entries older than this cursor (an opaque string from a previous page); newest first. */
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+/** One movement of a fan's balance: one ledger entry of the fan's account. */
+export interface WalletTransaction {
+  readonly id: string;
+  readonly transferId: string;
+  readonly kind: 'credit' | 'payment';
+  /** Signed: positive adds to the balance (credit), negative takes from it (payment). */
+  readonly amountMinor: number;
+  readonly balanceAfterMinor: number;
+  readonly currency: string;
+  readonly reference?: string;
+  readonly orderId?: string;
+  readonly createdAt: string;
+}
+
+export interface TransactionsReply {
+  readonly items: readonly WalletTransaction[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface CreditRequest {
+  readonly fanId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly reference: string;
+}
+
+export interface CreditReply {
+  readonly fanId: string;
+  readonly balanceMinor: number;
+  /** False when the reference was credited before: nothing moved this time. */
+  readonly created: boolean;
+}
+
+/**
+ * One payment attempt of one order (the order's `attempt`, set by begin_payment). The wallet
+ * decides each (orderId, attempt) exactly once: debited, declined (insufficient funds) or voided
+ * (the recovery job fenced it off); every later call for it answers the same outcome.
+ */
+export interface DebitRequest {
+  readonly orderId: string;
+  readonly attempt: number;
+  readonly fanId: string;
+  readonly dropId: string;
+  readonly brandId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+export type PaymentOutcome = 'debited' | 'declined' | 'voided';
+
+export interface DebitReply {
+  readonly orderId: string;
+  readonly outcome: PaymentOutcome;
+  /** The fan's balance right after the debit (debited), or now (declined, voided). */
+  readonly balanceMinor: number;
+}
+
+export interface SettleRequest {
+  readonly orderId: string;
+  readonly attempt: number;
+}
+
+export interface SettleReply {
+  readonly orderId: string;
+  /** `debited`: complete the order; otherwise the attempt is fenced off: abort it. */
+  readonly outcome: PaymentOutcome;
+}
+
+/** How the wallet reports a refusal over TCP; the API turns it back into a DomainError. */
+export interface WalletErrorReply {
+  readonly error: string;
+  readonly message: string;
+  readonly details?: readonly { field: string; message: string }[];
+}

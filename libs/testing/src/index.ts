@@ -3,3 +3,4 @@ export * from './tokens';
 export * from './api-client';
 export * from './processes';
 export * from './inventory-fixtures';
+export * from './postgres';

@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { FlashdropConfig } from '@flashdrop/config';
+import {
+  BalanceReply,
+  BalanceRequest,
+  CreditReply,
+  CreditRequest,
+  DebitReply,
+  DebitRequest,
+  DomainError,
+  isErrorCode,
+  SettleReply,
+  SettleRequest,
+  TransactionsReply,
+  TransactionsRequest,
+  WalletErrorReply,
+  WalletPatterns,
+} from '@flashdrop/contracts';
+
+/**
+ * The API's (and the worker's) way to the wallet service: Nest's TCP ClientProxy, one
+ * persistent connection, every call bounded by WALLET_TIMEOUT_MS. A wallet that is down, slow
+ * or drops the connection becomes 503 SERVICE_UNAVAILABLE; a refusal the wallet sends back
+ * becomes the same DomainError it was there. Nothing else in the API needs the wallet, so
+ * grabs keep working while it is away.
+ */
+@Injectable()
+export class WalletClient implements OnApplicationShutdown {
+  private readonly logger = new Logger(WalletClient.name);
+  private readonly client: ClientProxy;
+  private readonly timeoutMs: number;
+
+  constructor(@Inject(FlashdropConfig) config: FlashdropConfig) {
+    this.client = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: config.WALLET_HOST, port: config.WALLET_PORT },
+    });
+    this.timeoutMs = config.WALLET_TIMEOUT_MS;
+  }
+
+  ping(): Promise<{ ok: true }> {
+    return this.call(WalletPatterns.ping, {});
+  }
+
+  balance(request: BalanceRequest): Promise<BalanceReply> {
+    return this.call(WalletPatterns.balance, request);
+  }
+
+  transactions(request: TransactionsRequest): Promise<TransactionsReply> {
+    return this.call(WalletPatterns.transactions, request);
+  }
+
+  credit(request: CreditRequest): Promise<CreditReply> {
+    return this.call(WalletPatterns.credit, request);
+  }
+
+  debit(request: DebitRequest): Promise<DebitReply> {
+    return this.call(WalletPatterns.debit, request);
+  }
+
+  settle(request: SettleRequest): Promise<SettleReply> {
+    return this.call(WalletPatterns.settle, request);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async call<T>(pattern: string, payload: object): Promise<T> {
+    try {
+      return await firstValueFrom(
+        this.client.send<T>(pattern, payload).pipe(timeout(this.timeoutMs)),
+      );
+    } catch (e) {
+      throw this.translate(e, pattern);
+    }
+  }
+
+  private translate(error: unknown, pattern: string): Error {
+    const reply = error as Partial<WalletErrorReply> | undefined;
+    if (reply && reply.error === 'INTERNAL') {
+      // A bug in the wallet, not an outage: a 500 whose error id leads to both logs.
+      return new Error(`wallet ${pattern} failed: ${reply.message ?? 'internal error'}`);
+    }
+    if (reply && isErrorCode(reply.error)) {
+      return new DomainError(reply.error, reply.message ?? reply.error, reply.details);
+    }
+    if (error instanceof TimeoutError) {
+      this.logger.warn(`wallet did not answer ${pattern} within ${this.timeoutMs} ms`);
+    } else {
+      this.logger.warn(`wallet call ${pattern} failed: ${describe(error)}`);
+    }
+    return new DomainError('SERVICE_UNAVAILABLE', 'the wallet is unavailable; try again shortly');
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

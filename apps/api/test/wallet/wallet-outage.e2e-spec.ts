@@ -1,0 +1,80 @@
+import { connect } from 'node:net';
+import { api, eventually, ServiceProcess, slotPort, tokenFor, uniqueId } from '@flashdrop/testing';
+
+/** True once something accepts TCP connections on 127.0.0.1:port. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The wallet is its own service: when it dies (kill -9), wallet routes answer a clear 503
+ * SERVICE_UNAVAILABLE quickly while everything else keeps answering; when it comes back, the
+ * API reconnects by itself. An API and a wallet of the test's own, so killing disturbs nothing.
+ */
+describe('wallet outage', () => {
+  const walletPort = slotPort(3396);
+  const apiPort = slotPort(3395);
+  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  const env = {
+    WALLET_PORT: String(walletPort),
+    API_PORT: String(apiPort),
+    WALLET_TIMEOUT_MS: '2000',
+  };
+  const wallet = new ServiceProcess('wallet', env);
+  const apiService = new ServiceProcess('api', env);
+
+  beforeAll(async () => {
+    wallet.start();
+    expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+    apiService.start();
+    await apiService.waitForHttp(`${baseUrl}/health/live`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await apiService.stop();
+    await wallet.stop();
+  });
+
+  it('answers 503 on wallet routes while the wallet is down, and recovers after', async () => {
+    const fanId = uniqueId('fan');
+    const token = tokenFor('fan', fanId);
+    const operator = tokenFor('operator');
+    const credit = (reference: string) =>
+      api('POST', `/v1/wallets/${fanId}/credits`, {
+        token: operator,
+        body: { amountMinor: 100, reference },
+        baseUrl,
+      });
+    expect((await credit(uniqueId('ref'))).status).toBe(201);
+
+    wallet.kill9();
+    expect(await eventually(async () => !(await portOpen(walletPort)), 10_000)).toBe(true);
+    const started = Date.now();
+    const down = await api('GET', '/v1/wallet', { token, baseUrl });
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({ error: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const lost = uniqueId('ref');
+    expect((await credit(lost)).status).toBe(503);
+    // The rest of the API does not depend on the wallet.
+    expect((await api('GET', '/health/live', { baseUrl })).status).toBe(200);
+
+    wallet.start();
+    expect(
+      await eventually(
+        async () => (await api('GET', '/v1/wallet', { token, baseUrl })).status === 200,
+        20_000,
+        200,
+      ),
+    ).toBe(true);
+    const after = await api<{ balanceMinor: number }>('GET', '/v1/wallet', { token, baseUrl });
+    expect(after.body.balanceMinor).toBe(100);
+  }, 60_000);
+});

@@ -1,0 +1,16 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { CreditReply, WalletPatterns } from '@flashdrop/contracts';
+import { LedgerRepository } from '../ledger/ledger.repository';
+import { CreditMessage } from './credits.dto';
+
+/** Operator top-ups: external funding -> fan, once per reference. */
+@Controller()
+export class CreditsController {
+  constructor(private readonly ledger: LedgerRepository) {}
+
+  @MessagePattern(WalletPatterns.credit)
+  credit(@Payload() message: CreditMessage): Promise<CreditReply> {
+    return this.ledger.credit(message);
+  }
+}
