@@ -484,6 +484,28 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect((await inventory.counters(def.id)).expired).toBe(1);
     });
 
+    it('an abort naming an old attempt leaves the attempt that replaced it alone', async () => {
+      const { def, order } = await heldOrder();
+      const first = await inventory.beginPayment(order.id);
+      if (!first.ok) throw new Error(first.code);
+      expect((await inventory.abortPayment(order.id, first.value.payingUntil)).ok).toBe(true);
+      const second = await inventory.beginPayment(order.id);
+      if (!second.ok) throw new Error(second.code);
+      expect(second.value.payingUntil).not.toBe(first.value.payingUntil);
+      // A late caller of the first attempt, even past the deadline: no change.
+      await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+      expect(await inventory.abortPayment(order.id, first.value.payingUntil)).toMatchObject({
+        ok: true,
+        value: { status: 'paying', payingUntil: second.value.payingUntil },
+      });
+      expect(await stock(def.id)).toBe(99);
+      expect(await inventory.abortPayment(order.id, second.value.payingUntil)).toMatchObject({
+        ok: true,
+        value: { status: 'expired' },
+      });
+      expect(await stock(def.id)).toBe(100);
+    });
+
     it('refuses to begin on an expired, cancelled or foreign order', async () => {
       const { def, order } = await heldOrder();
       expect(await inventory.beginPayment(order.id, { fanId: 'someone-else' })).toEqual({

@@ -237,9 +237,13 @@ export class Inventory {
     return this.transition('complete_payment', orderId, []);
   }
 
-  /** paying -> held (before expiresAt) or -> expired (after; units back once). */
-  async abortPayment(orderId: string): Promise<Outcome<InventoryOrder>> {
-    return this.transition('abort_payment', orderId, []);
+  /**
+   * paying -> held (before expiresAt) or -> expired (after; units back once). With `attempt`
+   * (the payingUntil that begin_payment gave the attempt), a `paying` order of another attempt
+   * is left as it is.
+   */
+  async abortPayment(orderId: string, attempt?: number): Promise<Outcome<InventoryOrder>> {
+    return this.transition('abort_payment', orderId, [attempt ?? '']);
   }
 
   /** The sweeper's step for one drop: expires due holds (bounded batch). */

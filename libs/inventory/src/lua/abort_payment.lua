@@ -4,6 +4,9 @@
 --
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
 -- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
+-- ARGV[1] the payingUntil of the attempt being aborted ('' = whichever). A `paying` order of
+--         ANOTHER attempt is left alone: a slow caller of an old attempt (fenced off in the
+--         wallet as declined or voided) must never abort the attempt that replaced it.
 --
 -- held past expiresAt -> expired (units back). Any other status: unchanged.
 -- Returns {'OK', field, value, ...} (the order after the step)
@@ -13,7 +16,8 @@ local o = hash_table(KEYS[1])
 if o.id == nil then return {'ERR', 'NOT_FOUND'} end
 if o.status == 'paid' then return {'ERR', 'ORDER_PAID', unpack(order_reply(o))} end
 local now = now_ms()
-if is_live(o.status) then
+local mine = ARGV[1] == nil or ARGV[1] == '' or o.status ~= 'paying' or ARGV[1] == o.payingUntil
+if is_live(o.status) and mine then
   if now >= tonumber(o.expiresAt) then
     release(KEYS, o, o.id, 'expired', now)
   elseif o.status == 'paying' then
