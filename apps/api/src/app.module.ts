@@ -7,6 +7,7 @@ import { LoggerModule, MetricsModule } from '@flashdrop/http';
 import { RedisModule } from '@flashdrop/persistence';
 import { salesDatabaseOptions } from './database/sales-database';
 import { HealthModule } from './health/health.module';
+import { PaymentsModule } from './payments/payments.module';
 import { WalletModule } from './wallet/wallet.module';
 
 /** The public origin: every route of API.md answers here, whatever service serves it. */
@@ -28,6 +29,7 @@ import { WalletModule } from './wallet/wallet.module';
     }),
     HealthModule,
     WalletModule,
+    PaymentsModule,
   ],
 })
 export class AppModule {}

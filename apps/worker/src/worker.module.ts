@@ -4,6 +4,7 @@ import { ConfigModule } from '@flashdrop/config';
 import { KafkaModule } from '@flashdrop/events';
 import { LoggerModule, MetricsModule } from '@flashdrop/http';
 import { RedisModule } from '@flashdrop/persistence';
+import { PaymentRecoveryModule } from './payment-recovery/payment-recovery.module';
 
 @Public()
 @Controller('health')
@@ -26,6 +27,7 @@ class WorkerHealthController {
     MetricsModule,
     RedisModule,
     KafkaModule,
+    PaymentRecoveryModule,
   ],
   controllers: [WorkerHealthController],
 })

@@ -4,3 +4,4 @@ export * from './roles';
 export * from './with-timeout';
 export * from './wallet-patterns';
 export * from './orders';
+export * from './wallet-client';

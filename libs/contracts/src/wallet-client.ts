@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
-import { FlashdropConfig } from '@flashdrop/config';
+import { DomainError } from './domain-error';
+import { isErrorCode } from './error-codes';
 import {
   BalanceReply,
   BalanceRequest,
@@ -9,35 +10,39 @@ import {
   CreditRequest,
   DebitReply,
   DebitRequest,
-  DomainError,
-  isErrorCode,
   SettleReply,
   SettleRequest,
   TransactionsReply,
   TransactionsRequest,
   WalletErrorReply,
   WalletPatterns,
-} from '@flashdrop/contracts';
+} from './wallet-patterns';
+
+export interface WalletClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Every call answers within this or fails as SERVICE_UNAVAILABLE. */
+  readonly timeoutMs: number;
+}
 
 /**
- * The API's (and the worker's) way to the wallet service: Nest's TCP ClientProxy, one
+ * The API's and the worker's way to the wallet service: Nest's TCP ClientProxy, one
  * persistent connection, every call bounded by WALLET_TIMEOUT_MS. A wallet that is down, slow
  * or drops the connection becomes 503 SERVICE_UNAVAILABLE; a refusal the wallet sends back
  * becomes the same DomainError it was there. Nothing else in the API needs the wallet, so
  * grabs keep working while it is away.
  */
-@Injectable()
-export class WalletClient implements OnApplicationShutdown {
+export class WalletClient {
   private readonly logger = new Logger(WalletClient.name);
   private readonly client: ClientProxy;
   private readonly timeoutMs: number;
 
-  constructor(@Inject(FlashdropConfig) config: FlashdropConfig) {
+  constructor(options: WalletClientOptions) {
     this.client = ClientProxyFactory.create({
       transport: Transport.TCP,
-      options: { host: config.WALLET_HOST, port: config.WALLET_PORT },
+      options: { host: options.host, port: options.port },
     });
-    this.timeoutMs = config.WALLET_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs;
   }
 
   ping(): Promise<{ ok: true }> {
@@ -64,6 +69,7 @@ export class WalletClient implements OnApplicationShutdown {
     return this.call(WalletPatterns.settle, request);
   }
 
+  /** Nest calls this on shutdown for the provider that holds the client. */
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }

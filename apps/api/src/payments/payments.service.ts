@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { FlashdropConfig } from '@flashdrop/config';
+import { DomainError, Order, WalletClient } from '@flashdrop/contracts';
+import {
+  dropKeys,
+  Inventory,
+  InventoryOrder,
+  refusalError,
+  toPublicOrder,
+} from '@flashdrop/inventory';
+import { RedisConnection } from '@flashdrop/persistence';
+
+/** How long an Idempotency-Key stays bound to the order it first paid. */
+const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Checkout: `held -> paying -> paid` in Redis around one debit in the wallet, exactly once
+ * (apps/wallet/PAYMENTS.md). The attempt's identity is the `payingUntil` that begin_payment
+ * stamped on the order: callers of one attempt share the wallet's recorded outcome for it.
+ */
+@Injectable()
+export class PaymentsService {
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly wallet: WalletClient,
+    private readonly redis: RedisConnection,
+    @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
+  ) {}
+
+  async pay(orderId: string, fanId: string, idempotencyKey?: string): Promise<Order> {
+    if (idempotencyKey !== undefined) await this.bindKey(fanId, idempotencyKey, orderId);
+    // One retry: the recovery job may have voided a stale attempt and put the hold back; a
+    // fresh attempt is then safe (the old one can never debit).
+    for (let round = 0; ; round++) {
+      const order = await this.beginOrJoin(orderId, fanId);
+      if (order.status === 'paid') return toPublicOrder(order);
+      const attempt = order.payingUntil;
+      if (attempt === undefined) throw new Error(`order ${orderId} is paying without payingUntil`);
+
+      const debit = await this.wallet.debit({
+        orderId,
+        attempt,
+        fanId,
+        dropId: order.dropId,
+        brandId: await this.brandOf(order.dropId),
+        amountMinor: order.amountMinor,
+        currency: order.currency,
+      });
+
+      if (debit.outcome === 'debited') {
+        // The money is taken: the order becomes paid whatever the deadline says now (the
+        // `paying` state kept the sweeper and cancel away from it).
+        const done = await this.inventory.completePayment(orderId);
+        if (!done.ok) throw new Error(`order ${orderId} debited but not completable: ${done.code}`);
+        return toPublicOrder(done.value);
+      }
+      if (debit.outcome === 'declined') {
+        // The wallet recorded this attempt as declined before we abort it, so no concurrent
+        // caller of the same attempt can debit after the hold is back (or expired).
+        await this.inventory.abortPayment(orderId, attempt);
+        throw new DomainError(
+          'INSUFFICIENT_FUNDS',
+          `the wallet holds ${debit.balanceMinor}, the order costs ${order.amountMinor}`,
+        );
+      }
+      // voided: the recovery job fenced this attempt off and aborts it itself.
+      const now = await this.inventory.getOrder(orderId);
+      if (now?.status === 'held' && round === 0) continue;
+      if (now?.status === 'expired') throw new DomainError('HOLD_EXPIRED', 'the hold has expired');
+      if (now?.status === 'cancelled') {
+        throw new DomainError('ORDER_CANCELLED', 'the order is cancelled');
+      }
+      throw new DomainError('PAYMENT_IN_PROGRESS', 'the payment is being settled; try again');
+    }
+  }
+
+  /** held -> paying, or the attempt already paying (concurrent callers join it). */
+  private async beginOrJoin(orderId: string, fanId: string): Promise<InventoryOrder> {
+    const begun = await this.inventory.beginPayment(orderId, {
+      fanId,
+      payingTtlMs: this.config.PAYMENT_WINDOW_MS,
+    });
+    if (begun.ok) return begun.value;
+    if ((begun.code === 'PAYMENT_IN_PROGRESS' || begun.code === 'ORDER_PAID') && begun.order) {
+      return begun.order;
+    }
+    throw refusalError(begun);
+  }
+
+  /** The brand whose revenue the payment goes to, from the drop's mirror in Redis. */
+  private async brandOf(dropId: string): Promise<string> {
+    const brandId = await this.redis.client.hget(dropKeys(dropId).drop, 'brandId');
+    if (!brandId) throw new Error(`drop ${dropId} has no brandId in Redis`);
+    return brandId;
+  }
+
+  /** One Idempotency-Key pays one order: reusing it for another order is refused. */
+  private async bindKey(fanId: string, key: string, orderId: string): Promise<void> {
+    const redisKey = `payidem:${fanId}:${key}`;
+    const set = await this.redis.client.set(
+      redisKey,
+      orderId,
+      'EX',
+      IDEMPOTENCY_KEY_TTL_SECONDS,
+      'NX',
+    );
+    if (set === 'OK') return;
+    const bound = await this.redis.client.get(redisKey);
+    if (bound !== null && bound !== orderId) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was used for another order',
+      );
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { Order } from '@flashdrop/contracts';
+import { DropDefinition, Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { api, ApiResponse, dropDefinition, redisNow, tokenFor, uniqueId } from '@flashdrop/testing';
+
+/**
+ * A drop on sale now (no reservation needed) and one held order per fan, made straight in
+ * Redis with the inventory scripts, as the grab route would.
+ */
+export async function heldOrders(
+  inventory: Inventory,
+  fans: readonly string[],
+  overrides: Partial<DropDefinition> = {},
+): Promise<{ drop: DropDefinition; orders: InventoryOrder[] }> {
+  const drop = dropDefinition(await redisNow(inventory.redis), {
+    brandId: uniqueId('brand'),
+    quantity: fans.length,
+    reservationRequired: false,
+    reservationOpensAt: undefined,
+    reservationClosesAt: undefined,
+    priceMinor: 1_999,
+    ...overrides,
+  });
+  await inventory.createDrop(drop);
+  const orders: InventoryOrder[] = [];
+  for (let i = 0; i < fans.length; i += 200) {
+    const batch = await Promise.all(
+      fans.slice(i, i + 200).map(async (fanId) => {
+        const grabbed = await inventory.grab({
+          dropId: drop.id,
+          fanId,
+          quantity: 1,
+          rateLimitPerSecond: 0,
+        });
+        if (!grabbed.ok) throw new Error(`grab refused: ${grabbed.code}`);
+        return grabbed.order;
+      }),
+    );
+    orders.push(...batch);
+  }
+  return { drop, orders };
+}
+
+export function pay(
+  orderId: string,
+  fanId: string,
+  headers: Record<string, string> = {},
+  baseUrl?: string,
+): Promise<ApiResponse<Order & { error?: string }>> {
+  return api<Order & { error?: string }>('POST', `/v1/orders/${orderId}/payment`, {
+    token: tokenFor('fan', fanId),
+    headers,
+    ...(baseUrl ? { baseUrl } : {}),
+  });
+}
+
+/** Credits every fan `amountMinor` through the API, 100 at a time. */
+export async function fund(fans: readonly string[], amountMinor: number, baseUrl?: string) {
+  const operator = tokenFor('operator');
+  for (let i = 0; i < fans.length; i += 100) {
+    const results = await Promise.all(
+      fans.slice(i, i + 100).map((fanId) =>
+        api('POST', `/v1/wallets/${fanId}/credits`, {
+          token: operator,
+          body: { amountMinor, reference: uniqueId('topup') },
+          ...(baseUrl ? { baseUrl } : {}),
+        }),
+      ),
+    );
+    const bad = results.find((r) => r.status !== 201);
+    if (bad) throw new Error(`credit answered ${bad.status}: ${JSON.stringify(bad.body)}`);
+  }
+}
+
+/** The wallet's record of an order: its debits (transfers) and balances of its fan. */
+export async function debitsOf(db: DataSource, orderIds: readonly string[]) {
+  const rows: { order_id: string; n: string; amount: string }[] = await db.query(
+    `SELECT order_id, count(*) AS n, sum(amount_minor) AS amount FROM wallet.transfers
+     WHERE kind = 'payment' AND order_id = ANY($1) GROUP BY order_id`,
+    [orderIds],
+  );
+  return new Map(rows.map((r) => [r.order_id, { count: Number(r.n), amount: Number(r.amount) }]));
+}
+
+export async function balancesOf(db: DataSource, fans: readonly string[]) {
+  const rows: { owner_id: string; balance_minor: string }[] = await db.query(
+    `SELECT owner_id, balance_minor FROM wallet.accounts
+     WHERE kind = 'fan' AND currency = 'CNY' AND owner_id = ANY($1)`,
+    [fans],
+  );
+  return new Map(rows.map((r) => [r.owner_id, Number(r.balance_minor)]));
+}
+
+export async function revenueOf(db: DataSource, brandId: string): Promise<number> {
+  const [row] = await db.query(
+    `SELECT COALESCE(sum(balance_minor), 0) AS total FROM wallet.accounts
+     WHERE kind = 'revenue' AND owner_id = $1`,
+    [brandId],
+  );
+  return Number(row.total);
+}
+
+export function fanIds(n: number): string[] {
+  return Array.from({ length: n }, () => uniqueId('fan'));
+}
+
+export type { Redis };
