@@ -2,7 +2,7 @@
 // Prints the environment of a stack profile as KEY=VALUE lines: the one place that knows how a
 // profile (scripts/profiles/<name>.env) is shifted by TEST_SLOT, so that several engineers (or
 // CI jobs) on one machine can each run a test stack beside the others: slot N moves every port
-// by 10*N, uses Redis db 1+N, the database flashdrop_test_N and its own Kafka client id.
+// by 10*N, uses Redis db 1+N, the database flashdrop_test_N, its own Kafka client id and topic prefix.
 // Usage: node scripts/profile-env.js <dev|test>   (env TEST_SLOT, default 0)
 'use strict';
 const { readFileSync } = require('node:fs');
@@ -23,6 +23,7 @@ function profileEnv(profile, slot) {
     vars.REDIS_URL = vars.REDIS_URL.replace(/\/\d+$/, `/${1 + slot}`);
     vars.DATABASE_URL = vars.DATABASE_URL.replace(/\/flashdrop_test$/, `/flashdrop_test_${slot}`);
     vars.KAFKA_CLIENT_ID = `${vars.KAFKA_CLIENT_ID}-${slot}`;
+    vars.KAFKA_TOPIC_PREFIX = `test${slot}.`;
   }
   vars.TEST_SLOT = String(slot);
   return vars;

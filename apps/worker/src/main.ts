@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('topics')) {
     const admin = createKafka(config.KAFKA_CLIENT_ID, config.kafkaBrokers).admin();
     await admin.connect();
-    const created = await ensureTopics(admin);
+    const created = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
     await admin.disconnect();
     process.stdout.write(
       `kafka topics created: ${created.length ? created.join(', ') : 'none missing'}\n`,

@@ -82,6 +82,13 @@ export class FlashdropConfig {
   @MinLength(1)
   readonly KAFKA_CLIENT_ID: string = 'flashdrop';
 
+  /**
+   * Put before every topic name (libs/events `topicName`): the test stacks of several slots
+   * share one broker and must each read only their own events. Empty in dev and production.
+   */
+  @Matches(/^[a-z0-9._-]*$/, { message: 'KAFKA_TOPIC_PREFIX may hold only a-z 0-9 . _ -' })
+  readonly KAFKA_TOPIC_PREFIX: string = '';
+
   @IsString()
   @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
   readonly JWT_SECRET: string = 'flashdrop-dev-secret-change-me';

@@ -3,3 +3,7 @@ export * from './kafka';
 export * from './kafka.module';
 export * from './envelope';
 export * from './event-catalog';
+export * from './event-schemas';
+export * from './codec';
+export * from './outbox/stream-relay';
+export * from './outbox/outbox-trimmer';

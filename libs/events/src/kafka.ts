@@ -1,5 +1,5 @@
-import { Admin, Kafka, logLevel } from 'kafkajs';
-import { TOPIC_PARTITIONS, Topics } from './topics';
+import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { TOPIC_PARTITIONS, Topics, topicName } from './topics';
 
 export function createKafka(clientId: string, brokers: string[]): Kafka {
   return new Kafka({
@@ -12,10 +12,12 @@ export function createKafka(clientId: string, brokers: string[]): Kafka {
   });
 }
 
-/** Creates every topic of `Topics` that is missing; safe to run at every start. */
-export async function ensureTopics(admin: Admin): Promise<string[]> {
+/** Creates every topic of `Topics` (under `prefix`) that is missing; safe to run at every start. */
+export async function ensureTopics(admin: Admin, prefix = ''): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = Object.values(Topics).filter((t) => !existing.has(t));
+  const missing = Object.values(Topics)
+    .map((t) => topicName(t, prefix))
+    .filter((t) => !existing.has(t));
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
@@ -27,4 +29,21 @@ export async function ensureTopics(admin: Admin): Promise<string[]> {
     });
   }
   return missing;
+}
+
+/**
+ * The producer every outbox relay uses: idempotent (the broker drops a retried batch it already
+ * wrote, so a retry inside one send never duplicates or reorders), acks from all in-sync
+ * replicas, one request in flight (order per partition), and retries without end, as
+ * idempotence requires: a relay whose send outlives its lease only re-sends entries the next
+ * leader sends again, which consumers dedupe by event id.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
 }
