@@ -5,6 +5,7 @@ import { KafkaModule } from '@flashdrop/events';
 import { LoggerModule, MetricsModule } from '@flashdrop/http';
 import { RedisModule } from '@flashdrop/persistence';
 import { PaymentRecoveryModule } from './payment-recovery/payment-recovery.module';
+import { RelayModule } from './relay/relay.module';
 
 @Public()
 @Controller('health')
@@ -28,6 +29,7 @@ class WorkerHealthController {
     RedisModule,
     KafkaModule,
     PaymentRecoveryModule,
+    RelayModule,
   ],
   controllers: [WorkerHealthController],
 })
