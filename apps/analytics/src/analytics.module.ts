@@ -1,7 +1,17 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { AuthModule, Public } from '@flashdrop/auth';
 import { ConfigModule } from '@flashdrop/config';
+import { KafkaModule } from '@flashdrop/events';
 import { LoggerModule, MetricsModule } from '@flashdrop/http';
+import { RedisConnection, RedisModule } from '@flashdrop/persistence';
+import { DropAccess } from './access/drop-access.service';
+import { EventsConsumerService } from './consumer/events-consumer.service';
+import { LiveController } from './live/live.controller';
+import { LiveHub } from './live/live-hub';
+import { OpsController } from './ops/ops.controller';
+import { OpsDrops } from './ops/ops-drops.service';
+import { StatsController } from './stats/stats.controller';
+import { StatsStore } from './stats/stats-store';
 
 @Public()
 @Controller('health')
@@ -12,6 +22,20 @@ class AnalyticsHealthController {
   }
 }
 
+const controllers = [AnalyticsHealthController, StatsController, LiveController, OpsController];
+
+const providers = [
+  {
+    provide: StatsStore,
+    inject: [RedisConnection],
+    useFactory: (redis: RedisConnection) => new StatsStore(redis.client),
+  },
+  DropAccess,
+  EventsConsumerService,
+  LiveHub,
+  OpsDrops,
+];
+
 /** Kafka consumers, per-drop stats, the live stream and the operators' page. */
 @Module({
   imports: [
@@ -19,7 +43,10 @@ class AnalyticsHealthController {
     LoggerModule.forService('analytics'),
     AuthModule,
     MetricsModule,
+    RedisModule,
+    KafkaModule,
   ],
-  controllers: [AnalyticsHealthController],
+  controllers,
+  providers,
 })
 export class AnalyticsModule {}

@@ -1,0 +1,149 @@
+/**
+ * The analytics consumer: every drop, sale and wallet event into the per-drop statistics.
+ *
+ * Delivery guarantee: at least once from Kafka (a batch's offsets are committed only after its
+ * events were applied), made exactly once in effect by the store: `apply_event` checks and
+ * records the event's idempotency key and changes the counters in one atomic Redis script.
+ * Partition key: the drop id (wallet events: the fan id), so one drop's events arrive in order
+ * on one partition of each topic.
+ * Idempotency key: the event id. Stream events (`<dropId>:<entry id>`) are deduped by a
+ * high-water mark per drop and topic (the relay sends them in entry-id order, so anything at or
+ * below the mark was applied); other events (uuid ids) by a seen-key kept for Kafka's retention.
+ * Poison messages (not JSON, unknown type or version, wrong shape) go to the dead-letter topic
+ * with the reason, and the partition moves on.
+ */
+import { Logger } from '@nestjs/common';
+import {
+  DeadLetterRecord,
+  Topic,
+  Topics,
+  createIdempotentProducer,
+  decodeEnvelope,
+  topicFromName,
+  topicName,
+} from '@flashdrop/events';
+import Redis from 'ioredis';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { STATS_CHANGED_CHANNEL } from '../stats/analytics-keys';
+import { StatsStore } from '../stats/stats-store';
+
+export interface EventsConsumerOptions {
+  readonly groupId: string;
+  readonly topicPrefix: string;
+}
+
+/** Events applied per round trip group; offsets are resolved after each. */
+const CHUNK = 500;
+/** The topics this consumer reads. */
+const CONSUMED: readonly Topic[] = [Topics.drops, Topics.sales, Topics.wallet];
+
+export class EventsConsumer {
+  private readonly logger = new Logger(EventsConsumer.name);
+  private consumer?: Consumer;
+  private deadLetters?: Producer;
+  applied = 0;
+  duplicates = 0;
+  deadLettered = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly store: StatsStore,
+    /** Publishes which drops changed, so every instance's live streams send a frame now. */
+    private readonly publisher: Redis,
+    private readonly options: EventsConsumerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const deadLetters = createIdempotentProducer(this.kafka);
+    await deadLetters.connect();
+    this.deadLetters = deadLetters;
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // The broker answers a fetch as soon as one byte is there; this only bounds idle polls.
+      maxWaitTimeInMs: 250,
+      retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: CONSUMED.map((t) => topicName(t, this.options.topicPrefix)),
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 1_000,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.deadLetters?.disconnect().catch(() => undefined);
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
+      payload;
+    const topic = topicFromName(batch.topic, this.options.topicPrefix);
+    const changed = new Set<string>();
+    for (let i = 0; i < batch.messages.length; i += CHUNK) {
+      if (!isRunning() || isStale()) break;
+      const messages = batch.messages.slice(i, i + CHUNK);
+      // The apply calls are issued back to back on one connection, so Redis runs them in
+      // partition order; awaiting them together keeps that order and costs one round trip.
+      const work: Promise<void>[] = [];
+      for (const message of messages) {
+        const decoded = topic ? decodeEnvelope(message.value) : undefined;
+        if (!decoded?.ok || !topic) {
+          await Promise.all(work.splice(0));
+          const reason = decoded && !decoded.ok ? decoded.reason : undefined;
+          await this.deadLetter(batch.topic, batch.partition, message, reason);
+          continue;
+        }
+        const event = decoded.value;
+        const dropId = (event.data as { dropId?: string }).dropId;
+        if (dropId) changed.add(dropId);
+        work.push(
+          this.store.apply(event, topic).then((applied) => {
+            if (applied) this.applied++;
+            else this.duplicates++;
+          }),
+        );
+      }
+      await Promise.all(work);
+      resolveOffset(messages[messages.length - 1].offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+    if (changed.size > 0) {
+      await this.publisher.publish(STATS_CHANGED_CHANNEL, [...changed].join(','));
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason = 'not a topic this consumer reads',
+  ): Promise<void> {
+    const record: DeadLetterRecord = {
+      reason,
+      refusedBy: this.options.groupId,
+      source: `${topic}/${partition}/${message.offset}`,
+      key: message.key?.toString('utf8') ?? null,
+      value: message.value?.toString('utf8') ?? null,
+      at: new Date().toISOString(),
+    };
+    this.logger.warn(`dead-lettered ${record.source}: ${reason}`);
+    // Sent (and acknowledged) before the offset moves past it: a poison message is never lost.
+    await this.deadLetters?.send({
+      topic: topicName(Topics.deadLetter, this.options.topicPrefix),
+      acks: -1,
+      messages: [{ key: record.key, value: JSON.stringify(record) }],
+    });
+    this.deadLettered++;
+  }
+}

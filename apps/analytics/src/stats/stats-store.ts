@@ -1,0 +1,146 @@
+import { KnownEnvelope, Topic } from '@flashdrop/events';
+import Redis, { Result } from 'ioredis';
+import { analyticsKeys, walletKeys } from './analytics-keys';
+import { readFileSync } from 'node:fs';
+import { findRepoFile } from '../find-file';
+import { DropStats, SellThroughPoint } from './stats.types';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    analyticsApplyEvent(...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+/** How long the id of a non-stream event is remembered for dedupe: Kafka's retention (7 days). */
+const SEEN_TTL_SECONDS = 7 * 24 * 3600;
+/** Seconds of sell-through a snapshot carries (the chart's window). */
+export const SELL_THROUGH_WINDOW_S = 120;
+const TOP_REFERRERS = 10;
+
+/** A stream event's id is `<dropId>:<ms>-<seq>` (libs/events streamEventId). */
+const STREAM_ID = /^(.*):(\d+-\d+)$/;
+
+/**
+ * The per-drop statistics, kept in Redis (AOF, so they survive a restart of analytics and of
+ * Redis) and changed only by the `apply_event` script, which applies each event exactly once.
+ */
+export class StatsStore {
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('analyticsApplyEvent', {
+      numberOfKeys: 6,
+      lua: readFileSync(findRepoFile('apps/analytics/src/stats/apply_event.lua'), 'utf8'),
+    });
+  }
+
+  /**
+   * Applies one checked event; answers false when it had been applied before.
+   * Calls made without awaiting in between reach Redis in call order on this connection (one
+   * socket, auto-pipelined), which keeps a partition's order.
+   */
+  async apply(event: KnownEnvelope, topic: Topic): Promise<boolean> {
+    const d = event.data as unknown as Record<string, unknown>;
+    const dropId = typeof d.dropId === 'string' ? d.dropId : undefined;
+    const streamId = STREAM_ID.exec(event.id);
+    const fromStream = dropId !== undefined && streamId !== null && streamId[1] === dropId;
+    const k = dropId ? analyticsKeys(dropId) : undefined;
+    const keys = k
+      ? [k.stats, k.channels, k.referrers, k.seconds, k.watermark, k.seen(event.id)]
+      : [walletKeys.stats, walletKeys.stats, walletKeys.stats, walletKeys.stats, walletKeys.stats];
+    if (!k) keys.push(walletKeys.seen(event.id));
+    const dedupe = fromStream ? ['wm', topic, streamId[2]] : ['seen', SEEN_TTL_SECONDS, ''];
+    const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+    const text =
+      d.code ?? d.channel ?? d.referrerId ?? d.brandId ?? d.phase ?? ('' as unknown as string);
+    const applied = await this.redis.analyticsApplyEvent(
+      ...keys,
+      ...dedupe,
+      event.type,
+      Date.parse(event.occurredAt),
+      num(d.quantity),
+      num(d.amountMinor),
+      typeof d.remaining === 'number' ? d.remaining : '',
+      String(text),
+      num(d.priceMinor),
+      typeof d.currency === 'string' ? d.currency : '',
+    );
+    return applied === 1;
+  }
+
+  /** The drop's statistics as the stats route answers them (API.md) plus the dashboard's extras. */
+  async read(dropId: string, now = Date.now()): Promise<DropStats> {
+    const k = analyticsKeys(dropId);
+    const [hash, channels, referrers] = await Promise.all([
+      this.redis.hgetall(k.stats),
+      this.redis.hgetall(k.channels),
+      this.redis.zrevrange(k.referrers, 0, TOP_REFERRERS - 1, 'WITHSCORES'),
+    ]);
+    const int = (field: string) => Number(hash[field] ?? 0);
+    const rejections: Record<string, number> = {};
+    for (const [field, value] of Object.entries(hash)) {
+      if (field.startsWith('rej:')) rejections[field.slice(4)] = Number(value);
+    }
+    const sharesByChannel: Record<string, number> = {};
+    for (const [channel, value] of Object.entries(channels)) sharesByChannel[channel] = +value;
+    const topReferrers: { referrerId: string; referrals: number }[] = [];
+    for (let i = 0; i + 1 < referrers.length; i += 2) {
+      topReferrers.push({ referrerId: referrers[i], referrals: Number(referrers[i + 1]) });
+    }
+    const quantity = int('quantity');
+    const lastEventAt = hash.lastEventAt ? Number(hash.lastEventAt) : undefined;
+    const iso = (field: string) =>
+      hash[field] ? new Date(Number(hash[field])).toISOString() : null;
+    return {
+      dropId,
+      quantity,
+      // The stock the last sale event reported (its script's truth); before any, all of it.
+      remaining: hash.remaining !== undefined ? Number(hash.remaining) : quantity,
+      held: int('held'),
+      paid: int('paid'),
+      expired: int('expired'),
+      cancelled: int('cancelled'),
+      reservations: int('reservations'),
+      shares: int('shares'),
+      referrals: int('referrals'),
+      grabAttempts: int('grabAttempts'),
+      rejections,
+      revenueMinor: int('revenueMinor'),
+      firstSaleAt: iso('firstSaleAt'),
+      soldOutAt: iso('soldOutAt'),
+      currency: hash.currency ?? null,
+      priceMinor: int('priceMinor'),
+      phase: hash.phase ?? null,
+      paused: hash.paused === '1',
+      acceptedOrders: int('accepted'),
+      paidOrders: int('paidOrders'),
+      sharesByChannel,
+      topReferrers,
+      sellThrough: await this.sellThrough(k.seconds, lastEventAt, now),
+      lastEventAt: lastEventAt ? new Date(lastEventAt).toISOString() : null,
+      generatedAt: new Date(now).toISOString(),
+    };
+  }
+
+  /**
+   * Units grabbed and paid per second over the last SELL_THROUGH_WINDOW_S seconds: the window
+   * ends now while the drop is active, or at its last event once it went quiet.
+   */
+  private async sellThrough(
+    key: string,
+    lastEventAt: number | undefined,
+    now: number,
+  ): Promise<SellThroughPoint[]> {
+    if (lastEventAt === undefined) return [];
+    const nowS = Math.floor(now / 1000);
+    const lastS = Math.floor(lastEventAt / 1000);
+    const end = nowS - lastS <= SELL_THROUGH_WINDOW_S ? nowS : lastS;
+    const seconds: number[] = [];
+    for (let s = end - SELL_THROUGH_WINDOW_S + 1; s <= end; s++) seconds.push(s);
+    const fields = seconds.flatMap((s) => [`g${s}`, `p${s}`]);
+    const values = await this.redis.hmget(key, ...fields);
+    return seconds.map((s, i) => ({
+      at: new Date(s * 1000).toISOString(),
+      grabbed: Number(values[2 * i] ?? 0),
+      paid: Number(values[2 * i + 1] ?? 0),
+    }));
+  }
+}

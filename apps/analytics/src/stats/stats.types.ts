@@ -1,0 +1,43 @@
+/** One second of the sell-through chart. */
+export interface SellThroughPoint {
+  /** The second's start, ISO 8601 UTC. */
+  readonly at: string;
+  /** Units grabbed (held) in that second. */
+  readonly grabbed: number;
+  /** Units paid in that second. */
+  readonly paid: number;
+}
+
+/**
+ * GET /v1/drops/:id/stats (API.md "Operators"): the contract's fields first, units not orders,
+ * then the fields the dashboard adds (the contract allows added fields).
+ */
+export interface DropStats {
+  readonly dropId: string;
+  readonly quantity: number;
+  readonly remaining: number;
+  readonly held: number;
+  readonly paid: number;
+  readonly expired: number;
+  readonly cancelled: number;
+  readonly reservations: number;
+  readonly shares: number;
+  readonly referrals: number;
+  readonly grabAttempts: number;
+  readonly rejections: Record<string, number>;
+  readonly revenueMinor: number;
+  readonly firstSaleAt: string | null;
+  readonly soldOutAt: string | null;
+  // Added for the dashboard.
+  readonly currency: string | null;
+  readonly priceMinor: number;
+  readonly phase: string | null;
+  readonly paused: boolean;
+  readonly acceptedOrders: number;
+  readonly paidOrders: number;
+  readonly sharesByChannel: Record<string, number>;
+  readonly topReferrers: readonly { referrerId: string; referrals: number }[];
+  readonly sellThrough: readonly SellThroughPoint[];
+  readonly lastEventAt: string | null;
+  readonly generatedAt: string;
+}
