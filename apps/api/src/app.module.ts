@@ -9,6 +9,7 @@ import { salesDatabaseOptions } from './database/sales-database';
 import { HealthModule } from './health/health.module';
 import { PaymentsModule } from './payments/payments.module';
 import { WalletModule } from './wallet/wallet.module';
+import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
 
 /** The public origin: every route of API.md answers here, whatever service serves it. */
 @Module({
@@ -30,6 +31,7 @@ import { WalletModule } from './wallet/wallet.module';
     HealthModule,
     WalletModule,
     PaymentsModule,
+    AnalyticsProxyModule,
   ],
 })
 export class AppModule {}
