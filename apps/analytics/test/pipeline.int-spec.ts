@@ -9,12 +9,13 @@ import {
   topicName,
 } from '@flashdrop/events';
 import { DedicatedRedis, eventually, slotPort, TEST_SLOT, testConfig } from '@flashdrop/testing';
+import { Inventory } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 import { Kafka, Producer } from 'kafkajs';
 import { EventsConsumer } from '../src/consumer/events.consumer';
 import { StatsStore } from '../src/stats/stats-store';
 import { contractFields, readTruth } from './sale-truth';
-import { mixedBurst, SaleSimulator } from './sale-simulator';
+import { createOpenDrop, mixedBurst } from './sale-traffic';
 
 /**
  * The event pipeline against the real Kafka and a Redis of the test's own: outbox streams ->
@@ -32,6 +33,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   let relay: StreamRelay;
   let consumer: EventsConsumer;
   let store: StatsStore;
+  let inventory: Inventory;
   const stop = new AbortController();
   let relaying: Promise<void>;
 
@@ -49,6 +51,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     relay = new StreamRelay(redis, reader, producer, { topicPrefix: prefix, blockMs: 100 });
     relaying = relay.run(stop.signal);
     store = new StatsStore(redis);
+    inventory = new Inventory(redis);
     consumer = new EventsConsumer(kafka, store, redis, {
       groupId: `flashdrop-it-${TEST_SLOT}-analytics`,
       topicPrefix: prefix,
@@ -66,24 +69,23 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     redisServer.stop();
   });
 
-  const sim = () => new SaleSimulator(redis);
-
   async function converged(dropId: string, timeoutMs = 20_000): Promise<boolean> {
     return eventually(async () => {
-      const [stats, truth] = await Promise.all([store.read(dropId), readTruth(redis, dropId)]);
+      const [stats, truth] = await Promise.all([store.read(dropId), readTruth(inventory, dropId)]);
       return JSON.stringify(contractFields({ ...stats })) === JSON.stringify(truth);
     }, timeoutMs);
   }
 
   it('after a burst of mixed traffic on several drops, every drop’s stats equal the stored truth', async () => {
-    const drops = [`${run}-a`, `${run}-b`, `${run}-c`];
-    for (const [i, d] of drops.entries()) await sim().createDrop(d, `brand-${i}`, 40 + i * 30);
+    const drops: string[] = [];
+    for (let i = 0; i < 3; i++)
+      drops.push(await createOpenDrop(inventory, { quantity: 40 + i * 30 }));
     // Three drops at once, 150 fans each: reservations, shares, grabs, payments, expiries.
-    await Promise.all(drops.map((d) => mixedBurst(sim(), d, 150)));
+    await Promise.all(drops.map((d) => mixedBurst(inventory, d, 150)));
 
     for (const d of drops) expect(await converged(d)).toBe(true);
     const stats = await store.read(drops[0]);
-    const truth = await readTruth(redis, drops[0]);
+    const truth = await readTruth(inventory, drops[0]);
     expect(contractFields({ ...stats })).toEqual(truth);
     // The burst really was mixed: every kind of change showed up.
     expect(stats.paid).toBeGreaterThan(0);
@@ -98,9 +100,8 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   }, 60_000);
 
   it('a relay that re-sends everything (acknowledgements lost) counts nothing twice', async () => {
-    const dropId = `${run}-resend`;
-    await sim().createDrop(dropId, 'brand-r', 30);
-    await mixedBurst(sim(), dropId, 60);
+    const dropId = await createOpenDrop(inventory, { quantity: 30 });
+    await mixedBurst(inventory, dropId, 60);
     expect(await converged(dropId)).toBe(true);
     const before = await store.read(dropId);
     const appliedBefore = consumer.applied;
@@ -118,8 +119,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   }, 60_000);
 
   it('a poison entry goes to the dead-letter topic and the drop’s later events still count', async () => {
-    const dropId = `${run}-poison`;
-    await sim().createDrop(dropId, 'brand-p', 10);
+    const dropId = await createOpenDrop(inventory, { quantity: 10 });
     await redis.xadd(
       `{d:${dropId}}:events`,
       '*',
@@ -144,7 +144,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
       'data',
       '{}',
     );
-    await sim().share(dropId, 'fan-1', 'weibo');
+    await inventory.share(dropId, 'fan-1', 'weibo');
 
     const seen: string[] = [];
     const dlq = kafka.consumer({ groupId: `flashdrop-it-${TEST_SLOT}-dlq-${run}` });
@@ -168,10 +168,9 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   }, 60_000);
 
   it('trims only entries every consumer group acknowledged', async () => {
-    const dropId = `${run}-trim`;
+    const dropId = await createOpenDrop(inventory, { quantity: 5 });
     const key = `{d:${dropId}}:events`;
-    await sim().createDrop(dropId, 'brand-t', 5);
-    for (let i = 0; i < 20; i++) await sim().share(dropId, `fan-${i}`, 'qq');
+    for (let i = 0; i < 20; i++) await inventory.share(dropId, `fan-${i}`, 'qq');
     expect(await converged(dropId)).toBe(true);
     const trimmer = new OutboxTrimmer(redis);
 

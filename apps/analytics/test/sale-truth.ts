@@ -1,8 +1,8 @@
-import Redis from 'ioredis';
+import { Inventory } from '@flashdrop/inventory';
 
 /**
- * The stored truth of a drop, read from the sale's own Redis keys (libs/inventory/README.md):
- * what the stats route must equal once the pipeline drained.
+ * The stored truth of a drop, read through the sale's own scripts and counters
+ * (libs/inventory): what the stats route must equal once the pipeline drained.
  */
 export interface SaleTruth {
   quantity: number;
@@ -21,58 +21,51 @@ export interface SaleTruth {
   soldOutAt: string | null;
 }
 
-export async function readTruth(redis: Redis, dropId: string): Promise<SaleTruth> {
-  const tag = `{d:${dropId}}`;
-  const [drop, stock, stats, reservations] = await Promise.all([
-    redis.hgetall(`${tag}:drop`),
-    redis.get(`${tag}:stock`),
-    redis.hgetall(`${tag}:stats`),
-    redis.hlen(`${tag}:res`),
-  ]);
-  const int = (field: string) => Number(stats[field] ?? 0);
+export async function readTruth(inventory: Inventory, dropId: string): Promise<SaleTruth> {
+  const [state, c] = await Promise.all([inventory.viewDrop(dropId), inventory.counters(dropId)]);
+  if (!state) throw new Error(`drop ${dropId} is not in Redis`);
+  const iso = (ms?: number) => (ms ? new Date(ms).toISOString() : null);
   const rejections: Record<string, number> = {};
-  for (const [k, v] of Object.entries(stats)) {
-    if (k.startsWith('rej:') && Number(v) > 0) rejections[k.slice(4)] = Number(v);
-  }
-  const iso = (field: string) =>
-    stats[field] ? new Date(Number(stats[field])).toISOString() : null;
+  for (const [code, n] of Object.entries(c.rejections)) if (n > 0) rejections[code] = n;
   return {
-    quantity: Number(drop.quantity ?? 0),
-    remaining: Number(stock ?? 0),
-    held: int('held'),
-    paid: int('paid'),
-    expired: int('expired'),
-    cancelled: int('cancelled'),
-    reservations,
-    shares: int('shares'),
-    referrals: int('referrals'),
-    grabAttempts: int('attempts'),
+    quantity: state.definition.quantity,
+    remaining: state.remaining,
+    held: c.held,
+    paid: c.paid,
+    expired: c.expired,
+    cancelled: c.cancelled,
+    reservations: state.reservations,
+    shares: c.shares,
+    referrals: c.referrals,
+    grabAttempts: c.grabAttempts,
     rejections,
-    revenueMinor: int('revenueMinor'),
-    firstSaleAt: iso('firstSaleAt'),
-    soldOutAt: iso('soldOutAt'),
+    revenueMinor: c.revenueMinor,
+    firstSaleAt: iso(c.firstSaleAt),
+    soldOutAt: iso(c.soldOutAt),
   };
 }
 
-/** The contract's fields of a stats answer, to compare with the truth. */
-export function contractFields(stats: Record<string, unknown>): SaleTruth {
-  const keys: (keyof SaleTruth)[] = [
-    'quantity',
-    'remaining',
-    'held',
-    'paid',
-    'expired',
-    'cancelled',
-    'reservations',
-    'shares',
-    'referrals',
-    'grabAttempts',
-    'rejections',
-    'revenueMinor',
-    'firstSaleAt',
-    'soldOutAt',
-  ];
+/** The contract's fields of a stats answer, in the truth's order, to compare with it. */
+export function contractFields(stats: object): SaleTruth {
+  const s = stats as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = stats[k];
+  for (const k of Object.keys(EMPTY)) out[k] = s[k];
   return out as unknown as SaleTruth;
 }
+
+const EMPTY: SaleTruth = {
+  quantity: 0,
+  remaining: 0,
+  held: 0,
+  paid: 0,
+  expired: 0,
+  cancelled: 0,
+  reservations: 0,
+  shares: 0,
+  referrals: 0,
+  grabAttempts: 0,
+  rejections: {},
+  revenueMinor: 0,
+  firstSaleAt: null,
+  soldOutAt: null,
+};

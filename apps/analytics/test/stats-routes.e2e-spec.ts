@@ -1,7 +1,8 @@
 import { api, apiBaseUrl, eventually, testConfig, tokenFor, uniqueId } from '@flashdrop/testing';
+import { Inventory } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 import { contractFields, readTruth } from './sale-truth';
-import { mixedBurst, SaleSimulator } from './sale-simulator';
+import { createOpenDrop, mixedBurst } from './sale-traffic';
 
 interface Stats {
   dropId: string;
@@ -15,20 +16,21 @@ interface Stats {
 describe('GET /v1/drops/:id/stats and /live', () => {
   let redis: Redis;
   const brand = uniqueId('brand');
-  const dropId = uniqueId('drop');
+  let dropId: string;
+  let inventory: Inventory;
   const operator = tokenFor('operator');
 
   beforeAll(async () => {
     redis = new Redis(testConfig().REDIS_URL);
-    const sim = new SaleSimulator(redis);
-    await sim.createDrop(dropId, brand, 50);
-    await mixedBurst(sim, dropId, 120);
+    inventory = new Inventory(redis);
+    dropId = await createOpenDrop(inventory, { brandId: brand, quantity: 50 });
+    await mixedBurst(inventory, dropId, 120);
   });
 
   afterAll(() => redis.disconnect());
 
   it('equals the stored truth (operator and the owner brand), within 2 s of the last change', async () => {
-    const truth = await readTruth(redis, dropId);
+    const truth = await readTruth(inventory, dropId);
     const started = Date.now();
     const equal = await eventually(async () => {
       const res = await api<Stats>('GET', `/v1/drops/${dropId}/stats`, { token: operator });

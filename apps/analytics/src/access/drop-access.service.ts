@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, Principal } from '@flashdrop/contracts';
+import { dropKeys } from '@flashdrop/inventory';
 import { RedisConnection } from '@flashdrop/persistence';
 
 /**
@@ -13,7 +14,7 @@ export class DropAccess {
   constructor(private readonly redis: RedisConnection) {}
 
   async assertCanRead(principal: Principal, dropId: string): Promise<void> {
-    const [id, brandId] = await this.redis.client.hmget(`{d:${dropId}}:drop`, 'id', 'brandId');
+    const [id, brandId] = await this.redis.client.hmget(dropKeys(dropId).drop, 'id', 'brandId');
     const visible =
       id !== null &&
       (principal.role === 'operator' || (principal.role === 'brand' && brandId === principal.sub));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DROPS_INDEX_KEY } from '@flashdrop/events';
+import { DROPS_INDEX_KEY, dropKeys } from '@flashdrop/inventory';
 import { RedisConnection } from '@flashdrop/persistence';
 
 export interface OpsDropSummary {
@@ -23,7 +23,14 @@ export class OpsDrops {
     const ids = await this.redis.client.smembers(DROPS_INDEX_KEY);
     const pipeline = this.redis.client.pipeline();
     for (const id of ids) {
-      pipeline.hmget(`{d:${id}}:drop`, 'title', 'brandId', 'quantity', 'createdAt', 'saleStartsAt');
+      pipeline.hmget(
+        dropKeys(id).drop,
+        'title',
+        'brandId',
+        'quantity',
+        'createdAt',
+        'saleStartsAt',
+      );
     }
     const rows = (await pipeline.exec()) ?? [];
     const time = (ms: string | null) => (ms ? new Date(Number(ms)).toISOString() : null);

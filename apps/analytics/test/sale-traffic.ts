@@ -1,0 +1,47 @@
+import { Inventory } from '@flashdrop/inventory';
+import { dropDefinition, moveHoldDeadline, redisNow } from '@flashdrop/testing';
+
+/** A drop on sale now, with its reservation window open, created through the real scripts. */
+export async function createOpenDrop(
+  inventory: Inventory,
+  overrides: { brandId?: string; quantity?: number; title?: string } = {},
+): Promise<string> {
+  const def = dropDefinition(await redisNow(inventory.redis), overrides);
+  await inventory.createDrop(def);
+  return def.id;
+}
+
+/**
+ * A burst of mixed traffic on one drop through the sale's real Lua scripts: reservations (some
+ * referred), shares on three channels, grabs by reserved and unreserved fans (more fans than
+ * units), then payments, expiries and cancels of the holds. Each phase's requests are all in
+ * flight at once.
+ */
+export async function mixedBurst(
+  inventory: Inventory,
+  dropId: string,
+  fans: number,
+  tag = '',
+): Promise<void> {
+  const fanIds = Array.from({ length: fans }, (_, i) => `${dropId}${tag}-f${i}`);
+  await Promise.all(
+    fanIds.map((fan, i) =>
+      i % 5 === 4 ? undefined : inventory.reserve(dropId, fan, i % 3 === 0 ? fanIds[0] : undefined),
+    ),
+  );
+  const channels = ['weibo', 'wechat', 'qq'];
+  await Promise.all(fanIds.map((fan, i) => inventory.share(dropId, fan, channels[i % 3])));
+  const grabs = await Promise.all(
+    fanIds.map((fanId) => inventory.grab({ dropId, fanId, quantity: 1, rateLimitPerSecond: 0 })),
+  );
+  const orders = grabs.flatMap((g) => (g.ok ? [g.order.id] : []));
+  const now = await redisNow(inventory.redis);
+  await Promise.all(
+    orders.map(async (orderId, i) => {
+      if (i % 3 === 0) await inventory.completePayment(orderId);
+      else if (i % 3 === 1) await moveHoldDeadline(inventory.redis, orderId, now - 1);
+      else if (i % 6 === 2) await inventory.cancelOrder(orderId);
+    }),
+  );
+  while ((await inventory.expireDue(dropId, 500)).scanned === 500);
+}
