@@ -1,0 +1,145 @@
+// k6 script: the phone rush (load-tests/scenarios/phone-rush.ts), open model.
+//   k6 run -e API_URL=http://127.0.0.1:3000 -e SCALE=0.01 load-tests/k6/phone-rush.ts
+// Phases: every fan reserves inside the window (and an operator credits their wallet with the
+// price); at the sale's start instant every fan grabs once at a constant arrival rate; each
+// winner pays at once. Thresholds are the targets of DESIGN.md.
+import { check, fail, sleep } from 'k6';
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { Counter, Trend } from 'k6/metrics';
+import type { Options } from 'k6/options';
+import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush.ts';
+import { payments } from '../scenarios/payments.ts';
+import { API_URL, SCALE, createDrop, headers, path, runId, stats, token } from './lib/api.ts';
+
+const { quantity, fans } = scalePhoneRush(SCALE);
+/** Reservations (with a wallet credit each) run at this rate before the sale. */
+const RESERVE_RATE = Math.min(5_000, fans);
+const reserveSeconds = Math.ceil(fans / RESERVE_RATE);
+const grabSeconds = Math.max(1, Math.ceil(fans / phoneRush.arrival.ratePerSecond));
+/** Margin between the reservation phase and the sale's start. */
+const GAP_SECONDS = 3;
+
+const grabs = new Counter('grabs_held');
+const soldOut = new Counter('grabs_sold_out');
+const wrongAnswers = new Counter('grab_wrong_answers');
+const grabLatency = new Trend('grab_latency', true);
+const payLatency = new Trend('pay_latency', true);
+
+export const options: Options = {
+  setupTimeout: '60s',
+  scenarios: {
+    reserve: {
+      executor: 'constant-arrival-rate',
+      exec: 'reserve',
+      rate: RESERVE_RATE,
+      timeUnit: '1s',
+      duration: `${reserveSeconds}s`,
+      preAllocatedVUs: 50,
+      maxVUs: 200,
+    },
+    rush: {
+      executor: 'constant-arrival-rate',
+      exec: 'grab',
+      startTime: `${reserveSeconds + GAP_SECONDS}s`,
+      rate: Math.min(phoneRush.arrival.ratePerSecond, fans),
+      timeUnit: '1s',
+      duration: `${grabSeconds}s`,
+      preAllocatedVUs: phoneRush.arrival.maxInFlight,
+      maxVUs: phoneRush.arrival.maxInFlight * 10,
+    },
+  },
+  thresholds: {
+    grab_latency: [`p(99)<${phoneRush.targets.grabP99.value}`],
+    grab_wrong_answers: ['count==0'],
+    pay_latency: ['p(99)<1000'],
+  },
+};
+
+interface Setup {
+  readonly run: string;
+  readonly dropId: string;
+  readonly saleStartsAt: number;
+}
+
+export function setup(): Setup {
+  const run = runId();
+  const now = Date.now();
+  const saleStartsAt = now + (reserveSeconds + GAP_SECONDS) * 1000;
+  const dropId = createDrop(
+    phoneRush.drop,
+    quantity,
+    { reservationOpensAt: now + 500, reservationClosesAt: saleStartsAt, saleStartsAt },
+    run,
+  );
+  sleep(0.6);
+  return { run, dropId, saleStartsAt };
+}
+
+function fanOf(run: string, index: number): string {
+  return `fan-${run}-${index}`;
+}
+
+/** Reservation window: fan i reserves and gets the price credited to their wallet. */
+export function reserve(data: Setup): void {
+  const i = exec.scenario.iterationInTest;
+  if (i >= fans) return;
+  const fanId = fanOf(data.run, i);
+  const res = http.post(
+    `${API_URL}${path('/v1/drops/{dropId}/reservations', { dropId: data.dropId })}`,
+    '{}',
+    headers(token(fanId, 'fan')),
+  );
+  check(res, { 'reserved (201)': (r) => r.status === 201 });
+  const credit = http.post(
+    `${API_URL}${path(payments.credit.path, { fanId })}`,
+    JSON.stringify({ amountMinor: phoneRush.drop.priceMinor, reference: `bench-${fanId}` }),
+    headers(token(`operator-${data.run}`, 'operator')),
+  );
+  check(credit, { 'credited (201)': (r) => r.status === 201 });
+}
+
+/** The rush: fan i grabs once at the start instant; a winner pays at once. */
+export function grab(data: Setup): void {
+  const i = exec.scenario.iterationInTest;
+  if (i >= fans) return;
+  const wait = data.saleStartsAt - Date.now();
+  if (wait > 0) sleep(wait / 1000);
+  const fanToken = token(fanOf(data.run, i), 'fan');
+  const res = http.post(
+    `${API_URL}${path(phoneRush.grab.path, { dropId: data.dropId })}`,
+    JSON.stringify(phoneRush.grab.body),
+    headers(fanToken),
+  );
+  grabLatency.add(res.timings.duration);
+  const code = res.status === 409 ? (res.json() as { error?: string }).error : undefined;
+  if (res.status === 201) grabs.add(1);
+  else if (code === 'SOLD_OUT') soldOut.add(1);
+  else wrongAnswers.add(1);
+  if (res.status !== 201) return;
+
+  const order = res.json() as { id: string };
+  const paid = http.post(
+    `${API_URL}${path(payments.pay.path, { orderId: order.id })}`,
+    JSON.stringify(payments.pay.body),
+    headers(fanToken),
+  );
+  payLatency.add(paid.timings.duration);
+  check(paid, { 'paid (200)': (r) => r.status === 200 });
+}
+
+/** No grab above stock: the stored truth after the rush. */
+export function teardown(data: Setup): void {
+  const s = stats(data.dropId, data.run) as {
+    held?: number;
+    paid?: number;
+    firstSaleAt?: string;
+    soldOutAt?: string;
+  };
+  const sold = (s.held ?? 0) + (s.paid ?? 0);
+  if (sold > quantity) fail(`oversold: ${sold} units of ${quantity}`);
+  if (s.soldOutAt) {
+    const seconds = (Date.parse(s.soldOutAt) - data.saleStartsAt) / 1000;
+    console.log(`sold out ${seconds.toFixed(2)} s after the start (2012: 314 s)`);
+  }
+}

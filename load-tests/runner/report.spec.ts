@@ -1,0 +1,53 @@
+import { fmt, meets, prependRun, ratio, renderTable } from './report';
+
+describe('benchmark report', () => {
+  it('formats numbers as people read them', () => {
+    expect(fmt(12345.6, '/s')).toBe('12,346 /s');
+    expect(fmt(12.345, 'ms')).toBe('12.3 ms');
+    expect(fmt(0.4213)).toBe('0.42');
+    expect(fmt(undefined)).toBe('n/a');
+    expect(fmt(NaN, 's')).toBe('n/a');
+  });
+
+  it('prints ratios only when both sides are known', () => {
+    expect(ratio(15000, 25000)).toBe('0.60x');
+    expect(ratio(15000, undefined)).toBe('');
+    expect(ratio(15000, 0)).toBe('');
+  });
+
+  it('judges a figure against its bound', () => {
+    const target = { label: 'p99', kind: 'max' as const, value: 25, unit: 'ms' };
+    expect(meets({ figure: 'p99', unit: 'ms', value: 24, target })).toBe(true);
+    expect(meets({ figure: 'p99', unit: 'ms', value: 26, target })).toBe(false);
+    expect(meets({ figure: 'p99', unit: 'ms', value: NaN, target })).toBe(false);
+    expect(meets({ figure: 'x', unit: '', value: 1, met: false, target })).toBe(false);
+    expect(meets({ figure: 'x', unit: '' })).toBeUndefined();
+  });
+
+  it('renders one aligned Markdown table', () => {
+    const table = renderTable([
+      {
+        figure: 'grabs',
+        unit: '/s',
+        value: 15000,
+        floor: 25000,
+        naive: 2500,
+        ratios: true,
+        target: { label: 'g', kind: 'min', value: 10000, unit: '/s' },
+      },
+    ]);
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[2]).toContain('0.60x');
+    expect(lines[2]).toContain('6.00x');
+    expect(lines[2]).toContain('yes');
+  });
+
+  it('puts the newest run first and keeps the earlier ones', () => {
+    const first = prependRun(undefined, '## run 1\n\nA\n');
+    const second = prependRun(first, '## run 2\n\nB\n');
+    expect(second.indexOf('## run 2')).toBeLessThan(second.indexOf('## run 1'));
+    expect(second.match(/# Benchmark results/g)).toHaveLength(1);
+  });
+});

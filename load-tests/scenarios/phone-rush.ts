@@ -1,0 +1,45 @@
+import type { ArrivalSpec, DropSpec, TargetSpec } from './scenario';
+
+/**
+ * The phone sale of Dec 2012 (DESIGN.md): 50,000 units, 240,000 distinct reserved fans grabbing
+ * at the sale's start instant, each once; the winners then pay from their wallets.
+ * 2012: sold out in 5 min 14 s. Target here: seconds.
+ */
+export const phoneRush = {
+  name: 'phone-rush',
+  drop: {
+    title: 'Phone, Dec 2012 replay',
+    skuPrefix: 'PHONE',
+    priceMinor: 199_900,
+    currency: 'CNY',
+    quantity: 50_000,
+    perUserLimit: 1,
+    reservationRequired: true,
+    holdSeconds: 600,
+  } satisfies DropSpec,
+  /** Distinct fans, all reserved inside the window, each grabbing once at the start instant. */
+  fans: 240_000,
+  /** Everyone arrives at once: far above what any server takes, so the queue forms at the door. */
+  arrival: { ratePerSecond: 60_000, maxInFlight: 100 } satisfies ArrivalSpec,
+  /** How a grab is asked for (API.md "Fans"). */
+  grab: { method: 'POST', path: '/v1/drops/{dropId}/purchases', body: { quantity: 1 } },
+  /** The only answers a correct rush gives; anything else is an error. */
+  expectedGrabAnswers: { 201: 'held', 409: 'SOLD_OUT' } as Record<number, string>,
+  targets: {
+    sellOut: { label: 'phone sold out', kind: 'max', value: 5, unit: 's' },
+    grabRate: { label: 'grabs through the API', kind: 'min', value: 15_000, unit: '/s' },
+    grabP99: { label: 'grab p99', kind: 'max', value: 25, unit: 'ms' },
+    floorRatio: { label: 'grab rate / floor', kind: 'min', value: 0.6, unit: 'x' },
+    naiveRatio: { label: 'grab rate / naive', kind: 'min', value: 5, unit: 'x' },
+  } satisfies Record<string, TargetSpec>,
+  /** The 2012 figure the report sets beside ours. */
+  reference2012: { sellOutSeconds: 314 },
+};
+
+/** The same rush at another scale (CI smoke, naive peer), keeping the units-to-fans ratio. */
+export function scalePhoneRush(factor: number): { quantity: number; fans: number } {
+  return {
+    quantity: Math.max(1, Math.round(phoneRush.drop.quantity * factor)),
+    fans: Math.max(1, Math.round(phoneRush.fans * factor)),
+  };
+}
