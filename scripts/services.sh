@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops and lists Flashdrop's own services (built into dist/) for one profile.
-# Usage: scripts/services.sh start|stop|status|migrate [dev|test]   (env TEST_SLOT: see scripts/profile-env.js)
+# Usage: scripts/services.sh start|stop|status|migrate [dev|test|bench]   (env TEST_SLOT: see scripts/profile-env.js)
 # Logs and pids: $FLASHDROP_DATA_DIR/run/<profile>/ (git-ignored).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,7 +75,7 @@ stop_one() {
 case "$action" in
   migrate)
     db="${DATABASE_URL##*/}"
-    if [ "$profile" = test ] && ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+    if [ "$profile" != dev ] && ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
       psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\"" && log "created database $db"
     fi
     node "$ROOT/dist/apps/api/main.js" migrate

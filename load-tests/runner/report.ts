@@ -13,6 +13,8 @@ export interface Row {
   /** Whether the figure meets its target when the target is not a plain bound. */
   readonly met?: boolean;
   readonly note?: string;
+  /** The 1-minute load average before and after the measurement (other work shows here). */
+  readonly load?: readonly [number, number];
 }
 
 export interface Machine {
@@ -60,7 +62,17 @@ export function meets(row: Row): boolean | undefined {
 
 /** The one table `npm run bench` prints, in Markdown (it is also the report's body). */
 export function renderTable(rows: readonly Row[]): string {
-  const header = ['figure', 'Flashdrop', 'target', 'floor', 'naive', 'vs floor', 'vs naive', 'met'];
+  const header = [
+    'figure',
+    'Flashdrop',
+    'target',
+    'floor',
+    'naive',
+    'vs floor',
+    'vs naive',
+    'met',
+    'load 1m',
+  ];
   const lines = rows.map((row) => {
     const ok = meets(row);
     return [
@@ -72,6 +84,7 @@ export function renderTable(rows: readonly Row[]): string {
       row.ratios ? ratio(row.value, row.floor) : '',
       row.ratios ? ratio(row.value, row.naive) : '',
       ok === undefined ? '' : ok ? 'yes' : 'NO',
+      row.load ? `${row.load[0].toFixed(1)}-${row.load[1].toFixed(1)}` : '',
     ];
   });
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));

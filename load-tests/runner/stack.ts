@@ -114,9 +114,9 @@ export function getDrop(stack: Stack, dropId: string): Promise<Drop> {
 
 /** Whether a route exists on the stack (a route not landed yet answers 404 NOT_FOUND). */
 export async function routeExists(stack: Stack, method: string, path: string): Promise<boolean> {
-  const res = await fetch(`${stack.origin}${path}`, { method });
-  await res.arrayBuffer();
-  return res.status !== 404;
+  const res = await fetch(`${stack.origin}${path}`, { method }).catch(() => undefined);
+  await res?.arrayBuffer();
+  return res !== undefined && res.status !== 404;
 }
 
 export function sleep(ms: number): Promise<void> {

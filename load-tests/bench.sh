@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `npm run bench`: starts what the benchmark needs (the shared servers, the bench stack on its
+# own ports with its own Redis server and database: scripts/profiles/bench.env), runs every
+# scenario and peer once (load-tests/runner/bench.ts), prints one table and writes it to
+# load-tests/RESULTS.md, then stops what it started. Bounded: the runner is killed after
+# BENCH_TIMEOUT seconds (default 540). Arguments go to the runner (--full, --scale=F, --only=...).
+# Env: BENCH_SKIP_BUILD=1 uses the dist/ already built.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export FLASHDROP_DATA_DIR="${FLASHDROP_DATA_DIR:-$ROOT/.data}"
+t0=$(date +%s)
+step() { printf '\n== %s (%ss, load %s)\n' "$1" "$(($(date +%s) - t0))" "$(cut -d' ' -f1 /proc/loadavg)"; }
+
+step "dependencies"; bash scripts/ensure-deps.sh
+step "servers"; bash infra/up.sh >/dev/null
+set -a
+# shellcheck disable=SC1090
+source <(node scripts/profile-env.js bench)
+set +a
+redis_port="$(sed -E 's#^redis://[^:]+:([0-9]+).*#\1#' <<<"$REDIS_URL")"
+step "bench Redis on port $redis_port (AOF appendfsync always)"
+REDIS_PORT="$redis_port" bash infra/redis.sh start
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then step "build"; npm run --silent build; fi
+
+step "fresh bench data"
+bash scripts/services.sh stop bench
+# The bench Redis is the benchmark's own server: db 0 (the stack) and db 1 (the floor peer).
+redis-cli -p "$redis_port" -n 0 FLUSHDB >/dev/null
+redis-cli -p "$redis_port" -n 1 FLUSHDB >/dev/null
+if psql "$DATABASE_URL" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  psql "$DATABASE_URL" -q -c 'DROP SCHEMA IF EXISTS sales CASCADE; DROP SCHEMA IF EXISTS wallet CASCADE; DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS bench_naive CASCADE;' 2>&1 | grep -v NOTICE || true
+fi
+bash scripts/services.sh migrate bench
+step "bench stack"
+cleanup() {
+  bash scripts/services.sh stop bench >/dev/null 2>&1 || true
+  REDIS_PORT="$redis_port" bash infra/redis.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+bash scripts/services.sh start bench
+
+step "runner"
+timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \
+  node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts "$@"
+step "done"

@@ -1,0 +1,404 @@
+// `npm run bench` (through load-tests/bench.sh, which starts the bench stack first): every
+// scenario and peer in one run, one table printed and written to load-tests/RESULTS.md.
+// Flags: --full (the 1.3 M reservation wave), --scale=F (the phone rush scaled, e.g. 0.1),
+//        --only=hello,wave,floor,phone,naive,payments,car (a subset; the table shows the rest n/a)
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { carSale } from '../scenarios/car-sale';
+import { payments as paymentsSpec } from '../scenarios/payments';
+import { peers } from '../scenarios/peers';
+import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush';
+import { reservationWave } from '../scenarios/reservation-wave';
+import { RunContext } from './context';
+import { DriveResult } from './load';
+import { PeerProcess, REPO_ROOT } from './processes';
+import { Machine, prependRun, renderRun, renderTable, Row } from './report';
+import { CarResult, runCar } from './run-car';
+import { PaymentsResult, runPayments } from './run-payments';
+import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
+import { PhoneResult, RushResult, runPhone } from './run-phone';
+import { ReservationWaveResult, runReservationWave } from './run-reservations';
+import { fanTokens, routeExists, Stack } from './stack';
+
+const PORTS = { floor: 3410, naive: 3411, hello: 3412 };
+
+interface Flags {
+  readonly full: boolean;
+  readonly scale: number;
+  readonly only?: ReadonlySet<string>;
+}
+
+function parseFlags(argv: readonly string[]): Flags {
+  const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const only = value('only');
+  return {
+    full: argv.includes('--full'),
+    scale: Number(value('scale') ?? '1'),
+    only: only ? new Set(only.split(',')) : undefined,
+  };
+}
+
+interface ProfileEnvModule {
+  profileEnv(profile: string, slot: number): Record<string, string>;
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const wants = (step: string) => !flags.only || flags.only.has(step);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain JS script bash uses too
+  const { profileEnv } = require(join(REPO_ROOT, 'scripts/profile-env.js')) as ProfileEnvModule;
+  const env = profileEnv('bench', 0);
+  const config = loadConfig(FlashdropConfig, env);
+  const stack: Stack = {
+    origin: `http://127.0.0.1:${config.API_PORT}`,
+    jwtSecret: config.JWT_SECRET,
+  };
+  const floorRedisUrl = config.REDIS_URL.replace(/\/\d+$/, '/1');
+  const redis = new Redis(config.REDIS_URL);
+  const floorRedis = new Redis(floorRedisUrl, { enableAutoPipelining: true });
+  await floorRedis.flushdb();
+  const run = Date.now().toString(36);
+  const t0 = Date.now();
+  const log = (line: string) =>
+    console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${line}`);
+  const ctx: RunContext = { stack, redis, run, log };
+  const machine = machineFacts();
+  const notes: string[] = [];
+  const logDir = join(process.env.FLASHDROP_DATA_DIR ?? join(REPO_ROOT, '.data'), 'run');
+
+  const peerProcs = {
+    hello: new PeerProcess('hello', PORTS.hello, {}, join(logDir, 'bench-peer-hello.log')),
+    floor: new PeerProcess(
+      'floor',
+      PORTS.floor,
+      { REDIS_URL: floorRedisUrl },
+      join(logDir, 'bench-peer-floor.log'),
+    ),
+    naive: new PeerProcess(
+      'naive',
+      PORTS.naive,
+      { DATABASE_URL: config.DATABASE_URL },
+      join(logDir, 'bench-peer-naive.log'),
+    ),
+  };
+
+  const { quantity, fans } = scalePhoneRush(flags.scale);
+  let tokens: string[] = [];
+  let hello: DriveResult | undefined;
+  let wave: ReservationWaveResult | undefined;
+  let floor: RushResult | undefined;
+  let phone: PhoneResult | undefined;
+  let naive: NaiveResult | undefined;
+  let pay: PaymentsResult | undefined;
+  let car: CarResult | undefined;
+
+  const step = async (name: string, fn: () => Promise<void>) => {
+    if (!wants(name)) return;
+    log(`${name}: start (load ${loadavg()[0].toFixed(2)})`);
+    try {
+      await fn();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      notes.push(`${name} did not complete: ${message}`);
+      log(`${name}: FAILED ${message}`);
+    }
+  };
+
+  try {
+    await Promise.all(
+      Object.values(peerProcs).map((p) => p.start(p.name === 'hello' ? '/' : '/health')),
+    );
+    const signStart = Date.now();
+    tokens = fanTokens(stack, run, fans);
+    log(`${fans} fan tokens signed in ${((Date.now() - signStart) / 1000).toFixed(1)} s`);
+
+    await step('hello', async () => {
+      hello = await runHello(peerProcs.hello);
+    });
+    const apiReady = await routeExists(stack, 'POST', '/v1/drops');
+    if (!apiReady) notes.push('the drop routes are not on this commit: the stack rows are n/a');
+    await step('wave', async () => {
+      if (!apiReady) return;
+      const count = Math.round(
+        reservationWave.fans * (flags.full ? 1 : reservationWave.benchScale),
+      );
+      wave = await runReservationWave(ctx, count, flags.full ? 240 : 60);
+    });
+    await step('floor', async () => {
+      floor = await runFloor(ctx, peerProcs.floor, floorRedis, run, tokens, quantity, 60);
+    });
+    await step('phone', async () => {
+      if (!apiReady) return;
+      phone = await runPhone(ctx, tokens, quantity, wave?.drive.rate ?? 5_000, 90);
+    });
+    await step('naive', async () => {
+      naive = await runNaive(peerProcs.naive, tokens);
+    });
+    await step('payments', async () => {
+      if (!phone || phone.rush.winners.length === 0) return;
+      if (!(await routeExists(stack, 'POST', '/v1/orders/x/payment'))) {
+        notes.push('the payment route is not on this commit: payments are n/a');
+        return;
+      }
+      pay = await runPayments(ctx, run, phone.rush.winners, tokens, 60);
+    });
+    await step('car', async () => {
+      if (!apiReady || !(await routeExists(stack, 'POST', '/v1/orders/x/payment'))) return;
+      car = await runCar(ctx);
+    });
+  } finally {
+    await Promise.all(Object.values(peerProcs).map((p) => p.stop()));
+    redis.disconnect();
+    floorRedis.disconnect();
+  }
+
+  const rows = tableRows({ hello, wave, floor, phone, naive, pay, car, quantity, fans });
+  notes.push(
+    ...explanations({ hello, floor, phone, naive, wave, quantity, fans, full: flags.full }),
+  );
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  console.log(`\n${renderTable(rows)}\n`);
+  for (const n of notes) console.log(`- ${n}`);
+  const file = join(REPO_ROOT, 'load-tests/RESULTS.md');
+  const existing = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  writeFileSync(file, prependRun(existing, renderRun(machine, command, rows, notes)));
+  console.log(`\nwritten to load-tests/RESULTS.md (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+interface Measured {
+  readonly hello?: DriveResult;
+  readonly wave?: ReservationWaveResult;
+  readonly floor?: RushResult;
+  readonly phone?: PhoneResult;
+  readonly naive?: NaiveResult;
+  readonly pay?: PaymentsResult;
+  readonly car?: CarResult;
+  readonly quantity: number;
+  readonly fans: number;
+}
+
+function tableRows(m: Measured): Row[] {
+  const t = phoneRush.targets;
+  const api = m.phone?.rush;
+  const apiRate = api?.drive.rate;
+  const floorRate = m.floor?.drive.rate;
+  const naiveRate = m.naive?.drive.rate;
+  const rows: Row[] = [
+    {
+      figure: `grabs, phone rush (${m.fans.toLocaleString('en-US')} fans, ${phoneRush.arrival.maxInFlight} in flight)`,
+      unit: '/s',
+      value: apiRate,
+      floor: floorRate,
+      naive: naiveRate,
+      ratios: true,
+      target: `>= ${t.floorRatio.value}x floor, >= ${t.naiveRatio.value}x naive`,
+      met:
+        apiRate === undefined || floorRate === undefined || naiveRate === undefined
+          ? undefined
+          : apiRate >= t.floorRatio.value * floorRate && apiRate >= t.naiveRatio.value * naiveRate,
+      load: api?.drive.load,
+    },
+    {
+      figure: 'grab p50',
+      unit: 'ms',
+      value: api?.drive.latencyMs.p50,
+      floor: m.floor?.drive.latencyMs.p50,
+      naive: m.naive?.drive.latencyMs.p50,
+    },
+    {
+      figure: 'grab p95',
+      unit: 'ms',
+      value: api?.drive.latencyMs.p95,
+      floor: m.floor?.drive.latencyMs.p95,
+      naive: m.naive?.drive.latencyMs.p95,
+    },
+    {
+      figure: 'grab p99',
+      unit: 'ms',
+      value: api?.drive.latencyMs.p99,
+      floor: m.floor?.drive.latencyMs.p99,
+      naive: m.naive?.drive.latencyMs.p99,
+      target: t.grabP99,
+    },
+    {
+      figure: 'grab errors (not 201 held / 409 SOLD_OUT)',
+      unit: '',
+      value: api?.errors,
+      floor: m.floor?.errors,
+      naive: m.naive?.errors,
+      target: { label: 'errors', kind: 'max', value: 0, unit: '' },
+    },
+    {
+      figure: `phone sold out (${m.quantity.toLocaleString('en-US')} units; 2012: ${phoneRush.reference2012.sellOutSeconds} s)`,
+      unit: 's',
+      value: api ? (api.sellOutSeconds ?? NaN) : undefined,
+      floor: m.floor?.sellOutSeconds,
+      target: t.sellOut,
+    },
+    {
+      figure: 'units sold above stock',
+      unit: '',
+      value: m.phone ? Math.max(0, m.phone.oversold) : undefined,
+      floor: m.floor ? Math.max(0, m.floor.held - m.quantity) : undefined,
+      naive: m.naive
+        ? Math.max(
+            0,
+            m.naive.held - (scalePhoneRush(peers.naive.scale).quantity - m.naive.remaining),
+          )
+        : undefined,
+      target: { label: 'oversold', kind: 'max', value: 0, unit: '' },
+    },
+    {
+      figure: `reservations (${(m.wave?.fans ?? 0).toLocaleString('en-US')} fans)`,
+      unit: '/s',
+      value: m.wave?.drive.rate,
+      target: reservationWave.targets.rate,
+      load: m.wave?.drive.load,
+    },
+    {
+      figure: '1.3 M reservations at that rate',
+      unit: 's',
+      value: m.wave ? reservationWave.fans / m.wave.drive.rate : undefined,
+      target: { label: '1.3M', kind: 'max', value: 130, unit: 's' },
+    },
+    {
+      figure: 'Redis memory per reservation',
+      unit: 'B',
+      value: m.wave?.bytesPerReservation,
+      target: reservationWave.targets.memory,
+    },
+    {
+      figure: 'wallet credits (operator top-ups)',
+      unit: '/s',
+      value: m.pay?.credits.rate,
+      load: m.pay?.credits.load,
+    },
+    {
+      figure: 'payments',
+      unit: '/s',
+      value: m.pay?.pay.rate,
+      target: paymentsSpec.targets.rate,
+      load: m.pay?.pay.load,
+    },
+    {
+      figure: `phone orders paid (${(m.pay?.paid ?? 0).toLocaleString('en-US')})`,
+      unit: 's',
+      value: m.pay?.pay.seconds,
+      target: paymentsSpec.targets.allPaid,
+    },
+    {
+      figure: 'payment p99',
+      unit: 'ms',
+      value: m.pay?.pay.latencyMs.p99,
+    },
+    {
+      figure: `car: units out above ${carSale.drop.quantity} / units adrift`,
+      unit: '',
+      value: m.car ? Math.max(0, m.car.oversold) + Math.abs(m.car.unitsAdrift) : undefined,
+      target: { label: 'car', kind: 'max', value: 0, unit: '' },
+      note: m.car
+        ? `paid ${m.car.stats?.paid ?? m.car.paid}, expired ${m.car.stats?.expired ?? '?'}, remaining ${m.car.stats?.remaining ?? '?'}, ${m.car.arrivals} fans`
+        : undefined,
+    },
+    {
+      figure: 'load generator ceiling (hello-world)',
+      unit: '/s',
+      value: m.hello?.rate,
+      load: m.hello?.load,
+    },
+  ];
+  return rows;
+}
+
+function explanations(m: {
+  hello?: DriveResult;
+  floor?: RushResult;
+  phone?: PhoneResult;
+  naive?: NaiveResult;
+  wave?: ReservationWaveResult;
+  quantity: number;
+  fans: number;
+  full: boolean;
+}): string[] {
+  const out: string[] = [];
+  if (m.hello && m.floor) {
+    out.push(
+      `The load generator (autocannon, one thread, on the same 2 cores as the servers) reached ` +
+        `${Math.round(m.hello.rate).toLocaleString('en-US')} req/s against hello-world; the floor ran at ` +
+        `${((m.floor.drive.rate / m.hello.rate) * 100).toFixed(0)}% of that, so the generator is ` +
+        `${m.floor.drive.rate / m.hello.rate < 0.6 ? 'not' : 'close to being'} the bottleneck.`,
+    );
+  }
+  out.push(
+    `Grab figures: ${m.fans.toLocaleString('en-US')} distinct reserved fans, each grabbing once, ` +
+      `${m.quantity.toLocaleString('en-US')} units, ${phoneRush.arrival.maxInFlight} requests in flight ` +
+      `(autocannon is a closed loop per connection: the rate is the capacity at that concurrency). ` +
+      `The floor decodes the fan from the token without checking its signature; the stack checks it.`,
+  );
+  if (m.naive) {
+    const s = scalePhoneRush(peers.naive.scale);
+    out.push(
+      `The naive peer ran the same rush scaled to ${s.quantity.toLocaleString('en-US')} units and ` +
+        `${s.fans.toLocaleString('en-US')} fans, bounded to ${peers.naive.maxSeconds} s ` +
+        `(${m.naive.drive.answered.toLocaleString('en-US')} answered${m.naive.drive.stoppedEarly ? ', stopped by the bound' : ''}).`,
+    );
+  }
+  if (m.wave && !m.full) {
+    out.push(
+      `The reservation wave ran at ${reservationWave.benchScale} scale ` +
+        `(${m.wave.fans.toLocaleString('en-US')} of 1.3 M); \`npm run bench -- --full\` sends all 1.3 M.`,
+    );
+  }
+  if (m.phone && m.phone.reservedOk < m.fans) {
+    out.push(`Only ${m.phone.reservedOk} of ${m.fans} phone fans reserved inside the window.`);
+  }
+  if (m.phone?.rush.drive.codes) {
+    const codes = Object.entries(m.phone.rush.drive.codes)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
+    out.push(`Grab refusals through the API: ${codes || 'none'}.`);
+  }
+  out.push(
+    'CPU is shared: other work on this machine during the run shows in the load column ' +
+      '(1-minute load average before-after each measurement); figures taken under load are lower.',
+  );
+  return out;
+}
+
+function machineFacts(): Machine {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: REPO_ROOT,
+    })
+      .toString()
+      .trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch {
+    // not a git checkout: the commit stays unknown
+  }
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    commit,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    loadBefore: loadavg()[0],
+  };
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

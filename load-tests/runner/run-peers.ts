@@ -1,0 +1,113 @@
+import Redis from 'ioredis';
+import { Inventory, newDropId } from '@flashdrop/inventory';
+import { peers } from '../scenarios/peers';
+import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush';
+import { RunContext } from './context';
+import { drive, DriveResult } from './load';
+import { PeerProcess } from './processes';
+import { rush, RushResult } from './run-phone';
+import { fanId } from './stack';
+
+/**
+ * The floor: the phone rush (same fans, same units) against the floor peer, whose drop and
+ * reservations are written straight into Redis with the same Inventory the stack uses.
+ */
+export async function runFloor(
+  ctx: RunContext,
+  floor: PeerProcess,
+  floorRedis: Redis,
+  run: string,
+  tokens: readonly string[],
+  quantity: number,
+  maxSeconds: number,
+): Promise<RushResult> {
+  const inventory = new Inventory(floorRedis);
+  const id = newDropId();
+  const now = await inventory.now();
+  const d = phoneRush.drop;
+  await inventory.createDrop({
+    id,
+    brandId: `brand-${ctx.run}`,
+    title: d.title,
+    sku: `${d.skuPrefix}-${ctx.run}-floor`,
+    priceMinor: d.priceMinor,
+    currency: d.currency,
+    quantity,
+    perUserLimit: d.perUserLimit,
+    reservationRequired: d.reservationRequired,
+    reservationOpensAt: now,
+    reservationClosesAt: now + 60_000,
+    saleStartsAt: now + 60_000,
+    holdSeconds: d.holdSeconds,
+    paused: false,
+    cancelled: false,
+    createdAt: now,
+  });
+  // Every fan reserves (batches of concurrent calls: auto-pipelining sends each as one write).
+  for (let from = 0; from < tokens.length; from += 10_000) {
+    const batch: Promise<unknown>[] = [];
+    for (let i = from; i < Math.min(tokens.length, from + 10_000); i++) {
+      batch.push(inventory.reserve(id, fanId(run, i)));
+    }
+    await Promise.all(batch);
+  }
+  // Open the sale now: the rush starts at the start instant, as on the stack.
+  const def = await inventory.viewDrop(id);
+  if (!def) throw new Error('floor drop vanished');
+  const startsAt = (await inventory.now()) + 200;
+  await floorRedis.hset(
+    `{d:${id}}:drop`,
+    'reservationClosesAt',
+    startsAt,
+    'saleStartsAt',
+    startsAt,
+  );
+  await new Promise((r) => setTimeout(r, 250));
+  ctx.log(`floor: ${tokens.length} fans reserved in Redis; rushing`);
+  return rush(floor.origin, id, quantity, tokens, maxSeconds);
+}
+
+export interface NaiveResult extends RushResult {
+  /** Units the database says are left after the run. */
+  readonly remaining: number;
+}
+
+/**
+ * The naive design: the same rush scaled down (its ~2.7k/s would need ~90 s for 240,000 fans),
+ * bounded in time; throughput and latency compare at the same concurrency.
+ */
+export async function runNaive(
+  naive: PeerProcess,
+  tokens: readonly string[],
+): Promise<NaiveResult> {
+  const { quantity, fans } = scalePhoneRush(peers.naive.scale);
+  const id = `naive-${Date.now().toString(36)}`;
+  const put = await fetch(`${naive.origin}/naive/drops/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ quantity }),
+  });
+  if (put.status !== 204) throw new Error(`naive set-up: ${put.status}`);
+  const result = await rush(
+    naive.origin,
+    id,
+    quantity,
+    tokens.slice(0, fans),
+    peers.naive.maxSeconds,
+  );
+  const left = (await (await fetch(`${naive.origin}/naive/drops/${id}`)).json()) as {
+    remaining: number;
+  };
+  return { ...result, remaining: left.remaining };
+}
+
+/** The load generator's ceiling: hello-world, bounded in time. */
+export async function runHello(hello: PeerProcess): Promise<DriveResult> {
+  return drive({
+    origin: hello.origin,
+    count: 2_000_000,
+    connections: peers.hello.arrival.maxInFlight,
+    maxSeconds: peers.hello.seconds,
+    call: () => ({ method: 'GET', path: '/' }),
+  });
+}

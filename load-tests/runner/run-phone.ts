@@ -1,0 +1,140 @@
+import { performance } from 'node:perf_hooks';
+import { phoneRush } from '../scenarios/phone-rush';
+import { RunContext } from './context';
+import { drive, DriveResult } from './load';
+import { bearer, createDrop, DropStats, fill, sleep, stats, tokenOf } from './stack';
+
+/** A fan who won a unit: their index among the rush's fans and their order. */
+export interface Winner {
+  readonly fan: number;
+  readonly orderId: string;
+}
+
+export interface RushResult {
+  readonly quantity: number;
+  readonly fans: number;
+  readonly drive: DriveResult;
+  readonly held: number;
+  readonly soldOut: number;
+  /** Answers other than 201 held / 409 SOLD_OUT, plus requests with no answer. */
+  readonly errors: number;
+  /** Seconds from the first grab sent to the answer that took the last unit. */
+  readonly sellOutSeconds?: number;
+  readonly winners: Winner[];
+}
+
+export interface PhoneResult {
+  readonly dropId: string;
+  readonly reserve: DriveResult;
+  readonly reservedOk: number;
+  readonly rush: RushResult;
+  /** held + paid units per the stack's stats after the rush, minus the quantity (<= 0). */
+  readonly oversold: number;
+  readonly stats?: DropStats;
+}
+
+/**
+ * Drives one rush: `fans` distinct fans POST a grab each, as fast as answers come over the
+ * scenario's connections, against any server with the API's purchase route (the stack, or a
+ * peer). Counts answers by kind and notes when the last unit went.
+ */
+export async function rush(
+  origin: string,
+  dropId: string,
+  quantity: number,
+  tokens: readonly string[],
+  maxSeconds: number,
+): Promise<RushResult> {
+  const fans = tokens.length;
+  const path = fill(phoneRush.grab.path, { dropId });
+  const body = JSON.stringify(phoneRush.grab.body);
+  const winners: Winner[] = [];
+  let soldOut = 0;
+  let lastUnitAt: number | undefined;
+  const result = await drive({
+    origin,
+    count: fans,
+    connections: phoneRush.arrival.maxInFlight,
+    maxSeconds,
+    call: (i) => ({ path, headers: bearer(tokens[i]), body }),
+    onAnswer: (i, status, text) => {
+      if (status === 201) {
+        winners.push({ fan: i, orderId: orderIdOf(text) });
+        if (winners.length === quantity) lastUnitAt = performance.now();
+      } else if (status === 409 && text.includes('"SOLD_OUT"')) {
+        soldOut++;
+      }
+    },
+  });
+  const errors = result.requested - winners.length - soldOut;
+  return {
+    quantity,
+    fans,
+    drive: result,
+    held: winners.length,
+    soldOut,
+    errors,
+    sellOutSeconds: lastUnitAt === undefined ? undefined : (lastUnitAt - result.startedAt) / 1000,
+    winners,
+  };
+}
+
+function orderIdOf(text: string): string {
+  try {
+    const order = JSON.parse(text) as { id?: unknown };
+    return typeof order.id === 'string' ? order.id : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The phone sale through the public API: a drop whose reservation window is sized from the
+ * reservation rate measured just before, every fan reserves inside it, and at the sale's start
+ * instant every fan grabs once.
+ */
+export async function runPhone(
+  ctx: RunContext,
+  tokens: readonly string[],
+  quantity: number,
+  reservationRate: number,
+  maxSeconds: number,
+): Promise<PhoneResult> {
+  const fans = tokens.length;
+  const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
+  // The window must hold every reservation: 1.5x the time the measured rate needs, plus slack.
+  const windowMs = Math.ceil((fans / Math.max(reservationRate, 500)) * 1500) + 2_000;
+  const opens = Date.now() + 500;
+  const saleStartsAt = opens + windowMs;
+  const drop = await createDrop(
+    ctx.stack,
+    brand,
+    phoneRush.drop,
+    quantity,
+    { reservationOpensAt: opens, reservationClosesAt: saleStartsAt, saleStartsAt },
+    `${ctx.run}-phone`,
+  );
+  ctx.log(`phone drop ${drop.id}: window ${(windowMs / 1000).toFixed(1)} s for ${fans} fans`);
+  await sleep(opens + 20 - Date.now());
+
+  const reservePath = `/v1/drops/${drop.id}/reservations`;
+  let reservedOk = 0;
+  const reserve = await drive({
+    origin: ctx.stack.origin,
+    count: fans,
+    connections: phoneRush.arrival.maxInFlight,
+    maxSeconds: windowMs / 1000,
+    call: (i) => ({ path: reservePath, headers: bearer(tokens[i]), body: '{}' }),
+    onAnswer: (_i, status) => {
+      if (status === 201) reservedOk++;
+    },
+  });
+  ctx.log(`phone: ${reservedOk} reserved at ${reserve.rate.toFixed(0)}/s; waiting for the start`);
+
+  // "At the start instant": the first grabs leave a few ms after saleStartsAt (same clock).
+  await sleep(saleStartsAt + 5 - Date.now());
+  const result = await rush(ctx.stack.origin, drop.id, quantity, tokens, maxSeconds);
+  const after = await stats(ctx.stack, brand, drop.id).catch(() => undefined);
+  const oversold = after ? after.held + after.paid - quantity : result.held - quantity;
+  return { dropId: drop.id, reserve, reservedOk, rush: result, oversold, stats: after };
+}
