@@ -136,7 +136,13 @@ async function main(): Promise<void> {
       phone = await runPhone(ctx, tokens, quantity, wave?.drive.rate ?? 5_000, 90);
     });
     await step('naive', async () => {
-      naive = await runNaive(peerProcs.naive, tokens);
+      const scaled = scalePhoneRush(flags.scale * peers.naive.scale);
+      naive = await runNaive(
+        peerProcs.naive,
+        tokens.slice(0, scaled.fans),
+        scaled.quantity,
+        peers.naive.maxSeconds,
+      );
     });
     await step('payments', async () => {
       if (!phone || phone.rush.winners.length === 0) return;
@@ -240,15 +246,21 @@ function tableRows(m: Measured): Row[] {
       target: t.sellOut,
     },
     {
+      figure: 'sell-through until sold out (units/s)',
+      unit: '/s',
+      value: sellThrough(api),
+      floor: sellThrough(m.floor),
+      naive: sellThrough(m.naive),
+      ratios: true,
+      note: m.naive ? `naive: ${m.naive.quantity.toLocaleString('en-US')} units` : undefined,
+    },
+    {
       figure: 'units sold above stock',
       unit: '',
       value: m.phone ? Math.max(0, m.phone.oversold) : undefined,
       floor: m.floor ? Math.max(0, m.floor.held - m.quantity) : undefined,
       naive: m.naive
-        ? Math.max(
-            0,
-            m.naive.held - (scalePhoneRush(peers.naive.scale).quantity - m.naive.remaining),
-          )
+        ? Math.max(0, m.naive.held - (m.naive.quantity - m.naive.remaining))
         : undefined,
       target: { label: 'oversold', kind: 'max', value: 0, unit: '' },
     },
@@ -312,6 +324,11 @@ function tableRows(m: Measured): Row[] {
     },
   ];
   return rows;
+}
+
+function sellThrough(r: RushResult | undefined): number | undefined {
+  if (!r) return undefined;
+  return r.sellOutSeconds === undefined ? NaN : r.quantity / r.sellOutSeconds;
 }
 
 function explanations(m: {

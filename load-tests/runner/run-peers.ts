@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { Inventory, newDropId } from '@flashdrop/inventory';
 import { peers } from '../scenarios/peers';
-import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush';
+import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
 import { drive, DriveResult } from './load';
 import { PeerProcess } from './processes';
@@ -73,14 +73,15 @@ export interface NaiveResult extends RushResult {
 }
 
 /**
- * The naive design: the same rush scaled down (its ~2.7k/s would need ~90 s for 240,000 fans),
- * bounded in time; throughput and latency compare at the same concurrency.
+ * The naive design: the same rush, scaled down by the caller (its ~2.7k/s would need ~90 s for
+ * 240,000 fans) and bounded in time; throughput and latency compare at the same concurrency.
  */
 export async function runNaive(
   naive: PeerProcess,
   tokens: readonly string[],
+  quantity: number,
+  maxSeconds: number,
 ): Promise<NaiveResult> {
-  const { quantity, fans } = scalePhoneRush(peers.naive.scale);
   const id = `naive-${Date.now().toString(36)}`;
   const put = await fetch(`${naive.origin}/naive/drops/${id}`, {
     method: 'PUT',
@@ -88,13 +89,7 @@ export async function runNaive(
     body: JSON.stringify({ quantity }),
   });
   if (put.status !== 204) throw new Error(`naive set-up: ${put.status}`);
-  const result = await rush(
-    naive.origin,
-    id,
-    quantity,
-    tokens.slice(0, fans),
-    peers.naive.maxSeconds,
-  );
+  const result = await rush(naive.origin, id, quantity, tokens, maxSeconds);
   const left = (await (await fetch(`${naive.origin}/naive/drops/${id}`)).json()) as {
     remaining: number;
   };
@@ -102,12 +97,15 @@ export async function runNaive(
 }
 
 /** The load generator's ceiling: hello-world, bounded in time. */
-export async function runHello(hello: PeerProcess): Promise<DriveResult> {
+export async function runHello(
+  hello: PeerProcess,
+  seconds: number = peers.hello.seconds,
+): Promise<DriveResult> {
   return drive({
     origin: hello.origin,
-    count: 2_000_000,
+    count: Math.ceil(seconds * 400_000),
     connections: peers.hello.arrival.maxInFlight,
-    maxSeconds: peers.hello.seconds,
+    maxSeconds: seconds,
     call: () => ({ method: 'GET', path: '/' }),
   });
 }
