@@ -10,6 +10,12 @@ import { HealthModule } from './health/health.module';
 import { PaymentsModule } from './payments/payments.module';
 import { WalletModule } from './wallet/wallet.module';
 import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
+import { InventoryModule } from '@flashdrop/inventory';
+import { DropsModule } from './drops/drops.module';
+import { OrdersModule } from './orders/orders.module';
+import { PurchaseModule } from './purchase/purchase.module';
+import { ReservationsModule } from './reservations/reservations.module';
+import { SharesModule } from './shares/shares.module';
 
 /** The public origin: every route of API.md answers here, whatever service serves it. */
 @Module({
@@ -32,6 +38,12 @@ import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
     WalletModule,
     PaymentsModule,
     AnalyticsProxyModule,
+    InventoryModule,
+    DropsModule,
+    ReservationsModule,
+    SharesModule,
+    PurchaseModule,
+    OrdersModule,
   ],
 })
 export class AppModule {}

@@ -6,6 +6,10 @@ import { LoggerModule, MetricsModule } from '@flashdrop/http';
 import { RedisModule } from '@flashdrop/persistence';
 import { PaymentRecoveryModule } from './payment-recovery/payment-recovery.module';
 import { RelayModule } from './relay/relay.module';
+import { InventoryModule } from '@flashdrop/inventory';
+import { HoldSweeper } from './sweeper/hold-sweeper';
+import { LifecycleScheduler } from './lifecycle/lifecycle-scheduler';
+import { OrderPersister } from './order-persistence/order-persister';
 
 @Public()
 @Controller('health')
@@ -30,7 +34,9 @@ class WorkerHealthController {
     KafkaModule,
     PaymentRecoveryModule,
     RelayModule,
+    InventoryModule,
   ],
   controllers: [WorkerHealthController],
+  providers: [HoldSweeper, LifecycleScheduler, OrderPersister],
 })
 export class WorkerModule {}

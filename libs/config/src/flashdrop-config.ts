@@ -93,6 +93,20 @@ export class FlashdropConfig {
   @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
   readonly JWT_SECRET: string = 'flashdrop-dev-secret-change-me';
 
+  /** Grabs one fan may send per drop per second before 429 TOO_MANY_REQUESTS; 0 = no limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  readonly GRAB_RATE_LIMIT_PER_SECOND: number = 10;
+
+  /** How often the worker's hold-expiry sweeper looks for due holds (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(20)
+  @Max(10_000)
+  readonly SWEEPER_INTERVAL_MS: number = 200;
+
   get kafkaBrokers(): string[] {
     return this.KAFKA_BROKERS.split(',');
   }

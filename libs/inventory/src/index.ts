@@ -4,3 +4,4 @@ export * from './keys';
 export * from './ids';
 export * from './types';
 export { findLuaDir } from './lua-scripts';
+export * from './inventory.module';

@@ -1,2 +1,4 @@
+import { SalesDropsOrders1764000000000 } from './1764000000000-sales-drops-orders';
+
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
-export const salesMigrations: (new () => object)[] = [];
+export const salesMigrations: (new () => object)[] = [SalesDropsOrders1764000000000];

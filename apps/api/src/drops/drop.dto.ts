@@ -1,0 +1,116 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsInt,
+  IsISO8601,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidationOptions,
+} from 'class-validator';
+
+/** Optional, but present means valid: `null` is a wrong type, not an absent field. */
+const Optional = (options?: ValidationOptions) =>
+  ValidateIf((_, value) => value !== undefined, options);
+
+const ISO = { strict: true, strictSeparator: true } as const;
+
+/** The fields of a drop body, each with the bounds of API.md ("Drops"). */
+export class CreateDropDto {
+  @ApiProperty({ minLength: 1, maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  readonly title!: string;
+
+  @ApiProperty({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'sku must be 1..64 of A-Za-z0-9_-' })
+  readonly sku!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 1e12 })
+  @IsInt()
+  @Min(1)
+  @Max(1e12)
+  readonly priceMinor!: number;
+
+  @ApiPropertyOptional({ default: 'CNY', pattern: '^[A-Z]{3}$' })
+  @Optional()
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be 3 upper-case letters' })
+  readonly currency?: string;
+
+  @ApiProperty({ minimum: 1, maximum: 10_000_000 })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  readonly quantity!: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 1 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  readonly perUserLimit?: number;
+
+  @ApiPropertyOptional({ default: true })
+  @Optional()
+  @IsBoolean()
+  readonly reservationRequired?: boolean;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @Optional()
+  @IsISO8601(ISO)
+  readonly reservationOpensAt?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @Optional()
+  @IsISO8601(ISO)
+  readonly reservationClosesAt?: string;
+
+  @ApiProperty({ format: 'date-time' })
+  @IsISO8601(ISO)
+  readonly saleStartsAt!: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @Optional()
+  @IsISO8601(ISO)
+  readonly saleEndsAt?: string;
+
+  @ApiPropertyOptional({ minimum: 10, maximum: 3600, default: 600 })
+  @Optional()
+  @IsInt()
+  @Min(10)
+  @Max(3600)
+  readonly holdSeconds?: number;
+}
+
+/** PATCH: any subset of the create body; the merged drop must satisfy the same rules. */
+export class UpdateDropDto {
+  @ApiPropertyOptional() @Optional() @IsString() @Length(1, 200) readonly title?: string;
+
+  @ApiPropertyOptional()
+  @Optional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'sku must be 1..64 of A-Za-z0-9_-' })
+  readonly sku?: string;
+
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(1e12) readonly priceMinor?: number;
+
+  @ApiPropertyOptional()
+  @Optional()
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be 3 upper-case letters' })
+  readonly currency?: string;
+
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(10_000_000) readonly quantity?: number;
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(100) readonly perUserLimit?: number;
+  @ApiPropertyOptional() @Optional() @IsBoolean() readonly reservationRequired?: boolean;
+  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly reservationOpensAt?: string;
+  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly reservationClosesAt?: string;
+  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly saleStartsAt?: string;
+  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly saleEndsAt?: string;
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(10) @Max(3600) readonly holdSeconds?: number;
+}

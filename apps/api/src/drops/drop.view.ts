@@ -1,0 +1,77 @@
+import { DropDefinition, DropPhase, DropState } from '@flashdrop/inventory';
+import { DropEntity } from './drop.entity';
+
+/** A drop as the API shows it (API.md "Drops"): the body's fields plus id, brandId, phase... */
+export interface DropView {
+  readonly id: string;
+  readonly brandId: string;
+  readonly title: string;
+  readonly sku: string;
+  readonly priceMinor: number;
+  readonly currency: string;
+  readonly quantity: number;
+  readonly perUserLimit: number;
+  readonly reservationRequired: boolean;
+  readonly reservationOpensAt?: string;
+  readonly reservationClosesAt?: string;
+  readonly saleStartsAt: string;
+  readonly saleEndsAt?: string;
+  readonly holdSeconds: number;
+  readonly phase: DropPhase;
+  readonly remaining: number;
+  readonly reservations: number;
+  readonly createdAt: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOpt = (ms: number | undefined) => (ms === undefined ? undefined : iso(ms));
+
+export function toDropView(state: DropState): DropView {
+  const d = state.definition;
+  return {
+    id: d.id,
+    brandId: d.brandId,
+    title: d.title,
+    sku: d.sku,
+    priceMinor: d.priceMinor,
+    currency: d.currency,
+    quantity: d.quantity,
+    perUserLimit: d.perUserLimit,
+    reservationRequired: d.reservationRequired,
+    reservationOpensAt: isoOpt(d.reservationOpensAt),
+    reservationClosesAt: isoOpt(d.reservationClosesAt),
+    saleStartsAt: iso(d.saleStartsAt),
+    saleEndsAt: isoOpt(d.saleEndsAt),
+    holdSeconds: d.holdSeconds,
+    phase: state.phase,
+    // A cancelled or ended drop has nothing a fan could grab.
+    remaining: state.phase === 'cancelled' || state.phase === 'ended' ? 0 : state.remaining,
+    reservations: state.reservations,
+    createdAt: iso(d.createdAt),
+  };
+}
+
+const msOpt = (d: Date | null) => (d === null ? undefined : d.getTime());
+
+/** The durable row as the definition the inventory mirrors. */
+export function toDefinition(e: DropEntity): DropDefinition {
+  return {
+    id: e.id,
+    brandId: e.brandId,
+    title: e.title,
+    sku: e.sku,
+    priceMinor: e.priceMinor,
+    currency: e.currency,
+    quantity: e.quantity,
+    perUserLimit: e.perUserLimit,
+    reservationRequired: e.reservationRequired,
+    reservationOpensAt: msOpt(e.reservationOpensAt),
+    reservationClosesAt: msOpt(e.reservationClosesAt),
+    saleStartsAt: e.saleStartsAt.getTime(),
+    saleEndsAt: msOpt(e.saleEndsAt),
+    holdSeconds: e.holdSeconds,
+    paused: e.paused,
+    cancelled: e.cancelled,
+    createdAt: e.createdAt.getTime(),
+  };
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DomainError, Order } from '@flashdrop/contracts';
+import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
+import { Repository } from 'typeorm';
+import { OrderEntity } from './order.entity';
+
+const notFound = () => new DomainError('NOT_FOUND', 'no such order');
+
+/**
+ * A fan's orders. Redis (the live hold state machine) answers first, so an order is readable
+ * right after its 201; PostgreSQL (persisted from the streams by the worker) answers for
+ * orders Redis no longer has. Another fan's order is NOT_FOUND, as if absent.
+ */
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly inventory: Inventory,
+    @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
+  ) {}
+
+  async get(fanId: string, orderId: string): Promise<Order> {
+    const live = await this.inventory.getOrder(orderId);
+    if (live) {
+      if (live.fanId !== fanId) throw notFound();
+      return toPublicOrder(live);
+    }
+    const row = await this.orders.findOneBy({ id: orderId, fanId });
+    if (!row) throw notFound();
+    return toPublicOrder(fromRow(row));
+  }
+
+  /** The fan's orders, newest first (at most 500). */
+  async list(fanId: string): Promise<Order[]> {
+    const [live, rows] = await Promise.all([
+      this.inventory.ordersOfFan(fanId),
+      this.orders.find({ where: { fanId }, order: { createdAt: 'DESC' }, take: 500 }),
+    ]);
+    const byId = new Map<string, InventoryOrder>();
+    for (const row of rows) byId.set(row.id, fromRow(row));
+    for (const o of live) byId.set(o.id, o);
+    return [...byId.values()]
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, 500)
+      .map(toPublicOrder);
+  }
+
+  /** held -> cancelled, the units back at once (cancel_order.lua). */
+  async cancel(fanId: string, orderId: string): Promise<Order> {
+    const r = await this.inventory.cancelOrder(orderId, fanId);
+    if (!r.ok) throw refusalError(r);
+    return toPublicOrder(r.value);
+  }
+}
+
+function fromRow(row: OrderEntity): InventoryOrder {
+  return {
+    id: row.id,
+    dropId: row.dropId,
+    fanId: row.fanId,
+    quantity: row.quantity,
+    amountMinor: row.amountMinor,
+    currency: row.currency,
+    status: row.status,
+    createdAt: row.createdAt.getTime(),
+    expiresAt: row.expiresAt.getTime(),
+    paidAt: row.paidAt?.getTime(),
+  };
+}

@@ -1,0 +1,51 @@
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inventory } from '@flashdrop/inventory';
+import { RedisConnection } from '@flashdrop/persistence';
+import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+
+const TERMINAL = new Set(['ended', 'cancelled']);
+
+/**
+ * The drop lifecycle scheduler: announces each phase change (drop.phase_changed) when a time
+ * point passes (reservations open/close, sale start/end) or the stock runs out or comes back.
+ * The phase is computed in Lua on Redis TIME and compared-and-set there, so two schedulers
+ * never announce one change twice. Runs under its own redlock lease.
+ */
+@Injectable()
+export class LifecycleScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly loop: SingletonLoop;
+  /** Drops whose phase can no longer change; not looked at again by this instance. */
+  private readonly settled = new Set<string>();
+
+  constructor(
+    private readonly inventory: Inventory,
+    redis: RedisConnection,
+  ) {
+    this.loop = new SingletonLoop(createRedlock(redis.client), {
+      resource: 'locks:lifecycle',
+      leaseMs: 3000,
+      intervalMs: 250,
+      tick: () => this.syncOnce(),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** One pass; returns how many phase changes were announced. */
+  async syncOnce(): Promise<number> {
+    const drops = (await this.inventory.dropIds()).filter((d) => !this.settled.has(d));
+    const results = await Promise.all(drops.map((d) => this.inventory.syncPhase(d)));
+    let changed = 0;
+    results.forEach((r, i) => {
+      if (r?.changed) changed += 1;
+      if (r && TERMINAL.has(r.phase)) this.settled.add(drops[i]);
+    });
+    return changed;
+  }
+}

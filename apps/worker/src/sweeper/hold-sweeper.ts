@@ -1,0 +1,75 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { FlashdropConfig } from '@flashdrop/config';
+import { Inventory } from '@flashdrop/inventory';
+import { RedisConnection } from '@flashdrop/persistence';
+import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+
+const BATCH = 500;
+
+/**
+ * The hold-expiry sweeper: every SWEEPER_INTERVAL_MS, for each drop whose earliest hold deadline
+ * has passed (by Redis TIME), runs expire_due until no due hold is left, so units return to
+ * stock within about one interval of the deadline.
+ *
+ * Exactly once: expire_due checks each order's status inside the script, so a second sweeper,
+ * a cancel or a payment abort racing over the same hold cannot return its units twice. The
+ * redlock lease only keeps the other instances idle. Deadlines are also enforced where they
+ * matter without the sweeper (cancel and begin_payment refuse a hold past its deadline).
+ */
+@Injectable()
+export class HoldSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(HoldSweeper.name);
+  private readonly loop: SingletonLoop;
+
+  constructor(
+    private readonly inventory: Inventory,
+    redis: RedisConnection,
+    @Inject(FlashdropConfig) config: FlashdropConfig,
+  ) {
+    this.loop = new SingletonLoop(createRedlock(redis.client), {
+      resource: 'locks:hold-sweeper',
+      leaseMs: 3000,
+      intervalMs: config.SWEEPER_INTERVAL_MS,
+      tick: () => this.sweepOnce(),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** One pass over every drop; returns the units returned to stock. */
+  async sweepOnce(): Promise<number> {
+    const [drops, now] = await Promise.all([this.inventory.dropIds(), this.inventory.now()]);
+    const deadlines = await Promise.all(drops.map((d) => this.inventory.nextDeadline(d)));
+    let units = 0;
+    await Promise.all(
+      drops.map(async (dropId, i) => {
+        const next = deadlines[i];
+        if (next === undefined || next > now) return;
+        for (;;) {
+          const sweep = await this.inventory.expireDue(dropId, BATCH);
+          units += sweep.unitsReturned;
+          if (sweep.stalePaying.length > 0) {
+            this.logger.warn(
+              { dropId, orders: sweep.stalePaying },
+              'payments past payingUntil wait for the payment recovery',
+            );
+          }
+          if (sweep.scanned < BATCH) break;
+        }
+      }),
+    );
+    return units;
+  }
+}
