@@ -4,3 +4,4 @@ export * from './api-client';
 export * from './processes';
 export * from './inventory-fixtures';
 export * from './postgres';
+export * from './sales-fixtures';

@@ -26,9 +26,13 @@ export function slotPort(base: number): number {
   return base + 10 * TEST_SLOT;
 }
 
+let cachedConfig: FlashdropConfig | undefined;
+
 /** The validated config of the test stack (the one `npm test` runs on its own ports). */
 export function testConfig(): FlashdropConfig {
-  return loadConfig(FlashdropConfig, { ...testProfileEnv() });
+  // Loaded once per test file: tokens and URLs are made thousands of times in the races.
+  cachedConfig ??= loadConfig(FlashdropConfig, { ...testProfileEnv() });
+  return cachedConfig;
 }
 
 /** Base URL of the running test stack's API. */

@@ -1,0 +1,301 @@
+import { createRedis } from '@flashdrop/persistence';
+import {
+  api,
+  createDrop,
+  DropBody,
+  dropBody,
+  errorOf,
+  isoIn,
+  openDropBody,
+  testConfig,
+  tokenFor,
+  uniqueId,
+} from '@flashdrop/testing';
+import { dropKeys } from '@flashdrop/inventory';
+import Redis from 'ioredis';
+
+/** The brand's drop routes (API.md "Drops") through the running test stack. */
+describe('drops (running stack)', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = createRedis(testConfig().REDIS_URL);
+  });
+  afterAll(() => redis.quit());
+
+  const newBrand = () => tokenFor('brand', uniqueId('brand'));
+
+  it('creates a drop with the defaults of API.md', async () => {
+    const brandId = uniqueId('brand');
+    const res = await api<DropBody>('POST', '/v1/drops', {
+      token: tokenFor('brand', brandId),
+      body: dropBody(),
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      id: expect.any(String),
+      brandId,
+      currency: 'CNY',
+      perUserLimit: 1,
+      reservationRequired: true,
+      holdSeconds: 600,
+      phase: 'reservation_open',
+      remaining: 100,
+      reservations: 0,
+      quantity: 100,
+    });
+    expect((await api('GET', `/v1/drops/${res.body.id}`)).body).toEqual(res.body);
+  });
+
+  it('lets a drop need no reservation window when reservations are not required', async () => {
+    const drop = await createDrop(openDropBody());
+    expect(drop).toMatchObject({ phase: 'on_sale', reservationRequired: false });
+    expect(drop.reservationOpensAt).toBeUndefined();
+  });
+
+  const tooLong = (n: number) => 'x'.repeat(n);
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['an empty title', { title: '' }, ['title']],
+    ['a title of 201 chars', { title: tooLong(201) }, ['title']],
+    ['a numeric title', { title: 5 }, ['title']],
+    ['a sku with a space', { sku: 'a b' }, ['sku']],
+    ['a sku of 65 chars', { sku: tooLong(65) }, ['sku']],
+    ['priceMinor 0', { priceMinor: 0 }, ['priceMinor']],
+    ['priceMinor above 10^12', { priceMinor: 1e12 + 1 }, ['priceMinor']],
+    ['a fractional price', { priceMinor: 1.5 }, ['priceMinor']],
+    ['a price as a string', { priceMinor: '100' }, ['priceMinor']],
+    ['a lower-case currency', { currency: 'cny' }, ['currency']],
+    ['a 4-letter currency', { currency: 'CNYY' }, ['currency']],
+    ['a null currency', { currency: null }, ['currency']],
+    ['quantity 0', { quantity: 0 }, ['quantity']],
+    ['quantity above 10^7', { quantity: 10_000_001 }, ['quantity']],
+    ['perUserLimit 0', { perUserLimit: 0 }, ['perUserLimit']],
+    ['perUserLimit 101', { perUserLimit: 101 }, ['perUserLimit']],
+    ['reservationRequired as a string', { reservationRequired: 'yes' }, ['reservationRequired']],
+    ['a malformed time', { reservationOpensAt: 'tomorrow' }, ['reservationOpensAt']],
+    ['a missing saleStartsAt', { saleStartsAt: undefined }, ['saleStartsAt']],
+    ['holdSeconds 9', { holdSeconds: 9 }, ['holdSeconds']],
+    ['holdSeconds 3601', { holdSeconds: 3601 }, ['holdSeconds']],
+    ['an unknown field', { color: 'red' }, ['color']],
+    [
+      'no window although reservations are required',
+      { reservationOpensAt: undefined, reservationClosesAt: undefined },
+      ['reservationOpensAt', 'reservationClosesAt'],
+    ],
+    [
+      'opens == closes',
+      { reservationOpensAt: isoIn(1000), reservationClosesAt: isoIn(1000) },
+      ['reservationClosesAt'],
+    ],
+    [
+      'opens after closes',
+      { reservationOpensAt: isoIn(2000), reservationClosesAt: isoIn(1000) },
+      ['reservationClosesAt'],
+    ],
+    [
+      'closes after saleStartsAt',
+      { reservationClosesAt: isoIn(7_200_000) },
+      ['reservationClosesAt'],
+    ],
+    ['saleEndsAt == saleStartsAt', { saleEndsAt: isoIn(3_600_000) }, ['saleEndsAt']],
+    ['saleEndsAt before saleStartsAt', { saleEndsAt: isoIn(60_000) }, ['saleEndsAt']],
+  ])('refuses %s with 400 and writes nothing', async (_name, change, fields) => {
+    const brand = newBrand();
+    const base = { ...dropBody(), ...change };
+    // Fields set to undefined are left out of the JSON: for "missing" cases.
+    const res = await api('POST', '/v1/drops', { token: brand, body: base });
+    expect(res.status).toBe(400);
+    expect(errorOf(res)).toBe('VALIDATION_FAILED');
+    const details = (res.body as { details: { field: string }[] }).details;
+    expect(details.map((d) => d.field).sort()).toEqual([...fields].sort());
+    expect((await api<unknown[]>('GET', '/v1/drops', { token: brand })).body).toEqual([]);
+  });
+
+  it('refuses an empty body with one detail per missing field', async () => {
+    const brand = newBrand();
+    const res = await api<{ details: { field: string }[] }>('POST', '/v1/drops', {
+      token: brand,
+      body: {},
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.details.map((d) => d.field).sort()).toEqual(
+      ['priceMinor', 'quantity', 'saleStartsAt', 'sku', 'title'].sort(),
+    );
+    expect((await api<unknown[]>('GET', '/v1/drops', { token: brand })).body).toEqual([]);
+  });
+
+  it('refuses callers without a token (401) and fans (403)', async () => {
+    expect((await api('POST', '/v1/drops', { body: dropBody() })).status).toBe(401);
+    const fan = await api('POST', '/v1/drops', { token: tokenFor('fan'), body: dropBody() });
+    expect(fan.status).toBe(403);
+    expect(errorOf(fan)).toBe('FORBIDDEN');
+    expect((await api('GET', '/v1/drops', { token: tokenFor('fan') })).status).toBe(403);
+  });
+
+  it('answers 404 for an unknown or malformed drop id', async () => {
+    for (const id of ['d000000000000', 'nope', 'd3ea2fd3f02c8-1']) {
+      const res = await api('GET', `/v1/drops/${id}`);
+      expect(res.status).toBe(404);
+      expect(errorOf(res)).toBe('NOT_FOUND');
+    }
+  });
+
+  it("lists a brand's own drops only; other brands get 404 on every change", async () => {
+    const owner = newBrand();
+    const other = newBrand();
+    const drop = await createDrop(dropBody(), owner);
+    await createDrop(dropBody(), other);
+    const mine = await api<DropBody[]>('GET', '/v1/drops', { token: owner });
+    expect(mine.body.map((d) => d.id)).toEqual([drop.id]);
+    for (const [method, path, body] of [
+      ['PATCH', `/v1/drops/${drop.id}`, { title: 'stolen' }],
+      ['POST', `/v1/drops/${drop.id}/pause`, undefined],
+      ['POST', `/v1/drops/${drop.id}/resume`, undefined],
+      ['POST', `/v1/drops/${drop.id}/cancel`, undefined],
+    ] as const) {
+      const res = await api(method, path, { token: other, body });
+      expect(res.status).toBe(404);
+    }
+    expect(await api('GET', `/v1/drops/${drop.id}`)).toMatchObject({
+      body: { title: 'Phone X', phase: 'reservation_open' },
+    });
+  });
+
+  describe('PATCH', () => {
+    const future = () =>
+      dropBody({
+        reservationOpensAt: isoIn(600_000),
+        reservationClosesAt: isoIn(1_200_000),
+        saleStartsAt: isoIn(1_200_000),
+      });
+
+    it('changes a drop before reservations open, stock included', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(future(), brand);
+      expect(drop.phase).toBe('scheduled');
+      const res = await api<DropBody>('PATCH', `/v1/drops/${drop.id}`, {
+        token: brand,
+        body: { quantity: 250, title: 'Phone Y', saleEndsAt: isoIn(3_600_000) },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ quantity: 250, remaining: 250, title: 'Phone Y' });
+      expect((await api('GET', `/v1/drops/${drop.id}`)).body).toEqual(res.body);
+    });
+
+    it('refuses a change that breaks the rules (400) and keeps the drop', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(future(), brand);
+      for (const body of [
+        { saleEndsAt: isoIn(60_000) },
+        { reservationClosesAt: isoIn(7_200_000) },
+        { quantity: 0 },
+        { owner: 'x' },
+      ]) {
+        const res = await api('PATCH', `/v1/drops/${drop.id}`, { token: brand, body });
+        expect(res.status).toBe(400);
+      }
+      expect(await api('GET', `/v1/drops/${drop.id}`)).toMatchObject({ body: drop });
+    });
+
+    it('answers 409 DROP_LOCKED once reservations are open, and changes nothing', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(dropBody(), brand);
+      const res = await api('PATCH', `/v1/drops/${drop.id}`, {
+        token: brand,
+        body: { quantity: 5 },
+      });
+      expect(res.status).toBe(409);
+      expect(errorOf(res)).toBe('DROP_LOCKED');
+      expect((await api<DropBody>('GET', `/v1/drops/${drop.id}`)).body.remaining).toBe(100);
+    });
+
+    it('locks a drop without reservations at its sale start', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(openDropBody(), brand);
+      const res = await api('PATCH', `/v1/drops/${drop.id}`, {
+        token: brand,
+        body: { title: 'z' },
+      });
+      expect(errorOf(res)).toBe('DROP_LOCKED');
+    });
+  });
+
+  describe('pause, resume, cancel', () => {
+    it('pauses and resumes (owner or operator); fans may not', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(openDropBody(), brand);
+      const paused = await api<DropBody>('POST', `/v1/drops/${drop.id}/pause`, { token: brand });
+      expect(paused).toMatchObject({ status: 200, body: { phase: 'paused' } });
+      const resumed = await api<DropBody>('POST', `/v1/drops/${drop.id}/resume`, {
+        token: tokenFor('operator'),
+      });
+      expect(resumed).toMatchObject({ status: 200, body: { phase: 'on_sale' } });
+      const byOperator = await api('POST', `/v1/drops/${drop.id}/pause`, {
+        token: tokenFor('operator'),
+      });
+      expect(byOperator.status).toBe(200);
+      expect(
+        (await api('POST', `/v1/drops/${drop.id}/resume`, { token: tokenFor('fan') })).status,
+      ).toBe(403);
+      expect(
+        (await api('POST', `/v1/drops/d000000000000/pause`, { token: tokenFor('operator') }))
+          .status,
+      ).toBe(404);
+    });
+
+    it('cancels before the sale; then reservations are closed and nothing is left', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(dropBody(), brand);
+      const res = await api<DropBody>('POST', `/v1/drops/${drop.id}/cancel`, { token: brand });
+      expect(res).toMatchObject({ status: 200, body: { phase: 'cancelled', remaining: 0 } });
+      const reserve = await api('POST', `/v1/drops/${drop.id}/reservations`, {
+        token: tokenFor('fan'),
+        body: {},
+      });
+      expect(errorOf(reserve)).toBe('RESERVATION_CLOSED');
+      const edit = await api('PATCH', `/v1/drops/${drop.id}`, {
+        token: brand,
+        body: { title: 'x' },
+      });
+      expect(errorOf(edit)).toBe('DROP_LOCKED');
+    });
+
+    it('refuses to cancel once the sale has started (409 DROP_LOCKED)', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(openDropBody(), brand);
+      const res = await api('POST', `/v1/drops/${drop.id}/cancel`, { token: brand });
+      expect(res.status).toBe(409);
+      expect(errorOf(res)).toBe('DROP_LOCKED');
+      expect((await api<DropBody>('GET', `/v1/drops/${drop.id}`)).body.phase).toBe('on_sale');
+    });
+  });
+
+  it('re-mirrors a drop from PostgreSQL when Redis lacks it', async () => {
+    const drop = await createDrop(dropBody());
+    const k = dropKeys(drop.id);
+    await redis.del(k.drop, k.stock);
+    expect((await api('GET', `/v1/drops/${drop.id}`)).body).toEqual(drop);
+  });
+
+  it('announces phase changes at their time points (lifecycle scheduler)', async () => {
+    const drop = await createDrop(
+      dropBody({
+        reservationOpensAt: isoIn(300),
+        reservationClosesAt: isoIn(900),
+        saleStartsAt: isoIn(900),
+        saleEndsAt: isoIn(1500),
+      }),
+    );
+    const phases = async () =>
+      (await redis.xrange(dropKeys(drop.id).events, '-', '+'))
+        .filter(([, f]) => f[1] === 'drop.phase_changed')
+        .map(([, f]) => JSON.parse(f[f.indexOf('data') + 1]).phase as string);
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline && !(await phases()).includes('ended')) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const seen = await phases();
+    expect(seen[seen.length - 1]).toBe('ended');
+    expect(seen).toContain('on_sale');
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});
