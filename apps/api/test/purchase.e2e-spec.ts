@@ -1,5 +1,5 @@
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis, postgresOptions } from '@flashdrop/persistence';
+import { createRedis } from '@flashdrop/persistence';
 import {
   api,
   createDrop,
@@ -16,6 +16,7 @@ import {
   redisNow,
   setDropTimes,
   testConfig,
+  testDatabase,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
@@ -31,17 +32,7 @@ describe('purchases and orders (running stack)', () => {
   beforeAll(async () => {
     redis = createRedis(testConfig().REDIS_URL);
     inventory = new Inventory(redis);
-    pg = new DataSource(
-      postgresOptions({
-        url: testConfig().DATABASE_URL,
-        schema: 'sales',
-        entities: [],
-        migrations: [],
-        applicationName: 'purchase-e2e',
-        poolSize: 2,
-      }),
-    );
-    await pg.initialize();
+    pg = await testDatabase();
   });
   afterAll(async () => {
     await pg.destroy();
