@@ -53,11 +53,15 @@ export class Inventory {
 
   // ---- drops ----------------------------------------------------------------------------
 
-  /** First mirror of a new drop: indexed, stock = quantity, drop.created. Retry-safe. */
-  async createDrop(def: DropDefinition): Promise<void> {
+  /**
+   * First mirror of a new drop: indexed, stock = quantity, drop.created. Retry-safe.
+   * `indexed: false` keeps it out of `drops:index`, so no worker (sweeper, scheduler, relay,
+   * persistence) ever touches it: for tests that drive the scripts by hand.
+   */
+  async createDrop(def: DropDefinition, options: { indexed?: boolean } = {}): Promise<void> {
     // Indexed first: an id in the index whose drop is missing is skipped; the reverse would
     // hide a drop from the sweeper and the scheduler.
-    await this.redis.sadd(DROPS_INDEX_KEY, def.id);
+    if (options.indexed !== false) await this.redis.sadd(DROPS_INDEX_KEY, def.id);
     await this.mirror(def, 'create');
   }
 

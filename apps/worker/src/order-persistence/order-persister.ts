@@ -6,13 +6,13 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { OutboxStreamFields } from '@flashdrop/events';
+import { OutboxStreamFields, OutboxStreamGroups } from '@flashdrop/events';
 import { dropKeys, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { postgresOptions, RedisConnection } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
-export const ORDER_PERSISTENCE_GROUP = 'order-persistence';
+const ORDER_PERSISTENCE_GROUP = OutboxStreamGroups.orderPersistence;
 const CONSUMER = 'persister';
 const BATCH = 500;
 const ORDER_EVENTS = new Set(['grab.accepted', 'hold.expired', 'hold.cancelled', 'order.paid']);
