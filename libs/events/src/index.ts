@@ -7,3 +7,4 @@ export * from './event-schemas';
 export * from './codec';
 export * from './outbox/stream-relay';
 export * from './outbox/outbox-trimmer';
+export * from './outbox/table-relay';

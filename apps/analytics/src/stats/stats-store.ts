@@ -112,6 +112,8 @@ export class StatsStore {
       paused: hash.paused === '1',
       acceptedOrders: int('accepted'),
       paidOrders: int('paidOrders'),
+      walletDebits: int('walletDebits'),
+      walletDebitedMinor: int('walletDebitedMinor'),
       sharesByChannel,
       topReferrers,
       sellThrough: await this.sellThrough(k.seconds, lastEventAt, now),

@@ -35,6 +35,9 @@ export interface DropStats {
   readonly paused: boolean;
   readonly acceptedOrders: number;
   readonly paidOrders: number;
+  /** Debits of this drop's orders as the wallet reported them (its outbox): payments seen from the money side. */
+  readonly walletDebits: number;
+  readonly walletDebitedMinor: number;
   readonly sharesByChannel: Record<string, number>;
   readonly topReferrers: readonly { referrerId: string; referrals: number }[];
   readonly sellThrough: readonly SellThroughPoint[];

@@ -1,0 +1,72 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { FlashdropConfig } from '@flashdrop/config';
+import { KafkaConnection, TableRelay, createIdempotentProducer } from '@flashdrop/events';
+import { RedisConnection } from '@flashdrop/persistence';
+import { Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { LeaderLease } from '../leadership/leader-lease';
+
+/** The wallet's outbox table (apps/wallet owns it and writes it in its transactions). */
+export const WALLET_OUTBOX_TABLE = 'wallet.outbox';
+
+/**
+ * Runs the wallet-outbox relay (PostgreSQL `wallet.outbox` -> Kafka) in whichever worker holds
+ * the `relay:wallet-outbox` lease. Resumes where it stopped: what is unpublished is in the table.
+ */
+@Injectable()
+export class WalletOutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WalletOutboxRelayService.name);
+  private readonly stop = new AbortController();
+  private dataSource?: DataSource;
+  private producer?: Producer;
+  private loop?: Promise<void>;
+
+  constructor(
+    @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
+    private readonly redis: RedisConnection,
+    private readonly kafka: KafkaConnection,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const lease = new LeaderLease(this.redis.client, 'locks:relay:wallet-outbox');
+    this.loop = lease.run((signal) => this.lead(signal), this.stop.signal);
+  }
+
+  private async lead(signal: AbortSignal): Promise<void> {
+    if (!this.dataSource?.isInitialized) {
+      this.dataSource = new DataSource({
+        type: 'postgres',
+        url: this.config.DATABASE_URL,
+        applicationName: 'flashdrop-wallet-outbox-relay',
+        extra: { max: 2, connectionTimeoutMillis: 3000 },
+      });
+      await this.dataSource.initialize();
+    }
+    if (!this.producer) {
+      const producer = createIdempotentProducer(this.kafka.kafka);
+      await producer.connect();
+      this.producer = producer;
+    }
+    const dataSource = this.dataSource;
+    const relay = new TableRelay(
+      (sql, params) => dataSource.query(sql, params) as Promise<unknown[]>,
+      this.producer,
+      { table: WALLET_OUTBOX_TABLE, topicPrefix: this.config.KAFKA_TOPIC_PREFIX },
+    );
+    await relay.run(signal);
+    this.logger.log(`wallet outbox relay stopped after ${relay.relayed} rows`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stop.abort();
+    await this.loop?.catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.dataSource?.destroy().catch(() => undefined);
+  }
+}
