@@ -84,3 +84,59 @@ export class ServiceProcess {
     });
   }
 }
+
+/**
+ * A Kafka broker of the test's own (infra/kafka.sh on other ports, its own data dir), so a test
+ * can `kill -9` it without disturbing the shared broker. Its topics are created with the
+ * worker's `topics` command, as on the shared one.
+ */
+export class DedicatedKafka {
+  constructor(
+    readonly port: number,
+    readonly controllerPort: number,
+  ) {}
+
+  get brokers(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      KAFKA_PORT: String(this.port),
+      KAFKA_CONTROLLER_PORT: String(this.controllerPort),
+      KAFKA_HEAP: process.env.KAFKA_HEAP ?? '-Xms256m -Xmx512m',
+    };
+  }
+
+  start(): void {
+    execFileSync('bash', [join(REPO_ROOT, 'infra/kafka.sh'), 'start'], {
+      env: this.env(),
+      stdio: 'ignore',
+    });
+  }
+
+  stop(): void {
+    execFileSync('bash', [join(REPO_ROOT, 'infra/kafka.sh'), 'stop'], {
+      env: this.env(),
+      stdio: 'ignore',
+    });
+  }
+
+  /** Creates the stack's topics (with the env's KAFKA_TOPIC_PREFIX) on this broker. */
+  createTopics(env: Record<string, string> = {}): void {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'dist/apps/worker/main.js'), 'topics'], {
+      env: { ...process.env, ...testProfileEnv(), ...env, KAFKA_BROKERS: this.brokers },
+      stdio: 'ignore',
+    });
+  }
+
+  /** `kill -9` of the broker: what a crash looks like. */
+  kill9(): void {
+    const dataDir = process.env.FLASHDROP_DATA_DIR ?? join(REPO_ROOT, '.data');
+    const pid = execFileSync('bash', ['-c', `cat ${dataDir}/kafka/run/${this.port}.pid`])
+      .toString()
+      .trim();
+    if (pid) process.kill(Number(pid), 'SIGKILL');
+  }
+}

@@ -7,7 +7,9 @@ import {
 } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { KafkaConnection } from '@flashdrop/events';
+import { MetricsRegistry } from '@flashdrop/http';
 import { RedisConnection } from '@flashdrop/persistence';
+import { Counter } from 'prom-client';
 import { StatsStore } from '../stats/stats-store';
 import { EventsConsumer } from './events.consumer';
 
@@ -25,13 +27,23 @@ export class EventsConsumerService implements OnApplicationBootstrap, OnApplicat
   private readonly logger = new Logger(EventsConsumerService.name);
   private consumer?: EventsConsumer;
   private stopped = false;
+  private readonly counters: Record<'applied' | 'duplicates' | 'deadLettered', Counter>;
 
   constructor(
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
     private readonly kafka: KafkaConnection,
     private readonly redis: RedisConnection,
     private readonly store: StatsStore,
-  ) {}
+    metrics: MetricsRegistry,
+  ) {
+    const counter = (name: string, help: string) =>
+      new Counter({ name, help, registers: [metrics.registry] });
+    this.counters = {
+      applied: counter('analytics_events_applied_total', 'events applied to the stats'),
+      duplicates: counter('analytics_events_duplicate_total', 'events seen again and skipped'),
+      deadLettered: counter('analytics_events_dead_lettered_total', 'poison messages set aside'),
+    };
+  }
 
   onApplicationBootstrap(): void {
     void this.startWithRetry();
@@ -42,6 +54,11 @@ export class EventsConsumerService implements OnApplicationBootstrap, OnApplicat
       const consumer = new EventsConsumer(this.kafka.kafka, this.store, this.redis.client, {
         groupId: analyticsGroupId(this.config),
         topicPrefix: this.config.KAFKA_TOPIC_PREFIX,
+        onCounted: (applied, duplicates, deadLettered) => {
+          if (applied) this.counters.applied.inc(applied);
+          if (duplicates) this.counters.duplicates.inc(duplicates);
+          if (deadLettered) this.counters.deadLettered.inc(deadLettered);
+        },
       });
       try {
         await consumer.start();

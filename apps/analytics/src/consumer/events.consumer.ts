@@ -30,6 +30,8 @@ import { StatsStore } from '../stats/stats-store';
 export interface EventsConsumerOptions {
   readonly groupId: string;
   readonly topicPrefix: string;
+  /** Called with what each batch did (for the service's Prometheus counters). */
+  readonly onCounted?: (applied: number, duplicates: number, deadLettered: number) => void;
 }
 
 /** Events applied per round trip group; offsets are resolved after each. */
@@ -110,6 +112,7 @@ export class EventsConsumer {
           this.store.apply(event, topic).then((applied) => {
             if (applied) this.applied++;
             else this.duplicates++;
+            this.options.onCounted?.(applied ? 1 : 0, applied ? 0 : 1, 0);
           }),
         );
       }
@@ -145,5 +148,6 @@ export class EventsConsumer {
       messages: [{ key: record.key, value: JSON.stringify(record) }],
     });
     this.deadLettered++;
+    this.options.onCounted?.(0, 0, 1);
   }
 }
