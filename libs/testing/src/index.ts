@@ -5,3 +5,4 @@ export * from './processes';
 export * from './inventory-fixtures';
 export * from './postgres';
 export * from './sales-fixtures';
+export * from './chromium';

@@ -77,6 +77,9 @@ export class EventsConsumer {
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitInterval: 1_000,
+      // Partitions are independent (order matters only within one): a big batch of a busy
+      // drop's partition must not hold up a quiet drop's change on another.
+      partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }

@@ -1,4 +1,5 @@
 import { KnownEnvelope, Topic } from '@flashdrop/events';
+import { Inventory } from '@flashdrop/inventory';
 import Redis, { Result } from 'ioredis';
 import { analyticsKeys, walletKeys } from './analytics-keys';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ declare module 'ioredis' {
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
 /** Seconds of sell-through a snapshot carries (the chart's window). */
 export const SELL_THROUGH_WINDOW_S = 120;
+/** The chart never shows fewer seconds than this. */
+const MIN_WINDOW_S = 30;
 const TOP_REFERRERS = 10;
 
 /** A stream event's id is `<dropId>:<ms>-<seq>` (libs/events streamEventId). */
@@ -25,7 +28,10 @@ const STREAM_ID = /^(.*):(\d+-\d+)$/;
  * Redis) and changed only by the `apply_event` script, which applies each event exactly once.
  */
 export class StatsStore {
+  private readonly inventory: Inventory;
+
   constructor(private readonly redis: Redis) {
+    this.inventory = new Inventory(redis);
     redis.defineCommand('analyticsApplyEvent', {
       numberOfKeys: 6,
       lua: readFileSync(findRepoFile('apps/analytics/src/stats/apply_event.lua'), 'utf8'),
@@ -69,10 +75,12 @@ export class StatsStore {
   /** The drop's statistics as the stats route answers them (API.md) plus the dashboard's extras. */
   async read(dropId: string, now = Date.now()): Promise<DropStats> {
     const k = analyticsKeys(dropId);
-    const [hash, channels, referrers] = await Promise.all([
+    const [hash, channels, referrers, sale] = await Promise.all([
       this.redis.hgetall(k.stats),
       this.redis.hgetall(k.channels),
       this.redis.zrevrange(k.referrers, 0, TOP_REFERRERS - 1, 'WITHSCORES'),
+      // The phase and title are the sale's own (by the sale clock, now), not derived from events.
+      this.inventory.viewDrop(dropId).catch(() => undefined),
     ]);
     const int = (field: string) => Number(hash[field] ?? 0);
     const rejections: Record<string, number> = {};
@@ -108,7 +116,8 @@ export class StatsStore {
       soldOutAt: iso('soldOutAt'),
       currency: hash.currency ?? null,
       priceMinor: int('priceMinor'),
-      phase: hash.phase ?? null,
+      phase: sale?.phase ?? hash.phase ?? null,
+      title: sale?.definition.title ?? null,
       paused: hash.paused === '1',
       acceptedOrders: int('accepted'),
       paidOrders: int('paidOrders'),
@@ -116,27 +125,37 @@ export class StatsStore {
       walletDebitedMinor: int('walletDebitedMinor'),
       sharesByChannel,
       topReferrers,
-      sellThrough: await this.sellThrough(k.seconds, lastEventAt, now),
+      sellThrough: await this.sellThrough(
+        k.seconds,
+        lastEventAt,
+        hash.firstSaleAt ? Number(hash.firstSaleAt) : undefined,
+        now,
+      ),
       lastEventAt: lastEventAt ? new Date(lastEventAt).toISOString() : null,
       generatedAt: new Date(now).toISOString(),
     };
   }
 
   /**
-   * Units grabbed and paid per second over the last SELL_THROUGH_WINDOW_S seconds: the window
-   * ends now while the drop is active, or at its last event once it went quiet.
+   * Units grabbed and paid per second, up to SELL_THROUGH_WINDOW_S seconds: the window ends now
+   * while the drop is active (or at its last event once it went quiet) and starts a few seconds
+   * before the first sale when that is more recent, so a young rush fills the chart.
    */
   private async sellThrough(
     key: string,
     lastEventAt: number | undefined,
+    firstSaleAt: number | undefined,
     now: number,
   ): Promise<SellThroughPoint[]> {
     if (lastEventAt === undefined) return [];
     const nowS = Math.floor(now / 1000);
     const lastS = Math.floor(lastEventAt / 1000);
     const end = nowS - lastS <= SELL_THROUGH_WINDOW_S ? nowS : lastS;
+    let start = end - SELL_THROUGH_WINDOW_S + 1;
+    if (firstSaleAt !== undefined) start = Math.max(start, Math.floor(firstSaleAt / 1000) - 5);
+    start = Math.min(start, end - MIN_WINDOW_S + 1);
     const seconds: number[] = [];
-    for (let s = end - SELL_THROUGH_WINDOW_S + 1; s <= end; s++) seconds.push(s);
+    for (let s = start; s <= end; s++) seconds.push(s);
     const fields = seconds.flatMap((s) => [`g${s}`, `p${s}`]);
     const values = await this.redis.hmget(key, ...fields);
     return seconds.map((s, i) => ({

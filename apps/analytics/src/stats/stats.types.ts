@@ -31,7 +31,9 @@ export interface DropStats {
   // Added for the dashboard.
   readonly currency: string | null;
   readonly priceMinor: number;
+  /** The drop's phase now, by the sale clock (libs/inventory view_drop). */
   readonly phase: string | null;
+  readonly title: string | null;
   readonly paused: boolean;
   readonly acceptedOrders: number;
   readonly paidOrders: number;

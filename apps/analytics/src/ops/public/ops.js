@@ -38,14 +38,17 @@
   function fmt(n) {
     return typeof n === 'number' ? n.toLocaleString('en-US') : '—';
   }
-  function money(minor, currency) {
+  // Whole units of the currency on the card (fits a laptop screen); the exact amount in its title.
+  function money(minor, currency, exact) {
     if (typeof minor !== 'number') return '—';
-    return (
-      (minor / 100).toLocaleString('en-US', {
-        minimumFractionDigits: 2,
-        maximumFractionDigits: 2,
-      }) + (currency ? ' ' + currency : '')
-    );
+    const options = exact
+      ? { minimumFractionDigits: 2, maximumFractionDigits: 2 }
+      : minor >= 1e8
+        ? { notation: 'compact', maximumFractionDigits: 2 }
+        : { maximumFractionDigits: 0 };
+    if (currency)
+      Object.assign(options, { style: 'currency', currency, currencyDisplay: 'narrowSymbol' });
+    return (minor / 100).toLocaleString('en-US', options);
   }
   function time(iso) {
     return iso ? new Date(iso).toLocaleTimeString() : '—';
@@ -166,8 +169,12 @@
     setText('held', fmt(s.held), true);
     setText('paid', fmt(s.paid), true);
     setText('paid-orders', fmt(s.paidOrders));
-    setText('revenue', money(s.revenueMinor), true);
-    setText('currency', s.currency || '');
+    setText('revenue', money(s.revenueMinor, s.currency), true);
+    $('revenue').title = money(s.revenueMinor, s.currency, true);
+    setText(
+      'currency',
+      s.walletDebits > 0 ? 'wallet debits: ' + fmt(s.walletDebits) : 'from paid orders',
+    );
     setText('attempts', fmt(s.grabAttempts), true);
     setText('rejected', fmt(rejected));
     setText('expired', fmt(s.expired), true);
@@ -177,10 +184,9 @@
     setText('shares', fmt(s.shares), true);
     setText('first-sale', time(s.firstSaleAt));
     setText('sold-out', time(s.soldOutAt));
-    const phase = s.paused
-      ? 'paused'
-      : s.phase || (s.soldOutAt && s.remaining === 0 ? 'sold_out' : '—');
-    $('phase').textContent = phase.replace('_', ' ');
+    if (s.title) setText('drop-title', s.title);
+    const phase = s.phase || (s.paused ? 'paused' : '—');
+    $('phase').textContent = phase.replace(/_/g, ' ');
     $('phase').className = 'badge ' + phase;
     const q = Math.max(s.quantity || 0, 1);
     $('meter-held').style.width = (100 * s.held) / q + '%';

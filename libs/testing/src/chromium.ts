@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Flags for headless Chromium on a server: no sandbox (root), no GPU, nothing phoning home. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+/**
+ * Debian's `chromium`, installed on first use when missing (a fresh machine): answers its path,
+ * or why it cannot be had (then the browser test skips with that message).
+ */
+export function ensureChromium(): { path: string } | { missing: string } {
+  if (existsSync(CHROMIUM_PATH)) return { path: CHROMIUM_PATH };
+  try {
+    execFileSync('bash', ['-c', 'apt-get update -q && apt-get install -y -q chromium'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 600_000,
+    });
+  } catch (error) {
+    return { missing: `apt-get install chromium failed: ${(error as Error).message}` };
+  }
+  return existsSync(CHROMIUM_PATH)
+    ? { path: CHROMIUM_PATH }
+    : { missing: `${CHROMIUM_PATH} still missing after apt-get install chromium` };
+}
