@@ -89,6 +89,16 @@ export class FlashdropConfig {
   @Matches(/^[a-z0-9._-]*$/, { message: 'KAFKA_TOPIC_PREFIX may hold only a-z 0-9 . _ -' })
   readonly KAFKA_TOPIC_PREFIX: string = '';
 
+  /**
+   * Which outbox relays this worker may lead (each still under its redlock lease): `streams`
+   * (the drops' Redis streams), `wallet-outbox` (the wallet's PostgreSQL table). A worker of a
+   * test that has its own Redis but shares the database must leave the wallet's table alone.
+   */
+  @Matches(/^((streams|wallet-outbox)(,(streams|wallet-outbox))*)?$/, {
+    message: 'RELAYS is a comma list of: streams, wallet-outbox',
+  })
+  readonly RELAYS: string = 'streams,wallet-outbox';
+
   @IsString()
   @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
   readonly JWT_SECRET: string = 'flashdrop-dev-secret-change-me';
@@ -106,6 +116,10 @@ export class FlashdropConfig {
   @Min(20)
   @Max(10_000)
   readonly SWEEPER_INTERVAL_MS: number = 200;
+
+  relayEnabled(relay: 'streams' | 'wallet-outbox'): boolean {
+    return this.RELAYS.split(',').includes(relay);
+  }
 
   get kafkaBrokers(): string[] {
     return this.KAFKA_BROKERS.split(',');

@@ -40,6 +40,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.relayEnabled('streams')) return;
     const lease = new LeaderLease(this.redis.client, 'locks:relay:streams');
     this.loop = lease.run((signal) => this.lead(signal), this.stop.signal);
   }

@@ -34,6 +34,7 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.relayEnabled('wallet-outbox')) return;
     const lease = new LeaderLease(this.redis.client, 'locks:relay:wallet-outbox');
     this.loop = lease.run((signal) => this.lead(signal), this.stop.signal);
   }
