@@ -1,0 +1,204 @@
+/**
+ * The demo drop (README "Two commands"; run by `npm start` against the dev stack): a phone-like
+ * drop modelled on the December 2012 sale, scaled down by default. It creates the drop, runs
+ * the reservation window (with shares and referrals), waits for the sale to open, lets every
+ * fan grab at once through the public API, pays a sample of the holds from the wallet, and
+ * prints the sell-out time and the final counts.
+ *
+ *   node dist/scripts/demo.js                 5,000 units, 20,000 fans
+ *   node dist/scripts/demo.js --full          50,000 units, 240,000 fans (the real sale)
+ *   options: --units=N --fans=N --concurrency=N --pay=N --api=http://127.0.0.1:3000
+ */
+import { signToken } from '@flashdrop/auth';
+import { FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { performance } from 'node:perf_hooks';
+import { Traffic } from './demo/traffic';
+
+interface Options {
+  units: number;
+  fans: number;
+  concurrency: number;
+  pay: number;
+  api: string;
+}
+
+interface Drop {
+  id: string;
+  phase: string;
+  remaining: number;
+  reservations: number;
+  saleStartsAt: string;
+}
+
+function options(argv: string[]): Options {
+  const full = argv.includes('--full');
+  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const num = (name: string, fallback: number) => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+    return n;
+  };
+  const config = loadConfig(FlashdropConfig);
+  return {
+    units: num('units', full ? 50_000 : 5_000),
+    fans: num('fans', full ? 240_000 : 20_000),
+    concurrency: num('concurrency', 64),
+    pay: num('pay', 200),
+    api: get('api') ?? `http://127.0.0.1:${config.API_PORT}`,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const count = (n: number) => n.toLocaleString('en-US');
+
+function tally(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+async function main(): Promise<void> {
+  const opt = options(process.argv.slice(2));
+  const config = loadConfig(FlashdropConfig);
+  const token = (sub: string, role: 'fan' | 'brand' | 'operator') =>
+    signToken(config.JWT_SECRET, { sub, role }, 7200);
+  const http = new Traffic(new URL(opt.api), opt.concurrency);
+  const run = Date.now().toString(36);
+  const fanId = (i: number) => `demo-${run}-${i}`;
+  const fanTokens = Array.from({ length: opt.fans }, (_, i) => token(fanId(i), 'fan'));
+  const brand = token(`brand-demo-${run}`, 'brand');
+  const operator = token(`ops-demo-${run}`, 'operator');
+
+  console.log(
+    `Flashdrop demo: a phone drop of ${count(opt.units)} units, ${count(opt.fans)} fans ` +
+      `(the 2012 sale: 50,000 units, 240,000 fans rushing, sold out in 314 s)`,
+  );
+
+  // The reservation window: long enough for every fan at a modest rate on a shared machine.
+  const windowMs = Math.max(8_000, Math.ceil(opt.fans / 2_000) * 1_000);
+  const opensAt = Date.now() + 1_000;
+  const saleAt = opensAt + windowMs;
+  const drop = await http.json<Drop>('POST', '/v1/drops', brand, {
+    title: 'Demo phone (limited edition)',
+    sku: `PHONE-${run}`,
+    priceMinor: 199_900,
+    currency: 'CNY',
+    quantity: opt.units,
+    perUserLimit: 1,
+    reservationRequired: true,
+    reservationOpensAt: new Date(opensAt).toISOString(),
+    reservationClosesAt: new Date(saleAt).toISOString(),
+    saleStartsAt: new Date(saleAt).toISOString(),
+    saleEndsAt: new Date(saleAt + 3_600_000).toISOString(),
+    holdSeconds: 600,
+  });
+  console.log(`drop ${drop.id} created: reservations open for ${secs(windowMs)}, then the sale`);
+
+  await sleep(Math.max(0, opensAt - Date.now() + 50));
+  const reservationCodes = new Map<string, number>();
+  const r0 = performance.now();
+  await http.each(opt.fans, async (i) => {
+    // Every third fan came through a friend's share; every tenth shares it on.
+    const referrerId = i % 3 === 1 ? fanId(i - 1) : undefined;
+    const res = await http.send('POST', `/v1/drops/${drop.id}/reservations`, fanTokens[i], {
+      ...(referrerId ? { referrerId } : {}),
+    });
+    tally(reservationCodes, String(res.status));
+    if (i % 10 === 0) {
+      await http.send('POST', `/v1/drops/${drop.id}/shares`, fanTokens[i], { channel: 'weibo' });
+    }
+  });
+  const reserveMs = performance.now() - r0;
+  const reserved = await http.json<Drop>('GET', `/v1/drops/${drop.id}`);
+  console.log(
+    `reservations: ${count(reserved.reservations)} in ${secs(reserveMs)} ` +
+      `(${count(Math.round(opt.fans / (reserveMs / 1000)))}/s) ${JSON.stringify(Object.fromEntries(reservationCodes))}`,
+  );
+
+  // Wait for the sale on the server's clock (the phase comes from Redis TIME).
+  console.log(`waiting for the sale to open at ${new Date(saleAt).toISOString()} ...`);
+  await sleep(Math.max(0, saleAt - Date.now() - 200));
+  for (;;) {
+    const d = await http.json<Drop>('GET', `/v1/drops/${drop.id}`);
+    if (d.phase !== 'reservation_open' && d.phase !== 'scheduled') break;
+    await sleep(10);
+  }
+
+  // The rush: every fan grabs once, as fast as the bounded generator sends.
+  const grabCodes = new Map<string, number>();
+  const orders: { id: string; fan: number }[] = [];
+  let lastAcceptedAt = 0;
+  const g0 = performance.now();
+  await http.each(opt.fans, async (i) => {
+    const res = await http.send('POST', `/v1/drops/${drop.id}/purchases`, fanTokens[i]);
+    if (res.status === 201) {
+      orders.push({ id: (JSON.parse(res.body) as { id: string }).id, fan: i });
+      lastAcceptedAt = performance.now();
+      tally(grabCodes, 'held');
+    } else {
+      let code = String(res.status);
+      try {
+        code = (JSON.parse(res.body) as { error?: string }).error ?? code;
+      } catch {
+        // not JSON: keep the status
+      }
+      tally(grabCodes, code);
+    }
+  });
+  const rushMs = performance.now() - g0;
+  const soldOutMs = lastAcceptedAt - g0;
+  const afterRush = await http.json<Drop>('GET', `/v1/drops/${drop.id}`);
+  console.log(
+    `rush: ${count(opt.fans)} grabs in ${secs(rushMs)} (${count(Math.round(opt.fans / (rushMs / 1000)))}/s), ` +
+      `${JSON.stringify(Object.fromEntries(grabCodes))}`,
+  );
+  console.log(
+    afterRush.remaining === 0
+      ? `SOLD OUT: ${count(opt.units)} units in ${secs(soldOutMs)} after the sale opened (2012: 314 s)`
+      : `not sold out: ${count(afterRush.remaining)} units left`,
+  );
+
+  // Pay a sample of the holds from the wallet (credited by an operator first).
+  const sample = orders.slice(0, Math.min(opt.pay, orders.length));
+  const payCodes = new Map<string, number>();
+  const p0 = performance.now();
+  await http.each(sample.length, async (k) => {
+    const { id, fan } = sample[k];
+    const credit = await http.send('POST', `/v1/wallets/${fanId(fan)}/credits`, operator, {
+      amountMinor: 199_900,
+      reference: `demo-${run}-${fan}`,
+    });
+    if (credit.status >= 300) return tally(payCodes, `credit ${credit.status}`);
+    const paid = await http.send('POST', `/v1/orders/${id}/payment`, fanTokens[fan]);
+    tally(payCodes, paid.status === 200 ? 'paid' : `payment ${paid.status}`);
+  });
+  if (sample.length > 0) {
+    console.log(
+      `payments: ${sample.length} holds paid from wallets in ${secs(performance.now() - p0)} ` +
+        `${JSON.stringify(Object.fromEntries(payCodes))}`,
+    );
+  }
+
+  const final = await http.json<Drop>('GET', `/v1/drops/${drop.id}`);
+  const stats = await http
+    .json<Record<string, unknown>>('GET', `/v1/drops/${drop.id}/stats`, operator)
+    .catch(() => undefined);
+  console.log(
+    `final: phase ${final.phase}, remaining ${count(final.remaining)} of ${count(opt.units)}, ` +
+      `reservations ${count(final.reservations)}, holds ${count(orders.length)}`,
+  );
+  if (stats) {
+    const pick = ['held', 'paid', 'expired', 'cancelled', 'shares', 'referrals', 'grabAttempts'];
+    console.log(
+      `stats: ${pick.map((k) => `${k} ${String(stats[k])}`).join(', ')}, rejections ${JSON.stringify(stats.rejections)}`,
+    );
+  }
+  console.log(`watch it: http://127.0.0.1:${new URL(opt.api).port}/ops  (drop ${drop.id})`);
+  http.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
