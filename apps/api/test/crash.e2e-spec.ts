@@ -20,7 +20,8 @@ import Redis from 'ioredis';
  * and held units + stock must equal the quantity (nothing oversold, nothing lost).
  */
 describe('the grab survives kill -9 (dedicated Redis and API)', () => {
-  const redisServer = new DedicatedRedis(slotPort(6471));
+  // Ports chosen so that base + 10 * slot meets no other test's dedicated server in any slot.
+  const redisServer = new DedicatedRedis(slotPort(6477));
   const apiPort = slotPort(4305);
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   const apiProcess = new ServiceProcess('api', {
