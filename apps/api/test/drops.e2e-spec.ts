@@ -259,6 +259,20 @@ describe('drops (running stack)', () => {
       expect(errorOf(edit)).toBe('DROP_LOCKED');
     });
 
+    it('refuses to pause a cancelled drop (409 DROP_LOCKED); only brands cancel', async () => {
+      const brand = newBrand();
+      const drop = await createDrop(dropBody(), brand);
+      const byOperator = await api('POST', `/v1/drops/${drop.id}/cancel`, {
+        token: tokenFor('operator'),
+      });
+      expect(byOperator.status).toBe(403);
+      await api('POST', `/v1/drops/${drop.id}/cancel`, { token: brand });
+      const pause = await api('POST', `/v1/drops/${drop.id}/pause`, { token: brand });
+      expect(pause.status).toBe(409);
+      expect(errorOf(pause)).toBe('DROP_LOCKED');
+      expect((await api<DropBody>('GET', `/v1/drops/${drop.id}`)).body.phase).toBe('cancelled');
+    });
+
     it('refuses to cancel once the sale has started (409 DROP_LOCKED)', async () => {
       const brand = newBrand();
       const drop = await createDrop(openDropBody(), brand);
