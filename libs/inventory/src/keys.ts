@@ -24,3 +24,10 @@ export function dropKeys(dropId: string) {
 }
 
 export type DropKeys = ReturnType<typeof dropKeys>;
+
+/**
+ * Drops whose payments tests make with the scripts alone, without a wallet (the inventory's own
+ * script tests): the audit checks every invariant on them except "every paid order was
+ * debited", which needs the wallet. Never written outside tests.
+ */
+export const WALLETLESS_DROPS_KEY = 'audit:walletless-drops';

@@ -1,4 +1,4 @@
-import { DropDefinition, dropKeys, newDropId } from '@flashdrop/inventory';
+import { DropDefinition, dropKeys, newDropId, WALLETLESS_DROPS_KEY } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 
 /** Redis TIME in ms: tests place drop windows on the sale clock, not the test's own. */
@@ -63,4 +63,12 @@ export async function setDropTimes(
 ) {
   const kv = Object.entries(times).flat();
   if (kv.length > 0) await redis.hset(dropKeys(dropId).drop, ...kv);
+}
+
+/**
+ * Test-only: marks a drop whose orders the test pays with the scripts alone (no wallet), so
+ * the audit does not count its paid orders as "paid but never debited".
+ */
+export async function markWalletless(redis: Redis, dropId: string): Promise<void> {
+  await redis.sadd(WALLETLESS_DROPS_KEY, dropId);
 }

@@ -1,0 +1,15 @@
+/** One broken invariant (DESIGN.md "Invariants", numbered as there) found in the stored truth. */
+export interface Breach {
+  readonly invariant: 1 | 2 | 3 | 4 | 5;
+  /** What it concerns: a drop, an order, an account, a transfer. */
+  readonly subject: string;
+  readonly message: string;
+}
+
+export const INVARIANTS: Record<Breach['invariant'], string> = {
+  1: 'no oversell',
+  2: 'per-fan limit',
+  3: 'eligibility',
+  4: 'money is conserved',
+  5: 'exactly once',
+};
