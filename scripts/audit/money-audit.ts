@@ -16,6 +16,7 @@ export async function auditMoney(
   db: DataSource,
   orders: ReadonlyMap<string, StoredOrder>,
   now: number,
+  dropIds?: readonly string[],
 ): Promise<{ breaches: Breach[]; accounts: number; transfers: number }> {
   const breaches: Breach[] = [];
   const money = (subject: string, message: string) =>
@@ -68,6 +69,9 @@ export async function auditMoney(
     }
   }
 
+  // Order ids embed their drop id (libs/inventory ids.ts): `<dropId>-<random>`.
+  const inScope = (orderId: string) =>
+    !dropIds || dropIds.some((dropId) => orderId.startsWith(`${dropId}-`));
   const debits = await rows<{ order_id: string; fan_id: string; amount: string; n: string }>(
     db,
     `SELECT order_id, min(fan_id) AS fan_id, sum(amount_minor) AS amount, count(*) AS n
@@ -78,9 +82,12 @@ export async function auditMoney(
     `SELECT order_id, count(*) AS n FROM wallet.payments WHERE status = 'debited'
      GROUP BY order_id HAVING count(*) <> 1`,
   );
-  for (const f of fenced) once(`order ${f.order_id}`, `${f.n} debited payment attempts`);
+  for (const f of fenced) {
+    if (inScope(f.order_id)) once(`order ${f.order_id}`, `${f.n} debited payment attempts`);
+  }
   const debited = new Map(debits.map((d) => [d.order_id, d]));
   for (const d of debits) {
+    if (!inScope(d.order_id)) continue;
     const subject = `order ${d.order_id}`;
     if (Number(d.n) !== 1) once(subject, `debited ${d.n} times`);
     const order = orders.get(d.order_id);

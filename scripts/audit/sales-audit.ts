@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { dropKeys, HoldStatus, WALLETLESS_DROPS_KEY } from '@flashdrop/inventory';
+import { DROPS_INDEX_KEY, dropKeys, HoldStatus, WALLETLESS_DROPS_KEY } from '@flashdrop/inventory';
 import { Breach } from './breach';
 
 /** One order as stored in Redis, as much as the audit needs. */
@@ -29,10 +29,10 @@ const LIVE: readonly HoldStatus[] = ['held', 'paying'];
  * units <= perUserLimit (and equal to the `fans` counter the grab checks); where a
  * reservation is required, every order's fan reserved inside the window.
  */
-export async function auditSales(redis: Redis): Promise<SalesAudit> {
+export async function auditSales(redis: Redis, only?: readonly string[]): Promise<SalesAudit> {
   const breaches: Breach[] = [];
   const orders = new Map<string, StoredOrder>();
-  const dropIds = await redis.smembers('drops:index');
+  const dropIds = only ? [...only] : await redis.smembers(DROPS_INDEX_KEY);
   const walletless = new Set(await redis.smembers(WALLETLESS_DROPS_KEY));
   for (const dropId of dropIds) {
     const k = dropKeys(dropId);

@@ -32,6 +32,7 @@ describe('payment racing the hold deadline', () => {
   });
 
   it(`${ROUNDS * ORDERS_PER_ROUND} trials end paid xor expired, money and stock agreeing`, async () => {
+    const dropIds: string[] = [];
     let paidTotal = 0;
     let expiredTotal = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -39,6 +40,7 @@ describe('payment racing the hold deadline', () => {
       // Twice the price: a double debit would succeed and show.
       await fund(fans, 2 * PRICE);
       const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      dropIds.push(drop.id);
       const deadline = (await inventory.now()) + 300;
       await Promise.all(orders.map((o) => moveHoldDeadline(redis, o.id, deadline)));
 
@@ -91,7 +93,7 @@ describe('payment racing the hold deadline', () => {
       expiredTotal += ORDERS_PER_ROUND - paid;
     }
     console.log(`payment vs deadline: ${paidTotal} paid, ${expiredTotal} expired`);
-    const audit = await runAudit(redis, db);
+    const audit = await runAudit(redis, db, dropIds);
     expect(audit.breaches).toEqual([]);
   }, 120_000);
 });
