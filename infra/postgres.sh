@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # PostgreSQL (Debian packages), our own cluster, run as the `postgres` OS user.
 # Usage: infra/postgres.sh start|stop|status
-# Env:   PG_PORT (5433)  FLASHDROP_DATA_DIR (<repo>/.data)
+# Env:   PG_PORT (5433)  FLASHDROP_DATA_DIR (<repo>/.data)  PG_SHARED_BUFFERS (256MB)
 # Layout: $DATA/pg/{data/ (PGDATA), run/ (unix socket), postgres.log}
+#   Any other PG_PORT is an independent cluster in $DATA/pg-<port>/ (tests start one of their
+#   own to kill -9 it without touching the shared server).
 #   If the postgres user cannot write under $DATA (e.g. repo under /root), the
 #   cluster lives in /var/lib/flashdrop/pg-<hash of $DATA> and $DATA/pg is a symlink.
 # Creates role flashdrop/flashdrop (LOGIN CREATEDB) and databases flashdrop, flashdrop_test.
@@ -12,6 +14,9 @@ LOG_TAG=postgres
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PORT="${PG_PORT:-5433}"
+DEFAULT_PORT=5433
+# The default cluster keeps its historical directory; every other port gets its own.
+if [ "$PORT" = "$DEFAULT_PORT" ]; then PG_DIR_NAME="pg"; else PG_DIR_NAME="pg-$PORT"; fi
 PG_USER_DB="flashdrop"
 PG_PASS="flashdrop"
 DATABASES="flashdrop flashdrop_test"
@@ -49,7 +54,7 @@ as_pg() {
 
 # Decide where the cluster lives; sets PGROOT (real dir), PGDATA, SOCKDIR, PGLOG.
 resolve_root() {
-  local link="$DATA/pg"
+  local link="$DATA/$PG_DIR_NAME"
   if [ -L "$link" ]; then
     PGROOT="$(readlink -f "$link")"
     mkdir -p "$PGROOT"
@@ -59,7 +64,8 @@ resolve_root() {
     if as_pg test -w "$link" -a -x "$link"; then
       PGROOT="$link"
     else
-      local h; h="$(printf '%s' "$DATA" | sha256sum | cut -c1-10)"
+      local seed="$DATA"; [ "$PG_DIR_NAME" = pg ] || seed="$DATA/$PG_DIR_NAME"
+      local h; h="$(printf '%s' "$seed" | sha256sum | cut -c1-10)"
       PGROOT="/var/lib/flashdrop/pg-$h"
       log "$OS_USER cannot reach $link; cluster goes to $PGROOT (symlinked)"
       mkdir -p "$PGROOT"
@@ -112,7 +118,7 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$SOCKDIR'
 max_connections = 200
-shared_buffers = 256MB
+shared_buffers = ${PG_SHARED_BUFFERS:-256MB}
 effective_cache_size = 1GB
 work_mem = 4MB
 maintenance_work_mem = 64MB
@@ -219,7 +225,7 @@ stop() {
 status() {
   PGBIN="$(find_pgbin)"
   [ -n "$PGBIN" ] || { echo "postgres not-installed port=$PORT"; return 3; }
-  [ -e "$DATA/pg" ] || { echo "postgres down  port=$PORT data=$DATA/pg (not initialised)"; return 3; }
+  [ -e "$DATA/$PG_DIR_NAME" ] || { echo "postgres down  port=$PORT data=$DATA/$PG_DIR_NAME (not initialised)"; return 3; }
   resolve_root
   local pid; pid="$(pg_pid)"
   if [ -n "$pid" ] && is_ready; then

@@ -6,3 +6,4 @@ export * from './inventory-fixtures';
 export * from './postgres';
 export * from './sales-fixtures';
 export * from './chromium';
+export * from './payment-fixtures';

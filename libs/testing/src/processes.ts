@@ -140,3 +140,38 @@ export class DedicatedKafka {
     if (pid) process.kill(Number(pid), 'SIGKILL');
   }
 }
+
+/**
+ * A PostgreSQL cluster of the test's own (infra/postgres.sh with its own PG_PORT and data
+ * directory), so a test can `kill -9` it without touching the shared server. Small buffers:
+ * it only serves one test.
+ */
+export class DedicatedPostgres {
+  constructor(readonly port: number) {}
+
+  /** The `flashdrop_test` database of this cluster. */
+  get url(): string {
+    return `postgres://flashdrop:flashdrop@127.0.0.1:${this.port}/flashdrop_test`;
+  }
+
+  private script(action: 'start' | 'stop' | 'status'): string {
+    return execFileSync('bash', [join(REPO_ROOT, 'infra/postgres.sh'), action], {
+      env: { ...process.env, PG_PORT: String(this.port), PG_SHARED_BUFFERS: '64MB' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
+  }
+
+  start(): void {
+    this.script('start');
+  }
+
+  stop(): void {
+    this.script('stop');
+  }
+
+  /** `kill -9` of the postmaster: what a crash of the database server looks like. */
+  kill9(): void {
+    const pid = /pid=(\d+)/.exec(this.script('status'))?.[1];
+    if (pid) process.kill(Number(pid), 'SIGKILL');
+  }
+}

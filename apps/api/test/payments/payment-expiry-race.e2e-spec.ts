@@ -2,9 +2,18 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { dropKeys, Inventory } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
-import { moveHoldDeadline, testConfig, testDatabase } from '@flashdrop/testing';
+import {
+  balancesOf,
+  debitsOf,
+  fanIds,
+  fund,
+  heldOrders,
+  moveHoldDeadline,
+  pay,
+  testConfig,
+  testDatabase,
+} from '@flashdrop/testing';
 import { runAudit } from '../../../../scripts/audit/run-audit';
-import { balancesOf, debitsOf, fanIds, fund, heldOrders, pay } from './payment-fixtures';
 
 const ROUNDS = 4;
 const ORDERS_PER_ROUND = 100;

@@ -4,13 +4,19 @@ import { Inventory } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
 import {
   api,
+  balancesOf,
+  debitsOf,
+  fanIds,
+  fund,
+  heldOrders,
   moveHoldDeadline,
+  pay,
+  revenueOf,
   testConfig,
   testDatabase,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import { balancesOf, debitsOf, fanIds, fund, heldOrders, pay, revenueOf } from './payment-fixtures';
 
 /** POST /v1/orders/:id/payment through the running test stack (apps/wallet/PAYMENTS.md). */
 describe('paying a held order', () => {

@@ -1,8 +1,9 @@
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Order } from '@flashdrop/contracts';
 import { DropDefinition, Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { api, ApiResponse, dropDefinition, redisNow, tokenFor, uniqueId } from '@flashdrop/testing';
+import { api, ApiResponse } from './api-client';
+import { dropDefinition, redisNow } from './inventory-fixtures';
+import { tokenFor, uniqueId } from './tokens';
 
 /**
  * A drop on sale now (no reservation needed) and one held order per fan, made straight in
@@ -104,5 +105,3 @@ export async function revenueOf(db: DataSource, brandId: string): Promise<number
 export function fanIds(n: number): string[] {
   return Array.from({ length: n }, () => uniqueId('fan'));
 }
-
-export type { Redis };

@@ -1,0 +1,287 @@
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { Order, WalletClient } from '@flashdrop/contracts';
+import { Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { createRedis } from '@flashdrop/persistence';
+import {
+  balancesOf,
+  debitsOf,
+  DedicatedPostgres,
+  DedicatedRedis,
+  eventually,
+  fanIds,
+  fund,
+  heldOrders,
+  pay,
+  REPO_ROOT,
+  ServiceProcess,
+  slotPort,
+  testConfig,
+  testDatabase,
+  testProfileEnv,
+} from '@flashdrop/testing';
+import { runAudit } from '../../../scripts/audit/run-audit';
+import { PaymentRecoveryService } from '../src/payment-recovery/payment-recovery.service';
+
+const ORDERS = 300;
+const CONCURRENCY = 32;
+const PRICE = 1_999;
+const KILL_AFTER_ACKS = 80;
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * One payment request per order, CONCURRENCY in flight, no retries (a client that gives up),
+ * calling `onAck` after each 200. Returns the paid orders the API acknowledged.
+ */
+async function storm(
+  baseUrl: string,
+  orders: readonly InventoryOrder[],
+  onAck: (acks: number) => void,
+): Promise<Map<string, Order>> {
+  const acked = new Map<string, Order>();
+  let next = 0;
+  const worker = async () => {
+    while (next < orders.length) {
+      const o = orders[next++];
+      const res = await pay(o.id, o.fanId, {}, baseUrl).catch(() => undefined);
+      if (res?.status === 200) {
+        acked.set(o.id, res.body);
+        onAck(acked.size);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return acked;
+}
+
+/**
+ * What must hold after the crash, the restart and the recovery job: every acknowledged payment
+ * paid and debited once, nothing left `paying`, and (after the fans pay what the crash cut
+ * short) every order paid exactly once with every balance exact.
+ */
+async function settleAndCheck(opts: {
+  inventory: Inventory;
+  recovery: PaymentRecoveryService;
+  db: DataSource;
+  baseUrl: string;
+  orders: readonly InventoryOrder[];
+  fans: readonly string[];
+  acked: ReadonlyMap<string, Order>;
+}) {
+  const { inventory, recovery, db, baseUrl, orders, fans, acked } = opts;
+  const statuses = async () =>
+    Promise.all(orders.map(async (o) => (await inventory.getOrder(o.id))?.status));
+  // The recovery job: until nothing of ours is left half-way (payingUntil is 2 s here).
+  const settled = await eventually(
+    async () => {
+      await recovery.recoverOnce();
+      return !(await statuses()).includes('paying');
+    },
+    30_000,
+    500,
+  );
+  expect(settled).toBe(true);
+
+  const afterRecovery = await statuses();
+  const debits = await debitsOf(
+    db,
+    orders.map((o) => o.id),
+  );
+  orders.forEach((o, i) => {
+    const status = afterRecovery[i];
+    if (acked.has(o.id)) expect(status).toBe('paid');
+    if (status === 'paid') expect(debits.get(o.id)).toEqual({ count: 1, amount: PRICE });
+    else {
+      expect(status).toBe('held');
+      expect(debits.get(o.id)).toBeUndefined();
+    }
+  });
+  const cutShort = orders.filter((_, i) => afterRecovery[i] !== 'paid');
+
+  // The fans whose payment the crash cut short pay again: each is charged once.
+  for (const o of cutShort) expect((await pay(o.id, o.fanId, {}, baseUrl)).status).toBe(200);
+  const finalDebits = await debitsOf(
+    db,
+    orders.map((o) => o.id),
+  );
+  expect(orders.filter((o) => finalDebits.get(o.id)?.count !== 1)).toEqual([]);
+  const balances = await balancesOf(db, fans);
+  expect(fans.filter((f) => balances.get(f) !== 2 * PRICE - PRICE)).toEqual([]);
+  return { cutShort: cutShort.length, recoveredPaid: orders.length - cutShort.length - acked.size };
+}
+
+describe('payments survive kill -9', () => {
+  const operatorEnv = (extra: Record<string, string>) => ({
+    PAYMENT_WINDOW_MS: '2000',
+    WALLET_TIMEOUT_MS: '3000',
+    ...extra,
+  });
+
+  describe('of the wallet service, in the middle of a payment storm', () => {
+    const walletPort = slotPort(3398);
+    const apiPort = slotPort(3397);
+    const baseUrl = `http://127.0.0.1:${apiPort}`;
+    const env = operatorEnv({ WALLET_PORT: String(walletPort), API_PORT: String(apiPort) });
+    const wallet = new ServiceProcess('wallet', env);
+    const apiService = new ServiceProcess('api', env);
+    let redis: Redis;
+    let db: DataSource;
+    let client: WalletClient;
+
+    beforeAll(async () => {
+      wallet.start();
+      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      apiService.start();
+      await apiService.waitForHttp(`${baseUrl}/health/live`);
+      redis = createRedis(testConfig().REDIS_URL);
+      db = await testDatabase();
+      client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
+    }, 60_000);
+
+    afterAll(async () => {
+      await client.onApplicationShutdown();
+      await apiService.stop();
+      await wallet.stop();
+      await db.destroy();
+      redis.disconnect();
+    });
+
+    it('loses no acknowledged payment, doubles none, leaves nothing stuck; audit clean', async () => {
+      const inventory = new Inventory(redis);
+      const recovery = new PaymentRecoveryService(inventory, client);
+      const fans = fanIds(ORDERS);
+      await fund(fans, 2 * PRICE, baseUrl);
+      const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+
+      let killed = false;
+      const acked = await storm(baseUrl, orders, (acks) => {
+        if (killed || acks < KILL_AFTER_ACKS) return;
+        killed = true;
+        wallet.kill9();
+        setTimeout(() => wallet.start(), 1_000);
+      });
+      expect(killed).toBe(true);
+      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+
+      const result = await settleAndCheck({
+        inventory,
+        recovery,
+        db,
+        baseUrl,
+        orders,
+        fans,
+        acked,
+      });
+      console.log(
+        `wallet kill -9: ${acked.size} acknowledged in the storm, ${result.recoveredPaid} ` +
+          `completed by recovery, ${result.cutShort} aborted and paid again`,
+      );
+      expect(result.cutShort + result.recoveredPaid).toBeGreaterThan(0);
+      expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
+    }, 120_000);
+  });
+
+  describe('of PostgreSQL (a dedicated server), in the middle of a payment storm', () => {
+    const pg = new DedicatedPostgres(slotPort(5443));
+    const dedicatedRedis = new DedicatedRedis(slotPort(6394));
+    const walletPort = slotPort(3394);
+    const apiPort = slotPort(3393);
+    const baseUrl = `http://127.0.0.1:${apiPort}`;
+    const walletEnv = operatorEnv({
+      WALLET_PORT: String(walletPort),
+      DATABASE_URL: pg.url,
+      REDIS_URL: dedicatedRedis.url,
+    });
+    const wallet = new ServiceProcess('wallet', walletEnv);
+    const apiService = new ServiceProcess(
+      'api',
+      operatorEnv({
+        WALLET_PORT: String(walletPort),
+        API_PORT: String(apiPort),
+        REDIS_URL: dedicatedRedis.url,
+      }),
+    );
+    let redis: Redis;
+    let db: DataSource;
+    let client: WalletClient;
+
+    beforeAll(async () => {
+      pg.start();
+      dedicatedRedis.start();
+      redis = createRedis(dedicatedRedis.url);
+      await redis.flushdb();
+      // A fresh wallet schema on the dedicated server, migrated the way services.sh does it.
+      db = await testDatabase(pg.url);
+      await db.query('DROP SCHEMA IF EXISTS wallet CASCADE');
+      execFileSync(process.execPath, [join(REPO_ROOT, 'dist/apps/wallet/main.js'), 'migrate'], {
+        env: { ...process.env, ...testProfileEnv(), DATABASE_URL: pg.url },
+        stdio: 'ignore',
+      });
+      wallet.start();
+      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      apiService.start();
+      await apiService.waitForHttp(`${baseUrl}/health/live`);
+      client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
+    }, 90_000);
+
+    afterAll(async () => {
+      await client?.onApplicationShutdown();
+      await apiService.stop();
+      await wallet.stop();
+      await db?.destroy().catch(() => undefined);
+      redis?.disconnect();
+      dedicatedRedis.stop();
+      pg.stop();
+    }, 60_000);
+
+    it('loses no acknowledged payment, doubles none, leaves nothing stuck; audit clean', async () => {
+      const inventory = new Inventory(redis);
+      const recovery = new PaymentRecoveryService(inventory, client);
+      const fans = fanIds(ORDERS);
+      await fund(fans, 2 * PRICE, baseUrl);
+      const { orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+
+      let killed = false;
+      let restarted: Promise<void> | undefined;
+      const acked = await storm(baseUrl, orders, (acks) => {
+        if (killed || acks < KILL_AFTER_ACKS) return;
+        killed = true;
+        pg.kill9();
+        restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => pg.start());
+      });
+      expect(killed).toBe(true);
+      await restarted;
+      // The test's own pool lost its connections with the server: a new one.
+      await db.destroy().catch(() => undefined);
+      db = await testDatabase(pg.url);
+
+      const result = await settleAndCheck({
+        inventory,
+        recovery,
+        db,
+        baseUrl,
+        orders,
+        fans,
+        acked,
+      });
+      console.log(
+        `postgres kill -9: ${acked.size} acknowledged in the storm, ${result.recoveredPaid} ` +
+          `completed by recovery, ${result.cutShort} aborted and paid again`,
+      );
+      expect((await runAudit(redis, db)).breaches).toEqual([]);
+    }, 180_000);
+  });
+});
