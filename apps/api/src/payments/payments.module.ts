@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { Inventory } from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
 import { WalletModule } from '../wallet/wallet.module';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService } from './payments.service';
@@ -9,13 +7,7 @@ import { PaymentsService } from './payments.service';
 @Module({
   imports: [WalletModule],
   controllers: [PaymentsController],
-  providers: [
-    PaymentsService,
-    {
-      provide: Inventory,
-      inject: [RedisConnection],
-      useFactory: (redis: RedisConnection) => new Inventory(redis.client),
-    },
-  ],
+  // Inventory comes from the global InventoryModule.
+  providers: [PaymentsService],
 })
 export class PaymentsModule {}

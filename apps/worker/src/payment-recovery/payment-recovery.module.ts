@@ -1,21 +1,17 @@
 import { Module } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { WalletClient } from '@flashdrop/contracts';
-import { Inventory } from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
 import { PaymentRecoveryJob } from './payment-recovery.job';
 import { PaymentRecoveryService } from './payment-recovery.service';
 
-/** Finishes or undoes payments left in `paying` after a crash (apps/wallet/PAYMENTS.md). */
+/**
+ * Finishes or undoes payments left in `paying` after a crash (apps/wallet/PAYMENTS.md).
+ * Inventory comes from the global InventoryModule.
+ */
 @Module({
   providers: [
     PaymentRecoveryService,
     PaymentRecoveryJob,
-    {
-      provide: Inventory,
-      inject: [RedisConnection],
-      useFactory: (redis: RedisConnection) => new Inventory(redis.client),
-    },
     {
       provide: WalletClient,
       inject: [FlashdropConfig],
