@@ -10,6 +10,7 @@ import {
   grabVia,
   isoIn,
   mapLimit,
+  markWalletless,
   moveHoldDeadline,
   openDropBody,
   OrderBody,
@@ -277,6 +278,8 @@ describe('purchases and orders (running stack)', () => {
 
     it('cancel answers 409 ORDER_PAID for a paid order, PAYMENT_IN_PROGRESS while paying', async () => {
       const { drop, fan, order } = await heldOrder({ perUserLimit: 2 });
+      // Paid with the scripts alone: the audit must not expect a wallet debit.
+      await markWalletless(redis, drop.id);
       await inventory.beginPayment(order.id);
       const paying = await api('POST', `/v1/orders/${order.id}/cancel`, { token: fan.token });
       expect(paying.status).toBe(409);
@@ -310,6 +313,8 @@ describe('purchases and orders (running stack)', () => {
 
     it('a paid order is never expired, even with the sweeper at its deadline', async () => {
       const { drop, order } = await heldOrder();
+      // Paid with the scripts alone: the audit must not expect a wallet debit.
+      await markWalletless(redis, drop.id);
       await inventory.beginPayment(order.id);
       await inventory.completePayment(order.id);
       await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);

@@ -47,7 +47,8 @@ describe('payment recovery', () => {
   async function stalePaying(fanFunds: number) {
     const [fan] = fanIds(1);
     if (fanFunds > 0) await fund([fan], fanFunds);
-    const { drop, orders } = await heldOrders(inventory, [fan], { priceMinor: PRICE });
+    // Unindexed: the test stack's own recovery job must not settle it before this test does.
+    const { drop, orders } = await heldOrders(inventory, [fan], { priceMinor: PRICE }, false);
     const begun = await inventory.beginPayment(orders[0].id, { fanId: fan, payingTtlMs: 1 });
     if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('not paying');
     await new Promise((r) => setTimeout(r, 5));
@@ -105,7 +106,7 @@ describe('payment recovery', () => {
 
   it('leaves alone a paying order whose fence has not lapsed', async () => {
     const [fan] = fanIds(1);
-    const { orders } = await heldOrders(inventory, [fan]);
+    const { orders } = await heldOrders(inventory, [fan], {}, false);
     await inventory.beginPayment(orders[0].id, { fanId: fan, payingTtlMs: 60_000 });
     expect(await recovery.settle([orders[0].id])).toEqual({ completed: 0, aborted: 0, failed: 0 });
     expect((await inventory.getOrder(orders[0].id))?.status).toBe('paying');
