@@ -315,6 +315,5 @@ describe('drops (running stack)', () => {
     const positions = seen.map((p) => order.indexOf(p));
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
   });
-});  // One instant for both: two isoIn() calls differ by a millisecond on a busy machine.
-  const sameInstant = isoIn(1000);
-
+}); // One instant for both: two isoIn() calls differ by a millisecond on a busy machine.
+const sameInstant = isoIn(1000);
