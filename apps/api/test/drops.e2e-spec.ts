@@ -53,6 +53,8 @@ describe('drops (running stack)', () => {
   });
 
   const tooLong = (n: number) => 'x'.repeat(n);
+  // One instant for both: two isoIn() calls differ by a millisecond on a busy machine.
+  const sameInstant = isoIn(1000);
   it.each<[string, Record<string, unknown>, string[]]>([
     ['an empty title', { title: '' }, ['title']],
     ['a title of 201 chars', { title: tooLong(201) }, ['title']],
@@ -315,5 +317,4 @@ describe('drops (running stack)', () => {
     const positions = seen.map((p) => order.indexOf(p));
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
   });
-}); // One instant for both: two isoIn() calls differ by a millisecond on a busy machine.
-const sameInstant = isoIn(1000);
+});
