@@ -4,6 +4,7 @@ import {
   ensureTopics,
   OutboxStreamGroups,
   OutboxTrimmer,
+  ResettableProducer,
   StreamRelay,
   Topics,
   topicName,
@@ -11,7 +12,7 @@ import {
 import { DedicatedRedis, eventually, slotPort, TEST_SLOT, testConfig } from '@flashdrop/testing';
 import { Inventory } from '@flashdrop/inventory';
 import Redis from 'ioredis';
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { EventsConsumer } from '../src/consumer/events.consumer';
 import { StatsStore } from '../src/stats/stats-store';
 import { contractFields, readTruth } from './sale-truth';
@@ -29,7 +30,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   let redis: Redis;
   let reader: Redis;
   let kafka: Kafka;
-  let producer: Producer;
+  let producer: ResettableProducer;
   let relay: StreamRelay;
   let consumer: EventsConsumer;
   let store: StatsStore;
@@ -46,9 +47,11 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     await admin.connect();
     await ensureTopics(admin, prefix);
     await admin.disconnect();
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    relay = new StreamRelay(redis, reader, producer, { topicPrefix: prefix, blockMs: 100 });
+    producer = new ResettableProducer(() => createIdempotentProducer(kafka));
+    relay = new StreamRelay(redis, reader, producer, {
+      topicPrefix: prefix,
+      blockMs: 100,
+    });
     relaying = relay.run(stop.signal);
     store = new StatsStore(redis);
     inventory = new Inventory(redis);
@@ -63,7 +66,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     stop.abort();
     await relaying;
     await consumer.stop();
-    await producer.disconnect();
+    await producer.reset();
     reader.disconnect();
     redis.disconnect();
     redisServer.stop();

@@ -47,3 +47,35 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
   });
 }
+
+/**
+ * A relay's producer that can be thrown away: after a send fails with an error the producer
+ * does not retry by itself (a fenced or out-of-sequence idempotent producer, say), the relay
+ * resets it and the next send connects a fresh one (a new producer id). Re-sent entries keep
+ * their event ids, so consumers still count them once.
+ */
+export class ResettableProducer {
+  private current?: Promise<Producer>;
+
+  constructor(private readonly create: () => Producer) {}
+
+  get(): Promise<Producer> {
+    this.current ??= (async () => {
+      const producer = this.create();
+      try {
+        await producer.connect();
+      } catch (error) {
+        this.current = undefined;
+        throw error;
+      }
+      return producer;
+    })();
+    return this.current;
+  }
+
+  async reset(): Promise<void> {
+    const old = this.current;
+    this.current = undefined;
+    await old?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+}

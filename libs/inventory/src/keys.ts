@@ -3,7 +3,10 @@
  * tag `{d:<dropId>}`, so one drop lives in one Redis Cluster slot and each script touches one
  * slot only.
  */
-export const DROPS_INDEX_KEY = 'drops:index';
+import { DROPS_INDEX_KEY, outboxStreamKey } from '@flashdrop/events';
+
+/** The index of drops and the outbox stream's name are the events' contract (libs/events). */
+export { DROPS_INDEX_KEY };
 
 export function dropKeys(dropId: string) {
   const tag = `{d:${dropId}}`;
@@ -13,7 +16,7 @@ export function dropKeys(dropId: string) {
     reservations: `${tag}:res`,
     fans: `${tag}:fans`,
     holds: `${tag}:holds`,
-    events: `${tag}:events`,
+    events: outboxStreamKey(dropId),
     stats: `${tag}:stats`,
     idempotency: `${tag}:idem`,
     fanOrders: `${tag}:fo`,

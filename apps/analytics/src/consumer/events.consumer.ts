@@ -121,11 +121,13 @@ export class EventsConsumer {
       }
       await Promise.all(work);
       resolveOffset(messages[messages.length - 1].offset);
+      // Announced per chunk, not per batch: a big batch must not hold back the live frames.
+      if (changed.size > 0) {
+        await this.publisher.publish(STATS_CHANGED_CHANNEL, [...changed].join(','));
+        changed.clear();
+      }
       await commitOffsetsIfNecessary();
       await heartbeat();
-    }
-    if (changed.size > 0) {
-      await this.publisher.publish(STATS_CHANGED_CHANNEL, [...changed].join(','));
     }
   }
 

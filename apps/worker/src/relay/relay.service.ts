@@ -10,12 +10,12 @@ import {
   KafkaConnection,
   OutboxTrimmer,
   StreamRelay,
+  ResettableProducer,
   createIdempotentProducer,
   sleep,
 } from '@flashdrop/events';
 import { RedisConnection, createRedis } from '@flashdrop/persistence';
 import Redis from 'ioredis';
-import { Producer } from 'kafkajs';
 import { LeaderLease } from '../leadership/leader-lease';
 
 /** How often the leader trims acknowledged outbox entries. */
@@ -30,7 +30,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   private readonly logger = new Logger(StreamRelayService.name);
   private readonly stop = new AbortController();
   private reader?: Redis;
-  private producer?: Producer;
+  private producer?: ResettableProducer;
   private loop?: Promise<void>;
 
   constructor(
@@ -51,11 +51,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,
     });
-    if (!this.producer) {
-      const producer = createIdempotentProducer(this.kafka.kafka);
-      await producer.connect();
-      this.producer = producer;
-    }
+    this.producer ??= new ResettableProducer(() => createIdempotentProducer(this.kafka.kafka));
     const relay = new StreamRelay(this.redis.client, this.reader, this.producer, {
       topicPrefix: this.config.KAFKA_TOPIC_PREFIX,
     });
@@ -74,7 +70,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     this.stop.abort();
     await this.loop?.catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.producer?.reset();
     this.reader?.disconnect();
   }
 }

@@ -6,9 +6,13 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { KafkaConnection, TableRelay, createIdempotentProducer } from '@flashdrop/events';
+import {
+  KafkaConnection,
+  ResettableProducer,
+  TableRelay,
+  createIdempotentProducer,
+} from '@flashdrop/events';
 import { RedisConnection } from '@flashdrop/persistence';
-import { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { LeaderLease } from '../leadership/leader-lease';
 
@@ -24,7 +28,7 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   private readonly logger = new Logger(WalletOutboxRelayService.name);
   private readonly stop = new AbortController();
   private dataSource?: DataSource;
-  private producer?: Producer;
+  private producer?: ResettableProducer;
   private loop?: Promise<void>;
 
   constructor(
@@ -49,11 +53,7 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
       });
       await this.dataSource.initialize();
     }
-    if (!this.producer) {
-      const producer = createIdempotentProducer(this.kafka.kafka);
-      await producer.connect();
-      this.producer = producer;
-    }
+    this.producer ??= new ResettableProducer(() => createIdempotentProducer(this.kafka.kafka));
     const dataSource = this.dataSource;
     const relay = new TableRelay(
       (sql, params) => dataSource.query(sql, params) as Promise<unknown[]>,
@@ -67,7 +67,7 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   async onApplicationShutdown(): Promise<void> {
     this.stop.abort();
     await this.loop?.catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.producer?.reset();
     await this.dataSource?.destroy().catch(() => undefined);
   }
 }

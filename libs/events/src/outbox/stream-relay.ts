@@ -9,7 +9,8 @@ import {
 import { DROPS_INDEX_KEY, OutboxStreamGroups, outboxStreamKey } from '../envelope';
 import { Topics, topicName, topicOf } from '../topics';
 import Redis from 'ioredis';
-import { Message, Producer, TopicMessages } from 'kafkajs';
+import { Message, TopicMessages } from 'kafkajs';
+import { ResettableProducer } from '../kafka';
 
 export interface StreamRelayOptions {
   /** KAFKA_TOPIC_PREFIX of this stack. */
@@ -62,7 +63,7 @@ export class StreamRelay {
     private readonly redis: Redis,
     /** A connection of its own: blocking reads must not hold up other commands. */
     private readonly reader: Redis,
-    private readonly producer: Producer,
+    private readonly producer: ResettableProducer,
     private readonly options: StreamRelayOptions,
   ) {
     this.batchSize = options.batchSize ?? 500;
@@ -85,6 +86,7 @@ export class StreamRelay {
       } catch (error) {
         this.logger.warn(`relay round failed, re-sending the pending list next: ${String(error)}`);
         replayPending = true;
+        await this.producer.reset();
         await sleep(500, signal);
       }
     }
@@ -172,8 +174,9 @@ export class StreamRelay {
       acks.push([key, ids]);
     }
     if (count === 0) return 0;
+    const producer = await this.producer.get();
     for (const topicMessages of splitForSend(byTopic)) {
-      await this.producer.sendBatch({ topicMessages, acks: -1 });
+      await producer.sendBatch({ topicMessages, acks: -1 });
     }
     // Only now, with Kafka's acknowledgement in hand, may the entries leave the pending list.
     const pipeline = this.redis.pipeline();

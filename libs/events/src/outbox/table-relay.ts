@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Message, Producer, TopicMessages } from 'kafkajs';
+import { Message, TopicMessages } from 'kafkajs';
+import { ResettableProducer } from '../kafka';
 import { DeadLetterRecord, EventHeaders, checkEnvelope, encodeEnvelope } from '../codec';
 import { Topics, topicName, topicOf } from '../topics';
 import { sleep } from './stream-relay';
@@ -44,7 +45,7 @@ export class TableRelay {
 
   constructor(
     private readonly query: SqlQuery,
-    private readonly producer: Producer,
+    private readonly producer: ResettableProducer,
     private readonly options: TableRelayOptions,
   ) {}
 
@@ -55,6 +56,7 @@ export class TableRelay {
         if (sent === 0) await sleep(this.options.idleMs ?? 100, signal);
       } catch (error) {
         this.logger.warn(`outbox ${this.options.table} round failed: ${String(error)}`);
+        await this.producer.reset();
         await sleep(500, signal);
       }
     }
@@ -107,7 +109,7 @@ export class TableRelay {
       topic,
       messages,
     }));
-    await this.producer.sendBatch({ topicMessages, acks: -1 });
+    await (await this.producer.get()).sendBatch({ topicMessages, acks: -1 });
     // Marked only after Kafka acknowledged every message of the batch.
     await this.query(
       `UPDATE ${this.options.table} SET published_at = now() WHERE id = ANY($1::bigint[])`,
