@@ -22,7 +22,7 @@ import { createOpenDrop, mixedBurst } from './sale-traffic';
 describe('event pipeline survives kill -9 of Kafka, the relaying worker and analytics mid-burst', () => {
   const redisServer = new DedicatedRedis(slotPort(6396));
   const kafkaServer = new DedicatedKafka(slotPort(9196), slotPort(9197));
-  const port = slotPort(3396);
+  const port = slotPort(3457);
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
     REDIS_URL: redisServer.url,
@@ -33,7 +33,7 @@ describe('event pipeline survives kill -9 of Kafka, the relaying worker and anal
   const analytics = new ServiceProcess('analytics', env);
   const worker = new ServiceProcess('worker', {
     ...env,
-    WORKER_HTTP_PORT: String(slotPort(3398)),
+    WORKER_HTTP_PORT: String(slotPort(3458)),
     RELAYS: 'streams',
   });
   let redis: Redis;
@@ -45,7 +45,7 @@ describe('event pipeline survives kill -9 of Kafka, the relaying worker and anal
     analytics.start();
     worker.start();
     await analytics.waitForHttp(`${baseUrl}/health/live`);
-    await worker.waitForHttp(`http://127.0.0.1:${slotPort(3398)}/health/live`);
+    await worker.waitForHttp(`http://127.0.0.1:${slotPort(3458)}/health/live`);
     redis = new Redis(redisServer.url);
   }, 120_000);
 
