@@ -486,6 +486,18 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect((await inventory.counters(def.id)).expired).toBe(1);
     });
 
+    it('gives every payment attempt of an order its own id, even many in one millisecond', async () => {
+      const { order } = await heldOrder();
+      const ids = new Set<number | undefined>();
+      for (let i = 0; i < 50; i++) {
+        const begun = await inventory.beginPayment(order.id);
+        if (!begun.ok) throw new Error(begun.code);
+        ids.add(begun.value.payingUntil);
+        expect((await inventory.abortPayment(order.id, begun.value.payingUntil)).ok).toBe(true);
+      }
+      expect(ids.size).toBe(50);
+    });
+
     it('an abort naming an old attempt leaves the attempt that replaced it alone', async () => {
       const { def, order } = await heldOrder();
       const first = await inventory.beginPayment(order.id);

@@ -6,7 +6,8 @@
 -- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
 -- ARGV[1] fanId of the payer ('' = any)   ARGV[2] how long the fence lasts (ms)
 --
--- held, before expiresAt -> paying, payingUntil = now + ARGV[2]; the holds zset then waits for
+-- held, before expiresAt -> paying, payingUntil = max(now + ARGV[2], lastAttempt + 1), kept as
+--   lastAttempt too (payingUntil names the attempt); the holds zset then waits for
 --   payingUntil (the sweeper reports it as stale after that; it never expires it).
 -- held past expiresAt -> expired now, units back: HOLD_EXPIRED (nothing may be charged).
 -- paying -> PAYMENT_IN_PROGRESS; paid -> ORDER_PAID; cancelled -> ORDER_CANCELLED;
@@ -21,8 +22,13 @@ if o.status == 'held' then
     release(KEYS, o, o.id, 'expired', now)
     return {'ERR', 'HOLD_EXPIRED', unpack(order_reply(o))}
   end
+  -- payingUntil is also the attempt's id (the wallet fences per order and attempt), so it must
+  -- differ from every earlier attempt's, even two begins in one millisecond: `lastAttempt`
+  -- keeps the last one given, and a new attempt is always later.
   local until_ms = now + tonumber(ARGV[2])
-  redis.call('HSET', KEYS[1], 'status', 'paying', 'payingUntil', until_ms)
+  local last = tonumber(o.lastAttempt or '0')
+  if until_ms <= last then until_ms = last + 1 end
+  redis.call('HSET', KEYS[1], 'status', 'paying', 'payingUntil', until_ms, 'lastAttempt', until_ms)
   redis.call('ZADD', KEYS[4], until_ms, o.id)
   o.status = 'paying'
   o.payingUntil = tostring(until_ms)
