@@ -4,7 +4,8 @@
 # scenario and peer once (load-tests/runner/bench.ts), prints one table and writes it to
 # load-tests/RESULTS.md, then stops what it started. Bounded: the runner is killed after
 # BENCH_TIMEOUT seconds (default 540). Arguments go to the runner (--full, --scale=F, --only=...).
-# Env: BENCH_SKIP_BUILD=1 uses the dist/ already built.
+# Env: BENCH_SKIP_BUILD=1 uses the dist/ already built; BENCH_PROFILE=1 takes a CPU profile of
+#      the API during the phone rush (load-tests/profile/api-grab.txt, .cpuprofile beside it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -38,7 +39,14 @@ cleanup() {
   REDIS_PORT="$redis_port" bash infra/redis.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-bash scripts/services.sh start bench
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+  # Every service can be profiled on SIGWINCH; the runner signals the API around the rush.
+  rm -f /tmp/flashdrop-*.cpuprofile
+  NODE_OPTIONS="-r $ROOT/load-tests/profile/cpu-profile-preload.js" bash scripts/services.sh start bench
+  export BENCH_PROFILE_API_PID_FILE="$FLASHDROP_DATA_DIR/run/bench-0/api.pid"
+else
+  bash scripts/services.sh start bench
+fi
 
 step "runner"
 timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \

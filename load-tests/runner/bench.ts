@@ -22,7 +22,8 @@ import { PaymentsResult, runPayments } from './run-payments';
 import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
 import { PhoneResult, RushResult, runPhone } from './run-phone';
 import { ReservationWaveResult, runReservationWave } from './run-reservations';
-import { fanTokens, routeExists, Stack } from './stack';
+import { fanTokens, routeExists, sleep, Stack } from './stack';
+import { CpuProfile, summarize } from '../profile/summarize';
 
 const PORTS = { floor: 3410, naive: 3411, hello: 3412 };
 
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
     });
     await step('phone', async () => {
       if (!apiReady) return;
-      phone = await runPhone(ctx, tokens, quantity, wave?.drive.rate ?? 5_000, 90);
+      phone = await runPhone(ctx, tokens, quantity, wave?.drive.rate ?? 5_000, 90, profileApi(log));
     });
     await step('naive', async () => {
       const scaled = scalePhoneRush(flags.scale * peers.naive.scale);
@@ -357,10 +358,9 @@ function explanations(m: {
       `The floor decodes the fan from the token without checking its signature; the stack checks it.`,
   );
   if (m.naive) {
-    const s = scalePhoneRush(peers.naive.scale);
     out.push(
-      `The naive peer ran the same rush scaled to ${s.quantity.toLocaleString('en-US')} units and ` +
-        `${s.fans.toLocaleString('en-US')} fans, bounded to ${peers.naive.maxSeconds} s ` +
+      `The naive peer ran the same rush scaled to ${m.naive.quantity.toLocaleString('en-US')} units and ` +
+        `${m.naive.fans.toLocaleString('en-US')} fans, bounded to ${peers.naive.maxSeconds} s ` +
         `(${m.naive.drive.answered.toLocaleString('en-US')} answered${m.naive.drive.stoppedEarly ? ', stopped by the bound' : ''}).`,
     );
   }
@@ -384,6 +384,33 @@ function explanations(m: {
       '(1-minute load average before-after each measurement); figures taken under load are lower.',
   );
   return out;
+}
+
+/**
+ * With BENCH_PROFILE=1, bench.sh preloads load-tests/profile/cpu-profile-preload.js into the
+ * services: SIGWINCH to the API starts its CPU profiler just before the rush and writes the
+ * profile just after it; the summary (self time by area and function) is printed and saved.
+ */
+function profileApi(log: (line: string) => void) {
+  const pidFile = process.env.BENCH_PROFILE_API_PID_FILE;
+  if (!pidFile) return {};
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const out = join(REPO_ROOT, `load-tests/profile/api-grab.cpuprofile`);
+  return {
+    before: () => process.kill(pid, 'SIGWINCH'),
+    after: async () => {
+      process.kill(pid, 'SIGWINCH');
+      const deadline = Date.now() + 10_000;
+      const file = `/tmp/flashdrop-${pid}.cpuprofile`;
+      while (!existsSync(file) && Date.now() < deadline) await sleep(200);
+      if (!existsSync(file)) return log('profile: none written');
+      await sleep(500);
+      writeFileSync(out, readFileSync(file));
+      const text = summarize(JSON.parse(readFileSync(out, 'utf8')) as CpuProfile, 30);
+      writeFileSync(join(REPO_ROOT, 'load-tests/profile/api-grab.txt'), `${text}\n`);
+      log(`profile of the API during the rush (load-tests/profile/api-grab.txt):\n${text}`);
+    },
+  };
 }
 
 function machineFacts(): Machine {

@@ -99,6 +99,7 @@ export async function runPhone(
   quantity: number,
   reservationRate: number,
   maxSeconds: number,
+  around: { before?: () => void; after?: () => Promise<void> } = {},
 ): Promise<PhoneResult> {
   const fans = tokens.length;
   const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
@@ -133,7 +134,9 @@ export async function runPhone(
 
   // "At the start instant": the first grabs leave a few ms after saleStartsAt (same clock).
   await sleep(saleStartsAt + 5 - Date.now());
+  around.before?.();
   const result = await rush(ctx.stack.origin, drop.id, quantity, tokens, maxSeconds);
+  await around.after?.();
   const after = await stats(ctx.stack, brand, drop.id).catch(() => undefined);
   const oversold = after ? after.held + after.paid - quantity : result.held - quantity;
   return { dropId: drop.id, reserve, reservedOk, rush: result, oversold, stats: after };

@@ -1,0 +1,82 @@
+// Where the time went, from a .cpuprofile: self time by package/area and by function.
+//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP]
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: {
+    readonly functionName: string;
+    readonly url: string;
+    readonly lineNumber: number;
+  };
+  readonly hitCount?: number;
+  readonly children?: readonly number[];
+}
+
+export interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** The area a frame belongs to: a package, our own code, Node's internals, GC, idle. */
+export function areaOf(url: string, functionName: string): string {
+  if (!url) {
+    if (functionName === '(idle)') return '(idle)';
+    if (functionName === '(garbage collector)') return '(gc)';
+    if (functionName === '(program)') return '(program: native, not JS)';
+    return `(native) ${functionName}`;
+  }
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1];
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  const own = /(apps|libs)\/[^/]+/.exec(url);
+  if (own) return own[0];
+  if (url.includes('webpack:')) return 'bundle (other)';
+  return url.split('/').slice(-2).join('/');
+}
+
+export function summarize(profile: CpuProfile, top = 25): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const areas = new Map<string, number>();
+  const fns = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const area = areaOf(url, functionName);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+    const name = `${functionName || '(anonymous)'} ${area}${url ? `:${lineNumber + 1}` : ''}`;
+    fns.set(name, (fns.get(name) ?? 0) + us);
+  }
+  const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
+  const table = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `${pct(us)}  ${k}`)
+      .join('\n');
+  return [
+    `profile: ${(total / 1e6).toFixed(2)} s sampled`,
+    '',
+    'self time by area',
+    table(areas),
+    '',
+    'self time by function',
+    table(fns),
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const [file, top] = process.argv.slice(2);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  console.log(summarize(profile, Number(top ?? '25')));
+}
