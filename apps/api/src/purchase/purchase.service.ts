@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { ErrorBody, httpStatusOf, Order } from '@flashdrop/contracts';
-import { Inventory, isDropId, refusalError, toPublicOrder } from '@flashdrop/inventory';
+import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
 import { isErrorBody, parseIdempotencyKey, parsePurchaseBody } from './purchase.dto';
 
 export interface PurchaseAnswer {
@@ -51,6 +51,6 @@ export class PurchaseService {
       rateLimitPerSecond: this.rateLimitPerSecond,
     });
     if (outcome.ok) return { status: 201, body: toPublicOrder(outcome.order) };
-    return { status: httpStatusOf(outcome.code), body: refusalError(outcome).toBody() };
+    return { status: httpStatusOf(outcome.code), body: refusalBody(outcome) };
   }
 }
