@@ -43,11 +43,11 @@ if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   # Every service can be profiled on SIGWINCH; the runner signals the API around the rush.
   rm -f /tmp/flashdrop-*.cpuprofile
   NODE_OPTIONS="-r $ROOT/load-tests/profile/cpu-profile-preload.js" bash scripts/services.sh start bench
-  export BENCH_PROFILE_API_PID_FILE="$FLASHDROP_DATA_DIR/run/bench-0/api.pid"
 else
   bash scripts/services.sh start bench
 fi
 
+export BENCH_API_PID_FILE="$FLASHDROP_DATA_DIR/run/bench-0/api.pid"
 step "runner"
 timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \
   node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts "$@"

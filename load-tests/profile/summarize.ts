@@ -1,5 +1,6 @@
 // Where the time went, from a .cpuprofile: self time by package/area and by function.
-//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP]
+//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP] [FN...]
+// (each FN: its callers too)
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -75,8 +76,36 @@ export function summarize(profile: CpuProfile, top = 25): string {
   ].join('\n');
 }
 
+/** Who calls `fn`: its self time by the chain of its nearest callers (depth frames). */
+export function callersOf(profile: CpuProfile, fn: string, depth = 4, top = 5): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + profile.timeDeltas[i]));
+  const chains = new Map<string, number>();
+  for (const n of profile.nodes) {
+    if (n.callFrame.functionName !== fn) continue;
+    const chain: string[] = [];
+    for (let q = parent.get(n.id), k = 0; q !== undefined && k < depth; q = parent.get(q), k++) {
+      const f = byId.get(q)!.callFrame;
+      chain.push(
+        `${f.functionName || '(anonymous)'} ${areaOf(f.url, f.functionName)}:${f.lineNumber + 1}`,
+      );
+    }
+    const key = chain.join(' < ');
+    chains.set(key, (chains.get(key) ?? 0) + (selfUs.get(n.id) ?? 0));
+  }
+  return [...chains.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, us]) => `${(us / 1000).toFixed(0).padStart(6)} ms  ${fn} < ${k}`)
+    .join('\n');
+}
+
 if (require.main === module) {
-  const [file, top] = process.argv.slice(2);
+  const [file, top, ...callers] = process.argv.slice(2);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   console.log(summarize(profile, Number(top ?? '25')));
+  for (const fn of callers) console.log(`\ncallers of ${fn}\n${callersOf(profile, fn)}`);
 }

@@ -19,7 +19,7 @@ import { PeerProcess, REPO_ROOT } from './processes';
 import { Machine, prependRun, renderRun, renderTable, Row } from './report';
 import { CarResult, runCar } from './run-car';
 import { PaymentsResult, runPayments } from './run-payments';
-import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
+import { NaiveResult, redisPid, runFloor, runHello, runNaive } from './run-peers';
 import { PhoneResult, RushResult, runPhone } from './run-phone';
 import { ReservationWaveResult, runReservationWave } from './run-reservations';
 import { fanTokens, routeExists, sleep, Stack } from './stack';
@@ -134,7 +134,18 @@ async function main(): Promise<void> {
     });
     await step('phone', async () => {
       if (!apiReady) return;
-      phone = await runPhone(ctx, tokens, quantity, wave?.drive.rate ?? 5_000, 90, profileApi(log));
+      phone = await runPhone(
+        ctx,
+        tokens,
+        quantity,
+        wave?.drive.rate ?? 1_500,
+        90,
+        profileApi(log),
+        {
+          server: apiPid(),
+          redis: await redisPid(redis),
+        },
+      );
     });
     await step('naive', async () => {
       const scaled = scalePhoneRush(flags.scale * peers.naive.scale);
@@ -230,6 +241,21 @@ function tableRows(m: Measured): Row[] {
       floor: m.floor?.drive.latencyMs.p99,
       naive: m.naive?.drive.latencyMs.p99,
       target: t.grabP99,
+    },
+    {
+      figure: 'CPU per grab, server process',
+      unit: 'us',
+      value: api?.cpuUsPerGrab.server,
+      floor: m.floor?.cpuUsPerGrab.server,
+      naive: m.naive?.cpuUsPerGrab.server,
+      ratios: true,
+    },
+    {
+      figure: 'CPU per grab, Redis',
+      unit: 'us',
+      value: api?.cpuUsPerGrab.redis,
+      floor: m.floor?.cpuUsPerGrab.redis,
+      ratios: true,
     },
     {
       figure: 'grab errors (not 201 held / 409 SOLD_OUT)',
@@ -386,15 +412,21 @@ function explanations(m: {
   return out;
 }
 
+/** The API's process id (bench.sh passes where services.sh wrote it). */
+function apiPid(): number | undefined {
+  const file = process.env.BENCH_API_PID_FILE;
+  if (!file || !existsSync(file)) return undefined;
+  return Number(readFileSync(file, 'utf8').trim()) || undefined;
+}
+
 /**
  * With BENCH_PROFILE=1, bench.sh preloads load-tests/profile/cpu-profile-preload.js into the
  * services: SIGWINCH to the API starts its CPU profiler just before the rush and writes the
  * profile just after it; the summary (self time by area and function) is printed and saved.
  */
 function profileApi(log: (line: string) => void) {
-  const pidFile = process.env.BENCH_PROFILE_API_PID_FILE;
-  if (!pidFile) return {};
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const pid = apiPid();
+  if (process.env.BENCH_PROFILE !== '1' || !pid) return {};
   const out = join(REPO_ROOT, `load-tests/profile/api-grab.cpuprofile`);
   return {
     before: () => process.kill(pid, 'SIGWINCH'),

@@ -18,6 +18,10 @@ export class PeerProcess {
     private readonly logFile: string,
   ) {}
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get origin(): string {
     return `http://127.0.0.1:${this.port}`;
   }

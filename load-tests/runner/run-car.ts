@@ -107,7 +107,10 @@ export async function runCar(
     await sleep(1000);
     after = await stats(stack, brand, drop.id).catch(() => undefined);
   } while (after && after.held > 0 && Date.now() < deadline);
-  ctx.log(`car: ${JSON.stringify(after)}`);
+  if (after) {
+    const { remaining, held, paid, expired } = after;
+    ctx.log(`car: ${JSON.stringify({ remaining, held, paid, expired })}`);
+  }
   return {
     quantity,
     arrivals,

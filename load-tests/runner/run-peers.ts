@@ -64,7 +64,10 @@ export async function runFloor(
   );
   await new Promise((r) => setTimeout(r, 250));
   ctx.log(`floor: ${tokens.length} fans reserved in Redis; rushing`);
-  return rush(floor.origin, id, quantity, tokens, maxSeconds);
+  return rush(floor.origin, id, quantity, tokens, maxSeconds, {
+    server: floor.pid,
+    redis: await redisPid(floorRedis),
+  });
 }
 
 export interface NaiveResult extends RushResult {
@@ -89,7 +92,9 @@ export async function runNaive(
     body: JSON.stringify({ quantity }),
   });
   if (put.status !== 204) throw new Error(`naive set-up: ${put.status}`);
-  const result = await rush(naive.origin, id, quantity, tokens, maxSeconds);
+  const result = await rush(naive.origin, id, quantity, tokens, maxSeconds, {
+    server: naive.pid,
+  });
   const left = (await (await fetch(`${naive.origin}/naive/drops/${id}`)).json()) as {
     remaining: number;
   };
@@ -108,4 +113,11 @@ export async function runHello(
     maxSeconds: seconds,
     call: () => ({ method: 'GET', path: '/' }),
   });
+}
+
+/** The process id of a Redis server (its CPU is part of what a grab costs). */
+export async function redisPid(redis: Redis): Promise<number | undefined> {
+  const info = await redis.info('server');
+  const pid = /process_id:(\d+)/.exec(info)?.[1];
+  return pid ? Number(pid) : undefined;
 }

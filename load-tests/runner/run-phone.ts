@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
+import { cpuSeconds } from './cpu';
 import { drive, DriveResult } from './load';
 import { bearer, createDrop, DropStats, fill, sleep, stats, tokenOf } from './stack';
 
@@ -21,6 +22,14 @@ export interface RushResult {
   /** Seconds from the first grab sent to the answer that took the last unit. */
   readonly sellOutSeconds?: number;
   readonly winners: Winner[];
+  /** CPU time the server process and Redis spent per grab answered (from /proc). */
+  readonly cpuUsPerGrab: { readonly server: number; readonly redis: number };
+}
+
+/** The processes whose CPU a rush measures. */
+export interface RushPids {
+  readonly server?: number;
+  readonly redis?: number;
 }
 
 export interface PhoneResult {
@@ -44,6 +53,7 @@ export async function rush(
   quantity: number,
   tokens: readonly string[],
   maxSeconds: number,
+  pids: RushPids = {},
 ): Promise<RushResult> {
   const fans = tokens.length;
   const path = fill(phoneRush.grab.path, { dropId });
@@ -51,6 +61,7 @@ export async function rush(
   const winners: Winner[] = [];
   let soldOut = 0;
   let lastUnitAt: number | undefined;
+  const cpu0 = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis) };
   const result = await drive({
     origin,
     count: fans,
@@ -66,6 +77,11 @@ export async function rush(
       }
     },
   });
+  const perGrab = (now: number, before: number) => ((now - before) * 1e6) / result.answered;
+  const cpuUsPerGrab = {
+    server: perGrab(cpuSeconds(pids.server), cpu0.server),
+    redis: perGrab(cpuSeconds(pids.redis), cpu0.redis),
+  };
   const errors = result.requested - winners.length - soldOut;
   return {
     quantity,
@@ -76,6 +92,7 @@ export async function rush(
     errors,
     sellOutSeconds: lastUnitAt === undefined ? undefined : (lastUnitAt - result.startedAt) / 1000,
     winners,
+    cpuUsPerGrab,
   };
 }
 
@@ -100,11 +117,13 @@ export async function runPhone(
   reservationRate: number,
   maxSeconds: number,
   around: { before?: () => void; after?: () => Promise<void> } = {},
+  pids: RushPids = {},
 ): Promise<PhoneResult> {
   const fans = tokens.length;
   const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
-  // The window must hold every reservation: 1.5x the time the measured rate needs, plus slack.
-  const windowMs = Math.ceil((fans / Math.max(reservationRate, 500)) * 1500) + 2_000;
+  // The window must hold every reservation: twice the time the measured rate needs, plus slack
+  // (the CPU is shared: the rate measured a minute ago is not a promise).
+  const windowMs = Math.ceil((fans / Math.max(reservationRate, 500)) * 2000) + 3_000;
   const opens = Date.now() + 500;
   const saleStartsAt = opens + windowMs;
   const drop = await createDrop(
@@ -135,7 +154,7 @@ export async function runPhone(
   // "At the start instant": the first grabs leave a few ms after saleStartsAt (same clock).
   await sleep(saleStartsAt + 5 - Date.now());
   around.before?.();
-  const result = await rush(ctx.stack.origin, drop.id, quantity, tokens, maxSeconds);
+  const result = await rush(ctx.stack.origin, drop.id, quantity, tokens, maxSeconds, pids);
   await around.after?.();
   const after = await stats(ctx.stack, brand, drop.id).catch(() => undefined);
   const oversold = after ? after.held + after.paid - quantity : result.held - quantity;

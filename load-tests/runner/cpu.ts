@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU time a process spends per request over a run: what the machine's other load cannot
+ * distort much, unlike a rate (a process that waits for the CPU does not consume it).
+ */
+export async function cpuPerRequest<T>(
+  pid: number | undefined,
+  run: () => Promise<T>,
+  requests: (result: T) => number,
+): Promise<{ result: T; cpuUsPerRequest: number }> {
+  const before = cpuSeconds(pid);
+  const result = await run();
+  const used = cpuSeconds(pid) - before;
+  return { result, cpuUsPerRequest: (used * 1e6) / Math.max(1, requests(result)) };
+}

@@ -1,0 +1,51 @@
+import Redis from 'ioredis';
+import { apiBaseUrl, testConfig } from '@flashdrop/testing';
+import { RunContext } from './runner/context';
+import { runPayments } from './runner/run-payments';
+import { runPhone } from './runner/run-phone';
+import { runReservationWave } from './runner/run-reservations';
+import { fanTokens, routeExists, stats, tokenOf } from './runner/stack';
+
+// The benchmark's scenarios at 1/1000 scale against the test stack, through the same runner
+// code `npm run bench` uses: correctness only (answers, counts, the stored truth), no timing.
+describe('load scenarios (smoke, small scale)', () => {
+  const config = testConfig();
+  const stack = { origin: apiBaseUrl(), jwtSecret: config.JWT_SECRET };
+  const run = `smoke${Date.now().toString(36)}`;
+  let redis: Redis;
+  let ctx: RunContext;
+
+  beforeAll(() => {
+    redis = new Redis(config.REDIS_URL);
+    ctx = { stack, redis, run, log: () => undefined };
+  });
+  afterAll(() => redis.disconnect());
+
+  it('reservation wave: every distinct fan reserved once, memory per reservation measured', async () => {
+    const wave = await runReservationWave(ctx, 300, 30);
+    expect(wave.reserved).toBe(300);
+    expect(wave.drive.failures).toBe(0);
+    expect(wave.drive.statuses).toEqual({ 201: 300 });
+    expect(wave.bytesPerReservation).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('phone rush: 240 reserved fans at the start instant take exactly 50 units, the rest SOLD_OUT, and the winners pay', async () => {
+    const tokens = fanTokens(stack, run, 240);
+    const phone = await runPhone(ctx, tokens, 50, 2_000, 30);
+    expect(phone.reservedOk).toBe(240);
+    expect(phone.rush.held).toBe(50);
+    expect(phone.rush.soldOut).toBe(190);
+    expect(phone.rush.errors).toBe(0);
+    expect(new Set(phone.rush.winners.map((w) => w.fan)).size).toBe(50);
+    expect(phone.stats?.held).toBe(50);
+    expect(phone.stats?.remaining).toBe(0);
+
+    if (!(await routeExists(stack, 'POST', '/v1/orders/x/payment'))) return;
+    const paid = await runPayments(ctx, run, phone.rush.winners, tokens, 30);
+    expect(paid.credits.statuses).toEqual({ 201: 50 });
+    expect(paid.paid).toBe(50);
+    const after = await stats(stack, tokenOf(stack, `brand-${run}`, 'brand'), phone.dropId);
+    expect(after.paid).toBe(50);
+    expect(after.held).toBe(0);
+  }, 90_000);
+});
