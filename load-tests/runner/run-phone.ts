@@ -84,7 +84,9 @@ export async function rush(
     server: perGrab(cpuSeconds(pids.server), cpu0.server),
     redis: perGrab(cpuSeconds(pids.redis), cpu0.redis),
   };
-  const errors = result.requested - winners.length - soldOut;
+  // Answers that were neither, plus requests that got none (a request still in flight when the
+  // time bound stopped the run is not an error of the server's).
+  const errors = result.answered - winners.length - soldOut + result.failures;
   return {
     quantity,
     fans,
