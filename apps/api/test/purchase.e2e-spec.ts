@@ -55,7 +55,9 @@ describe('purchases and orders (running stack)', () => {
     await mapLimit(fans, 100, (f) =>
       api('POST', `/v1/drops/${drop.id}/reservations`, { token: f.token, body: {} }),
     );
-    const now = await redisNow(redis);
+    // Close the window one millisecond after the sale clock's now: a reservation taken in this
+    // very millisecond still lies inside [opens, closes), as the audit checks.
+    const now = (await redisNow(redis)) + 1;
     await setDropTimes(redis, drop.id, { reservationClosesAt: now, saleStartsAt: now });
     return drop;
   }
