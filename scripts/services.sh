@@ -15,7 +15,9 @@ set -a
 # shellcheck disable=SC1090
 source <(node "$ROOT/scripts/profile-env.js" "$profile")
 set +a
-RUN="$DATA/run/$profile${TEST_SLOT:+-$TEST_SLOT}"
+# Test stacks of different slots keep their logs and pids apart; the dev stack has one place.
+RUN="$DATA/run/$profile"
+[ "$profile" = test ] && RUN="$RUN-$TEST_SLOT"
 mkdir -p "$RUN"
 
 # Start order: the wallet and analytics first, so the API finds them; the worker last.
