@@ -1,21 +1,12 @@
 import { DomainError, ErrorDetail } from '@flashdrop/contracts';
+import { DropDefinition } from '@flashdrop/inventory';
 import { CreateDropDto } from './drop.dto';
 
-/** A drop body with defaults applied and times as epoch ms. */
-export interface DropFields {
-  readonly title: string;
-  readonly sku: string;
-  readonly priceMinor: number;
-  readonly currency: string;
-  readonly quantity: number;
-  readonly perUserLimit: number;
-  readonly reservationRequired: boolean;
-  readonly reservationOpensAt?: number;
-  readonly reservationClosesAt?: number;
-  readonly saleStartsAt: number;
-  readonly saleEndsAt?: number;
-  readonly holdSeconds: number;
-}
+/** A drop body with defaults applied and times as epoch ms: the mirrored definition's own fields. */
+export type DropFields = Omit<
+  DropDefinition,
+  'id' | 'brandId' | 'paused' | 'cancelled' | 'createdAt'
+>;
 
 export const DROP_DEFAULTS = {
   currency: 'CNY',
