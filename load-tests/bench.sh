@@ -47,7 +47,7 @@ else
   bash scripts/services.sh start bench
 fi
 
-export BENCH_API_PID_FILE="$FLASHDROP_DATA_DIR/run/bench-0/api.pid"
+export BENCH_API_PID_FILE="$FLASHDROP_DATA_DIR/run/bench/api.pid"
 step "runner"
 timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \
   node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts "$@"
