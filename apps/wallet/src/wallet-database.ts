@@ -7,6 +7,7 @@ import { OutboxEvent } from './ledger/outbox-event.entity';
 import { Payment } from './ledger/payment.entity';
 import { Transfer } from './ledger/transfer.entity';
 import { Ledger1764070000000 } from './migrations/1764070000000-ledger';
+import { LedgerBatches1764100000000 } from './migrations/1764100000000-ledger-batches';
 
 /** The wallet service owns the `wallet` schema: accounts, transfers, ledger entries, outbox. */
 export const WALLET_SCHEMA = 'wallet';
@@ -21,7 +22,10 @@ export const walletEntities: (new () => object)[] = [
 ];
 
 /** The `wallet` schema's migrations, oldest first. Never edit one that has shipped. */
-export const walletMigrations: (new () => object)[] = [Ledger1764070000000];
+export const walletMigrations: (new () => object)[] = [
+  Ledger1764070000000,
+  LedgerBatches1764100000000,
+];
 
 export function walletDatabaseOptions(config: FlashdropConfig): DataSourceOptions {
   return postgresOptions({

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import {
@@ -15,20 +15,30 @@ import {
   WalletTransaction,
 } from '@flashdrop/contracts';
 import { toSafeNumber } from './bigint.transformer';
+import { GroupCommit, ItemResult } from './group-commit';
 import { shardOf } from './shards';
 
-interface CreditRow {
+/**
+ * Group commit (PAYMENTS.md "Batches"): at most this many debits, or credits, per database
+ * call, and at most this many such calls at once per kind. While the calls run, new requests
+ * queue and coalesce, so a storm is served in batches and a trickle one request at a time.
+ */
+export const BATCH_MAX_ITEMS = 64;
+export const BATCH_MAX_IN_FLIGHT = 2;
+
+interface CreditBatchRow {
+  item: number;
   created: boolean;
   fan_id: string;
   currency: string;
   amount_minor: string;
-  balance_minor: string;
+  balance: string;
 }
 
-interface DebitRow {
-  created: boolean;
+interface DebitBatchRow {
+  item: number;
   outcome: PaymentOutcome;
-  balance_minor: string;
+  balance: string;
 }
 
 interface EntryRow {
@@ -50,6 +60,25 @@ interface EntryRow {
  */
 @Injectable()
 export class LedgerRepository {
+  private readonly logger = new Logger(LedgerRepository.name);
+  /** Batches that failed for one item's sake and were run item by item (expected: rare). */
+  batchesRunAlone = 0;
+  /** One item per order in a batch; the same attempt asked again shares the queued answer. */
+  private readonly debits = new GroupCommit<DebitRequest, DebitReply>(
+    (items) => this.debitBatch(items),
+    {
+      maxBatch: BATCH_MAX_ITEMS,
+      maxInFlight: BATCH_MAX_IN_FLIGHT,
+      keyOf: (r) => r.orderId,
+      sameAs: (queued, r) => queued.attempt === r.attempt,
+    },
+  );
+  /** One item per reference in a batch: a replay must see the first one committed. */
+  private readonly credits = new GroupCommit<CreditRequest, CreditReply>(
+    (items) => this.creditBatch(items),
+    { maxBatch: BATCH_MAX_ITEMS, maxInFlight: BATCH_MAX_IN_FLIGHT, keyOf: (r) => r.reference },
+  );
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async balance(fanId: string, currency: string): Promise<number> {
@@ -83,52 +112,80 @@ export class LedgerRepository {
       : { items };
   }
 
-  async credit(request: CreditRequest): Promise<CreditReply> {
-    const [row] = await this.run<CreditRow[]>(`SELECT * FROM wallet.credit($1, $2, $3, $4, $5)`, [
-      request.fanId,
-      request.currency,
-      request.amountMinor,
-      request.reference,
-      shardOf(request.reference),
-    ]);
-    if (
-      !row.created &&
-      (row.fan_id !== request.fanId ||
-        row.currency !== request.currency ||
-        toSafeNumber(row.amount_minor) !== request.amountMinor)
-    ) {
-      throw new DomainError(
-        'IDEMPOTENCY_KEY_REUSED',
-        'this reference was already credited with another fan, amount or currency',
-        [{ field: 'reference', message: 'already used for a different credit' }],
-      );
-    }
-    return {
-      fanId: request.fanId,
-      balanceMinor: toSafeNumber(row.balance_minor),
-      created: row.created,
-    };
+  /** Acknowledged only once the batch that carried it has committed. */
+  credit(request: CreditRequest): Promise<CreditReply> {
+    return this.credits.submit(request);
   }
 
-  async debit(request: DebitRequest): Promise<DebitReply> {
-    const [row] = await this.run<DebitRow[]>(
-      `SELECT * FROM wallet.debit_order($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        request.orderId,
-        request.attempt,
-        request.fanId,
-        request.dropId,
-        request.brandId,
-        request.currency,
-        request.amountMinor,
-        shardOf(request.orderId),
-      ],
-    );
-    return {
-      orderId: request.orderId,
-      outcome: row.outcome,
-      balanceMinor: toSafeNumber(row.balance_minor),
-    };
+  /** Acknowledged only once the batch that carried it has committed. */
+  debit(request: DebitRequest): Promise<DebitReply> {
+    return this.debits.submit(request);
+  }
+
+  private creditBatch(items: readonly CreditRequest[]): Promise<ItemResult<CreditReply>[]> {
+    return this.inBatch(items, async (batch) => {
+      const rows = await this.db.query<CreditBatchRow[]>(
+        `SELECT * FROM wallet.credit_batch($1, $2, $3, $4, $5)`,
+        [
+          batch.map((r) => r.fanId),
+          batch.map((r) => r.currency),
+          batch.map((r) => r.amountMinor),
+          batch.map((r) => r.reference),
+          batch.map((r) => shardOf(r.reference)),
+        ],
+      );
+      return byItem(rows, batch.length).map((row, i) => creditResult(batch[i], row));
+    });
+  }
+
+  private debitBatch(items: readonly DebitRequest[]): Promise<ItemResult<DebitReply>[]> {
+    return this.inBatch(items, async (batch) => {
+      const rows = await this.db.query<DebitBatchRow[]>(
+        `SELECT * FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          batch.map((r) => r.orderId),
+          batch.map((r) => r.attempt),
+          batch.map((r) => r.fanId),
+          batch.map((r) => r.dropId),
+          batch.map((r) => r.brandId),
+          batch.map((r) => r.currency),
+          batch.map((r) => r.amountMinor),
+          batch.map((r) => shardOf(r.orderId)),
+        ],
+      );
+      return byItem(rows, batch.length).map((row, i) => ({
+        ok: true as const,
+        value: {
+          orderId: batch[i].orderId,
+          outcome: row.outcome,
+          balanceMinor: toSafeNumber(row.balance),
+        },
+      }));
+    });
+  }
+
+  /**
+   * Runs a batch; if it fails for a reason of one of its items (a unique violation, a balance
+   * past 2^53: the function aborted, so nothing of the batch happened), runs each item alone so
+   * that only that item fails, with the error a call of its own would have had. An outage fails
+   * every item at once: running them alone would only fail again.
+   */
+  private async inBatch<I, R>(
+    items: readonly I[],
+    run: (batch: readonly I[]) => Promise<ItemResult<R>[]>,
+  ): Promise<ItemResult<R>[]> {
+    try {
+      return await run(items);
+    } catch (e) {
+      const error = translate(e);
+      const outage = error instanceof DomainError && error.code === 'SERVICE_UNAVAILABLE';
+      if (outage || items.length === 1) return items.map(() => ({ ok: false, error }));
+      this.batchesRunAlone++;
+      this.logger.warn(
+        `a batch of ${items.length} failed (${describe(e)}); running its items alone`,
+      );
+      return Promise.all(items.map(async (item) => (await this.inBatch([item], run))[0]));
+    }
   }
 
   async settle(request: SettleRequest): Promise<SettleReply> {
@@ -163,7 +220,10 @@ function translate(error: unknown): unknown {
   if (code === '23514' && driver.constraint === 'accounts_not_negative') {
     return new DomainError('INSUFFICIENT_FUNDS', 'the wallet balance is too low');
   }
-  if (code === '23505' && driver.constraint === 'payments_one_debit') {
+  if (
+    code === '23505' &&
+    (driver.constraint === 'payments_one_debit' || driver.constraint === 'transfers_payment_order')
+  ) {
     return new DomainError('ORDER_PAID', 'the order was already paid');
   }
   // The server is unreachable, shutting down or restarting: a clear 503, not a 500.
@@ -176,6 +236,48 @@ function translate(error: unknown): unknown {
     return new DomainError('SERVICE_UNAVAILABLE', 'the wallet database is unavailable');
   }
   return error;
+}
+
+function describe(error: unknown): string {
+  const code = (error instanceof QueryFailedError ? error.driverError : error) as { code?: string };
+  return `${code?.code ?? 'no code'}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The batch functions answer one row per item, numbered from 1; in the batch's order here. */
+function byItem<T extends { item: number }>(rows: readonly T[], count: number): T[] {
+  const ordered = new Array<T>(count);
+  for (const row of rows) ordered[row.item - 1] = row;
+  for (let i = 0; i < count; i++) {
+    if (ordered[i] === undefined)
+      throw new Error(`the batch function gave no row for item ${i + 1}`);
+  }
+  return ordered;
+}
+
+function creditResult(request: CreditRequest, row: CreditBatchRow): ItemResult<CreditReply> {
+  if (
+    !row.created &&
+    (row.fan_id !== request.fanId ||
+      row.currency !== request.currency ||
+      toSafeNumber(row.amount_minor) !== request.amountMinor)
+  ) {
+    return {
+      ok: false,
+      error: new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this reference was already credited with another fan, amount or currency',
+        [{ field: 'reference', message: 'already used for a different credit' }],
+      ),
+    };
+  }
+  return {
+    ok: true,
+    value: {
+      fanId: request.fanId,
+      balanceMinor: toSafeNumber(row.balance),
+      created: row.created,
+    },
+  };
 }
 
 function toTransaction(row: EntryRow): WalletTransaction {
