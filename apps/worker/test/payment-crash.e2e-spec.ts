@@ -30,6 +30,10 @@ const ORDERS = 300;
 const CONCURRENCY = 32;
 const PRICE = 1_999;
 const KILL_AFTER_ACKS = 80;
+/** The wallet-only storm: enough debits at once that the wallet is killed with batches in flight. */
+const BATCH_STORM_ORDERS = 400;
+const BATCH_STORM_CONCURRENCY = 200;
+const BATCH_STORM_KILL_AFTER = 120;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -79,7 +83,7 @@ async function settleAndCheck(opts: {
   baseUrl: string;
   orders: readonly InventoryOrder[];
   fans: readonly string[];
-  acked: ReadonlyMap<string, Order>;
+  acked: ReadonlyMap<string, unknown>;
 }) {
   const { inventory, recovery, db, baseUrl, orders, fans, acked } = opts;
   const statuses = async () =>
@@ -192,6 +196,82 @@ describe('payments survive kill -9', () => {
       expect(result.cutShort + result.recoveredPaid).toBeGreaterThan(0);
       expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
     }, 120_000);
+
+    it('with batches in flight (debits straight to the wallet, 200 at once): none acknowledged lost, none doubled', async () => {
+      const inventory = new Inventory(redis);
+      const recovery = new PaymentRecoveryService(inventory, client);
+      const fans = fanIds(BATCH_STORM_ORDERS);
+      await fund(fans, 2 * PRICE, baseUrl);
+      const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      // The API's first step for each (held -> paying); the test then plays the API's part.
+      const attempts = await Promise.all(
+        orders.map(async (o) => {
+          const begun = await inventory.beginPayment(o.id, { fanId: o.fanId, payingTtlMs: 2000 });
+          if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('not begun');
+          return begun.value.payingUntil;
+        }),
+      );
+      const stormClient = new WalletClient({
+        host: '127.0.0.1',
+        port: walletPort,
+        timeoutMs: 3000,
+      });
+      // A debit is acknowledged when the wallet answers `debited`: the order is then completed.
+      const acked = new Map<string, true>();
+      let killed = false;
+      let next = 0;
+      const worker = async () => {
+        while (next < orders.length) {
+          const i = next++;
+          const o = orders[i];
+          const reply = await stormClient
+            .debit({
+              orderId: o.id,
+              attempt: attempts[i],
+              fanId: o.fanId,
+              dropId: drop.id,
+              brandId: drop.brandId,
+              amountMinor: PRICE,
+              currency: 'CNY',
+            })
+            .catch(() => undefined);
+          if (reply?.outcome !== 'debited') continue;
+          expect((await inventory.completePayment(o.id)).ok).toBe(true);
+          acked.set(o.id, true);
+          if (!killed && acked.size >= BATCH_STORM_KILL_AFTER) {
+            killed = true;
+            wallet.kill9();
+            setTimeout(() => wallet.start(), 1_000);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: BATCH_STORM_CONCURRENCY }, worker));
+      await stormClient.onApplicationShutdown();
+      expect(killed).toBe(true);
+      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+
+      // The wallet did batch: some transaction wrote several fences (they share its start time).
+      const perTransaction: { n: string }[] = await db.query(
+        `SELECT count(*) AS n FROM wallet.payments WHERE order_id = ANY($1) GROUP BY created_at`,
+        [orders.map((o) => o.id)],
+      );
+      expect(Math.max(...perTransaction.map((r) => Number(r.n)))).toBeGreaterThan(1);
+
+      const result = await settleAndCheck({
+        inventory,
+        recovery,
+        db,
+        baseUrl,
+        orders,
+        fans,
+        acked,
+      });
+      console.log(
+        `wallet kill -9 with batches in flight: ${acked.size} acknowledged, ` +
+          `${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted and paid again`,
+      );
+      expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
+    }, 150_000);
   });
 
   describe('of PostgreSQL (a dedicated server), in the middle of a payment storm', () => {
