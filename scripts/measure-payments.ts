@@ -7,6 +7,9 @@
  * Usage: node -r ts-node/register/transpile-only -r tsconfig-paths/register \
  *          scripts/measure-payments.ts [orders=3000]
  * Orders are made straight in Redis on an unindexed drop (no worker touches it).
+ * Around each phase it prints the CPU time per operation of every process of the stack (pid
+ * files in MEASURE_RUN_DIR, default $FLASHDROP_DATA_DIR/run/test-$TEST_SLOT), of Redis and of
+ * PostgreSQL (scripts/process-cpu.ts): the figure that the machine's other load barely moves.
  */
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +18,8 @@ import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { WalletClient } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder, newDropId } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
+import { join } from 'node:path';
+import { ProcessCpu } from './process-cpu';
 
 const CONCURRENCY = 64;
 const PRICE = 1_999;
@@ -61,17 +66,31 @@ async function main(): Promise<void> {
     port: config.WALLET_PORT,
     timeoutMs: 30_000,
   });
+  const runDir =
+    process.env.MEASURE_RUN_DIR ??
+    join(process.env.FLASHDROP_DATA_DIR ?? '.data', 'run', `test-${process.env.TEST_SLOT ?? '0'}`);
+  const cpu = await ProcessCpu.open(runDir, redis, config.DATABASE_URL);
+  const measured = async (what: string, count: number, phase: () => Promise<number>) => {
+    const before = await cpu.snapshot();
+    const secs = await phase();
+    const after = await cpu.snapshot();
+    cpuLines.push(`${what}: CPU per operation`, ...ProcessCpu.report(before, after, count));
+    return secs;
+  };
+  const cpuLines: string[] = [];
   const run = randomUUID().slice(0, 8);
   const fans = Array.from({ length: 2 * n }, (_, i) => `bench-${run}-${i}`);
 
-  const creditSecs = await pool(fans, async (fanId) => {
-    await wallet.credit({
-      fanId,
-      amountMinor: PRICE,
-      currency: 'CNY',
-      reference: `${fanId}-topup`,
-    });
-  });
+  const creditSecs = await measured('credits (wallet, TCP)', fans.length, () =>
+    pool(fans, async (fanId) => {
+      await wallet.credit({
+        fanId,
+        amountMinor: PRICE,
+        currency: 'CNY',
+        reference: `${fanId}-topup`,
+      });
+    }),
+  );
 
   const now = await inventory.now();
   const dropId = newDropId();
@@ -103,18 +122,20 @@ async function main(): Promise<void> {
   const [direct, viaApi] = [orders.slice(0, n), orders.slice(n)];
 
   // The wallet alone: the debit transaction over TCP (no Redis steps).
-  const debitSecs = await pool(direct, async (o) => {
-    const r = await wallet.debit({
-      orderId: o.id,
-      attempt: 1,
-      fanId: o.fanId,
-      dropId,
-      brandId: `brand-${run}`,
-      amountMinor: PRICE,
-      currency: 'CNY',
-    });
-    if (r.outcome !== 'debited') throw new Error(r.outcome);
-  });
+  const debitSecs = await measured('debits (wallet, TCP)', direct.length, () =>
+    pool(direct, async (o) => {
+      const r = await wallet.debit({
+        orderId: o.id,
+        attempt: 1,
+        fanId: o.fanId,
+        dropId,
+        brandId: `brand-${run}`,
+        amountMinor: PRICE,
+        currency: 'CNY',
+      });
+      if (r.outcome !== 'debited') throw new Error(r.outcome);
+    }),
+  );
   for (const o of direct) await inventory.completePayment(o.id);
 
   // Through the public API: the whole checkout.
@@ -123,14 +144,21 @@ async function main(): Promise<void> {
     viaApi.map((o) => [o.id, signToken(config.JWT_SECRET, { sub: o.fanId, role: 'fan' })]),
   );
   let failed = 0;
-  const paySecs = await pool(viaApi, async (o) => {
-    const status = await post(
-      agent,
-      config.API_PORT,
-      `/v1/orders/${o.id}/payment`,
-      tokens.get(o.id)!,
-    );
-    if (status !== 200) failed++;
+  const paySecs = await measured('payments (HTTP, full flow)', viaApi.length, () =>
+    pool(viaApi, async (o) => {
+      const status = await post(
+        agent,
+        config.API_PORT,
+        `/v1/orders/${o.id}/payment`,
+        tokens.get(o.id)!,
+      );
+      if (status !== 200) failed++;
+    }),
+  );
+  // What the stack burns with nothing to do (relays polling, sweepers): per second, not per op.
+  await measured('idle 3 s (per second, not per operation)', 3, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    return 3;
   });
 
   const rate = (count: number, secs: number) => `${(count / secs).toFixed(0)}/s`;
@@ -144,6 +172,8 @@ async function main(): Promise<void> {
     `payments (HTTP, full flow): ${n} in ${paySecs.toFixed(2)} s = ${rate(n, paySecs)}, ${failed} not 200`,
   );
   console.log(`50,000 phone orders at that rate: ${((50_000 * paySecs) / n).toFixed(1)} s`);
+  for (const line of cpuLines) console.log(line);
+  await cpu.close();
   agent.destroy();
   await wallet.onApplicationShutdown();
   redis.disconnect();
