@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   );
   const orders: InventoryOrder[] = [];
   await pool(fans, async (fanId) => {
-    const r = await inventory.grab({ dropId, fanId, quantity: 1, rateLimitPerSecond: 0 });
+    const r = await inventory.grab({ dropId, fanId, quantity: 1 });
     if (!r.ok) throw new Error(r.code);
     orders.push(r.order);
   });

@@ -40,7 +40,6 @@ app.post<{ Params: { id: string }; Body: { quantity?: number } | undefined }>(
       dropId: request.params.id,
       fanId,
       quantity: request.body?.quantity ?? 1,
-      rateLimitPerSecond: 0,
     });
     if (outcome.ok) return reply.status(201).send(toPublicOrder(outcome.order));
     return reply

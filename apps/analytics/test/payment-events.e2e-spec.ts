@@ -65,7 +65,6 @@ describe('payments in the stats, from the sale and from the wallet', () => {
           dropId: drop.id,
           fanId,
           quantity: 1,
-          rateLimitPerSecond: 0,
         });
         if (!grab.ok) throw new Error(grab.code);
         return { fanId, orderId: grab.order.id };

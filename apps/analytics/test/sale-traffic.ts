@@ -34,7 +34,7 @@ export async function mixedBurst(
   const channels = ['weibo', 'wechat', 'qq'];
   await Promise.all(fanIds.map((fan, i) => inventory.share(dropId, fan, channels[i % 3])));
   const grabs = await Promise.all(
-    fanIds.map((fanId) => inventory.grab({ dropId, fanId, quantity: 1, rateLimitPerSecond: 0 })),
+    fanIds.map((fanId) => inventory.grab({ dropId, fanId, quantity: 1 })),
   );
   const orders = grabs.flatMap((g) => (g.ok ? [g.order.id] : []));
   const now = await redisNow(inventory.redis);
@@ -46,4 +46,6 @@ export async function mixedBurst(
     }),
   );
   while ((await inventory.expireDue(dropId, 500)).scanned === 500);
+  // Refusals are reported in aggregate every 250 ms; report them now so the truth is complete.
+  await inventory.refusals.flush();
 }

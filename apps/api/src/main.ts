@@ -2,6 +2,8 @@ import { loadConfig, FlashdropConfig } from '@flashdrop/config';
 import { createHttpApp } from '@flashdrop/http';
 import { migrate } from '@flashdrop/persistence';
 import { AppModule } from './app.module';
+import { PurchaseRoute } from './purchase/purchase.route';
+import { ReservationRoute } from './reservations/reservation.route';
 import { salesDatabaseOptions, SALES_SCHEMA } from './database/sales-database';
 
 async function main(): Promise<void> {
@@ -13,7 +15,11 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const app = await createHttpApp(AppModule, { docsTitle: 'Flashdrop public API' });
+  const app = await createHttpApp(AppModule, {
+    docsTitle: 'Flashdrop public API',
+    // The rush's two routes, served by Fastify directly (libs/http LeanRoute).
+    leanRoutes: [PurchaseRoute, ReservationRoute],
+  });
   await app.listen(config.API_PORT, '127.0.0.1');
 }
 

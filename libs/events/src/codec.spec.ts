@@ -50,7 +50,7 @@ describe('outbox entry -> envelope', () => {
     ],
     [
       'unknown error code',
-      { type: 'grab.rejected', v: '1', at, data: '{"dropId":"d1","fanId":"f","code":"NOPE"}' },
+      { type: 'grab.rejected', v: '2', at, data: '{"dropId":"d1","code":"NOPE","count":1}' },
       'data.code must be code',
     ],
   ];

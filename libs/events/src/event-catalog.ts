@@ -38,7 +38,11 @@ export interface EventCatalog {
     expiresAt: number;
     remaining: number;
   };
-  'grab.rejected': { dropId: string; fanId: string; code: ErrorCode };
+  /**
+   * v2: `count` refusals of one code, reported together by the API process that answered them
+   * (libs/inventory RefusalTally, every 250 ms); v1 was one event per refusal with its fanId.
+   */
+  'grab.rejected': { dropId: string; code: ErrorCode; count: number };
   'hold.expired': {
     dropId: string;
     orderId: string;
@@ -88,7 +92,7 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'reservation.created': 1,
   'share.recorded': 1,
   'grab.accepted': 1,
-  'grab.rejected': 1,
+  'grab.rejected': 2,
   'hold.expired': 1,
   'hold.cancelled': 1,
   'order.paid': 1,

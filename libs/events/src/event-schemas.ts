@@ -51,7 +51,7 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     expiresAt: 'count',
     remaining: 'count',
   },
-  'grab.rejected': { dropId: 'id', fanId: 'id', code: 'code' },
+  'grab.rejected': { dropId: 'id', code: 'code', count: 'count' },
   'hold.expired': {
     dropId: 'id',
     orderId: 'id',

@@ -4,8 +4,15 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { TokenVerifier } from '@flashdrop/auth';
 import { ErrorFilter } from './error.filter';
-import { toErrorResponse } from './error-response';
+import {
+  LeanRoute,
+  LeanRouteProvider,
+  leanRoutePaths,
+  mountLeanRoutes,
+  sendError,
+} from './lean-route';
 import { MetricsRegistry } from './metrics';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -15,6 +22,8 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export interface HttpAppOptions {
   /** Title of the OpenAPI document served at /docs; no docs when absent. */
   readonly docsTitle?: string;
+  /** Providers whose routes Fastify serves directly, beside Nest's router (see LeanRoute). */
+  readonly leanRoutes?: readonly Type<LeanRouteProvider>[];
 }
 
 /**
@@ -55,21 +64,26 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.setErrorHandler((error, _request, reply) => {
-    const { status, body } = toErrorResponse(error);
-    void reply.status(status).send(body);
-  });
+  fastify.setErrorHandler((error, _request, reply) => sendError(reply, error));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
   tryGet(app, MetricsRegistry)?.instrument(fastify);
 
+  const leanRoutes: LeanRoute[] = (options.leanRoutes ?? []).flatMap((provider) =>
+    app.get(provider, { strict: false }).leanRoutes(),
+  );
+  if (leanRoutes.length > 0) {
+    mountLeanRoutes(fastify, app.get(TokenVerifier, { strict: false }), leanRoutes);
+  }
+
   if (options.docsTitle) {
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder().setTitle(options.docsTitle).setVersion('1').addBearerAuth().build(),
     );
+    Object.assign(document.paths, leanRoutePaths(leanRoutes));
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   }
 }

@@ -9,7 +9,14 @@ import {
   uniqueId,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
-import { DropDefinition, dropKeys, GrabOutcome, Inventory, InventoryOrder } from './index';
+import {
+  DropDefinition,
+  dropKeys,
+  GrabOutcome,
+  Inventory,
+  InventoryOrder,
+  REFUSAL_FLUSH_MS,
+} from './index';
 
 /** The scripts against the real Redis of this test slot: their races, refusals and events. */
 describe('Inventory (Lua scripts on the real Redis)', () => {
@@ -46,7 +53,6 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       fanId,
       quantity: extra.quantity ?? 1,
       idempotencyKey: extra.key,
-      rateLimitPerSecond: 0,
     });
 
   async function held(dropId: string, fanId = 'fan-1'): Promise<InventoryOrder> {
@@ -84,7 +90,6 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
             dropId: def.id,
             fanId: fan,
             quantity: 1,
-            rateLimitPerSecond: 0,
           }),
         );
         const results: GrabOutcome[] = await Promise.all(attempts);
@@ -97,9 +102,14 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         const perFan = await redis.hgetall(dropKeys(def.id).fans);
         expect(Object.values(perFan).every((u) => Number(u) <= 1)).toBe(true);
         expect(Object.values(perFan).reduce((s, u) => s + Number(u), 0)).toBe(100);
+        // Refusals are counted in each process and written in aggregate (RefusalTally).
+        await Promise.all(clients.map((c) => c.refusals.flush()));
         const counters = await inventory.counters(def.id);
         expect(counters.held).toBe(100);
         expect(counters.grabAttempts).toBe(2000);
+        const { SOLD_OUT = 0, LIMIT_REACHED = 0, ...others } = counters.rejections;
+        expect(SOLD_OUT + LIMIT_REACHED).toBe(1900);
+        expect(others).toEqual({});
         expect(await redis.zcard(dropKeys(def.id).holds)).toBe(100);
       },
     );
@@ -114,7 +124,6 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
           dropId: def.id,
           fanId: 'greedy',
           quantity: 1 + (i % 2),
-          rateLimitPerSecond: 0,
         }),
       ),
     );
@@ -135,7 +144,7 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
     expect(await events(def.id)).toHaveLength(before.length);
   });
 
-  describe('refusals, each counted and announced, none writing a hold', () => {
+  describe('refusals: read-only scripts, counted in memory and announced in aggregate', () => {
     it.each([
       ['SALE_NOT_STARTED', { saleStartsAt: Date.now() + 3_600_000 }],
       ['SALE_ENDED', { saleStartsAt: Date.now() - 10_000, saleEndsAt: Date.now() - 5_000 }],
@@ -144,13 +153,33 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
     ] as const)('%s', async (code, overrides) => {
       const def = await newDrop(overrides);
       await inventory.reserve(def.id, 'fan-1');
-      const r = await grab(def.id, 'fan-1');
-      expect(r).toEqual({ ok: false, code });
+      const before = await events(def.id);
+      const statsBefore = await redis.hgetall(dropKeys(def.id).stats);
+      const answers = await Promise.all([grab(def.id, 'fan-1'), grab(def.id, 'fan-2')]);
+      expect(answers).toEqual([
+        { ok: false, code },
+        { ok: false, code },
+      ]);
+      // The refusal itself wrote nothing: no hold, no stock change, no counter, no event.
       expect(await stock(def.id)).toBe(100);
       expect(await redis.zcard(dropKeys(def.id).holds)).toBe(0);
-      expect((await inventory.counters(def.id)).rejections).toEqual({ [code]: 1 });
+      expect(await redis.hgetall(dropKeys(def.id).stats)).toEqual(statsBefore);
+      expect(await events(def.id)).toHaveLength(before.length);
+      // The tally's flush: one counter change and one grab.rejected carrying both.
+      await inventory.refusals.flush();
+      expect((await inventory.counters(def.id)).rejections).toEqual({ [code]: 2 });
       const rejected = (await events(def.id)).filter((e) => e.type === 'grab.rejected');
-      expect(rejected.map((e) => e.data)).toEqual([{ dropId: def.id, fanId: 'fan-1', code }]);
+      expect(rejected.map((e) => e.data)).toEqual([{ dropId: def.id, code, count: 2 }]);
+    });
+
+    it('reports refusals on its own within the flush interval, once', async () => {
+      const def = await newDrop({ paused: true });
+      await Promise.all(Array.from({ length: 30 }, (_, i) => grab(def.id, `f${i % 3}`)));
+      await new Promise((r) => setTimeout(r, REFUSAL_FLUSH_MS * 3));
+      expect((await inventory.counters(def.id)).rejections).toEqual({ SALE_PAUSED: 30 });
+      expect((await inventory.counters(def.id)).grabAttempts).toBe(30);
+      await inventory.refusals.flush();
+      expect((await inventory.counters(def.id)).rejections).toEqual({ SALE_PAUSED: 30 });
     });
 
     it('NOT_RESERVED for a fan without a reservation when one is required', async () => {
@@ -166,18 +195,6 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
 
     it('NOT_FOUND for an unknown drop', async () => {
       expect(await grab('d000000000000', 'fan-1')).toEqual({ ok: false, code: 'NOT_FOUND' });
-    });
-
-    it('TOO_MANY_REQUESTS past the per-fan rate limit', async () => {
-      const def = await newDrop({ reservationRequired: false, quantity: 1 });
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () =>
-          inventory.grab({ dropId: def.id, fanId: 'bot', quantity: 1, rateLimitPerSecond: 3 }),
-        ),
-      );
-      const limited = results.filter((r) => !r.ok && r.code === 'TOO_MANY_REQUESTS');
-      expect(limited.length).toBeGreaterThanOrEqual(14);
-      expect(results.filter((r) => r.ok)).toHaveLength(1);
     });
 
     it('SOLD_OUT when fewer units are left than asked', async () => {
@@ -405,7 +422,6 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
             dropId: def.id,
             fanId: `wave2-${i}`,
             quantity: 1,
-            rateLimitPerSecond: 0,
           }),
         ),
       );

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { dropIdOfOrder, newOrderId } from './ids';
 import { DROPS_INDEX_KEY, dropKeys } from './keys';
 import { loadScripts, ScriptKeys, ScriptName } from './lua-scripts';
+import { RefusalTally } from './refusal-tally';
 import {
   DropCounters,
   DropDefinition,
@@ -36,6 +37,8 @@ export const DEFAULT_PAYING_TTL_MS = 30_000;
  */
 export class Inventory {
   private readonly scripts: Record<ScriptName, ScriptCall>;
+  /** Grab refusals, counted here and written in aggregate (refusal-tally.ts). */
+  readonly refusals = new RefusalTally((dropId, counts) => this.countRefusals(dropId, counts));
 
   constructor(readonly redis: Redis) {
     const scripts = {} as Record<ScriptName, ScriptCall>;
@@ -178,11 +181,10 @@ export class Inventory {
         k.events,
         k.stats,
         k.idempotency,
-        k.rateLimit(req.fanId),
         k.order(orderId),
         k.fanOrders,
       ],
-      [req.fanId, req.quantity, req.idempotencyKey ?? '', req.rateLimitPerSecond, orderId],
+      [req.fanId, req.quantity, req.idempotencyKey ?? '', orderId],
     );
     const status = r[0];
     if (status === 'OK' || status === 'REPLAY') {
@@ -195,7 +197,23 @@ export class Inventory {
         details: [{ field: 'quantity', message: `quantity must be at most ${String(r[2])}` }],
       };
     }
-    return refusal(r);
+    const refused = refusal(r);
+    // A replayed refusal was counted the first time; an unknown drop has no counters.
+    if (r[2] !== 'REPLAY' && refused.code !== 'NOT_FOUND') {
+      this.refusals.record(req.dropId, refused.code);
+    }
+    return refused;
+  }
+
+  /** count_refusals.lua: one drop's refusals as counters and one grab.rejected per code. */
+  private async countRefusals(dropId: string, counts: ReadonlyMap<ErrorCode, number>) {
+    const k = dropKeys(dropId);
+    await this.run('count_refusals', [k.drop, k.events, k.stats], [...counts].flat());
+  }
+
+  /** Writes the refusals counted so far; called on shutdown so a graceful stop loses none. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.refusals.flush();
   }
 
   // ---- orders ---------------------------------------------------------------------------

@@ -22,7 +22,6 @@ export function dropKeys(dropId: string) {
     fanOrders: `${tag}:fo`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
-    rateLimit: (fanId: string) => `${tag}:rl:${fanId}`,
   };
 }
 

@@ -76,8 +76,6 @@ export interface GrabRequest {
   readonly fanId: string;
   readonly quantity: number;
   readonly idempotencyKey?: string;
-  /** Grabs per fan per second; 0 = no limit. */
-  readonly rateLimitPerSecond: number;
 }
 
 export type GrabOutcome =

@@ -34,7 +34,6 @@ export async function heldOrders(
           dropId: drop.id,
           fanId,
           quantity: 1,
-          rateLimitPerSecond: 0,
         });
         if (!grabbed.ok) throw new Error(`grab refused: ${grabbed.code}`);
         return grabbed.order;

@@ -15,7 +15,7 @@
 -- ARGV[2] wm: the watermark field (the topic); seen: TTL seconds of the seen key
 -- ARGV[3] wm: the stream entry id 'ms-seq'
 -- ARGV[4] type   ARGV[5] occurredAt ms
--- ARGV[6] quantity   ARGV[7] amountMinor   ARGV[8] remaining ('' when the event has none)
+-- ARGV[6] quantity (grab.rejected: its count)   ARGV[7] amountMinor   ARGV[8] remaining ('' when the event has none)
 -- ARGV[9] text: code | channel | referrerId ('' = none) | brandId | phase
 -- ARGV[10] priceMinor   ARGV[11] currency
 --
@@ -76,8 +76,9 @@ elseif etype == 'grab.accepted' then
   redis.call('HINCRBY', KEYS[4], 'g' .. second, q)
   set_remaining()
 elseif etype == 'grab.rejected' then
-  redis.call('HINCRBY', S, 'grabAttempts', 1)
-  redis.call('HINCRBY', S, 'rej:' .. text, 1)
+  -- v2: q refusals of one code, counted together by the API (ARGV[6] carries the count)
+  redis.call('HINCRBY', S, 'grabAttempts', q)
+  redis.call('HINCRBY', S, 'rej:' .. text, q)
 elseif etype == 'hold.expired' then
   redis.call('HINCRBY', S, 'held', -q)
   redis.call('HINCRBY', S, 'expired', q)

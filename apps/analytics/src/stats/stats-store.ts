@@ -62,7 +62,7 @@ export class StatsStore {
       ...dedupe,
       event.type,
       Date.parse(event.occurredAt),
-      num(d.quantity),
+      num(event.type === 'grab.rejected' ? d.count : d.quantity),
       num(d.amountMinor),
       typeof d.remaining === 'number' ? d.remaining : '',
       String(text),

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { PurchaseController } from './purchase.controller';
+import { PurchaseRoute } from './purchase.route';
 import { PurchaseService } from './purchase.service';
 
-@Module({ controllers: [PurchaseController], providers: [PurchaseService] })
+/** The grab. No controller: PurchaseRoute is mounted on Fastify by createHttpApp (main.ts). */
+@Module({ providers: [PurchaseService, PurchaseRoute] })
 export class PurchaseModule {}

@@ -1,13 +1,15 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Length, ValidateIf } from 'class-validator';
+import { ErrorBody } from '@flashdrop/contracts';
+import { checkBody, stringOfLength } from '@flashdrop/http';
 
-export class ReserveDto {
+/** `POST /v1/drops/:id/reservations` body. */
+export interface ReserveBody {
   /** The fan whose share brought this fan here (counted as a referral). */
-  @ApiPropertyOptional({ minLength: 1, maxLength: 128 })
-  @ValidateIf((_, v) => v !== undefined)
-  @IsString()
-  @Length(1, 128)
   readonly referrerId?: string;
+}
+
+/** Checked by hand: the reservation wave is a rush of its own (libs/http `checkBody`). */
+export function parseReserveBody(body: unknown): Partial<ReserveBody> | ErrorBody {
+  return checkBody<ReserveBody>(body, { referrerId: stringOfLength(1, 128) });
 }
 
 export interface ReservationView {

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DropsModule } from '../drops/drops.module';
-import { ReservationsController } from './reservations.controller';
+import { ReservationRoute } from './reservation.route';
 import { ReservationsService } from './reservations.service';
 
+/** Reservations. No controller: ReservationRoute is mounted by createHttpApp (main.ts). */
 @Module({
   imports: [DropsModule],
-  controllers: [ReservationsController],
-  providers: [ReservationsService],
+  providers: [ReservationsService, ReservationRoute],
 })
 export class ReservationsModule {}

@@ -158,7 +158,6 @@ describe('paying a held order', () => {
       dropId: orders[0].dropId,
       fanId: fan,
       quantity: 1,
-      rateLimitPerSecond: 0,
     });
     if (!second.ok) throw new Error(second.code);
     const key = { 'idempotency-key': uniqueId('pay') };

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { isErrorBody, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import { parseReserveBody } from './reservation.dto';
+import { ReservationsService } from './reservations.service';
+
+/**
+ * POST /v1/drops/:id/reservations: 1.3 M fans in the phone's wave, so it is served by Fastify
+ * directly like the grab (libs/http LeanRoute). 201 for a new reservation, 200 with the same
+ * body for a repeat.
+ */
+@Injectable()
+export class ReservationRoute implements LeanRouteProvider {
+  constructor(private readonly reservations: ReservationsService) {}
+
+  leanRoutes(): LeanRoute[] {
+    return [
+      {
+        method: 'POST',
+        url: '/v1/drops/:id/reservations',
+        roles: ['fan'],
+        handle: async ({ principal, params, body }) => {
+          const parsed = parseReserveBody(body);
+          if (isErrorBody(parsed)) return { status: 400, body: parsed };
+          const { created, view } = await this.reservations.reserve(
+            params.id,
+            principal.sub,
+            parsed.referrerId,
+          );
+          return { status: created ? 201 : 200, body: view };
+        },
+        openapi: {
+          tags: ['fans'],
+          summary: 'Reserve a drop (idempotent per fan)',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { referrerId: { type: 'string', minLength: 1, maxLength: 128 } },
+                },
+              },
+            },
+          },
+          responses: {
+            201: { description: 'Reserved: {dropId, fanId, reservedAt}' },
+            200: { description: 'Already reserved: the same body' },
+            409: { description: 'RESERVATION_NOT_OPEN, RESERVATION_CLOSED' },
+          },
+        },
+      },
+    ];
+  }
+}
