@@ -47,7 +47,9 @@ else
   bash scripts/services.sh start bench
 fi
 
-export BENCH_API_PID_FILE="$FLASHDROP_DATA_DIR/run/bench/api.pid"
+# Where services.sh writes the bench stack's pids, and the shared Kafka's (CPU per request).
+export BENCH_RUN_DIR="$FLASHDROP_DATA_DIR/run/bench"
+export BENCH_KAFKA_PID_FILE="$FLASHDROP_DATA_DIR/kafka/run/${KAFKA_PORT:-9092}.pid"
 step "runner"
 timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \
   node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts "$@"

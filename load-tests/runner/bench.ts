@@ -128,7 +128,11 @@ async function main(): Promise<void> {
       const count = Math.round(
         reservationWave.fans * (flags.full ? 1 : reservationWave.benchScale),
       );
-      wave = await runReservationWave(ctx, count, flags.full ? 240 : 45);
+      wave = await runReservationWave(ctx, count, flags.full ? 240 : 45, {
+        api: apiPid(),
+        redis: await redisPid(redis),
+        others: otherStackPids(),
+      });
     });
     await step('floor', async () => {
       floor = await runFloor(ctx, peerProcs.floor, floorRedis, run, tokens, quantity, 60);
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
           wave?.drive.rate ?? 1_500,
           60,
           profileApi(log),
-          { server: apiPid(), redis: await redisPid(redis) },
+          { server: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
           { inventory: new Inventory(seedRedis), run },
         );
       } finally {
@@ -262,6 +266,11 @@ function tableRows(m: Measured): Row[] {
       ratios: true,
     },
     {
+      figure: 'CPU per grab, rest of the stack (worker, analytics, wallet, Kafka)',
+      unit: 'us',
+      value: api?.cpuUsPerGrab.others,
+    },
+    {
       figure: 'grab errors (not 201 held / 409 SOLD_OUT)',
       unit: '',
       value: api?.errors,
@@ -301,6 +310,13 @@ function tableRows(m: Measured): Row[] {
       value: m.wave?.drive.rate,
       target: reservationWave.targets.rate,
       load: m.wave?.drive.load,
+    },
+    { figure: 'CPU per reservation, API', unit: 'us', value: m.wave?.cpuUs.api },
+    { figure: 'CPU per reservation, Redis', unit: 'us', value: m.wave?.cpuUs.redis },
+    {
+      figure: 'CPU per reservation, rest of the stack (worker, analytics, wallet, Kafka)',
+      unit: 'us',
+      value: m.wave?.cpuUs.others,
     },
     {
       figure: '1.3 M reservations at that rate',
@@ -423,11 +439,31 @@ function explanations(m: {
   return out;
 }
 
-/** The API's process id (bench.sh passes where services.sh wrote it). */
-function apiPid(): number | undefined {
-  const file = process.env.BENCH_API_PID_FILE;
+/** A pid from a pid file; undefined when the file is absent or unreadable. */
+function pidFrom(file: string | undefined): number | undefined {
   if (!file || !existsSync(file)) return undefined;
   return Number(readFileSync(file, 'utf8').trim()) || undefined;
+}
+
+/** A bench stack service's process id (bench.sh passes where services.sh writes them). */
+function servicePid(service: 'api' | 'wallet' | 'analytics' | 'worker'): number | undefined {
+  const dir = process.env.BENCH_RUN_DIR;
+  return dir ? pidFrom(join(dir, `${service}.pid`)) : undefined;
+}
+
+function apiPid(): number | undefined {
+  return servicePid('api');
+}
+
+/** The stack's processes other than the API and Redis: the event pipeline and the wallet. */
+function otherStackPids(): number[] {
+  const pids = [
+    servicePid('worker'),
+    servicePid('analytics'),
+    servicePid('wallet'),
+    pidFrom(process.env.BENCH_KAFKA_PID_FILE),
+  ];
+  return pids.filter((p): p is number => p !== undefined);
 }
 
 /**

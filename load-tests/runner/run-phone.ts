@@ -24,13 +24,20 @@ export interface RushResult {
   readonly sellOutSeconds?: number;
   readonly winners: Winner[];
   /** CPU time the server process and Redis spent per grab answered (from /proc). */
-  readonly cpuUsPerGrab: { readonly server: number; readonly redis: number };
+  /** `others`: the rest of the stack (its event pipeline, the wallet, Kafka); NaN for peers. */
+  readonly cpuUsPerGrab: {
+    readonly server: number;
+    readonly redis: number;
+    readonly others: number;
+  };
 }
 
 /** The processes whose CPU a rush measures. */
 export interface RushPids {
   readonly server?: number;
   readonly redis?: number;
+  /** The rest of the stack (only for the stack's own rush). */
+  readonly others?: readonly number[];
 }
 
 export interface PhoneResult {
@@ -63,7 +70,13 @@ export async function rush(
   const winners: Winner[] = [];
   let soldOut = 0;
   let lastUnitAt: number | undefined;
-  const cpu0 = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis) };
+  const othersCpu = () =>
+    pids.others ? pids.others.reduce((sum, pid) => sum + cpuSeconds(pid), 0) : NaN;
+  const cpu0 = {
+    server: cpuSeconds(pids.server),
+    redis: cpuSeconds(pids.redis),
+    others: othersCpu(),
+  };
   const result = await drive({
     origin,
     count: fans,
@@ -83,6 +96,7 @@ export async function rush(
   const cpuUsPerGrab = {
     server: perGrab(cpuSeconds(pids.server), cpu0.server),
     redis: perGrab(cpuSeconds(pids.redis), cpu0.redis),
+    others: perGrab(othersCpu(), cpu0.others),
   };
   // Answers that were neither, plus requests that got none (a request still in flight when the
   // time bound stopped the run is not an error of the server's).

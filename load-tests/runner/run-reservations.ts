@@ -1,4 +1,5 @@
 import { reservationWave } from '../scenarios/reservation-wave';
+import { cpuSeconds } from './cpu';
 import { RunContext } from './context';
 import { drive, DriveResult } from './load';
 import { bearer, createDrop, fanId, fill, sleep, tokenOf } from './stack';
@@ -8,6 +9,15 @@ export interface ReservationWaveResult {
   readonly drive: DriveResult;
   readonly reserved: number;
   readonly bytesPerReservation: number;
+  /** CPU microseconds per answered reservation, by process (NaN where a pid is unknown). */
+  readonly cpuUs: { readonly api: number; readonly redis: number; readonly others: number };
+}
+
+/** Processes whose CPU the wave reads: the API, Redis, and the rest of the stack together. */
+export interface WavePids {
+  readonly api?: number;
+  readonly redis?: number;
+  readonly others: readonly number[];
 }
 
 /**
@@ -19,6 +29,7 @@ export async function runReservationWave(
   ctx: RunContext,
   fans: number,
   maxSeconds: number,
+  pids: WavePids = { others: [] },
 ): Promise<ReservationWaveResult> {
   const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
   const now = Date.now();
@@ -38,6 +49,8 @@ export async function runReservationWave(
   const path = fill(reservationWave.reserve.path, { dropId: drop.id });
   const body = JSON.stringify(reservationWave.reserve.body);
   let reserved = 0;
+  const othersCpu = () => pids.others.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpu0 = { api: cpuSeconds(pids.api), redis: cpuSeconds(pids.redis), others: othersCpu() };
   const result = await drive({
     origin: ctx.stack.origin,
     count: fans,
@@ -48,10 +61,18 @@ export async function runReservationWave(
       if (status in reservationWave.expectedAnswers) reserved++;
     },
   });
+  const perAnswer = (now: number, before: number) =>
+    ((now - before) * 1e6) / Math.max(1, result.answered);
+  const cpuUs = {
+    api: perAnswer(cpuSeconds(pids.api), cpu0.api),
+    redis: perAnswer(cpuSeconds(pids.redis), cpu0.redis),
+    others: perAnswer(othersCpu(), cpu0.others),
+  };
   return {
     fans,
     drive: result,
     reserved,
+    cpuUs,
     bytesPerReservation: (await reservationBytes(ctx, drop.id)) / Math.max(1, reserved),
   };
 }

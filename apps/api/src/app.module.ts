@@ -1,4 +1,4 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@flashdrop/auth';
 import { ConfigModule, FlashdropConfig } from '@flashdrop/config';
@@ -21,12 +21,7 @@ import { SharesModule } from './shares/shares.module';
 @Module({
   imports: [
     ConfigModule.forRoot(),
-    LoggerModule.forService('api', {
-      hotRoutes: [
-        { method: RequestMethod.POST, path: 'v1/drops/:id/purchases' },
-        { method: RequestMethod.POST, path: 'v1/drops/:id/reservations' },
-      ],
-    }),
+    LoggerModule.forService('api'),
     AuthModule,
     MetricsModule,
     RedisModule,

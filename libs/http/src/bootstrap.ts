@@ -13,6 +13,7 @@ import {
   mountLeanRoutes,
   sendError,
 } from './lean-route';
+import { logRequests } from './logger.module';
 import { MetricsRegistry } from './metrics';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -70,6 +71,7 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
     done();
   });
   tryGet(app, MetricsRegistry)?.instrument(fastify);
+  logRequests(fastify);
 
   const leanRoutes: LeanRoute[] = (options.leanRoutes ?? []).flatMap((provider) =>
     app.get(provider, { strict: false }).leanRoutes(),

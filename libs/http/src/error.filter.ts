@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response';
 
 /** The one exception filter: every error leaves in the contract's shape (API.md "General"). */
@@ -9,9 +9,13 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const { status, body, errorId } = toErrorResponse(exception);
-    if (errorId) this.logger.error({ errorId, err: exception }, 'unhandled error');
-    if (host.getType() !== 'http') throw exception;
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.getType() === 'http' ? host.switchToHttp() : undefined;
+    if (errorId) {
+      const reqId = http?.getRequest<FastifyRequest>().id;
+      this.logger.error({ errorId, reqId, err: exception }, 'unhandled error');
+    }
+    if (!http) throw exception;
+    const reply = http.getResponse<FastifyReply>();
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

@@ -52,7 +52,7 @@ const logger = new Logger('HttpErrors');
  */
 export function sendError(reply: FastifyReply, error: unknown): void {
   const { status, body, errorId } = toErrorResponse(error);
-  if (errorId) logger.error({ errorId, err: error }, 'unhandled error');
+  if (errorId) logger.error({ errorId, reqId: reply.request.id, err: error }, 'unhandled error');
   void reply.status(status).send(body);
 }
 
