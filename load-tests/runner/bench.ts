@@ -1,7 +1,7 @@
 // `npm run bench` (through load-tests/bench.sh, which starts the bench stack first): every
 // scenario and peer in one run, one table printed and written to load-tests/RESULTS.md.
 // Flags: --full (the 1.3 M reservation wave), --scale=F (the phone rush scaled, e.g. 0.1),
-//        --only=hello,wave,floor,phone,naive,payments,car (a subset; the table shows the rest n/a)
+//        --only=hello,wave,floor,phone,steady,naive,payments,car (a subset; the rest shows n/a)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -23,6 +23,7 @@ import { PaymentsResult, runPayments } from './run-payments';
 import { NaiveResult, redisPid, runFloor, runHello, runNaive } from './run-peers';
 import { PhoneResult, RushResult, runPhone } from './run-phone';
 import { ReservationWaveResult, runReservationWave } from './run-reservations';
+import { runSteadyFloor, runSteadyStack } from './run-steady';
 import { fanTokens, routeExists, sleep, Stack } from './stack';
 import { CpuProfile, summarize } from '../profile/summarize';
 
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
   let floor: RushResult | undefined;
   let phone: PhoneResult | undefined;
   let naive: NaiveResult | undefined;
+  let steady: { rate: number; stack?: RushResult; floor?: RushResult } | undefined;
   let pay: PaymentsResult | undefined;
   let car: CarResult | undefined;
 
@@ -155,6 +157,26 @@ async function main(): Promise<void> {
         seedRedis.disconnect();
       }
     });
+    await step('steady', async () => {
+      const s = phoneRush.steady;
+      const rate = Math.round(floor ? floor.drive.rate * s.floorShare : s.fallbackRate);
+      steady = { rate };
+      log(`steady: ${rate}/s for ${s.seconds} s, the floor first`);
+      steady.floor = await runSteadyFloor(
+        ctx,
+        peerProcs.floor,
+        floorRedis,
+        tokens,
+        rate,
+        await redisPid(floorRedis),
+      );
+      if (!apiReady) return;
+      steady.stack = await runSteadyStack(ctx, tokens, rate, {
+        server: apiPid(),
+        redis: await redisPid(redis),
+        others: otherStackPids(),
+      });
+    });
     await step('naive', async () => {
       const scaled = scalePhoneRush(flags.scale * peers.naive.scale);
       naive = await runNaive(
@@ -182,7 +204,7 @@ async function main(): Promise<void> {
     floorRedis.disconnect();
   }
 
-  const rows = tableRows({ hello, wave, floor, phone, naive, pay, car, quantity, fans });
+  const rows = tableRows({ hello, wave, floor, phone, steady, naive, pay, car, quantity, fans });
   notes.push(
     ...explanations({ hello, floor, phone, naive, wave, quantity, fans, full: flags.full }),
   );
@@ -201,6 +223,7 @@ interface Measured {
   readonly floor?: RushResult;
   readonly phone?: PhoneResult;
   readonly naive?: NaiveResult;
+  readonly steady?: { rate: number; stack?: RushResult; floor?: RushResult };
   readonly pay?: PaymentsResult;
   readonly car?: CarResult;
   readonly quantity: number;
@@ -243,12 +266,30 @@ function tableRows(m: Measured): Row[] {
       naive: m.naive?.drive.latencyMs.p95,
     },
     {
-      figure: 'grab p99',
+      figure: 'grab p99 (at saturation: the closed loop above)',
       unit: 'ms',
       value: api?.drive.latencyMs.p99,
       floor: m.floor?.drive.latencyMs.p99,
       naive: m.naive?.drive.latencyMs.p99,
+    },
+    {
+      figure: `grab p99 at a steady ${m.steady ? m.steady.rate.toLocaleString('en-US') : '?'}/s (0.6x the floor's rate, open model, the phone's mix)`,
+      unit: 'ms',
+      value: m.steady?.stack?.drive.latencyMs.p99,
+      floor: m.steady?.floor?.drive.latencyMs.p99,
       target: t.grabP99,
+    },
+    {
+      figure: 'grab p50 at that steady rate',
+      unit: 'ms',
+      value: m.steady?.stack?.drive.latencyMs.p50,
+      floor: m.steady?.floor?.drive.latencyMs.p50,
+    },
+    {
+      figure: 'grabs answered per second at that steady rate (it kept up when = the rate)',
+      unit: '/s',
+      value: m.steady?.stack?.drive.rate,
+      floor: m.steady?.floor?.drive.rate,
     },
     {
       figure: 'CPU per grab, server process',

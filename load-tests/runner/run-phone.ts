@@ -63,6 +63,9 @@ export async function rush(
   tokens: readonly string[],
   maxSeconds: number,
   pids: RushPids = {},
+  /** Arrivals per second (open model); none: as fast as answers come over the connections. */
+  rate?: number,
+  connections: number = phoneRush.arrival.maxInFlight,
 ): Promise<RushResult> {
   const fans = tokens.length;
   const path = fill(phoneRush.grab.path, { dropId });
@@ -80,8 +83,9 @@ export async function rush(
   const result = await drive({
     origin,
     count: fans,
-    connections: phoneRush.arrival.maxInFlight,
+    connections,
     maxSeconds,
+    rate,
     call: (i) => ({ path, headers: bearer(tokens[i]), body }),
     onAnswer: (i, status, text) => {
       if (status === 201) {
