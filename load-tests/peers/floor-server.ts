@@ -3,7 +3,7 @@
 // class) against Redis with AOF `appendfsync always`. No Nest, no guard, no validation pipe, no
 // logs, no metrics: the fan id is read from the token's payload without checking its signature
 // (the stack checks it), so the floor is what one Redis round trip per grab costs over HTTP.
-//   PORT=3410 REDIS_URL=redis://127.0.0.1:6399/1 node -r ts-node/register/transpile-only \
+//   PORT=3610 REDIS_URL=redis://127.0.0.1:6399/1 node -r ts-node/register/transpile-only \
 //     -r tsconfig-paths/register load-tests/peers/floor-server.ts
 import Fastify from 'fastify';
 import Redis from 'ioredis';
@@ -48,7 +48,7 @@ app.post<{ Params: { id: string }; Body: { quantity?: number } | undefined }>(
   },
 );
 
-app.listen({ port: Number(process.env.PORT ?? 3410), host: '127.0.0.1' }).catch((e: unknown) => {
+app.listen({ port: Number(process.env.PORT ?? 3610), host: '127.0.0.1' }).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });

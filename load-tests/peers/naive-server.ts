@@ -3,7 +3,7 @@
 // on ONE PostgreSQL row (fsync on, synchronous_commit on, as the project's PostgreSQL runs), so
 // every grab of a drop waits for the row lock of the one before it. It checks no token, no
 // reservation and no per-fan limit: the cheapest honest version of the design.
-//   PORT=3411 DATABASE_URL=postgres://... node -r ts-node/register/transpile-only load-tests/peers/naive-server.ts
+//   PORT=3611 DATABASE_URL=postgres://... node -r ts-node/register/transpile-only load-tests/peers/naive-server.ts
 import Fastify from 'fastify';
 import { Pool } from 'pg';
 
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   await pool.query(
     `CREATE TABLE IF NOT EXISTS ${SCHEMA}.stock (id text PRIMARY KEY, qty integer NOT NULL)`,
   );
-  await app.listen({ port: Number(process.env.PORT ?? 3411), host: '127.0.0.1' });
+  await app.listen({ port: Number(process.env.PORT ?? 3611), host: '127.0.0.1' });
 }
 
 main().catch((e: unknown) => {

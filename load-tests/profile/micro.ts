@@ -62,7 +62,7 @@ function fakeExchange(i: number): [IncomingMessage, ServerResponse] {
   req.method = 'POST';
   req.url = `/v1/drops/d0123456789ab/purchases`;
   req.headers = {
-    host: '127.0.0.1:3400',
+    host: '127.0.0.1:3600',
     authorization: `Bearer ${tokens[i % tokens.length]}`,
     'content-type': 'application/json',
     'content-length': '14',

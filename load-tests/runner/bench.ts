@@ -27,7 +27,8 @@ import { runSteadyFloor, runSteadyStack } from './run-steady';
 import { fanTokens, routeExists, sleep, Stack } from './stack';
 import { CpuProfile, summarize } from '../profile/summarize';
 
-const PORTS = { floor: 3410, naive: 3411, hello: 3412 };
+// Above every test slot's ports (libs/testing slotPort: up to ~3520), so a bench never takes one.
+const PORTS = { floor: 3610, naive: 3611, hello: 3612 };
 
 interface Flags {
   readonly full: boolean;

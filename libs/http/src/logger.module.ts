@@ -40,10 +40,12 @@ export function logRequests(fastify: FastifyInstance): void {
     const logger = PinoLogger.root;
     const failed = reply.statusCode >= 500;
     if (logger && (failed || logger.isLevelEnabled('debug'))) {
+      // Flat fields: pino-http's `req`/`res` serializers expect raw Node objects.
       const line = {
         reqId: request.id,
-        req: { method: request.method, url: request.url },
-        res: { statusCode: reply.statusCode },
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
         responseTime: Math.round(reply.elapsedTime),
       };
       if (failed) logger.error(line, 'request failed');
