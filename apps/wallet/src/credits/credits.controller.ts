@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CreditReply, WalletPatterns } from '@flashdrop/contracts';
 import { LedgerRepository } from '../ledger/ledger.repository';
-import { CreditMessage } from './credits.dto';
+import { parseCreditMessage } from './credits.dto';
 
 /** Operator top-ups: external funding -> fan, once per reference. */
 @Controller()
@@ -10,7 +10,7 @@ export class CreditsController {
   constructor(private readonly ledger: LedgerRepository) {}
 
   @MessagePattern(WalletPatterns.credit)
-  credit(@Payload() message: CreditMessage): Promise<CreditReply> {
-    return this.ledger.credit(message);
+  credit(@Payload() message: unknown): Promise<CreditReply> {
+    return this.ledger.credit(parseCreditMessage(message));
   }
 }

@@ -1,9 +1,12 @@
-import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CreditRequest } from '@flashdrop/contracts';
+import { checkMessage, currency, int, text } from '../rpc/message-check';
 
-export class CreditMessage implements CreditRequest {
-  @IsString() @MinLength(1) @MaxLength(128) readonly fanId!: string;
-  @IsInt() @Min(1) @Max(1e12) readonly amountMinor!: number;
-  @Matches(/^[A-Z]{3}$/) readonly currency!: string;
-  @IsString() @MinLength(1) @MaxLength(64) readonly reference!: string;
+/** A credit message, checked by hand like a debit (rpc/message-check.ts). */
+export function parseCreditMessage(message: unknown): CreditRequest {
+  return checkMessage<CreditRequest>(message, {
+    fanId: text(1, 128),
+    amountMinor: int(1, 1e12),
+    currency,
+    reference: text(1, 64),
+  });
 }

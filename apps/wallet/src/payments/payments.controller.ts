@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DebitReply, SettleReply, WalletPatterns } from '@flashdrop/contracts';
 import { LedgerRepository } from '../ledger/ledger.repository';
-import { DebitMessage, SettleMessage } from './payments.dto';
+import { parseDebitMessage, SettleMessage } from './payments.dto';
 
 /**
  * The wallet's half of checkout (PAYMENTS.md): `debit` decides one payment attempt of an order
@@ -14,8 +14,8 @@ export class PaymentsController {
   constructor(private readonly ledger: LedgerRepository) {}
 
   @MessagePattern(WalletPatterns.debit)
-  debit(@Payload() message: DebitMessage): Promise<DebitReply> {
-    return this.ledger.debit(message);
+  debit(@Payload() message: unknown): Promise<DebitReply> {
+    return this.ledger.debit(parseDebitMessage(message));
   }
 
   @MessagePattern(WalletPatterns.settle)

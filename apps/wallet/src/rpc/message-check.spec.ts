@@ -1,0 +1,55 @@
+import { DomainError } from '@flashdrop/contracts';
+import { parseCreditMessage } from '../credits/credits.dto';
+import { parseDebitMessage } from '../payments/payments.dto';
+
+const debit = {
+  orderId: 'd1-0001',
+  attempt: 17,
+  fanId: 'fan-1',
+  dropId: 'd1',
+  brandId: 'brand-1',
+  amountMinor: 1999,
+  currency: 'CNY',
+};
+
+function refusal(run: () => unknown): readonly { field: string }[] {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DomainError);
+    expect((e as DomainError).code).toBe('VALIDATION_FAILED');
+    return (e as DomainError).details ?? [];
+  }
+  throw new Error('accepted');
+}
+
+describe('wallet message checks (debit, credit)', () => {
+  it('accepts a well-formed debit and credit as they are', () => {
+    expect(parseDebitMessage({ ...debit })).toEqual(debit);
+    const credit = { fanId: 'f', amountMinor: 1, currency: 'CNY', reference: 'r' };
+    expect(parseCreditMessage({ ...credit })).toEqual(credit);
+  });
+
+  it.each([
+    ['no message', undefined, 'message'],
+    ['an array', [debit], 'message'],
+    ['an empty order id', { ...debit, orderId: '' }, 'orderId'],
+    ['a long fan id', { ...debit, fanId: 'f'.repeat(129) }, 'fanId'],
+    ['an attempt as a string', { ...debit, attempt: '17' }, 'attempt'],
+    ['a negative attempt', { ...debit, attempt: -1 }, 'attempt'],
+    ['a zero amount', { ...debit, amountMinor: 0 }, 'amountMinor'],
+    ['a fractional amount', { ...debit, amountMinor: 1.5 }, 'amountMinor'],
+    ['an amount past 1e15', { ...debit, amountMinor: 1e15 + 1 }, 'amountMinor'],
+    ['a lower-case currency', { ...debit, currency: 'cny' }, 'currency'],
+    ['a missing brand', { ...debit, brandId: undefined }, 'brandId'],
+    ['an unknown field', { ...debit, extra: 1 }, 'extra'],
+  ])('refuses a debit with %s', (_what, message, field) => {
+    expect(refusal(() => parseDebitMessage(message)).map((d) => d.field)).toEqual([field]);
+  });
+
+  it('refuses a credit past 1e12 or with a reference over 64 characters', () => {
+    const ok = { fanId: 'f', amountMinor: 1, currency: 'CNY', reference: 'r' };
+    expect(refusal(() => parseCreditMessage({ ...ok, amountMinor: 1e12 + 1 }))).toHaveLength(1);
+    expect(refusal(() => parseCreditMessage({ ...ok, reference: 'r'.repeat(65) }))).toHaveLength(1);
+  });
+});
