@@ -46,11 +46,12 @@ export class ProcessCpu {
     const perProcess = new Map<string, number>();
     for (const [name, pid] of this.pids) perProcess.set(name, cpuSeconds(pid));
     perProcess.set('redis (whole server)', cpuSeconds(this.redisPid));
-    const { rows } = await this.pg.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    const { rows } = await this.pg.query<{ pid: number; app: string }>(
+      `SELECT pid, application_name AS app FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid()`,
     );
     // Backends are keyed by pid so a backend that connects during the phase counts from zero.
-    for (const { pid } of rows) perProcess.set(`pg:${pid}`, cpuSeconds(pid));
+    for (const { pid, app } of rows) perProcess.set(`pg:${app || '?'}:${pid}`, cpuSeconds(pid));
     perProcess.set('postgres (whole cluster)', postgresClusterSeconds());
     const self = process.cpuUsage();
     perProcess.set('load generator (this process)', (self.user + self.system) / 1e6);
@@ -61,19 +62,23 @@ export class ProcessCpu {
   static report(before: CpuSnapshot, after: CpuSnapshot, operations: number): string[] {
     const lines: string[] = [];
     let backends = 0;
+    const byApp = new Map<string, number>();
     for (const [name, end] of after.perProcess) {
       const start = before.perProcess.get(name) ?? 0;
       if (name.startsWith('pg:')) {
-        if (Number.isFinite(end)) backends += end - start;
+        if (!Number.isFinite(end)) continue;
+        backends += end - start;
+        const app = name.slice(3, name.lastIndexOf(':'));
+        byApp.set(app, (byApp.get(app) ?? 0) + end - start);
         continue;
       }
       lines.push(row(name, end - start, operations));
     }
-    lines.splice(
-      lines.length - 2,
-      0,
-      row("postgres (this stack's backends)", backends, operations),
-    );
+    const pgLines = [row("postgres (this stack's backends)", backends, operations)];
+    for (const [app, secs] of byApp) {
+      if (secs > 0) pgLines.push(row(`  of which ${app}`, secs, operations));
+    }
+    lines.splice(lines.length - 2, 0, ...pgLines);
     const secs = (after.at - before.at) / 1000;
     lines.push(`  (${operations} operations in ${secs.toFixed(2)} s)`);
     return lines;
