@@ -2,6 +2,7 @@ import { loadConfig, FlashdropConfig } from '@flashdrop/config';
 import { createHttpApp } from '@flashdrop/http';
 import { migrate } from '@flashdrop/persistence';
 import { AppModule } from './app.module';
+import { PaymentsRoute } from './payments/payments.route';
 import { PurchaseRoute } from './purchase/purchase.route';
 import { ReservationRoute } from './reservations/reservation.route';
 import { salesDatabaseOptions, SALES_SCHEMA } from './database/sales-database';
@@ -17,8 +18,8 @@ async function main(): Promise<void> {
   }
   const app = await createHttpApp(AppModule, {
     docsTitle: 'Flashdrop public API',
-    // The rush's two routes, served by Fastify directly (libs/http LeanRoute).
-    leanRoutes: [PurchaseRoute, ReservationRoute],
+    // The rush's two routes and the payment, served by Fastify directly (libs/http LeanRoute).
+    leanRoutes: [PurchaseRoute, ReservationRoute, PaymentsRoute],
   });
   await app.listen(config.API_PORT, '127.0.0.1');
 }

@@ -1,7 +1,7 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { DomainError } from '@flashdrop/contracts';
 
 const MAX_ORDER_ID_LENGTH = 64;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * The `:id` path parameter: 1..64 characters, else 400. Checked by hand rather than through a
@@ -16,15 +16,10 @@ export function checkOrderId(id: string | undefined): string {
 }
 
 /** The optional `Idempotency-Key` header: 1..128 printable ASCII characters, else 400. */
-export const IdempotencyKey = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): string | undefined => {
-    const value = ctx.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers[
-      'idempotency-key'
-    ];
-    if (value === undefined) return undefined;
-    if (typeof value === 'string' && /^[\x21-\x7e]{1,128}$/.test(value)) return value;
-    throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
-      { field: 'Idempotency-Key', message: 'must be 1..128 printable characters' },
-    ]);
-  },
-);
+export function checkIdempotencyKey(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && IDEMPOTENCY_KEY.test(value)) return value;
+  throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
+    { field: 'Idempotency-Key', message: 'must be 1..128 printable characters' },
+  ]);
+}
