@@ -121,6 +121,34 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     expect(await converged(dropId)).toBe(true);
   }, 60_000);
 
+  it('a consumer that applied batches but never committed an offset counts nothing twice', async () => {
+    const dropId = await createOpenDrop(inventory, { quantity: 30 });
+    await mixedBurst(inventory, dropId, 60);
+    expect(await converged(dropId)).toBe(true);
+    const before = await store.read(dropId);
+    const seen = consumer.applied + consumer.duplicates;
+
+    // The worst crash before a commit: a consumer whose group has no offset at all re-reads
+    // every batch from the start of the topics and applies it again into the same store.
+    const replay = new EventsConsumer(kafka, store, redis, {
+      groupId: `flashdrop-it-${TEST_SLOT}-replay-${run}`,
+      topicPrefix: prefix,
+    });
+    await replay.start();
+    try {
+      expect(await eventually(async () => replay.duplicates >= seen, 30_000)).toBe(true);
+      const after = await store.read(dropId);
+      expect(contractFields({ ...after })).toEqual(contractFields({ ...before }));
+      expect(await converged(dropId)).toBe(true);
+    } finally {
+      await replay.stop();
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteGroups([`flashdrop-it-${TEST_SLOT}-replay-${run}`]).catch(() => undefined);
+      await admin.disconnect();
+    }
+  }, 60_000);
+
   it('a poison entry goes to the dead-letter topic and the drop’s later events still count', async () => {
     const dropId = await createOpenDrop(inventory, { quantity: 10 });
     await redis.xadd(

@@ -70,6 +70,11 @@ export class ServiceProcess {
       );
   }
 
+  /** The process id while it runs (for /proc CPU readings and signals). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   kill9(): void {
     this.child?.kill('SIGKILL');
   }

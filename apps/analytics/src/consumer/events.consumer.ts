@@ -3,7 +3,9 @@
  *
  * Delivery guarantee: at least once from Kafka (a batch's offsets are committed only after its
  * events were applied), made exactly once in effect by the store: `apply_event` checks and
- * records the event's idempotency key and changes the counters in one atomic Redis script.
+ * records each event's idempotency key and changes the counters in one atomic Redis script per
+ * drop and chunk of the batch (up to CHUNK events), so a replayed batch, or an event that comes
+ * twice inside one batch, counts once.
  * Partition key: the drop id (wallet events: the fan id), so one drop's events arrive in order
  * on one partition of each topic.
  * Idempotency key: the event id. Stream events (`<dropId>:<entry id>`) are deduped by a
@@ -25,7 +27,7 @@ import {
 import Redis from 'ioredis';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { STATS_CHANGED_CHANNEL } from '../stats/analytics-keys';
-import { StatsStore } from '../stats/stats-store';
+import { StatsStore, TopicEvent } from '../stats/stats-store';
 
 export interface EventsConsumerOptions {
   readonly groupId: string;
@@ -34,7 +36,7 @@ export interface EventsConsumerOptions {
   readonly onCounted?: (applied: number, duplicates: number, deadLettered: number) => void;
 }
 
-/** Events applied per round trip group; offsets are resolved after each. */
+/** Events applied per store call (one script per drop); offsets are resolved after each. */
 const CHUNK = 500;
 /** The topics this consumer reads. */
 const CONSUMED: readonly Topic[] = [Topics.drops, Topics.sales, Topics.wallet];
@@ -93,42 +95,44 @@ export class EventsConsumer {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
       payload;
     const topic = topicFromName(batch.topic, this.options.topicPrefix);
-    const changed = new Set<string>();
     for (let i = 0; i < batch.messages.length; i += CHUNK) {
       if (!isRunning() || isStale()) break;
       const messages = batch.messages.slice(i, i + CHUNK);
-      // The apply calls are issued back to back on one connection, so Redis runs them in
-      // partition order; awaiting them together keeps that order and costs one round trip.
-      const work: Promise<void>[] = [];
+      const changed = new Set<string>();
+      // The chunk's events go to the store in one call (one script per drop); a poison message
+      // first flushes what came before it, so the partition's order is kept around it.
+      let events: TopicEvent[] = [];
       for (const message of messages) {
         const decoded = topic ? decodeEnvelope(message.value) : undefined;
         if (!decoded?.ok || !topic) {
-          await Promise.all(work.splice(0));
+          await this.applyEvents(events);
+          events = [];
           const reason = decoded && !decoded.ok ? decoded.reason : undefined;
           await this.deadLetter(batch.topic, batch.partition, message, reason);
           continue;
         }
-        const event = decoded.value;
-        const dropId = (event.data as { dropId?: string }).dropId;
+        const dropId = (decoded.value.data as { dropId?: string }).dropId;
         if (dropId) changed.add(dropId);
-        work.push(
-          this.store.apply(event, topic).then((applied) => {
-            if (applied) this.applied++;
-            else this.duplicates++;
-            this.options.onCounted?.(applied ? 1 : 0, applied ? 0 : 1, 0);
-          }),
-        );
+        events.push({ event: decoded.value, topic });
       }
-      await Promise.all(work);
+      await this.applyEvents(events);
+      // Only now, with every event of the chunk applied, may its offsets be committed.
       resolveOffset(messages[messages.length - 1].offset);
       // Announced per chunk, not per batch: a big batch must not hold back the live frames.
       if (changed.size > 0) {
         await this.publisher.publish(STATS_CHANGED_CHANNEL, [...changed].join(','));
-        changed.clear();
       }
       await commitOffsetsIfNecessary();
       await heartbeat();
     }
+  }
+
+  private async applyEvents(events: readonly TopicEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const { applied, duplicates } = await this.store.applyBatch(events);
+    this.applied += applied;
+    this.duplicates += duplicates;
+    this.options.onCounted?.(applied, duplicates, 0);
   }
 
   private async deadLetter(

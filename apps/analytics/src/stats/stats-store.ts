@@ -8,7 +8,10 @@ import { DropStats, SellThroughPoint } from './stats.types';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    analyticsApplyEvent(...args: (string | number)[]): Result<number, Context>;
+    analyticsApplyEvents(
+      numberOfKeys: number,
+      ...args: (string | number)[]
+    ): Result<[applied: number, duplicates: number], Context>;
   }
 }
 
@@ -23,6 +26,18 @@ const TOP_REFERRERS = 10;
 /** A stream event's id is `<dropId>:<ms>-<seq>` (libs/events streamEventId). */
 const STREAM_ID = /^(.*):(\d+-\d+)$/;
 
+/** A checked event and the topic it came from (the watermark of stream events is per topic). */
+export interface TopicEvent {
+  readonly event: KnownEnvelope;
+  readonly topic: Topic;
+}
+
+/** What applying a batch did. */
+export interface ApplyResult {
+  applied: number;
+  duplicates: number;
+}
+
 /**
  * The per-drop statistics, kept in Redis (AOF, so they survive a restart of analytics and of
  * Redis) and changed only by the `apply_event` script, which applies each event exactly once.
@@ -32,44 +47,72 @@ export class StatsStore {
 
   constructor(private readonly redis: Redis) {
     this.inventory = new Inventory(redis);
-    redis.defineCommand('analyticsApplyEvent', {
-      numberOfKeys: 6,
+    redis.defineCommand('analyticsApplyEvents', {
       lua: readFileSync(findRepoFile('apps/analytics/src/stats/apply_event.lua'), 'utf8'),
     });
   }
 
-  /**
-   * Applies one checked event; answers false when it had been applied before.
-   * Calls made without awaiting in between reach Redis in call order on this connection (one
-   * socket, auto-pipelined), which keeps a partition's order.
-   */
+  /** Applies one checked event; answers false when it had been applied before. */
   async apply(event: KnownEnvelope, topic: Topic): Promise<boolean> {
-    const d = event.data as unknown as Record<string, unknown>;
-    const dropId = typeof d.dropId === 'string' ? d.dropId : undefined;
-    const streamId = STREAM_ID.exec(event.id);
-    const fromStream = dropId !== undefined && streamId !== null && streamId[1] === dropId;
+    return (await this.applyBatch([{ event, topic }])).applied === 1;
+  }
+
+  /**
+   * Applies a batch of checked events (a Kafka batch, in partition order), each exactly once:
+   * one `apply_event` call per drop in the batch, carrying that drop's events in their order.
+   * The calls are issued back to back on one connection, so they reach Redis in call order.
+   */
+  async applyBatch(events: readonly TopicEvent[]): Promise<ApplyResult> {
+    const byDrop = new Map<string, TopicEvent[]>();
+    for (const item of events) {
+      const dropId = (item.event.data as { dropId?: string }).dropId ?? '';
+      const list = byDrop.get(dropId);
+      if (list) list.push(item);
+      else byDrop.set(dropId, [item]);
+    }
+    const results = await Promise.all(
+      [...byDrop].map(([dropId, items]) => this.applyDropEvents(dropId, items)),
+    );
+    return results.reduce(
+      (sum, [applied, duplicates]) => ({
+        applied: sum.applied + applied,
+        duplicates: sum.duplicates + duplicates,
+      }),
+      { applied: 0, duplicates: 0 },
+    );
+  }
+
+  /** One script call for one drop's events ('' = events of no drop: wallet credits). */
+  private applyDropEvents(dropId: string, items: readonly TopicEvent[]) {
     const k = dropId ? analyticsKeys(dropId) : undefined;
     const keys = k
-      ? [k.stats, k.channels, k.referrers, k.seconds, k.watermark, k.seen(event.id)]
+      ? [k.stats, k.channels, k.referrers, k.seconds, k.watermark]
       : [walletKeys.stats, walletKeys.stats, walletKeys.stats, walletKeys.stats, walletKeys.stats];
-    if (!k) keys.push(walletKeys.seen(event.id));
-    const dedupe = fromStream ? ['wm', topic, streamId[2]] : ['seen', SEEN_TTL_SECONDS, ''];
-    const num = (v: unknown) => (typeof v === 'number' ? v : 0);
-    const text =
-      d.code ?? d.channel ?? d.referrerId ?? d.brandId ?? d.phase ?? ('' as unknown as string);
-    const applied = await this.redis.analyticsApplyEvent(
-      ...keys,
-      ...dedupe,
-      event.type,
-      Date.parse(event.occurredAt),
-      num(event.type === 'grab.rejected' ? d.count : d.quantity),
-      num(d.amountMinor),
-      typeof d.remaining === 'number' ? d.remaining : '',
-      String(text),
-      num(d.priceMinor),
-      typeof d.currency === 'string' ? d.currency : '',
-    );
-    return applied === 1;
+    const args: (string | number)[] = [];
+    for (const { event, topic } of items) {
+      const d = event.data as unknown as Record<string, unknown>;
+      const streamId = STREAM_ID.exec(event.id);
+      // Only a drop's own stream ids are ordered by its watermark; anything else is a seen-key.
+      if (k && streamId !== null && streamId[1] === dropId) {
+        args.push('wm', topic, streamId[2]);
+      } else {
+        keys.push(k ? k.seen(event.id) : walletKeys.seen(event.id));
+        args.push('seen', SEEN_TTL_SECONDS, '');
+      }
+      const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+      const text = d.code ?? d.channel ?? d.referrerId ?? d.brandId ?? d.phase ?? '';
+      args.push(
+        event.type,
+        Date.parse(event.occurredAt),
+        num(event.type === 'grab.rejected' ? d.count : d.quantity),
+        num(d.amountMinor),
+        typeof d.remaining === 'number' ? d.remaining : '',
+        String(text),
+        num(d.priceMinor),
+        typeof d.currency === 'string' ? d.currency : '',
+      );
+    }
+    return this.redis.analyticsApplyEvents(keys.length, ...keys, ...args);
   }
 
   /** The drop's statistics as the stats route answers them (API.md) plus the dashboard's extras. */
