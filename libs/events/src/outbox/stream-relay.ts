@@ -19,6 +19,14 @@ export interface StreamRelayOptions {
   readonly batchSize?: number;
   /** How long one blocking read waits for new entries. */
   readonly blockMs?: number;
+  /**
+   * Pause after a round that sent less than a full batch, so the next round finds more: in a
+   * rush every Kafka request, XREADGROUP and XACK then carries many entries instead of a few
+   * (what each costs the worker, Redis and the broker is mostly per request, not per entry).
+   * The first entry after a quiet spell still goes out at once; it adds at most this much to
+   * the delay of the entries that follow it.
+   */
+  readonly lingerMs?: number;
 }
 
 /** XREADGROUP's answer: per stream, its entries (`fields` null for an entry trimmed while pending). */
@@ -52,6 +60,7 @@ export class StreamRelay {
   private readonly logger = new Logger(StreamRelay.name);
   private readonly batchSize: number;
   private readonly blockMs: number;
+  private readonly lingerMs: number;
   private readonly groupsReady = new Set<string>();
   private streams: string[] = [];
   private indexSize = -1;
@@ -68,6 +77,7 @@ export class StreamRelay {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.blockMs = options.blockMs ?? 200;
+    this.lingerMs = options.lingerMs ?? 25;
   }
 
   /** Relays until `signal` aborts (lease lost or shutdown). */
@@ -83,6 +93,7 @@ export class StreamRelay {
         const sent = await this.round(replayPending ? '0' : '>', signal);
         // The pending list is drained once a read from 0 comes back empty.
         if (replayPending && sent === 0) replayPending = false;
+        else if (sent > 0 && sent < this.batchSize) await sleep(this.lingerMs, signal);
       } catch (error) {
         this.logger.warn(`relay round failed, re-sending the pending list next: ${String(error)}`);
         replayPending = true;
