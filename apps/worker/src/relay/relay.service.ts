@@ -16,7 +16,7 @@ import {
 } from '@flashdrop/events';
 import { RedisConnection, createRedis } from '@flashdrop/persistence';
 import Redis from 'ioredis';
-import { LeaderLease } from '../leadership/leader-lease';
+import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
 /** How often the leader trims acknowledged outbox entries. */
 const TRIM_EVERY_MS = 5000;
@@ -28,10 +28,9 @@ const TRIM_EVERY_MS = 5000;
 @Injectable()
 export class StreamRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StreamRelayService.name);
-  private readonly stop = new AbortController();
   private reader?: Redis;
   private producer?: ResettableProducer;
-  private loop?: Promise<void>;
+  private loop?: SingletonLoop;
 
   constructor(
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
@@ -41,8 +40,13 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
 
   onApplicationBootstrap(): void {
     if (!this.config.relayEnabled('streams')) return;
-    const lease = new LeaderLease(this.redis.client, 'locks:relay:streams');
-    this.loop = lease.run((signal) => this.lead(signal), this.stop.signal);
+    this.loop = new SingletonLoop(createRedlock(this.redis.client), {
+      resource: 'locks:relay:streams',
+      leaseMs: 5000,
+      intervalMs: 1000,
+      lead: (signal) => this.lead(signal),
+    });
+    this.loop.start();
   }
 
   private async lead(signal: AbortSignal): Promise<void> {
@@ -68,8 +72,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stop.abort();
-    await this.loop?.catch(() => undefined);
+    await this.loop?.stop();
     await this.producer?.reset();
     this.reader?.disconnect();
   }

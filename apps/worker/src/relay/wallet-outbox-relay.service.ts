@@ -14,7 +14,7 @@ import {
 } from '@flashdrop/events';
 import { RedisConnection } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
-import { LeaderLease } from '../leadership/leader-lease';
+import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
 /** The wallet's outbox table (apps/wallet owns it and writes it in its transactions). */
 export const WALLET_OUTBOX_TABLE = 'wallet.outbox';
@@ -26,10 +26,9 @@ export const WALLET_OUTBOX_TABLE = 'wallet.outbox';
 @Injectable()
 export class WalletOutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WalletOutboxRelayService.name);
-  private readonly stop = new AbortController();
   private dataSource?: DataSource;
   private producer?: ResettableProducer;
-  private loop?: Promise<void>;
+  private loop?: SingletonLoop;
 
   constructor(
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
@@ -39,8 +38,13 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
 
   onApplicationBootstrap(): void {
     if (!this.config.relayEnabled('wallet-outbox')) return;
-    const lease = new LeaderLease(this.redis.client, 'locks:relay:wallet-outbox');
-    this.loop = lease.run((signal) => this.lead(signal), this.stop.signal);
+    this.loop = new SingletonLoop(createRedlock(this.redis.client), {
+      resource: 'locks:relay:wallet-outbox',
+      leaseMs: 5000,
+      intervalMs: 1000,
+      lead: (signal) => this.lead(signal),
+    });
+    this.loop.start();
   }
 
   private async lead(signal: AbortSignal): Promise<void> {
@@ -65,8 +69,7 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stop.abort();
-    await this.loop?.catch(() => undefined);
+    await this.loop?.stop();
     await this.producer?.reset();
     await this.dataSource?.destroy().catch(() => undefined);
   }
