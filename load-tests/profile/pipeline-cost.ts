@@ -138,7 +138,9 @@ async function main(): Promise<void> {
     await drained(redis, live);
     if (PROFILE) {
       profiled.forEach((pid) => process.kill(pid, 'SIGWINCH'));
-      console.log(`profiles: ${profiled.map((pid) => `/tmp/flashdrop-${pid}.cpuprofile`).join(' ')}`);
+      console.log(
+        `profiles: ${profiled.map((pid) => `/tmp/flashdrop-${pid}.cpuprofile`).join(' ')}`,
+      );
     }
     const liveSeconds = (Date.now() - t3) / 1000;
     const liveUsed = diff(await sample(), liveFrom);
