@@ -4,19 +4,21 @@
 // the machine's other load distorts least: a process that waits for a core does not consume it.
 //
 //   TEST_SLOT=3 node -r ts-node/register/transpile-only -r tsconfig-paths/register \
-//     load-tests/profile/pipeline-cost.ts [--fans=20000] [--units=10000] [--rate=5000]
+//     load-tests/profile/pipeline-cost.ts [--fans=20000] [--units=20000] [--rate=5000] [--profile=live|idle]
 //
 // Everything it measures is its own: a Redis server and a Kafka broker on ports of the slot, a
 // worker and an analytics process (the built dist/, production settings), topics under a prefix
 // of this run; PostgreSQL is the shared server (the slot's test database, migrated by npm test),
 // of which only the worker's own backends are counted. Three phases, each one drop whose fans
-// each grab once (units accepted, the rest SOLD_OUT), like a rush:
+// each grab once (units accepted, the rest SOLD_OUT), like a rush; an accepted grab is one
+// outbox event, refusals a few aggregate ones (libs/inventory RefusalTally):
 //   1. grab only: the worker and analytics are stopped (SIGSTOP) while the grabs are written,
 //      so Redis's CPU is the grab scripts' alone (what the floor pays);
 //   2. backlog: they continue (SIGCONT) and drain what phase 1 wrote (the pipeline's best case,
 //      big batches);
 //   3. live: the grabs are written at --rate per second while the pipeline runs (what a rush
 //      costs); Redis's pipeline share is its total minus phase 1's grab cost.
+// CPU is divided by the events of the phase (the stream's entries-added).
 // Idle CPU (polling) is measured over 5 s first and subtracted from each phase.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -45,8 +47,11 @@ const arg = (name: string, fallback: number): number => {
 const FANS = arg('fans', 20_000);
 const UNITS = arg('units', 20_000);
 const RATE = arg('rate', 5_000);
-/** --profile: CPU profiles of the worker and analytics over the live phase (/tmp/flashdrop-<pid>.cpuprofile). */
-const PROFILE = process.argv.includes('--profile');
+/**
+ * --profile=live|idle: CPU profiles of the worker and analytics over that phase
+ * (/tmp/flashdrop-<pid>.cpuprofile; load-tests/profile/summarize.ts reads them).
+ */
+const PROFILE = process.argv.find((a) => a.startsWith('--profile='))?.split('=')[1];
 
 type Proc = 'worker' | 'analytics' | 'kafka' | 'redis' | 'postgres';
 const PROCS: Proc[] = ['worker', 'analytics', 'kafka', 'redis', 'postgres'];
@@ -109,9 +114,15 @@ async function main(): Promise<void> {
     const warm = await rush(inventory, 2_000, 500, 0);
     await drained(redis, warm);
 
+    const profiled = [pids.worker, pids.analytics];
+    const profile = (phase: string) => {
+      if (PROFILE === phase) profiled.forEach((pid) => process.kill(pid, 'SIGWINCH'));
+    };
+    profile('idle');
     const idleFrom = await sample();
     await new Promise((r) => setTimeout(r, 5_000));
     const idle = perSecond(diff(await sample(), idleFrom), 5);
+    profile('idle');
 
     // 1 + 2: grab only (pipeline stopped), then the pipeline drains the backlog.
     const grabFrom = await sample();
@@ -130,14 +141,13 @@ async function main(): Promise<void> {
     const drain = diff(await sample(), drainFrom);
 
     // 3: live, at RATE grabs per second.
-    const profiled = [pids.worker, pids.analytics];
-    if (PROFILE) profiled.forEach((pid) => process.kill(pid, 'SIGWINCH'));
+    profile('live');
     const liveFrom = await sample();
     const t3 = Date.now();
     const live = await rush(inventory, FANS, UNITS, RATE);
     await drained(redis, live);
+    profile('live');
     if (PROFILE) {
-      profiled.forEach((pid) => process.kill(pid, 'SIGWINCH'));
       console.log(
         `profiles: ${profiled.map((pid) => `/tmp/flashdrop-${pid}.cpuprofile`).join(' ')}`,
       );
