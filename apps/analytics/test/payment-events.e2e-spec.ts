@@ -1,14 +1,13 @@
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import {
   api,
   dropDefinition,
   eventually,
   redisNow,
-  testConfig,
-  testDatabase,
   tokenFor,
   uniqueId,
+  closeStackConnections,
+  openStackConnections,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -32,15 +31,8 @@ describe('payments in the stats, from the sale and from the wallet', () => {
   let inventory: Inventory;
   let db: DataSource;
 
-  beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
-    inventory = new Inventory(redis);
-    db = await testDatabase();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    redis.disconnect();
-  });
+  beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
+  afterAll(() => closeStackConnections({ redis, db }));
 
   it('40 concurrent payments: 40 paid units and 40 wallet debits, the same money, every outbox row published', async () => {
     const fans = Array.from({ length: 40 }, () => uniqueId('fan'));

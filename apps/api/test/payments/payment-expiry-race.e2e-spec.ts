@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { dropKeys, Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import {
   balancesOf,
   debitsOf,
@@ -10,8 +9,8 @@ import {
   heldOrders,
   moveHoldDeadline,
   pay,
-  testConfig,
-  testDatabase,
+  closeStackConnections,
+  openStackConnections,
 } from '@flashdrop/testing';
 import { runAudit } from '../../../../scripts/audit/run-audit';
 
@@ -30,15 +29,8 @@ describe('payment racing the hold deadline', () => {
   let inventory: Inventory;
   let db: DataSource;
 
-  beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
-    inventory = new Inventory(redis);
-    db = await testDatabase();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    redis.disconnect();
-  });
+  beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
+  afterAll(() => closeStackConnections({ redis, db }));
 
   it(`${ROUNDS * ORDERS_PER_ROUND} trials end paid xor expired, money and stock agreeing`, async () => {
     const dropIds: string[] = [];

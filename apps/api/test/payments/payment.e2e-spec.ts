@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
@@ -12,10 +11,10 @@ import {
   moveHoldDeadline,
   pay,
   revenueOf,
-  testConfig,
-  testDatabase,
   tokenFor,
   uniqueId,
+  closeStackConnections,
+  openStackConnections,
 } from '@flashdrop/testing';
 
 /** POST /v1/orders/:id/payment through the running test stack (apps/wallet/PAYMENTS.md). */
@@ -24,15 +23,8 @@ describe('paying a held order', () => {
   let inventory: Inventory;
   let db: DataSource;
 
-  beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
-    inventory = new Inventory(redis);
-    db = await testDatabase();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    redis.disconnect();
-  });
+  beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
+  afterAll(() => closeStackConnections({ redis, db }));
 
   it('pays once: 200 paid order, the amount moves from the fan to the brand', async () => {
     const [fan] = fanIds(1);
