@@ -31,6 +31,16 @@ describe('service routes and the error shape (running stack)', () => {
     expect((await api('GET', '/docs')).status).toBe(200);
   });
 
+  it('documents the routes Fastify serves directly (the grab, the reservation) beside Nest routes', async () => {
+    const doc = await api<{ paths: Record<string, Record<string, { tags?: string[] }>> }>(
+      'GET',
+      '/docs/openapi.json',
+    );
+    expect(doc.body.paths['/v1/drops/{id}/purchases']?.post?.tags).toEqual(['fans']);
+    expect(doc.body.paths['/v1/drops/{id}/reservations']?.post?.tags).toEqual(['fans']);
+    expect(doc.body.paths['/v1/drops/{id}']?.get).toBeDefined();
+  });
+
   it('echoes a request id', async () => {
     const res = await api('GET', '/health/live', { headers: { 'x-request-id': 'abc-123' } });
     expect(res.headers.get('x-request-id')).toBe('abc-123');

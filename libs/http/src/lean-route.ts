@@ -1,5 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { OperationObject } from '@nestjs/swagger';
+import type {
+  OperationObject,
+  SchemaObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerifier } from '@flashdrop/auth';
 import { DomainError, Principal, Role } from '@flashdrop/contracts';
@@ -95,6 +98,42 @@ export function mountLeanRoutes(
       },
     });
   }
+}
+
+/**
+ * The /docs operation of a bearer-token route on one drop (`:id`) with an optional JSON body:
+ * what a lean route's `openapi` would otherwise spell out in full each time.
+ */
+export function dropRouteOperation(op: {
+  readonly tag: string;
+  readonly summary: string;
+  readonly bodyProperties: Record<string, SchemaObject>;
+  readonly headers?: readonly string[];
+  readonly responses: Record<number, string>;
+}): OperationObject {
+  return {
+    tags: [op.tag],
+    summary: op.summary,
+    security: [{ bearer: [] }],
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      ...(op.headers ?? []).map((name) => ({
+        name,
+        in: 'header' as const,
+        required: false,
+        schema: { type: 'string' },
+      })),
+    ],
+    requestBody: {
+      required: false,
+      content: {
+        'application/json': { schema: { type: 'object', properties: op.bodyProperties } },
+      },
+    },
+    responses: Object.fromEntries(
+      Object.entries(op.responses).map(([status, description]) => [status, { description }]),
+    ),
+  };
 }
 
 /** The routes' operations, keyed as OpenAPI paths (`:id` becomes `{id}`). */

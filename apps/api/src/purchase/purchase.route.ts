@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import { dropRouteOperation, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
 import { PurchaseService } from './purchase.service';
 
 /**
@@ -19,34 +19,18 @@ export class PurchaseRoute implements LeanRouteProvider {
         roles: ['fan'],
         handle: ({ principal, params, body, headers }) =>
           this.purchases.grab(params.id, principal.sub, body, headers['idempotency-key']),
-        openapi: {
-          tags: ['fans'],
+        openapi: dropRouteOperation({
+          tag: 'fans',
           summary: 'Grab units of a drop: an order held until expiresAt',
-          security: [{ bearer: [] }],
-          parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } },
-          ],
-          requestBody: {
-            required: false,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { quantity: { type: 'integer', minimum: 1 } },
-                },
-              },
-            },
-          },
+          bodyProperties: { quantity: { type: 'integer', minimum: 1 } },
+          headers: ['Idempotency-Key'],
           responses: {
-            201: { description: 'Order held until expiresAt' },
-            403: { description: 'NOT_RESERVED' },
-            409: {
-              description: 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED',
-            },
-            429: { description: 'TOO_MANY_REQUESTS' },
+            201: 'Order held until expiresAt',
+            403: 'NOT_RESERVED',
+            409: 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED',
+            429: 'TOO_MANY_REQUESTS',
           },
-        },
+        }),
       },
     ];
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isErrorBody, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import { dropRouteOperation, isErrorBody, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
 import { parseReserveBody } from './reservation.dto';
 import { ReservationsService } from './reservations.service';
 
@@ -28,28 +28,16 @@ export class ReservationRoute implements LeanRouteProvider {
           );
           return { status: created ? 201 : 200, body: view };
         },
-        openapi: {
-          tags: ['fans'],
+        openapi: dropRouteOperation({
+          tag: 'fans',
           summary: 'Reserve a drop (idempotent per fan)',
-          security: [{ bearer: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: {
-            required: false,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { referrerId: { type: 'string', minLength: 1, maxLength: 128 } },
-                },
-              },
-            },
-          },
+          bodyProperties: { referrerId: { type: 'string', minLength: 1, maxLength: 128 } },
           responses: {
-            201: { description: 'Reserved: {dropId, fanId, reservedAt}' },
-            200: { description: 'Already reserved: the same body' },
-            409: { description: 'RESERVATION_NOT_OPEN, RESERVATION_CLOSED' },
+            201: 'Reserved: {dropId, fanId, reservedAt}',
+            200: 'Already reserved: the same body',
+            409: 'RESERVATION_NOT_OPEN, RESERVATION_CLOSED',
           },
-        },
+        }),
       },
     ];
   }
