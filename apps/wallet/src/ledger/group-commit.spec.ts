@@ -21,6 +21,8 @@ function recorder(
 }
 
 /** A few turns of the event loop: enough for a finished batch to let the next one go. */
+const limits = { maxInFlight: 1, maxQueued: 100, overloaded: () => new Error('overloaded') };
+
 const tick = async () => {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -28,7 +30,7 @@ const tick = async () => {
 describe('GroupCommit', () => {
   it('coalesces the items of one turn into one batch and answers each after its batch', async () => {
     const r = recorder();
-    const gc = new GroupCommit(r.run, { maxBatch: 10, maxInFlight: 1, keyOf: (i) => i.key });
+    const gc = new GroupCommit(r.run, { ...limits, maxBatch: 10, keyOf: (i) => i.key });
     let answered = 0;
     const replies = ['a', 'b', 'c'].map((key) =>
       gc.submit({ key, n: 1 }).then((v) => (answered++, v)),
@@ -42,7 +44,7 @@ describe('GroupCommit', () => {
 
   it('queues while maxInFlight batches run, then sends what queued as the next batches', async () => {
     const r = recorder();
-    const gc = new GroupCommit(r.run, { maxBatch: 2, maxInFlight: 1, keyOf: (i) => i.key });
+    const gc = new GroupCommit(r.run, { ...limits, maxBatch: 2, keyOf: (i) => i.key });
     const first = gc.submit({ key: 'a', n: 1 });
     await tick();
     const later = ['b', 'c', 'd'].map((key) => gc.submit({ key, n: 1 }));
@@ -64,8 +66,8 @@ describe('GroupCommit', () => {
   it('never puts two items of one key in a batch; the same ask shares one item', async () => {
     const r = recorder();
     const gc = new GroupCommit(r.run, {
+      ...limits,
       maxBatch: 10,
-      maxInFlight: 1,
       keyOf: (i) => i.key,
       sameAs: (queued, i) => queued.n === i.n,
     });
@@ -88,7 +90,7 @@ describe('GroupCommit', () => {
     const r = recorder((i) =>
       i.key === 'x' ? { ok: false, error: new Error('no') } : { ok: true, value: i.key },
     );
-    const gc = new GroupCommit(r.run, { maxBatch: 10, maxInFlight: 1, keyOf: (i) => i.key });
+    const gc = new GroupCommit(r.run, { ...limits, maxBatch: 10, keyOf: (i) => i.key });
     const replies = ['x', 'y'].map((key) => gc.submit({ key, n: 1 }));
     await tick();
     r.release();
@@ -96,8 +98,8 @@ describe('GroupCommit', () => {
     await expect(replies[1]).resolves.toBe('y');
 
     const broken = new GroupCommit<Item, string>(() => Promise.reject(new Error('down')), {
+      ...limits,
       maxBatch: 10,
-      maxInFlight: 1,
       keyOf: (i) => i.key,
     });
     const both = ['p', 'q'].map((key) => broken.submit({ key, n: 1 }));
@@ -105,5 +107,24 @@ describe('GroupCommit', () => {
       { status: 'rejected', reason: new Error('down') },
       { status: 'rejected', reason: new Error('down') },
     ]);
+  });
+
+  it('refuses at once what would queue beyond maxQueued', async () => {
+    const r = recorder();
+    const gc = new GroupCommit(r.run, {
+      ...limits,
+      maxQueued: 2,
+      maxBatch: 10,
+      keyOf: (i) => i.key,
+    });
+    const first = gc.submit({ key: 'a', n: 1 });
+    await tick(); // `a` is in flight; the next two queue, the fourth is refused
+    const queued = ['b', 'c'].map((key) => gc.submit({ key, n: 1 }));
+    await expect(gc.submit({ key: 'd', n: 1 })).rejects.toThrow('overloaded');
+    r.release();
+    await first;
+    await tick();
+    r.release();
+    expect(await Promise.all(queued)).toEqual(['b1', 'c1']);
   });
 });

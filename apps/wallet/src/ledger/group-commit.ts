@@ -11,6 +11,13 @@ export interface GroupCommitOptions<I> {
    */
   readonly maxInFlight: number;
   /**
+   * At most this many items wait; beyond it `overloaded()` is the answer at once. A caller gives
+   * up after its own timeout anyway, and a queue that only grows would hold memory and serve
+   * requests nobody waits for any more.
+   */
+  readonly maxQueued: number;
+  readonly overloaded: () => unknown;
+  /**
    * A batch never holds two items with the same key (e.g. one order): the batch functions lock
    * by key, and two items of one key in one transaction would wait for themselves. A later
    * item with a key already in the forming batch waits for the next batch.
@@ -53,6 +60,9 @@ export class GroupCommit<I, R> {
       const twin = this.newest.get(key);
       if (twin && this.options.sameAs?.(twin.item, item)) {
         twin.waiters.push({ resolve, reject });
+      } else if (this.queue.length >= this.options.maxQueued) {
+        reject(this.options.overloaded());
+        return;
       } else {
         const entry: Entry<I, R> = { item, key, waiters: [{ resolve, reject }] };
         this.queue.push(entry);

@@ -25,6 +25,15 @@ import { shardOf } from './shards';
  */
 export const BATCH_MAX_ITEMS = 64;
 export const BATCH_MAX_IN_FLIGHT = 2;
+/** Requests waiting beyond this are refused (503) at once: the wallet is overloaded. */
+export const BATCH_MAX_QUEUED = 20_000;
+
+const batching = {
+  maxBatch: BATCH_MAX_ITEMS,
+  maxInFlight: BATCH_MAX_IN_FLIGHT,
+  maxQueued: BATCH_MAX_QUEUED,
+  overloaded: () => new DomainError('SERVICE_UNAVAILABLE', 'the wallet is overloaded; try again'),
+};
 
 interface CreditBatchRow {
   item: number;
@@ -67,8 +76,7 @@ export class LedgerRepository {
   private readonly debits = new GroupCommit<DebitRequest, DebitReply>(
     (items) => this.debitBatch(items),
     {
-      maxBatch: BATCH_MAX_ITEMS,
-      maxInFlight: BATCH_MAX_IN_FLIGHT,
+      ...batching,
       keyOf: (r) => r.orderId,
       sameAs: (queued, r) => queued.attempt === r.attempt,
     },
@@ -76,7 +84,7 @@ export class LedgerRepository {
   /** One item per reference in a batch: a replay must see the first one committed. */
   private readonly credits = new GroupCommit<CreditRequest, CreditReply>(
     (items) => this.creditBatch(items),
-    { maxBatch: BATCH_MAX_ITEMS, maxInFlight: BATCH_MAX_IN_FLIGHT, keyOf: (r) => r.reference },
+    { ...batching, keyOf: (r) => r.reference },
   );
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
