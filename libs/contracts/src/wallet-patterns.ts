@@ -5,6 +5,8 @@ export const WalletPatterns = {
   transactions: 'wallet.transactions',
   credit: 'wallet.credit',
   debit: 'wallet.debit',
+  /** Several debits in one message: what the client sends when debits arrive together. */
+  debitMany: 'wallet.debit-many',
   settle: 'wallet.settle',
 } as const;
 
@@ -86,6 +88,20 @@ export interface DebitReply {
   readonly outcome: PaymentOutcome;
   /** The fan's balance right after the debit (debited), or now (declined, voided). */
   readonly balanceMinor: number;
+}
+
+/** At most this many debits in one `debitMany` message. */
+export const MAX_DEBITS_PER_MESSAGE = 256;
+
+export interface DebitManyRequest {
+  readonly items: readonly DebitRequest[];
+}
+
+/** Each item's own answer, in the request's order: its reply, or its refusal. */
+export type DebitOutcome = { readonly reply: DebitReply } | { readonly error: WalletErrorReply };
+
+export interface DebitManyReply {
+  readonly results: readonly DebitOutcome[];
 }
 
 export interface SettleRequest {

@@ -1,8 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { DebitReply, SettleReply, WalletPatterns } from '@flashdrop/contracts';
+import {
+  DebitManyReply,
+  DebitOutcome,
+  DebitReply,
+  SettleReply,
+  WalletPatterns,
+} from '@flashdrop/contracts';
 import { LedgerRepository } from '../ledger/ledger.repository';
-import { parseDebitMessage, SettleMessage } from './payments.dto';
+import { toWalletErrorReply } from '../rpc/rpc-error.filter';
+import { debitManyItems, parseDebitMessage, SettleMessage } from './payments.dto';
 
 /**
  * The wallet's half of checkout (PAYMENTS.md): `debit` decides one payment attempt of an order
@@ -16,6 +23,24 @@ export class PaymentsController {
   @MessagePattern(WalletPatterns.debit)
   debit(@Payload() message: unknown): Promise<DebitReply> {
     return this.ledger.debit(parseDebitMessage(message));
+  }
+
+  /**
+   * Debits that arrived together at the API, in one message: each is decided as if it came
+   * alone (they join the same group commit) and answered with its own reply or refusal.
+   */
+  @MessagePattern(WalletPatterns.debitMany)
+  async debitMany(@Payload() message: unknown): Promise<DebitManyReply> {
+    const results = await Promise.all(
+      debitManyItems(message).map(async (item): Promise<DebitOutcome> => {
+        try {
+          return { reply: await this.ledger.debit(parseDebitMessage(item)) };
+        } catch (error) {
+          return { error: toWalletErrorReply(error) };
+        }
+      }),
+    );
+    return { results };
   }
 
   @MessagePattern(WalletPatterns.settle)

@@ -1,5 +1,10 @@
 import { IsInt, IsString, Min, MaxLength, MinLength } from 'class-validator';
-import { DebitRequest, SettleRequest } from '@flashdrop/contracts';
+import {
+  DebitRequest,
+  DomainError,
+  MAX_DEBITS_PER_MESSAGE,
+  SettleRequest,
+} from '@flashdrop/contracts';
 import { checkMessage, currency, int, text } from '../rpc/message-check';
 
 /** A debit message, checked by hand: the hot path of checkout (rpc/message-check.ts). */
@@ -13,6 +18,23 @@ export function parseDebitMessage(message: unknown): DebitRequest {
     amountMinor: int(1, 1e15),
     currency,
   });
+}
+
+/** A `debitMany` message: `{items: [...]}`, 1..MAX_DEBITS_PER_MESSAGE; items checked one by one. */
+export function debitManyItems(message: unknown): unknown[] {
+  const items = (message as { items?: unknown } | null)?.items;
+  const fields = typeof message === 'object' && message !== null ? Object.keys(message) : [];
+  if (
+    !Array.isArray(items) ||
+    items.length < 1 ||
+    items.length > MAX_DEBITS_PER_MESSAGE ||
+    fields.length !== 1
+  ) {
+    throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
+      { field: 'items', message: `must be the only field, 1..${MAX_DEBITS_PER_MESSAGE} debits` },
+    ]);
+  }
+  return items;
 }
 
 export class SettleMessage implements SettleRequest {

@@ -1,6 +1,6 @@
 import { DomainError } from '@flashdrop/contracts';
 import { parseCreditMessage } from '../credits/credits.dto';
-import { parseDebitMessage } from '../payments/payments.dto';
+import { debitManyItems, parseDebitMessage } from '../payments/payments.dto';
 
 const debit = {
   orderId: 'd1-0001',
@@ -51,5 +51,21 @@ describe('wallet message checks (debit, credit)', () => {
     const ok = { fanId: 'f', amountMinor: 1, currency: 'CNY', reference: 'r' };
     expect(refusal(() => parseCreditMessage({ ...ok, amountMinor: 1e12 + 1 }))).toHaveLength(1);
     expect(refusal(() => parseCreditMessage({ ...ok, reference: 'r'.repeat(65) }))).toHaveLength(1);
+  });
+});
+
+describe('debitMany message', () => {
+  it.each([
+    ['no items', {}],
+    ['items not an array', { items: 'x' }],
+    ['no debit at all', { items: [] }],
+    ['too many debits', { items: Array.from({ length: 257 }, () => debit) }],
+    ['an unknown field beside items', { items: [debit], extra: 1 }],
+  ])('is refused with %s', (_what, message) => {
+    expect(refusal(() => debitManyItems(message)).map((d) => d.field)).toEqual(['items']);
+  });
+
+  it('hands over its items to be checked one by one', () => {
+    expect(debitManyItems({ items: [debit, { bad: 1 }] })).toEqual([debit, { bad: 1 }]);
   });
 });

@@ -10,16 +10,18 @@ import { DomainError, WalletErrorReply } from '@flashdrop/contracts';
  */
 @Catch()
 export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
-  private readonly logger = new Logger('RpcErrorFilter');
-
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
-    if (exception instanceof DomainError) {
-      const reply: WalletErrorReply = exception.toBody();
-      return throwError(() => reply);
-    }
-    const errorId = randomUUID();
-    this.logger.error({ errorId, err: exception }, 'wallet handler failed');
-    const reply: WalletErrorReply = { error: 'INTERNAL', message: `wallet error ${errorId}` };
+    const reply = toWalletErrorReply(exception);
     return throwError(() => reply);
   }
+}
+
+const logger = new Logger('RpcErrorFilter');
+
+/** A refusal as it is; anything else as INTERNAL with an error id, logged here. */
+export function toWalletErrorReply(exception: unknown): WalletErrorReply {
+  if (exception instanceof DomainError) return exception.toBody();
+  const errorId = randomUUID();
+  logger.error({ errorId, err: exception }, 'wallet handler failed');
+  return { error: 'INTERNAL', message: `wallet error ${errorId}` };
 }

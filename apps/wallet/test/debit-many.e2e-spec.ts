@@ -1,0 +1,108 @@
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { DebitRequest, DomainError, WalletClient } from '@flashdrop/contracts';
+import { Inventory } from '@flashdrop/inventory';
+import { createRedis } from '@flashdrop/persistence';
+import {
+  debitsOf,
+  fanIds,
+  heldOrders,
+  testConfig,
+  testDatabase,
+  uniqueId,
+} from '@flashdrop/testing';
+import { runAudit } from '../../../scripts/audit/run-audit';
+
+const PRICE = 1_999;
+
+/**
+ * Debits asked together leave the client as one `debitMany` message (libs/contracts
+ * WalletClient): against the running wallet service, each item still gets its own answer: a
+ * refusal of one (a bad message, too little money) touches none of the others.
+ */
+describe('wallet debitMany (debits sent together)', () => {
+  let redis: Redis;
+  let db: DataSource;
+  let wallet: WalletClient;
+
+  beforeAll(async () => {
+    redis = createRedis(testConfig().REDIS_URL);
+    db = await testDatabase();
+    const { WALLET_HOST, WALLET_PORT } = testConfig();
+    wallet = new WalletClient({ host: WALLET_HOST, port: WALLET_PORT, timeoutMs: 10_000 });
+  });
+
+  afterAll(async () => {
+    await wallet.onApplicationShutdown();
+    await db.destroy();
+    redis.disconnect();
+  });
+
+  it('answers each debit of one message on its own: debited, declined, refused', async () => {
+    const inventory = new Inventory(redis);
+    const fans = fanIds(5);
+    const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE }, false);
+    const [ok1, ok2, poor, bad, ok3] = orders;
+    for (const o of [ok1, ok2, bad, ok3]) {
+      await wallet.credit({
+        fanId: o.fanId,
+        amountMinor: PRICE,
+        currency: 'CNY',
+        reference: uniqueId('topup'),
+      });
+    }
+    const attempts = new Map<string, number>();
+    for (const o of orders) {
+      const begun = await inventory.beginPayment(o.id, { payingTtlMs: 60_000 });
+      if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('not begun');
+      attempts.set(o.id, begun.value.payingUntil);
+    }
+    const ask = (o: (typeof orders)[number], extra: Partial<DebitRequest> = {}) =>
+      wallet.debit({
+        orderId: o.id,
+        attempt: attempts.get(o.id)!,
+        fanId: o.fanId,
+        dropId: drop.id,
+        brandId: drop.brandId,
+        amountMinor: PRICE,
+        currency: 'CNY',
+        ...extra,
+      });
+
+    // One turn of the event loop: one message of five debits, one of them malformed.
+    const results = await Promise.allSettled([
+      ask(ok1),
+      ask(ok2),
+      ask(poor),
+      ask(bad, { amountMinor: 0 }),
+      ask(ok3),
+    ]);
+    for (const i of [0, 1, 4]) {
+      expect(results[i]).toMatchObject({
+        status: 'fulfilled',
+        value: { outcome: 'debited', balanceMinor: 0 },
+      });
+    }
+    expect(results[2]).toMatchObject({ status: 'fulfilled', value: { outcome: 'declined' } });
+    expect(results[3].status).toBe('rejected');
+    const refusal = (results[3] as PromiseRejectedResult).reason as DomainError;
+    expect(refusal).toBeInstanceOf(DomainError);
+    expect(refusal.code).toBe('VALIDATION_FAILED');
+
+    // What did not happen: nothing moved for the refused or declined ones.
+    const debits = await debitsOf(
+      db,
+      orders.map((o) => o.id),
+    );
+    expect([...debits.keys()].sort()).toEqual([ok1.id, ok2.id, ok3.id].sort());
+    const fences: { n: string }[] = await db.query(
+      `SELECT count(*) AS n FROM wallet.payments WHERE order_id = $1`,
+      [bad.id],
+    );
+    expect(Number(fences[0].n)).toBe(0);
+
+    for (const o of [ok1, ok2, ok3]) expect((await inventory.completePayment(o.id)).ok).toBe(true);
+    for (const o of [poor, bad]) await inventory.abortPayment(o.id, attempts.get(o.id));
+    expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
+  });
+});
