@@ -52,11 +52,6 @@ export class StatsStore {
     });
   }
 
-  /** Applies one checked event; answers false when it had been applied before. */
-  async apply(event: KnownEnvelope, topic: Topic): Promise<boolean> {
-    return (await this.applyBatch([{ event, topic }])).applied === 1;
-  }
-
   /**
    * Applies a batch of checked events (a Kafka batch, in partition order), each exactly once:
    * one `apply_event` call per drop in the batch, carrying that drop's events in their order.
