@@ -21,12 +21,16 @@ import { createOpenDrop, mixedBurst } from './sale-traffic';
 /**
  * The event pipeline against the real Kafka and a Redis of the test's own: outbox streams ->
  * relay (idempotent producer) -> topics -> analytics consumer -> stats, compared with the sale's
- * stored truth. Topics live under a prefix of this test (and slot), so nothing else reads them.
+ * stored truth. Topics live under a prefix of this test run (and slot), so nothing else reads
+ * them and a consumer reading from the beginning sees this run's events only; they are deleted
+ * at the end, with the run's consumer groups.
  */
 describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   const redisServer = new DedicatedRedis(slotPort(6395));
-  const prefix = `it${TEST_SLOT}.`;
   const run = Date.now().toString(36);
+  const prefix = `it${TEST_SLOT}.${run}.`;
+  const groups = ['analytics', 'replay', 'dlq'].map((g) => `flashdrop-it-${TEST_SLOT}-${g}-${run}`);
+  const [analyticsGroup, replayGroup, dlqGroup] = groups;
   let redis: Redis;
   let reader: Redis;
   let kafka: Kafka;
@@ -56,7 +60,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     store = new StatsStore(redis);
     inventory = new Inventory(redis);
     consumer = new EventsConsumer(kafka, store, redis, {
-      groupId: `flashdrop-it-${TEST_SLOT}-analytics`,
+      groupId: analyticsGroup,
       topicPrefix: prefix,
     });
     await consumer.start();
@@ -70,7 +74,15 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     reader.disconnect();
     redis.disconnect();
     redisServer.stop();
-  });
+    // The run's topics and groups go with it: the shared broker does not collect them.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups(groups).catch(() => undefined);
+    await admin
+      .deleteTopics({ topics: Object.values(Topics).map((t) => topicName(t, prefix)) })
+      .catch(() => undefined);
+    await admin.disconnect();
+  }, 30_000);
 
   async function converged(dropId: string, timeoutMs = 20_000): Promise<boolean> {
     return eventually(async () => {
@@ -131,7 +143,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     // The worst crash before a commit: a consumer whose group has no offset at all re-reads
     // every batch from the start of the topics and applies it again into the same store.
     const replay = new EventsConsumer(kafka, store, redis, {
-      groupId: `flashdrop-it-${TEST_SLOT}-replay-${run}`,
+      groupId: replayGroup,
       topicPrefix: prefix,
     });
     await replay.start();
@@ -140,12 +152,10 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
       const after = await store.read(dropId);
       expect(contractFields({ ...after })).toEqual(contractFields({ ...before }));
       expect(await converged(dropId)).toBe(true);
+      // Every event of this run's topics came again, and not one was applied a second time.
+      expect(replay.applied).toBe(0);
     } finally {
       await replay.stop();
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteGroups([`flashdrop-it-${TEST_SLOT}-replay-${run}`]).catch(() => undefined);
-      await admin.disconnect();
     }
   }, 60_000);
 
@@ -178,7 +188,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     await inventory.share(dropId, 'fan-1', 'weibo');
 
     const seen: string[] = [];
-    const dlq = kafka.consumer({ groupId: `flashdrop-it-${TEST_SLOT}-dlq-${run}` });
+    const dlq = kafka.consumer({ groupId: dlqGroup });
     await dlq.connect();
     await dlq.subscribe({ topic: topicName(Topics.deadLetter, prefix), fromBeginning: true });
     await dlq.run({
