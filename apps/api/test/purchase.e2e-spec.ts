@@ -59,6 +59,9 @@ describe('purchases and orders (running stack)', () => {
     // very millisecond still lies inside [opens, closes), as the audit checks.
     const now = (await redisNow(redis)) + 1;
     await setDropTimes(redis, drop.id, { reservationClosesAt: now, saleStartsAt: now });
+    // The sale opens at `now`: a grab must not arrive within that same millisecond (the lean
+    // grab route answers fast enough to, and then rightly says SALE_NOT_STARTED).
+    while ((await redisNow(redis)) < now) await new Promise((r) => setTimeout(r, 1));
     return drop;
   }
 
