@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Inventory, newDropId } from '@flashdrop/inventory';
+import { DropDefinition, Inventory, newDropId } from '@flashdrop/inventory';
 import { peers } from '../scenarios/peers';
 import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
@@ -12,6 +12,38 @@ import { fanId } from './stack';
  * The floor: the phone rush (same fans, same units) against the floor peer, whose drop and
  * reservations are written straight into Redis with the same Inventory the stack uses.
  */
+/**
+ * The phone's drop written straight into the floor's Redis (the floor has no drop routes): its
+ * definition with `quantity` units and the given times, as the stack would mirror it.
+ */
+export async function createFloorDrop(
+  inventory: Inventory,
+  run: string,
+  quantity: number,
+  times: Pick<DropDefinition, 'saleStartsAt' | 'reservationOpensAt' | 'reservationClosesAt'> &
+    Partial<Pick<DropDefinition, 'reservationRequired'>>,
+): Promise<string> {
+  const id = newDropId();
+  const d = phoneRush.drop;
+  await inventory.createDrop({
+    id,
+    brandId: `brand-${run}`,
+    title: d.title,
+    sku: `${d.skuPrefix}-${run}`,
+    priceMinor: d.priceMinor,
+    currency: d.currency,
+    quantity,
+    perUserLimit: d.perUserLimit,
+    reservationRequired: d.reservationRequired,
+    holdSeconds: d.holdSeconds,
+    paused: false,
+    cancelled: false,
+    createdAt: await inventory.now(),
+    ...times,
+  });
+  return id;
+}
+
 export async function runFloor(
   ctx: RunContext,
   floor: PeerProcess,
@@ -22,26 +54,11 @@ export async function runFloor(
   maxSeconds: number,
 ): Promise<RushResult> {
   const inventory = new Inventory(floorRedis);
-  const id = newDropId();
   const now = await inventory.now();
-  const d = phoneRush.drop;
-  await inventory.createDrop({
-    id,
-    brandId: `brand-${ctx.run}`,
-    title: d.title,
-    sku: `${d.skuPrefix}-${ctx.run}-floor`,
-    priceMinor: d.priceMinor,
-    currency: d.currency,
-    quantity,
-    perUserLimit: d.perUserLimit,
-    reservationRequired: d.reservationRequired,
+  const id = await createFloorDrop(inventory, `${ctx.run}-floor`, quantity, {
     reservationOpensAt: now,
     reservationClosesAt: now + 60_000,
     saleStartsAt: now + 60_000,
-    holdSeconds: d.holdSeconds,
-    paused: false,
-    cancelled: false,
-    createdAt: now,
   });
   // Every fan reserves (batches of concurrent calls: auto-pipelining sends each as one write).
   for (let from = 0; from < tokens.length; from += 10_000) {

@@ -1,8 +1,9 @@
 import Redis from 'ioredis';
-import { Inventory, newDropId } from '@flashdrop/inventory';
+import { Inventory } from '@flashdrop/inventory';
 import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
 import { PeerProcess } from './processes';
+import { createFloorDrop } from './run-peers';
 import { rush, RushPids, RushResult } from './run-phone';
 import { createDrop, sleep, tokenOf } from './stack';
 
@@ -49,24 +50,9 @@ export async function runSteadyFloor(
 ): Promise<RushResult> {
   const { fans, quantity } = steadySize(rate);
   const inventory = new Inventory(floorRedis);
-  const id = newDropId();
-  const now = await inventory.now();
-  const d = phoneRush.drop;
-  await inventory.createDrop({
-    id,
-    brandId: `brand-${ctx.run}`,
-    title: d.title,
-    sku: `${d.skuPrefix}-${ctx.run}-floor-steady`,
-    priceMinor: d.priceMinor,
-    currency: d.currency,
-    quantity,
-    perUserLimit: d.perUserLimit,
+  const id = await createFloorDrop(inventory, `${ctx.run}-floor-steady`, quantity, {
     reservationRequired: false,
-    saleStartsAt: now,
-    holdSeconds: d.holdSeconds,
-    paused: false,
-    cancelled: false,
-    createdAt: now,
+    saleStartsAt: await inventory.now(),
   });
   return steadyRush(floor.origin, id, quantity, tokens.slice(0, fans), rate, {
     server: floor.pid,
