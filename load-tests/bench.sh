@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run bench`: starts what the benchmark needs (the shared servers, the bench stack on its
-# own ports with its own Redis server and database: scripts/profiles/bench.env), runs every
+# own ports with its own Redis server, Kafka broker and database: scripts/profiles/bench.env), runs every
 # scenario and peer once (load-tests/runner/bench.ts), prints one table and writes it to
 # load-tests/RESULTS.md, then stops what it started. Bounded: the runner is killed after
 # BENCH_TIMEOUT seconds (default 540). Arguments go to the runner (--full, --scale=F, --only=...).
@@ -22,6 +22,20 @@ set +a
 redis_port="$(sed -E 's#^redis://[^:]+:([0-9]+).*#\1#' <<<"$REDIS_URL")"
 step "bench Redis on port $redis_port (AOF appendfsync always)"
 REDIS_PORT="$redis_port" bash infra/redis.sh start
+kafka_port="${KAFKA_BROKERS##*:}"
+kafka_controller_port=$((kafka_port - 1))
+bench_kafka() { KAFKA_PORT="$kafka_port" KAFKA_CONTROLLER_PORT="$kafka_controller_port" bash infra/kafka.sh "$@"; }
+# Whatever happens from here on, the bench's own servers and stack stop with the run.
+cleanup() {
+  bash scripts/services.sh stop bench >/dev/null 2>&1 || true
+  REDIS_PORT="$redis_port" bash infra/redis.sh stop >/dev/null 2>&1 || true
+  bench_kafka stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+step "bench Kafka on port $kafka_port, fresh (no other run's topics)"
+bench_kafka stop >/dev/null 2>&1 || true
+rm -rf "$FLASHDROP_DATA_DIR/kafka/data/$kafka_port"
+bench_kafka start
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then step "build"; npm run --silent build; fi
 
 step "fresh bench data"
@@ -34,11 +48,6 @@ if psql "$DATABASE_URL" -qtAc 'SELECT 1' >/dev/null 2>&1; then
 fi
 bash scripts/services.sh migrate bench
 step "bench stack"
-cleanup() {
-  bash scripts/services.sh stop bench >/dev/null 2>&1 || true
-  REDIS_PORT="$redis_port" bash infra/redis.sh stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   # Every service can be profiled on SIGWINCH; the runner signals the API around the rush.
   rm -f /tmp/flashdrop-*.cpuprofile
@@ -47,9 +56,9 @@ else
   bash scripts/services.sh start bench
 fi
 
-# Where services.sh writes the bench stack's pids, and the shared Kafka's (CPU per request).
+# Where services.sh writes the bench stack's pids, and the bench Kafka's (CPU per request).
 export BENCH_RUN_DIR="$FLASHDROP_DATA_DIR/run/bench"
-export BENCH_KAFKA_PID_FILE="$FLASHDROP_DATA_DIR/kafka/run/${KAFKA_PORT:-9092}.pid"
+export BENCH_KAFKA_PID_FILE="$FLASHDROP_DATA_DIR/kafka/run/$kafka_port.pid"
 step "runner"
 timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \
   node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts "$@"
