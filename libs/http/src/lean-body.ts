@@ -12,10 +12,31 @@ export function isErrorBody(v: unknown): v is ErrorBody {
 }
 
 /**
- * Checks a lean route's JSON body by hand (DESIGN.md "Performance": the global class-validator
- * pipe costs the hot path too much), with StrictValidationPipe's rules and 400 shape: an object
- * or nothing at all, no field without a rule, one detail per bad field. Absent fields are left
- * out of the result (callers apply their defaults).
+ * One detail per broken field of `record`, with StrictValidationPipe's rules (DESIGN.md
+ * "Performance": that pipe's pass costs a hot path too much): each field with a rule is checked,
+ * every field without one is refused. `required: false` skips absent fields (an HTTP body's
+ * optional fields); `true` checks them too (a wallet message, whose every field is required).
+ */
+export function fieldDetails<T extends object>(
+  record: Record<string, unknown>,
+  rules: { readonly [K in keyof T]-?: FieldRule },
+  required: boolean,
+): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  for (const [field, rule] of Object.entries<FieldRule>(rules)) {
+    if (!required && !(field in record)) continue;
+    const message = rule(record[field], field);
+    if (message !== undefined) details.push({ field, message });
+  }
+  for (const field of Object.keys(record)) {
+    if (!(field in rules)) details.push({ field, message: `property ${field} should not exist` });
+  }
+  return details;
+}
+
+/**
+ * Checks a lean route's JSON body by hand: an object or nothing at all, then `fieldDetails`.
+ * Absent fields are left out of the result (callers apply their defaults).
  */
 export function checkBody<T extends object>(
   body: unknown,
@@ -25,13 +46,22 @@ export function checkBody<T extends object>(
   if (typeof body !== 'object' || Array.isArray(body)) {
     return invalidRequest([{ field: 'body', message: 'must be a JSON object' }]);
   }
-  const details: ErrorDetail[] = [];
-  for (const [field, value] of Object.entries(body)) {
-    const rule = (rules as Record<string, FieldRule | undefined>)[field];
-    const message = rule ? rule(value, field) : `property ${field} should not exist`;
-    if (message !== undefined) details.push({ field, message });
-  }
+  const details = fieldDetails<T>(body as Record<string, unknown>, rules, false);
   return details.length > 0 ? invalidRequest(details) : (body as Partial<T>);
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/** The `Idempotency-Key` header (grab, payment): absent, or 1..128 visible ASCII characters. */
+export function parseIdempotencyKey(
+  header: string | string[] | undefined,
+): string | undefined | ErrorBody {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0] : header;
+  if (typeof key === 'string' && IDEMPOTENCY_KEY.test(key)) return key;
+  return invalidRequest([
+    { field: 'Idempotency-Key', message: 'must be 1..128 visible ASCII characters' },
+  ]);
 }
 
 export function integerIn(min: number, max: number): FieldRule {
@@ -47,3 +77,9 @@ export function stringOfLength(min: number, max: number): FieldRule {
       ? undefined
       : `${field} must be a string of ${min}..${max} characters`;
 }
+
+/** An ISO 4217-shaped currency code: three capital letters. */
+export const currencyCode: FieldRule = (v, field) =>
+  typeof v === 'string' && /^[A-Z]{3}$/.test(v)
+    ? undefined
+    : `${field} must be three capital letters`;

@@ -101,13 +101,16 @@ export function mountLeanRoutes(
 }
 
 /**
- * The /docs operation of a bearer-token route on one drop (`:id`) with an optional JSON body:
- * what a lean route's `openapi` would otherwise spell out in full each time.
+ * The /docs operation of a bearer-token route on one resource (`:id`: a drop, an order) with an
+ * optional JSON body: what a lean route's `openapi` would otherwise spell out in full each time.
  */
-export function dropRouteOperation(op: {
+export function leanOperation(op: {
   readonly tag: string;
   readonly summary: string;
-  readonly bodyProperties: Record<string, SchemaObject>;
+  /** The `:id` parameter's schema; a plain string when absent. */
+  readonly idSchema?: SchemaObject;
+  /** The JSON body's properties; no body when absent. */
+  readonly bodyProperties?: Record<string, SchemaObject>;
   readonly headers?: readonly string[];
   readonly responses: Record<number, string>;
 }): OperationObject {
@@ -116,7 +119,7 @@ export function dropRouteOperation(op: {
     summary: op.summary,
     security: [{ bearer: [] }],
     parameters: [
-      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'id', in: 'path', required: true, schema: op.idSchema ?? { type: 'string' } },
       ...(op.headers ?? []).map((name) => ({
         name,
         in: 'header' as const,
@@ -124,12 +127,14 @@ export function dropRouteOperation(op: {
         schema: { type: 'string' },
       })),
     ],
-    requestBody: {
-      required: false,
-      content: {
-        'application/json': { schema: { type: 'object', properties: op.bodyProperties } },
+    ...(op.bodyProperties && {
+      requestBody: {
+        required: false,
+        content: {
+          'application/json': { schema: { type: 'object', properties: op.bodyProperties } },
+        },
       },
-    },
+    }),
     responses: Object.fromEntries(
       Object.entries(op.responses).map(([status, description]) => [status, { description }]),
     ),

@@ -1,7 +1,6 @@
 import { DomainError } from '@flashdrop/contracts';
 
 const MAX_ORDER_ID_LENGTH = 64;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * The `:id` path parameter: 1..64 characters, else 400. Checked by hand rather than through a
@@ -12,14 +11,5 @@ export function checkOrderId(id: string | undefined): string {
   if (typeof id === 'string' && id.length >= 1 && id.length <= MAX_ORDER_ID_LENGTH) return id;
   throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
     { field: 'id', message: `id must be 1..${MAX_ORDER_ID_LENGTH} characters` },
-  ]);
-}
-
-/** The optional `Idempotency-Key` header: 1..128 printable ASCII characters, else 400. */
-export function checkIdempotencyKey(value: string | string[] | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && IDEMPOTENCY_KEY.test(value)) return value;
-  throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
-    { field: 'Idempotency-Key', message: 'must be 1..128 printable characters' },
   ]);
 }

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { LeanRoute, LeanRouteProvider } from '@flashdrop/http';
-import { checkIdempotencyKey, checkOrderId } from './payments.dto';
+import {
+  isErrorBody,
+  LeanRoute,
+  LeanRouteProvider,
+  leanOperation,
+  parseIdempotencyKey,
+} from '@flashdrop/http';
+import { checkOrderId } from './payments.dto';
 import { PaymentsService } from './payments.service';
 
 /**
@@ -22,33 +28,23 @@ export class PaymentsRoute implements LeanRouteProvider {
         roles: ['fan'],
         handle: async ({ principal, params, headers }) => {
           const orderId = checkOrderId(params.id);
-          const key = checkIdempotencyKey(headers['idempotency-key']);
+          const key = parseIdempotencyKey(headers['idempotency-key']);
+          if (isErrorBody(key)) return { status: 400, body: key };
           return { status: 200, body: await this.payments.pay(orderId, principal.sub, key) };
         },
-        openapi: {
-          tags: ['orders'],
+        openapi: leanOperation({
+          tag: 'orders',
           summary: 'Pay a held order from the wallet: debited exactly once',
-          security: [{ bearer: [] }],
-          parameters: [
-            {
-              name: 'id',
-              in: 'path',
-              required: true,
-              schema: { type: 'string', minLength: 1, maxLength: 64 },
-            },
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } },
-          ],
+          idSchema: { type: 'string', minLength: 1, maxLength: 64 },
+          headers: ['Idempotency-Key'],
           responses: {
-            200: { description: 'The paid order' },
-            402: { description: 'INSUFFICIENT_FUNDS (the hold stays)' },
-            404: { description: 'NOT_FOUND: no such order of this fan' },
-            409: {
-              description:
-                'HOLD_EXPIRED, ORDER_CANCELLED, IDEMPOTENCY_KEY_REUSED, PAYMENT_IN_PROGRESS',
-            },
-            503: { description: 'SERVICE_UNAVAILABLE: the wallet is unavailable' },
+            200: 'The paid order',
+            402: 'INSUFFICIENT_FUNDS (the hold stays)',
+            404: 'NOT_FOUND: no such order of this fan',
+            409: 'HOLD_EXPIRED, ORDER_CANCELLED, IDEMPOTENCY_KEY_REUSED, PAYMENT_IN_PROGRESS',
+            503: 'SERVICE_UNAVAILABLE: the wallet is unavailable',
           },
-        },
+        }),
       },
     ];
   }

@@ -1,4 +1,5 @@
-import { parseIdempotencyKey, parsePurchaseBody } from './purchase.dto';
+import { parseIdempotencyKey } from '@flashdrop/http';
+import { parsePurchaseBody } from './purchase.dto';
 
 describe('the grab body, checked by hand', () => {
   it.each([undefined, null, '', {}])('defaults quantity to 1 for %p', (body) => {

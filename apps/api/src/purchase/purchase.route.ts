@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { dropRouteOperation, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import { leanOperation, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
 import { PurchaseService } from './purchase.service';
 
 /**
@@ -19,7 +19,7 @@ export class PurchaseRoute implements LeanRouteProvider {
         roles: ['fan'],
         handle: ({ principal, params, body, headers }) =>
           this.purchases.grab(params.id, principal.sub, body, headers['idempotency-key']),
-        openapi: dropRouteOperation({
+        openapi: leanOperation({
           tag: 'fans',
           summary: 'Grab units of a drop: an order held until expiresAt',
           bodyProperties: { quantity: { type: 'integer', minimum: 1 } },

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { ErrorBody, httpStatusOf, Order } from '@flashdrop/contracts';
 import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
-import { isErrorBody } from '@flashdrop/http';
+import { isErrorBody, parseIdempotencyKey } from '@flashdrop/http';
 import { GrabRateLimiter } from './grab-rate-limiter';
-import { parseIdempotencyKey, parsePurchaseBody } from './purchase.dto';
+import { parsePurchaseBody } from './purchase.dto';
 
 export interface PurchaseAnswer {
   readonly status: number;

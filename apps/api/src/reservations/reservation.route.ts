@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { dropRouteOperation, isErrorBody, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import { leanOperation, isErrorBody, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
 import { parseReserveBody } from './reservation.dto';
 import { ReservationsService } from './reservations.service';
 
@@ -28,7 +28,7 @@ export class ReservationRoute implements LeanRouteProvider {
           );
           return { status: created ? 201 : 200, body: view };
         },
-        openapi: dropRouteOperation({
+        openapi: leanOperation({
           tag: 'fans',
           summary: 'Reserve a drop (idempotent per fan)',
           bodyProperties: { referrerId: { type: 'string', minLength: 1, maxLength: 128 } },

@@ -5,18 +5,19 @@ import {
   MAX_DEBITS_PER_MESSAGE,
   SettleRequest,
 } from '@flashdrop/contracts';
-import { checkMessage, currency, int, text } from '../rpc/message-check';
+import { currencyCode, integerIn, stringOfLength } from '@flashdrop/http';
+import { checkMessage } from '../rpc/message-check';
 
 /** A debit message, checked by hand: the hot path of checkout (rpc/message-check.ts). */
 export function parseDebitMessage(message: unknown): DebitRequest {
   return checkMessage<DebitRequest>(message, {
-    orderId: text(1, 200),
-    attempt: int(0, Number.MAX_SAFE_INTEGER),
-    fanId: text(1, 128),
-    dropId: text(1, 128),
-    brandId: text(1, 128),
-    amountMinor: int(1, 1e15),
-    currency,
+    orderId: stringOfLength(1, 200),
+    attempt: integerIn(0, Number.MAX_SAFE_INTEGER),
+    fanId: stringOfLength(1, 128),
+    dropId: stringOfLength(1, 128),
+    brandId: stringOfLength(1, 128),
+    amountMinor: integerIn(1, 1e15),
+    currency: currencyCode,
   });
 }
 
