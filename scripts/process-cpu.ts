@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { Client } from 'pg';
-import { cpuSeconds } from '../load-tests/runner/cpu';
+import { cpuSeconds, pidFromFile, redisPid } from '../load-tests/runner/cpu';
 
 const SERVICES = ['api', 'wallet', 'worker', 'analytics'] as const;
 
@@ -29,17 +29,13 @@ export class ProcessCpu {
   static async open(runDir: string, redis: Redis, databaseUrl: string): Promise<ProcessCpu> {
     const pids = new Map<string, number>();
     for (const svc of SERVICES) {
-      try {
-        pids.set(svc, Number(readFileSync(join(runDir, `${svc}.pid`), 'utf8').trim()));
-      } catch {
-        // a stack without this service: not measured
-      }
+      const pid = pidFromFile(join(runDir, `${svc}.pid`));
+      if (pid !== undefined) pids.set(svc, pid); // a stack without this service: not measured
     }
-    const info = await redis.info('server');
-    const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]) || undefined;
+    const serverPid = await redisPid(redis);
     const pg = new Client({ connectionString: databaseUrl, application_name: 'measure-cpu' });
     await pg.connect();
-    return new ProcessCpu(pids, redisPid, pg);
+    return new ProcessCpu(pids, serverPid, pg);
   }
 
   async snapshot(): Promise<CpuSnapshot> {

@@ -21,7 +21,7 @@
 // CPU is divided by the events of the phase (the stream's entries-added).
 // Idle CPU (polling) is measured over 5 s first and subtracted (the live phase is shown raw too).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -38,7 +38,7 @@ import {
   slotPort,
   testConfig,
 } from '@flashdrop/testing';
-import { cpuSeconds } from '../runner/cpu';
+import { cpuSeconds, pidFromFile, redisPid } from '../runner/cpu';
 
 const arg = (name: string, fallback: number): number => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -100,8 +100,8 @@ async function main(): Promise<void> {
     const pids = {
       worker: worker.pid ?? 0,
       analytics: analytics.pid ?? 0,
-      kafka: Number(readFileSync(kafkaPidFile(kafkaServer.port), 'utf8').trim()),
-      redis: Number((await redis.info('server')).match(/process_id:(\d+)/)?.[1]),
+      kafka: pidFromFile(kafkaPidFile(kafkaServer.port)) ?? 0,
+      redis: (await redisPid(redis)) ?? 0,
     };
     const sample = async (): Promise<Reading> => ({
       procs: {

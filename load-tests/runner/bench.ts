@@ -15,12 +15,13 @@ import { peers } from '../scenarios/peers';
 import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush';
 import { reservationWave } from '../scenarios/reservation-wave';
 import { RunContext } from './context';
+import { pidFromFile, redisPid } from './cpu';
 import { DriveResult } from './load';
 import { PeerProcess, REPO_ROOT } from './processes';
 import { Machine, prependRun, renderRun, renderTable, Row } from './report';
 import { CarResult, runCar } from './run-car';
 import { PaymentsResult, runPayments } from './run-payments';
-import { NaiveResult, redisPid, runFloor, runHello, runNaive } from './run-peers';
+import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
 import { PhoneResult, RushResult, runPhone } from './run-phone';
 import { ReservationWaveResult, runReservationWave } from './run-reservations';
 import { runSteadyFloor, runSteadyStack } from './run-steady';
@@ -481,16 +482,10 @@ function explanations(m: {
   return out;
 }
 
-/** A pid from a pid file; undefined when the file is absent or unreadable. */
-function pidFrom(file: string | undefined): number | undefined {
-  if (!file || !existsSync(file)) return undefined;
-  return Number(readFileSync(file, 'utf8').trim()) || undefined;
-}
-
 /** A bench stack service's process id (bench.sh passes where services.sh writes them). */
 function servicePid(service: 'api' | 'wallet' | 'analytics' | 'worker'): number | undefined {
   const dir = process.env.BENCH_RUN_DIR;
-  return dir ? pidFrom(join(dir, `${service}.pid`)) : undefined;
+  return dir ? pidFromFile(join(dir, `${service}.pid`)) : undefined;
 }
 
 function apiPid(): number | undefined {
@@ -503,7 +498,7 @@ function otherStackPids(): number[] {
     servicePid('worker'),
     servicePid('analytics'),
     servicePid('wallet'),
-    pidFrom(process.env.BENCH_KAFKA_PID_FILE),
+    pidFromFile(process.env.BENCH_KAFKA_PID_FILE),
   ];
   return pids.filter((p): p is number => p !== undefined);
 }

@@ -1,4 +1,17 @@
-import { readFileSync } from 'node:fs';
+import type Redis from 'ioredis';
+import { existsSync, readFileSync } from 'node:fs';
+
+/** A pid from a pid file; undefined when the file is absent or unreadable. */
+export function pidFromFile(file: string | undefined): number | undefined {
+  if (!file || !existsSync(file)) return undefined;
+  return Number(readFileSync(file, 'utf8').trim()) || undefined;
+}
+
+/** The process id of a Redis server (its CPU is part of what a request costs). */
+export async function redisPid(redis: Redis): Promise<number | undefined> {
+  const pid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
+  return pid ? Number(pid) : undefined;
+}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
 export function cpuSeconds(pid: number | undefined): number {

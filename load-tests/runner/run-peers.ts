@@ -3,6 +3,7 @@ import { DropDefinition, Inventory, newDropId } from '@flashdrop/inventory';
 import { peers } from '../scenarios/peers';
 import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
+import { redisPid } from './cpu';
 import { drive, DriveResult } from './load';
 import { PeerProcess } from './processes';
 import { rush, RushResult } from './run-phone';
@@ -130,11 +131,4 @@ export async function runHello(
     maxSeconds: seconds,
     call: () => ({ method: 'GET', path: '/' }),
   });
-}
-
-/** The process id of a Redis server (its CPU is part of what a grab costs). */
-export async function redisPid(redis: Redis): Promise<number | undefined> {
-  const info = await redis.info('server');
-  const pid = /process_id:(\d+)/.exec(info)?.[1];
-  return pid ? Number(pid) : undefined;
 }
