@@ -2,14 +2,14 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { DebitRequest, DomainError, WalletClient } from '@flashdrop/contracts';
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import {
   debitsOf,
   fanIds,
   heldOrders,
   testConfig,
-  testDatabase,
   uniqueId,
+  closeStackConnections,
+  openStackConnections,
 } from '@flashdrop/testing';
 import { runAudit } from '../../../scripts/audit/run-audit';
 
@@ -26,16 +26,14 @@ describe('wallet debitMany (debits sent together)', () => {
   let wallet: WalletClient;
 
   beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
-    db = await testDatabase();
+    ({ redis, db } = await openStackConnections());
     const { WALLET_HOST, WALLET_PORT } = testConfig();
     wallet = new WalletClient({ host: WALLET_HOST, port: WALLET_PORT, timeoutMs: 10_000 });
   });
 
   afterAll(async () => {
     await wallet.onApplicationShutdown();
-    await db.destroy();
-    redis.disconnect();
+    await closeStackConnections({ redis, db });
   });
 
   it('answers each debit of one message on its own: debited, declined, refused', async () => {

@@ -2,7 +2,6 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { WalletClient } from '@flashdrop/contracts';
 import { dropKeys, Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import {
   balancesOf,
   debitsOf,
@@ -11,7 +10,8 @@ import {
   heldOrders,
   moveHoldDeadline,
   testConfig,
-  testDatabase,
+  closeStackConnections,
+  openStackConnections,
 } from '@flashdrop/testing';
 import { PaymentRecoveryService } from '../src/payment-recovery/payment-recovery.service';
 
@@ -30,17 +30,17 @@ describe('payment recovery', () => {
   let recovery: PaymentRecoveryService;
 
   beforeAll(async () => {
-    const config = testConfig();
-    redis = createRedis(config.REDIS_URL);
-    inventory = new Inventory(redis);
-    db = await testDatabase();
-    wallet = new WalletClient({ host: '127.0.0.1', port: config.WALLET_PORT, timeoutMs: 3000 });
+    ({ redis, inventory, db } = await openStackConnections());
+    wallet = new WalletClient({
+      host: '127.0.0.1',
+      port: testConfig().WALLET_PORT,
+      timeoutMs: 3000,
+    });
     recovery = new PaymentRecoveryService(inventory, wallet);
   });
   afterAll(async () => {
     await wallet.onApplicationShutdown();
-    await db.destroy();
-    redis.disconnect();
+    await closeStackConnections({ redis, db });
   });
 
   /** begin_payment with a fence that has already lapsed, as after a crash. */

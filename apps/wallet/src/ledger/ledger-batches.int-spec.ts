@@ -2,15 +2,14 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { DebitReply, DomainError } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import {
   balancesOf,
   debitsOf,
   fanIds,
   heldOrders,
-  testConfig,
-  testDatabase,
   uniqueId,
+  closeStackConnections,
+  openStackConnections,
 } from '@flashdrop/testing';
 import { runAudit } from '../../../../scripts/audit/run-audit';
 import { LedgerRepository } from './ledger.repository';
@@ -31,16 +30,11 @@ describe('wallet batches (group commit)', () => {
   let ledger: LedgerRepository;
 
   beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
-    db = await testDatabase();
-    inventory = new Inventory(redis);
+    ({ redis, inventory, db } = await openStackConnections());
     ledger = new LedgerRepository(db);
   });
 
-  afterAll(async () => {
-    await db.destroy();
-    redis.disconnect();
-  });
+  afterAll(() => closeStackConnections({ redis, db }));
 
   const fund = (fanId: string, amountMinor: number) =>
     ledger.credit({ fanId, amountMinor, currency: 'CNY', reference: uniqueId('topup') });
