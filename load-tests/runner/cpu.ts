@@ -16,11 +16,24 @@ export async function redisPid(redis: Redis): Promise<number | undefined> {
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
 export function cpuSeconds(pid: number | undefined): number {
   if (!pid) return NaN;
+  return statTicks(`/proc/${pid}/stat`, 11, 12);
+}
+
+/**
+ * CPU seconds of this process's children that have exited and been waited for (Node reaps them),
+ * from /proc/self/stat: what a load generator run as a child used over its whole life, read
+ * after it exited (its own /proc entry is gone by then).
+ */
+export function exitedChildrenCpuSeconds(): number {
+  return statTicks('/proc/self/stat', 13, 14);
+}
+
+function statTicks(file: string, a: number, b: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks = Number(fields[a]) + Number(fields[b]);
     return ticks / 100; // USER_HZ is 100 on Linux
   } catch {
     return NaN;

@@ -1,12 +1,15 @@
-import autocannon from 'autocannon';
-import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { cpus } from 'node:os';
+import { driveAutocannon } from './drivers/autocannon';
+import { generatorFor, GeneratorName } from './drivers/generators';
+import { driveVegeta } from './drivers/vegeta';
+import { driveWrk } from './drivers/wrk';
 
 /** One HTTP request of a run; `i` is its index, 0..count-1 (a fan, an order...). */
 export interface Call {
   readonly method?: string;
   readonly path: string;
-  readonly headers?: Record<string, string>;
+  /** `authorization` is the only header a driver sends besides the JSON content type. */
+  readonly headers?: { readonly authorization?: string };
   readonly body?: string;
 }
 
@@ -15,15 +18,20 @@ export interface DriveSpec {
   readonly origin: string;
   /** Exactly this many requests, one per index. */
   readonly count: number;
-  /** Requests in flight at most (autocannon connections, one request each). */
+  /**
+   * Requests in flight at most. Closed loop (no `rate`): that many connections, one request in
+   * flight each. Open model (`rate`): the most the generator keeps open at once.
+   */
   readonly connections: number;
   /** Hard bound: the run stops after this, answered or not. */
   readonly maxSeconds: number;
-  /** Requests per second over all connections; none: as fast as answers come. */
+  /** Open model: requests start at this steady rate whatever the answers. None: closed loop. */
   readonly rate?: number;
   readonly call: (i: number) => Call;
-  /** Sees every answer (status, body) with the index of its request. */
-  readonly onAnswer?: (i: number, status: number, body: string) => void;
+  /** Statuses whose answer bodies the result keeps (e.g. 201: the winners' orders). */
+  readonly keepBodies?: readonly number[];
+  /** Which generator drives the run; default: the best one installed (drivers/generators.ts). */
+  readonly generator?: GeneratorName;
 }
 
 export interface Latency {
@@ -31,6 +39,14 @@ export interface Latency {
   readonly p95: number;
   readonly p99: number;
   readonly max: number;
+}
+
+/** What the load generator itself used: on 2 shared cores it takes CPU from what it measures. */
+export interface GeneratorUse {
+  readonly name: GeneratorName;
+  readonly cpuSeconds: number;
+  /** cpuSeconds over (the run's seconds x the machine's cores). */
+  readonly share: number;
 }
 
 export interface DriveResult {
@@ -43,96 +59,33 @@ export interface DriveResult {
   readonly statuses: Record<string, number>;
   /** `error` of every JSON error body (API.md), counted. */
   readonly codes: Record<string, number>;
+  /**
+   * Closed loop: as the generator measured it. Open model: from the instant each request was
+   * due by the schedule, not from when it left, so a generator that fell behind cannot hide the
+   * wait (coordinated omission).
+   */
   readonly latencyMs: Latency;
   /** Connection errors and timeouts (no answer at all). */
   readonly failures: number;
   /** 1-minute load average before and after the run: other work on the machine shows here. */
   readonly load: readonly [number, number];
-  /** `performance.now()` when the run started (for milestones seen in onAnswer). */
-  readonly startedAt: number;
   readonly stoppedEarly: boolean;
+  /** The bodies of the answers whose status is in `keepBodies`, in no particular order. */
+  readonly bodies: readonly string[];
+  /** Seconds from the first request sent to the last answer of each status. */
+  readonly lastAnswerSeconds: Readonly<Record<string, number>>;
+  readonly generator: GeneratorUse;
 }
 
 /**
- * Drives one run with autocannon: `count` requests built by `call(i)`, each index exactly once,
- * over `connections` keep-alive connections. autocannon keeps one request in flight per
- * connection (pipelining 1), so the per-connection context holds the index of the request whose
- * answer arrives next. Latencies are recorded per answer (autocannon's own summary has no p95).
+ * Drives one run with the best generator installed for its model: wrk for a closed loop,
+ * vegeta for an open model, autocannon (in this process) where either is missing.
  */
-export async function drive(spec: DriveSpec): Promise<DriveResult> {
-  const count = spec.count;
-  const connections = Math.max(1, Math.min(spec.connections, count));
-  const latencies = new Float64Array(count);
-  const statuses: Record<string, number> = {};
-  const codes: Record<string, number> = {};
-  let next = 0;
-  let answered = 0;
-  let lastAnswerAt = 0;
-  const load0 = loadavg()[0];
-
-  const instance = autocannon({
-    url: spec.origin,
-    connections,
-    amount: count,
-    timeout: 10,
-    pipelining: 1,
-    overallRate: spec.rate,
-    skipAggregateResult: true,
-    requests: [
-      {
-        setupRequest: (request, context) => {
-          // Every index once: autocannon builds exactly `amount` requests, in sending order.
-          const i = next++ % count;
-          context.i = i;
-          const call = spec.call(i);
-          return {
-            ...request,
-            method: call.method ?? 'POST',
-            path: call.path,
-            headers: { 'content-type': 'application/json', ...call.headers },
-            body: call.body ?? '',
-          };
-        },
-        onResponse: (status, body, context) => {
-          const i = context.i as number;
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          if (status >= 400) {
-            const code = errorCode(body);
-            codes[code] = (codes[code] ?? 0) + 1;
-          }
-          spec.onAnswer?.(i, status, body);
-        },
-      },
-    ],
-  });
-  const startedAt = performance.now();
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-    if (answered < count) latencies[answered] = ms;
-    answered++;
-    lastAnswerAt = performance.now();
-  });
-  let stoppedEarly = false;
-  const bound = setTimeout(() => {
-    stoppedEarly = true;
-    instance.stop();
-  }, spec.maxSeconds * 1000);
-  const result = await instance;
-  clearTimeout(bound);
-
-  const seconds = ((lastAnswerAt || performance.now()) - startedAt) / 1000;
-  return {
-    requested: Math.min(next, count),
-    answered,
-    seconds,
-    rate: seconds > 0 ? answered / seconds : 0,
-    statuses,
-    codes,
-    latencyMs: percentiles(latencies.subarray(0, Math.min(answered, count))),
-    failures: result.errors + result.timeouts,
-    load: [load0, loadavg()[0]],
-    startedAt,
-    stoppedEarly,
-  };
+export function drive(spec: DriveSpec): Promise<DriveResult> {
+  const name = spec.generator ?? generatorFor(spec.rate === undefined ? 'closed' : 'open');
+  if (name === 'wrk') return driveWrk(spec);
+  if (name === 'vegeta') return driveVegeta(spec);
+  return driveAutocannon(spec);
 }
 
 /** Exact percentiles of the recorded latencies (nearest rank). */
@@ -143,11 +96,21 @@ export function percentiles(values: Float64Array): Latency {
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
-function errorCode(body: string): string {
+/** The contract's error code of an answer body (API.md: `{"error": CODE, ...}`). */
+export function errorCode(body: string): string {
   try {
     const parsed = JSON.parse(body) as { error?: unknown };
     return typeof parsed.error === 'string' ? parsed.error : 'no-code';
   } catch {
     return 'not-json';
   }
+}
+
+/** Answers whose status is one of `expected`'s keys (a scenario's expected answers). */
+export function answersOf(result: DriveResult, expected: Record<number, string>): number {
+  return Object.keys(expected).reduce((sum, status) => sum + (result.statuses[status] ?? 0), 0);
+}
+
+export function generatorUse(name: GeneratorName, cpuSeconds: number, seconds: number) {
+  return { name, cpuSeconds, share: cpuSeconds / Math.max(1e-9, seconds * cpus().length) };
 }

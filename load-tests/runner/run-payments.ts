@@ -1,7 +1,7 @@
 import { payments } from '../scenarios/payments';
 import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
-import { drive, DriveResult } from './load';
+import { answersOf, drive, DriveResult } from './load';
 import { Winner } from './run-phone';
 import { bearer, fanId, fill, tokenOf } from './stack';
 
@@ -40,7 +40,6 @@ export async function runPayments(
   ctx.log(`credits: ${credits.answered} at ${credits.rate.toFixed(0)}/s`);
 
   const body = JSON.stringify(payments.pay.body);
-  let paid = 0;
   const pay = await drive({
     origin: ctx.stack.origin,
     count: winners.length,
@@ -51,9 +50,7 @@ export async function runPayments(
       headers: bearer(tokens[winners[i].fan]),
       body,
     }),
-    onAnswer: (_i, status) => {
-      if (status in payments.expectedAnswers) paid++;
-    },
   });
+  const paid = answersOf(pay, payments.expectedAnswers);
   return { credits, pay, paid };
 }

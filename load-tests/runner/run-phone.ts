@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { Inventory, Outcome, Reservation } from '@flashdrop/inventory';
 import { phoneRush } from '../scenarios/phone-rush';
 import { RunContext } from './context';
@@ -70,9 +69,6 @@ export async function rush(
   const fans = tokens.length;
   const path = fill(phoneRush.grab.path, { dropId });
   const body = JSON.stringify(phoneRush.grab.body);
-  const winners: Winner[] = [];
-  let soldOut = 0;
-  let lastUnitAt: number | undefined;
   const othersCpu = () =>
     pids.others ? pids.others.reduce((sum, pid) => sum + cpuSeconds(pid), 0) : NaN;
   const cpu0 = {
@@ -87,14 +83,7 @@ export async function rush(
     maxSeconds,
     rate,
     call: (i) => ({ path, headers: bearer(tokens[i]), body }),
-    onAnswer: (i, status, text) => {
-      if (status === 201) {
-        winners.push({ fan: i, orderId: orderIdOf(text) });
-        if (winners.length === quantity) lastUnitAt = performance.now();
-      } else if (status === 409 && text.includes('"SOLD_OUT"')) {
-        soldOut++;
-      }
-    },
+    keepBodies: [201],
   });
   const perGrab = (now: number, before: number) => ((now - before) * 1e6) / result.answered;
   const cpuUsPerGrab = {
@@ -102,6 +91,8 @@ export async function rush(
     redis: perGrab(cpuSeconds(pids.redis), cpu0.redis),
     others: perGrab(othersCpu(), cpu0.others),
   };
+  const winners = result.bodies.map(winnerOf);
+  const soldOut = result.codes.SOLD_OUT ?? 0;
   // Answers that were neither, plus requests that got none (a request still in flight when the
   // time bound stopped the run is not an error of the server's).
   const errors = result.answered - winners.length - soldOut + result.failures;
@@ -112,18 +103,21 @@ export async function rush(
     held: winners.length,
     soldOut,
     errors,
-    sellOutSeconds: lastUnitAt === undefined ? undefined : (lastUnitAt - result.startedAt) / 1000,
+    // Exactly `quantity` grabs are answered 201, so the last 201 took the last unit.
+    sellOutSeconds: winners.length === quantity ? result.lastAnswerSeconds['201'] : undefined,
     winners,
     cpuUsPerGrab,
   };
 }
 
-function orderIdOf(text: string): string {
+/** A 201's order: its id and the fan's index (fan ids are `fan-<run>-<index>`, stack.ts). */
+function winnerOf(text: string): Winner {
   try {
-    const order = JSON.parse(text) as { id?: unknown };
-    return typeof order.id === 'string' ? order.id : '';
+    const order = JSON.parse(text) as { id?: unknown; fanId?: unknown };
+    const fan = typeof order.fanId === 'string' ? Number(order.fanId.split('-').pop()) : NaN;
+    return { fan, orderId: typeof order.id === 'string' ? order.id : '' };
   } catch {
-    return '';
+    return { fan: NaN, orderId: '' };
   }
 }
 
@@ -197,10 +191,8 @@ export async function runPhone(
       connections: phoneRush.arrival.maxInFlight,
       maxSeconds: windowMs / 1000,
       call: (i) => ({ path: reservePath, headers: bearer(tokens[i]), body: '{}' }),
-      onAnswer: (_i, status) => {
-        if (status === 201) reservedOk++;
-      },
     });
+    reservedOk = reserve.statuses['201'] ?? 0;
   }
   ctx.log(`phone: ${reservedOk} reserved${seed ? ' (seeded)' : ''}; waiting for the start`);
 

@@ -1,7 +1,7 @@
 import { reservationWave } from '../scenarios/reservation-wave';
 import { cpuSeconds } from './cpu';
 import { RunContext } from './context';
-import { drive, DriveResult } from './load';
+import { answersOf, drive, DriveResult } from './load';
 import { bearer, createDrop, fanId, fill, sleep, tokenOf } from './stack';
 
 export interface ReservationWaveResult {
@@ -48,7 +48,6 @@ export async function runReservationWave(
 
   const path = fill(reservationWave.reserve.path, { dropId: drop.id });
   const body = JSON.stringify(reservationWave.reserve.body);
-  let reserved = 0;
   const othersCpu = () => pids.others.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const cpu0 = { api: cpuSeconds(pids.api), redis: cpuSeconds(pids.redis), others: othersCpu() };
   const result = await drive({
@@ -57,10 +56,8 @@ export async function runReservationWave(
     connections: reservationWave.arrival.maxInFlight,
     maxSeconds,
     call: (i) => ({ path, headers: bearer(tokens[i]), body }),
-    onAnswer: (_i, status) => {
-      if (status in reservationWave.expectedAnswers) reserved++;
-    },
   });
+  const reserved = answersOf(result, reservationWave.expectedAnswers);
   const perAnswer = (now: number, before: number) =>
     ((now - before) * 1e6) / Math.max(1, result.answered);
   const cpuUs = {

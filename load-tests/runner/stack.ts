@@ -30,7 +30,7 @@ export function fanId(run: string, i: number): string {
   return `fan-${run}-${i}`;
 }
 
-export function bearer(token: string): Record<string, string> {
+export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
 
