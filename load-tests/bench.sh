@@ -3,17 +3,29 @@
 # own ports with its own Redis server, Kafka broker and database: scripts/profiles/bench.env), runs every
 # scenario and peer once (load-tests/runner/bench.ts), prints one table and writes it to
 # load-tests/RESULTS.md, then stops what it started. Bounded: the runner is killed after
-# BENCH_TIMEOUT seconds (default 540). Arguments go to the runner (--full, --scale=F, --only=...).
+# BENCH_TIMEOUT seconds (default 540). Arguments go to the runner (--full, --scale=F, --only=...,
+# --help). The load generators (wrk, vegeta) are installed on first use (load-tests/generators).
 # Env: BENCH_SKIP_BUILD=1 uses the dist/ already built; BENCH_PROFILE=1 takes a CPU profile of
 #      the API during the phone rush (load-tests/profile/api-grab.txt, .cpuprofile beside it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export FLASHDROP_DATA_DIR="${FLASHDROP_DATA_DIR:-$ROOT/.data}"
+RUNNER=(node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts)
+# --help and bad flags answer at once, before any server starts.
+for arg in "$@"; do case "$arg" in -h | --help) exec "${RUNNER[@]}" --help ;; esac; done
+BENCH_CHECK_FLAGS=1 "${RUNNER[@]}" "$@"
 t0=$(date +%s)
 step() { printf '\n== %s (%ss, load %s)\n' "$1" "$(($(date +%s) - t0))" "$(cut -d' ' -f1 /proc/loadavg)"; }
 
+# One bench at a time on a machine: they share the bench ports, Redis and Kafka.
+exec 9>/tmp/flashdrop-bench.lock
+if ! flock -n 9; then
+  echo "another npm run bench holds /tmp/flashdrop-bench.lock: waiting for it" >&2
+  flock 9
+fi
 step "dependencies"; bash scripts/ensure-deps.sh
+step "load generators"; bash load-tests/generators/install.sh
 step "servers"; bash infra/up.sh >/dev/null
 set -a
 # shellcheck disable=SC1090
@@ -60,6 +72,5 @@ fi
 export BENCH_RUN_DIR="$FLASHDROP_DATA_DIR/run/bench"
 export BENCH_KAFKA_PID_FILE="$FLASHDROP_DATA_DIR/kafka/run/$kafka_port.pid"
 step "runner"
-timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" \
-  node -r ts-node/register/transpile-only -r tsconfig-paths/register load-tests/runner/bench.ts "$@"
+timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" "${RUNNER[@]}" "$@"
 step "done"

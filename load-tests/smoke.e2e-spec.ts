@@ -3,7 +3,7 @@ import { apiBaseUrl, testConfig } from '@flashdrop/testing';
 import { RunContext } from './runner/context';
 import { runPayments } from './runner/run-payments';
 import { runPhone } from './runner/run-phone';
-import { runReservationWave } from './runner/run-reservations';
+import { runReservationWave, waveTokens } from './runner/run-reservations';
 import { fanTokens, routeExists, stats, tokenOf } from './runner/stack';
 
 // The benchmark's scenarios at 1/1000 scale against the test stack, through the same runner
@@ -22,7 +22,7 @@ describe('load scenarios (smoke, small scale)', () => {
   afterAll(() => redis.disconnect());
 
   it('reservation wave: every distinct fan reserved once, memory per reservation measured', async () => {
-    const wave = await runReservationWave(ctx, 300, 30);
+    const wave = await runReservationWave(ctx, waveTokens(ctx, 300), 30);
     expect(wave.reserved).toBe(300);
     expect(wave.drive.failures).toBe(0);
     expect(wave.drive.statuses).toEqual({ 201: 300 });

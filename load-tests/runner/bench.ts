@@ -1,7 +1,5 @@
 // `npm run bench` (through load-tests/bench.sh, which starts the bench stack first): every
-// scenario and peer in one run, one table printed and written to load-tests/RESULTS.md.
-// Flags: --full (the 1.3 M reservation wave), --scale=F (the phone rush scaled, e.g. 0.1),
-//        --only=hello,wave,floor,phone,steady,naive,payments,car (a subset; the rest shows n/a)
+// scenario and its floor in one run, one table printed and written to load-tests/RESULTS.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -9,8 +7,6 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
-import { carSale } from '../scenarios/car-sale';
-import { payments as paymentsSpec } from '../scenarios/payments';
 import { peers } from '../scenarios/peers';
 import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush';
 import { reservationWave } from '../scenarios/reservation-wave';
@@ -18,18 +14,29 @@ import { RunContext } from './context';
 import { pidFromFile, redisPid } from './cpu';
 import { DriveResult } from './load';
 import { PeerProcess, REPO_ROOT } from './processes';
-import { Machine, prependRun, renderRun, renderTable, Row } from './report';
+import { Machine, prependRun, renderRun, renderTable } from './report';
 import { CarResult, runCar } from './run-car';
 import { PaymentsResult, runPayments } from './run-payments';
 import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
 import { PhoneResult, RushResult, runPhone } from './run-phone';
-import { ReservationWaveResult, runReservationWave } from './run-reservations';
+import { ReservationWaveResult, runReservationFloor, runReservationWave } from './run-reservations';
+import { tableRows } from './rows';
+import { renderStages, StageSource, withStages } from './stages';
 import { runSteadyFloor, runSteadyStack } from './run-steady';
 import { fanTokens, routeExists, sleep, Stack } from './stack';
+import { generatorFor } from './drivers/generators';
 import { CpuProfile, summarize } from '../profile/summarize';
 
 // Above every test slot's ports (libs/testing slotPort: up to ~3520), so a bench never takes one.
 const PORTS = { floor: 3610, naive: 3611, hello: 3612 };
+
+const STEPS = ['hello', 'wave', 'floor', 'phone', 'steady', 'naive', 'payments', 'car'] as const;
+const USAGE = `Usage: npm run bench -- [--full] [--scale=F] [--only=STEP,...] [--help]
+  --full       the reservation wave at its real size (1.3 M fans; default ${reservationWave.benchScale} of it)
+  --scale=F    the phone rush (and what follows from it) scaled by F, e.g. 0.1 for a quick look
+  --only=...   a subset of ${STEPS.join(',')}; the rest print n/a
+               (each stack step measures its floor beside it: wave, phone (with floor), steady, payments)
+Env: BENCH_GENERATOR=autocannon drives every run with the fallback generator.`;
 
 interface Flags {
   readonly full: boolean;
@@ -37,14 +44,34 @@ interface Flags {
   readonly only?: ReadonlySet<string>;
 }
 
+/** The runner's flags; exits with the usage on --help, with a message on anything unknown. */
 function parseFlags(argv: readonly string[]): Flags {
-  const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const only = value('only');
-  return {
-    full: argv.includes('--full'),
-    scale: Number(value('scale') ?? '1'),
-    only: only ? new Set(only.split(',')) : undefined,
-  };
+  let full = false;
+  let scale = 1;
+  let only: Set<string> | undefined;
+  for (const arg of argv) {
+    const [name, value] = arg.split('=', 2);
+    if (name === '--help' || name === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (name === '--full' && value === undefined) {
+      full = true;
+    } else if (name === '--scale' && value !== undefined && Number(value) > 0) {
+      scale = Number(value);
+    } else if (name === '--only' && value) {
+      only = new Set(value.split(','));
+      const unknown = [...only].filter((s) => !(STEPS as readonly string[]).includes(s));
+      if (unknown.length) fail(`unknown step(s) ${unknown.join(', ')}`);
+    } else {
+      fail(`unknown or malformed argument ${arg}`);
+    }
+  }
+  return { full, scale, only };
+}
+
+function fail(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  process.exit(2);
 }
 
 interface ProfileEnvModule {
@@ -53,6 +80,7 @@ interface ProfileEnvModule {
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
+  if (process.env.BENCH_CHECK_FLAGS === '1') return;
   const wants = (step: string) => !flags.only || flags.only.has(step);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain JS script bash uses too
   const { profileEnv } = require(join(REPO_ROOT, 'scripts/profile-env.js')) as ProfileEnvModule;
@@ -80,7 +108,8 @@ async function main(): Promise<void> {
     floor: new PeerProcess(
       'floor',
       PORTS.floor,
-      { REDIS_URL: floorRedisUrl },
+      // The payment floor's own database: its money never meets the stack's.
+      { REDIS_URL: floorRedisUrl, FLOOR_DATABASE_URL: `${config.DATABASE_URL}_floor` },
       join(logDir, 'bench-peer-floor.log'),
     ),
     naive: new PeerProcess(
@@ -95,11 +124,14 @@ async function main(): Promise<void> {
   let tokens: string[] = [];
   let hello: DriveResult | undefined;
   let wave: ReservationWaveResult | undefined;
+  let floorWave: ReservationWaveResult | undefined;
   let floor: RushResult | undefined;
   let phone: PhoneResult | undefined;
   let naive: NaiveResult | undefined;
   let steady: { rate: number; stack?: RushResult; floor?: RushResult } | undefined;
+  const steadyStages: string[] = [];
   let pay: PaymentsResult | undefined;
+  let floorPay: PaymentsResult | undefined;
   let car: CarResult | undefined;
 
   const step = async (name: string, fn: () => Promise<void>) => {
@@ -128,11 +160,22 @@ async function main(): Promise<void> {
     const apiReady = await routeExists(stack, 'POST', '/v1/drops');
     if (!apiReady) notes.push('the drop routes are not on this commit: the stack rows are n/a');
     await step('wave', async () => {
-      if (!apiReady) return;
       const count = Math.round(
-        reservationWave.fans * (flags.full ? 1 : reservationWave.benchScale),
+        reservationWave.fans * (flags.full ? 1 : reservationWave.benchScale) * flags.scale,
       );
-      wave = await runReservationWave(ctx, count, flags.full ? 240 : 45, {
+      const waveTokens = fanTokens(stack, `${run}w`, count);
+      const maxSeconds = flags.full ? 240 : 45;
+      // The floor first, then the stack: the same fans, the same generator, a minute apart.
+      floorWave = await runReservationFloor(
+        ctx,
+        peerProcs.floor,
+        floorRedis,
+        waveTokens,
+        maxSeconds,
+      );
+      log(`wave: floor ${floorWave.drive.rate.toFixed(0)}/s; the stack next`);
+      if (!apiReady) return;
+      wave = await runReservationWave(ctx, waveTokens, maxSeconds, {
         api: apiPid(),
         redis: await redisPid(redis),
         others: otherStackPids(),
@@ -164,6 +207,10 @@ async function main(): Promise<void> {
       const rate = Math.round(floor ? floor.drive.rate * s.floorShare : s.fallbackRate);
       steady = { rate };
       log(`steady: ${rate}/s for ${s.seconds} s, the floor first`);
+      // Where the tail goes: each run's stages (runner/stages.ts), read around it.
+      const floorSources: StageSource[] = [
+        { name: 'floor', url: `${peerProcs.floor.origin}/stages`, kind: 'floor' },
+      ];
       steady.floor = await runSteadyFloor(
         ctx,
         peerProcs.floor,
@@ -171,13 +218,35 @@ async function main(): Promise<void> {
         tokens,
         rate,
         await redisPid(floorRedis),
+        async (run) => {
+          const { result, stages } = await withStages(floorSources, floorRedis, run);
+          steadyStages.push(renderStages('Stages of the steady run, floor', stages));
+          return result;
+        },
       );
       if (!apiReady) return;
-      steady.stack = await runSteadyStack(ctx, tokens, rate, {
-        server: apiPid(),
-        redis: await redisPid(redis),
-        others: otherStackPids(),
-      });
+      const metrics = (port: number) => `http://127.0.0.1:${port}/metrics`;
+      const stackSources: StageSource[] = [
+        {
+          name: 'API',
+          url: metrics(config.API_PORT),
+          kind: 'prometheus',
+          route: phoneRush.grab.path.replace('{dropId}', ':id'),
+        },
+        { name: 'worker', url: metrics(config.WORKER_HTTP_PORT), kind: 'prometheus' },
+        { name: 'analytics', url: metrics(config.ANALYTICS_HTTP_PORT), kind: 'prometheus' },
+      ];
+      steady.stack = await runSteadyStack(
+        ctx,
+        tokens,
+        rate,
+        { server: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
+        async (run) => {
+          const { result, stages } = await withStages(stackSources, redis, run);
+          steadyStages.push(renderStages('Stages of the steady run, stack', stages));
+          return result;
+        },
+      );
     });
     await step('naive', async () => {
       const scaled = scalePhoneRush(flags.scale * peers.naive.scale);
@@ -189,12 +258,24 @@ async function main(): Promise<void> {
       );
     });
     await step('payments', async () => {
-      if (!phone || phone.rush.winners.length === 0) return;
-      if (!(await routeExists(stack, 'POST', '/v1/orders/x/payment'))) {
-        notes.push('the payment route is not on this commit: payments are n/a');
-        return;
+      if (phone && phone.rush.winners.length > 0) {
+        if (await routeExists(stack, 'POST', '/v1/orders/x/payment')) {
+          pay = await runPayments(ctx, run, phone.rush.winners, tokens, 60, stack.origin, {
+            server: apiPid(),
+            redis: await redisPid(redis),
+            others: otherStackPids(),
+          });
+        } else {
+          notes.push('the payment route is not on this commit: payments are n/a');
+        }
       }
-      pay = await runPayments(ctx, run, phone.rush.winners, tokens, 60);
+      // The payment floor pays the floor rush's own held orders, funded by its own credits.
+      if (floor && floor.winners.length > 0) {
+        floorPay = await runPayments(ctx, run, floor.winners, tokens, 60, peerProcs.floor.origin, {
+          server: peerProcs.floor.pid,
+          redis: await redisPid(floorRedis),
+        });
+      }
     });
     await step('car', async () => {
       if (!apiReady || !(await routeExists(stack, 'POST', '/v1/orders/x/payment'))) return;
@@ -206,219 +287,31 @@ async function main(): Promise<void> {
     floorRedis.disconnect();
   }
 
-  const rows = tableRows({ hello, wave, floor, phone, steady, naive, pay, car, quantity, fans });
+  const rows = tableRows({
+    hello,
+    wave,
+    floorWave,
+    floor,
+    phone,
+    steady,
+    naive,
+    pay,
+    floorPay,
+    car,
+    quantity,
+    fans,
+  });
   notes.push(
     ...explanations({ hello, floor, phone, naive, wave, quantity, fans, full: flags.full }),
   );
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   console.log(`\n${renderTable(rows)}\n`);
   for (const n of notes) console.log(`- ${n}`);
+  for (const section of steadyStages) console.log(`\n${section}`);
   const file = join(REPO_ROOT, 'load-tests/RESULTS.md');
   const existing = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-  writeFileSync(file, prependRun(existing, renderRun(machine, command, rows, notes)));
+  writeFileSync(file, prependRun(existing, renderRun(machine, command, rows, notes, steadyStages)));
   console.log(`\nwritten to load-tests/RESULTS.md (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-}
-
-interface Measured {
-  readonly hello?: DriveResult;
-  readonly wave?: ReservationWaveResult;
-  readonly floor?: RushResult;
-  readonly phone?: PhoneResult;
-  readonly naive?: NaiveResult;
-  readonly steady?: { rate: number; stack?: RushResult; floor?: RushResult };
-  readonly pay?: PaymentsResult;
-  readonly car?: CarResult;
-  readonly quantity: number;
-  readonly fans: number;
-}
-
-function tableRows(m: Measured): Row[] {
-  const t = phoneRush.targets;
-  const api = m.phone?.rush;
-  const apiRate = api?.drive.rate;
-  const floorRate = m.floor?.drive.rate;
-  const naiveRate = m.naive?.drive.rate;
-  const rows: Row[] = [
-    {
-      figure: `grabs, phone rush (${m.fans.toLocaleString('en-US')} fans, ${phoneRush.arrival.maxInFlight} in flight)`,
-      unit: '/s',
-      value: apiRate,
-      floor: floorRate,
-      naive: naiveRate,
-      ratios: true,
-      target: `>= ${t.floorRatio.value}x floor, >= ${t.naiveRatio.value}x naive`,
-      met:
-        apiRate === undefined || floorRate === undefined || naiveRate === undefined
-          ? undefined
-          : apiRate >= t.floorRatio.value * floorRate && apiRate >= t.naiveRatio.value * naiveRate,
-      load: api?.drive.load,
-    },
-    {
-      figure: 'grab p50',
-      unit: 'ms',
-      value: api?.drive.latencyMs.p50,
-      floor: m.floor?.drive.latencyMs.p50,
-      naive: m.naive?.drive.latencyMs.p50,
-    },
-    {
-      figure: 'grab p95',
-      unit: 'ms',
-      value: api?.drive.latencyMs.p95,
-      floor: m.floor?.drive.latencyMs.p95,
-      naive: m.naive?.drive.latencyMs.p95,
-    },
-    {
-      figure: 'grab p99 (at saturation: the closed loop above)',
-      unit: 'ms',
-      value: api?.drive.latencyMs.p99,
-      floor: m.floor?.drive.latencyMs.p99,
-      naive: m.naive?.drive.latencyMs.p99,
-    },
-    {
-      figure: `grab p99 at a steady ${m.steady ? m.steady.rate.toLocaleString('en-US') : '?'}/s (0.6x the floor's rate, open model, the phone's mix)`,
-      unit: 'ms',
-      value: m.steady?.stack?.drive.latencyMs.p99,
-      floor: m.steady?.floor?.drive.latencyMs.p99,
-      target: t.grabP99,
-    },
-    {
-      figure: 'grab p50 at that steady rate',
-      unit: 'ms',
-      value: m.steady?.stack?.drive.latencyMs.p50,
-      floor: m.steady?.floor?.drive.latencyMs.p50,
-    },
-    {
-      figure: 'grabs answered per second at that steady rate (it kept up when = the rate)',
-      unit: '/s',
-      value: m.steady?.stack?.drive.rate,
-      floor: m.steady?.floor?.drive.rate,
-    },
-    {
-      figure: 'CPU per grab, server process',
-      unit: 'us',
-      value: api?.cpuUsPerGrab.server,
-      floor: m.floor?.cpuUsPerGrab.server,
-      naive: m.naive?.cpuUsPerGrab.server,
-      ratios: true,
-    },
-    {
-      figure: 'CPU per grab, Redis',
-      unit: 'us',
-      value: api?.cpuUsPerGrab.redis,
-      floor: m.floor?.cpuUsPerGrab.redis,
-      ratios: true,
-    },
-    {
-      figure: 'CPU per grab, rest of the stack (worker, analytics, wallet, Kafka)',
-      unit: 'us',
-      value: api?.cpuUsPerGrab.others,
-    },
-    {
-      figure: 'grab errors (not 201 held / 409 SOLD_OUT)',
-      unit: '',
-      value: api?.errors,
-      floor: m.floor?.errors,
-      naive: m.naive?.errors,
-      target: { label: 'errors', kind: 'max', value: 0, unit: '' },
-    },
-    {
-      figure: `phone sold out (${m.quantity.toLocaleString('en-US')} units; 2012: ${phoneRush.reference2012.sellOutSeconds} s)`,
-      unit: 's',
-      value: api ? (api.sellOutSeconds ?? NaN) : undefined,
-      floor: m.floor?.sellOutSeconds,
-      target: t.sellOut,
-    },
-    {
-      figure: 'sell-through until sold out (units/s)',
-      unit: '/s',
-      value: sellThrough(api),
-      floor: sellThrough(m.floor),
-      naive: sellThrough(m.naive),
-      ratios: true,
-      note: m.naive ? `naive: ${m.naive.quantity.toLocaleString('en-US')} units` : undefined,
-    },
-    {
-      figure: 'units sold above stock',
-      unit: '',
-      value: m.phone ? Math.max(0, m.phone.oversold) : undefined,
-      floor: m.floor ? Math.max(0, m.floor.held - m.quantity) : undefined,
-      naive: m.naive
-        ? Math.max(0, m.naive.held - (m.naive.quantity - m.naive.remaining))
-        : undefined,
-      target: { label: 'oversold', kind: 'max', value: 0, unit: '' },
-    },
-    {
-      figure: `reservations (${(m.wave?.fans ?? 0).toLocaleString('en-US')} fans)`,
-      unit: '/s',
-      value: m.wave?.drive.rate,
-      target: reservationWave.targets.rate,
-      load: m.wave?.drive.load,
-    },
-    { figure: 'CPU per reservation, API', unit: 'us', value: m.wave?.cpuUs.api },
-    { figure: 'CPU per reservation, Redis', unit: 'us', value: m.wave?.cpuUs.redis },
-    {
-      figure: 'CPU per reservation, rest of the stack (worker, analytics, wallet, Kafka)',
-      unit: 'us',
-      value: m.wave?.cpuUs.others,
-    },
-    {
-      figure: '1.3 M reservations at that rate',
-      unit: 's',
-      value: m.wave ? reservationWave.fans / m.wave.drive.rate : undefined,
-      target: { label: '1.3M', kind: 'max', value: 130, unit: 's' },
-    },
-    {
-      figure: 'Redis memory per reservation',
-      unit: 'B',
-      value: m.wave?.bytesPerReservation,
-      target: reservationWave.targets.memory,
-    },
-    {
-      figure: 'wallet credits (operator top-ups)',
-      unit: '/s',
-      value: m.pay?.credits.rate,
-      load: m.pay?.credits.load,
-    },
-    {
-      figure: 'payments',
-      unit: '/s',
-      value: m.pay?.pay.rate,
-      target: paymentsSpec.targets.rate,
-      load: m.pay?.pay.load,
-    },
-    {
-      figure: `phone orders paid (${(m.pay?.paid ?? 0).toLocaleString('en-US')})`,
-      unit: 's',
-      value: m.pay?.pay.seconds,
-      target: paymentsSpec.targets.allPaid,
-    },
-    {
-      figure: 'payment p99',
-      unit: 'ms',
-      value: m.pay?.pay.latencyMs.p99,
-    },
-    {
-      figure: `car: units out above ${carSale.drop.quantity} / units adrift`,
-      unit: '',
-      value: m.car ? Math.max(0, m.car.oversold) + Math.abs(m.car.unitsAdrift) : undefined,
-      target: { label: 'car', kind: 'max', value: 0, unit: '' },
-      note: m.car
-        ? `paid ${m.car.stats?.paid ?? m.car.paid}, expired ${m.car.stats?.expired ?? '?'}, remaining ${m.car.stats?.remaining ?? '?'}, ${m.car.arrivals} fans`
-        : undefined,
-    },
-    {
-      figure: 'load generator ceiling (hello-world)',
-      unit: '/s',
-      value: m.hello?.rate,
-      load: m.hello?.load,
-    },
-  ];
-  return rows;
-}
-
-function sellThrough(r: RushResult | undefined): number | undefined {
-  if (!r) return undefined;
-  return r.sellOutSeconds === undefined ? NaN : r.quantity / r.sellOutSeconds;
 }
 
 function explanations(m: {
@@ -432,19 +325,28 @@ function explanations(m: {
   full: boolean;
 }): string[] {
   const out: string[] = [];
+  const closed = generatorFor('closed');
+  const open = generatorFor('open');
+  out.push(
+    `Generators: ${closed} for the closed loops (rush, reservations, credits, payments, naive, ` +
+      `hello), ${open} for the steady open-model run; each figure and its floor with the same ` +
+      'one, on the same 2 cores as the servers. The generator column is its CPU over the ' +
+      "run's seconds times the cores (stack / floor)." +
+      (closed === 'autocannon' || open === 'autocannon'
+        ? ' autocannon is the fallback: load-tests/generators/install.sh installs wrk and vegeta.'
+        : ''),
+  );
   if (m.hello && m.floor) {
     out.push(
-      `The load generator (autocannon, one thread, on the same 2 cores as the servers) reached ` +
-        `${Math.round(m.hello.rate).toLocaleString('en-US')} req/s against hello-world; the floor ran at ` +
-        `${((m.floor.drive.rate / m.hello.rate) * 100).toFixed(0)}% of that, so the generator is ` +
-        `${m.floor.drive.rate / m.hello.rate < 0.6 ? 'not' : 'close to being'} the bottleneck.`,
+      `The generator reached ${Math.round(m.hello.rate).toLocaleString('en-US')} req/s against ` +
+        `hello-world; the grab floor ran at ${((m.floor.drive.rate / m.hello.rate) * 100).toFixed(0)}% of that.`,
     );
   }
   out.push(
     `Grab figures: ${m.fans.toLocaleString('en-US')} distinct reserved fans, each grabbing once, ` +
       `${m.quantity.toLocaleString('en-US')} units, ${phoneRush.arrival.maxInFlight} requests in flight ` +
-      `(autocannon is a closed loop per connection: the rate is the capacity at that concurrency). ` +
-      `The floor decodes the fan from the token without checking its signature; the stack checks it.`,
+      '(a closed loop: the rate is the capacity at that concurrency). The floors read the fan ' +
+      'from the token without checking its signature; the stack checks it.',
   );
   if (m.naive) {
     out.push(
@@ -477,7 +379,7 @@ function explanations(m: {
   }
   out.push(
     'CPU is shared: other work on this machine during the run shows in the load column ' +
-      '(1-minute load average before-after each measurement); figures taken under load are lower.',
+      '(1-minute load average before-after each measurement); compare figures of one run only.',
   );
   return out;
 }

@@ -24,6 +24,17 @@ describe('benchmark report', () => {
     expect(meets({ figure: 'x', unit: '' })).toBeUndefined();
   });
 
+  it('judges a ratio target on the figure over its floor', () => {
+    const target = { label: 'r', kind: 'min' as const, value: 0.9, unit: 'x', ratio: true };
+    expect(meets({ figure: 'r', unit: '/s', value: 9_000, floor: 10_000, target })).toBe(true);
+    expect(meets({ figure: 'r', unit: '/s', value: 8_999, floor: 10_000, target })).toBe(false);
+    expect(meets({ figure: 'r', unit: '/s', value: 9_000, target })).toBeUndefined();
+    expect(meets({ figure: 'r', unit: '/s', value: NaN, floor: 10_000, target })).toBe(false);
+    const max = { label: 't', kind: 'max' as const, value: 1.1, unit: 'x', ratio: true };
+    expect(meets({ figure: 't', unit: 's', value: 5.5, floor: 5, target: max })).toBe(true);
+    expect(meets({ figure: 't', unit: 's', value: 5.6, floor: 5, target: max })).toBe(false);
+  });
+
   it('renders one aligned Markdown table', () => {
     const table = renderTable([
       {
@@ -31,16 +42,17 @@ describe('benchmark report', () => {
         unit: '/s',
         value: 15000,
         floor: 25000,
-        naive: 2500,
-        ratios: true,
-        target: { label: 'g', kind: 'min', value: 10000, unit: '/s' },
+        ratio: true,
+        target: { label: 'g', kind: 'min', value: 0.5, unit: 'x', ratio: true },
+        generator: 'wrk 12%',
       },
     ]);
     const lines = table.split('\n');
     expect(lines).toHaveLength(3);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     expect(lines[2]).toContain('0.60x');
-    expect(lines[2]).toContain('6.00x');
+    expect(lines[2]).toContain('>= 0.50x');
+    expect(lines[2]).toContain('wrk 12%');
     expect(lines[2]).toContain('yes');
   });
 

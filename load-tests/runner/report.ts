@@ -5,14 +5,18 @@ export interface Row {
   readonly figure: string;
   readonly unit: string;
   readonly value?: number;
-  readonly target?: TargetSpec | string;
+  /** What the figure is compared with: the floor of the same operation, same run, generator. */
   readonly floor?: number;
-  readonly naive?: number;
-  /** Print value/floor and value/naive (throughputs); latencies print no ratio. */
-  readonly ratios?: boolean;
-  /** Whether the figure meets its target when the target is not a plain bound. */
+  /** The comparison column's label when it is not the floor (e.g. "API" for a CPU share). */
+  readonly floorLabel?: string;
+  /** Print value / floor. */
+  readonly ratio?: boolean;
+  readonly target?: TargetSpec | string;
+  /** Whether the figure meets its target when that is more than its bound (explicit wins). */
   readonly met?: boolean;
   readonly note?: string;
+  /** The load generator and its CPU share of the machine during the figure's runs. */
+  readonly generator?: string;
   /** The 1-minute load average before and after the measurement (other work shows here). */
   readonly load?: readonly [number, number];
 }
@@ -47,17 +51,29 @@ export function ratio(a: number | undefined, b: number | undefined): string {
 function targetText(target: Row['target']): string {
   if (target === undefined) return '';
   if (typeof target === 'string') return target;
-  return `${target.kind === 'min' ? '>=' : '<='} ${fmt(target.value)} ${target.unit}`.trim();
+  const bound = `${target.kind === 'min' ? '>=' : '<='} ${fmt(target.value)}`;
+  return target.ratio ? `${bound}x` : `${bound} ${target.unit}`.trim();
 }
 
-/** Whether a row meets its target: an explicit `met` wins, else the bound of its TargetSpec. */
+/**
+ * Whether a row meets its target: an explicit `met` wins, else the bound of its TargetSpec, on
+ * value / floor for a ratio target. Undefined when there is no target or nothing to judge.
+ */
 export function meets(row: Row): boolean | undefined {
   if (row.met !== undefined) return row.met;
   if (row.target === undefined || typeof row.target === 'string' || row.value === undefined) {
     return undefined;
   }
-  if (Number.isNaN(row.value)) return false;
-  return row.target.kind === 'min' ? row.value >= row.target.value : row.value <= row.target.value;
+  const figure = row.target.ratio ? ratioOf(row.value, row.floor) : row.value;
+  if (figure === undefined) return undefined;
+  if (Number.isNaN(figure)) return false;
+  return row.target.kind === 'min' ? figure >= row.target.value : figure <= row.target.value;
+}
+
+/** value / floor; undefined when the floor is not known, NaN when the value is not a number. */
+export function ratioOf(value: number | undefined, floor: number | undefined): number | undefined {
+  if (value === undefined || floor === undefined || Number.isNaN(floor) || !floor) return undefined;
+  return value / floor;
 }
 
 /** The one table `npm run bench` prints, in Markdown (it is also the report's body). */
@@ -65,25 +81,24 @@ export function renderTable(rows: readonly Row[]): string {
   const header = [
     'figure',
     'Flashdrop',
-    'target',
     'floor',
-    'naive',
-    'vs floor',
-    'vs naive',
+    'ratio',
+    'target',
     'met',
+    'generator (CPU)',
     'load 1m',
   ];
   const lines = rows.map((row) => {
     const ok = meets(row);
+    const floor = row.floor === undefined ? '' : fmt(row.floor, row.unit);
     return [
       row.figure + (row.note ? ` (${row.note})` : ''),
       fmt(row.value, row.unit),
+      row.floorLabel && floor ? `${row.floorLabel} ${floor}` : floor,
+      row.ratio ? ratio(row.value, row.floor) : '',
       targetText(row.target),
-      row.floor === undefined ? '' : fmt(row.floor, row.unit),
-      row.naive === undefined ? '' : fmt(row.naive, row.unit),
-      row.ratios ? ratio(row.value, row.floor) : '',
-      row.ratios ? ratio(row.value, row.naive) : '',
       ok === undefined ? '' : ok ? 'yes' : 'NO',
+      row.generator ?? '',
       row.load ? `${row.load[0].toFixed(1)}-${row.load[1].toFixed(1)}` : '',
     ];
   });
@@ -99,6 +114,8 @@ export function renderRun(
   command: string,
   rows: readonly Row[],
   notes: readonly string[],
+  /** Further sections (Markdown), e.g. the steady run's latency breakdown. */
+  extra: readonly string[] = [],
 ): string {
   return [
     `## ${machine.date} · commit ${machine.commit}`,
@@ -111,14 +128,15 @@ export function renderRun(
     '',
     ...notes.map((n) => `- ${n}`),
     '',
+    ...extra.flatMap((section) => [section, '']),
   ].join('\n');
 }
 
 const TITLE = '# Benchmark results';
 const PREAMBLE =
   'Written by `npm run bench` (load-tests/README.md explains the runs); the newest run first. ' +
-  'Every figure of one run is measured in that run, on the same machine, beside the floor and ' +
-  'the naive peer.';
+  'Every figure of one run is measured in that run, on the same machine, with the same load ' +
+  'generator as the floor of its operation; the targets are the ratios.';
 
 /** The new report: the newest run on top, earlier runs kept below it. */
 export function prependRun(existing: string | undefined, section: string): string {

@@ -1,15 +1,22 @@
+import Redis from 'ioredis';
+import { Inventory } from '@flashdrop/inventory';
 import { reservationWave } from '../scenarios/reservation-wave';
-import { cpuSeconds } from './cpu';
+import { cpuSeconds, redisPid } from './cpu';
 import { RunContext } from './context';
 import { answersOf, drive, DriveResult } from './load';
-import { bearer, createDrop, fanId, fill, sleep, tokenOf } from './stack';
+import { PeerProcess } from './processes';
+import { createFloorDrop } from './run-peers';
+import { bearer, createDrop, fanTokens, fill, sleep, tokenOf } from './stack';
 
 export interface ReservationWaveResult {
   readonly fans: number;
   readonly drive: DriveResult;
   readonly reserved: number;
   readonly bytesPerReservation: number;
-  /** CPU microseconds per answered reservation, by process (NaN where a pid is unknown). */
+  /**
+   * CPU microseconds per answered reservation, by process (NaN where a pid is unknown): `api` is
+   * the server (the stack's API, or the floor), `others` the rest of the stack (NaN for the floor).
+   */
   readonly cpuUs: { readonly api: number; readonly redis: number; readonly others: number };
 }
 
@@ -20,14 +27,19 @@ export interface WavePids {
   readonly others: readonly number[];
 }
 
+/** The wave's fans: `fan-<run>w-<i>`, signed once before the runs (stack.ts fanTokens). */
+export function waveTokens(ctx: RunContext, fans: number): string[] {
+  return fanTokens(ctx.stack, `${ctx.run}w`, fans);
+}
+
 /**
- * The reservation wave: `fans` distinct fans reserve one drop as fast as the stack takes them,
- * each once. Memory per reservation is read from Redis (MEMORY USAGE of the drop's
- * reservation keys) over the count.
+ * The reservation wave through the stack: every fan of `tokens` reserves one drop as fast as
+ * the stack takes them, each once. Memory per reservation is read from Redis (MEMORY USAGE of
+ * the drop's reservation keys) over the count.
  */
 export async function runReservationWave(
   ctx: RunContext,
-  fans: number,
+  tokens: readonly string[],
   maxSeconds: number,
   pids: WavePids = { others: [] },
 ): Promise<ReservationWaveResult> {
@@ -42,17 +54,55 @@ export async function runReservationWave(
     { reservationOpensAt: now + 300, reservationClosesAt: closes, saleStartsAt: closes },
     `${ctx.run}-wave`,
   );
-  const run = `${ctx.run}w`;
-  const tokens = Array.from({ length: fans }, (_, i) => tokenOf(ctx.stack, fanId(run, i), 'fan'));
   await sleep(now + 350 - Date.now());
+  return reserveAll(ctx.stack.origin, drop.id, ctx.redis, tokens, maxSeconds, pids);
+}
 
-  const path = fill(reservationWave.reserve.path, { dropId: drop.id });
+/**
+ * The same wave against the reservation floor (load-tests/peers/floor-server.ts: the same
+ * reserve script behind a bare route), its drop written straight into the floor's Redis.
+ */
+export async function runReservationFloor(
+  ctx: RunContext,
+  floor: PeerProcess,
+  floorRedis: Redis,
+  tokens: readonly string[],
+  maxSeconds: number,
+): Promise<ReservationWaveResult> {
+  const inventory = new Inventory(floorRedis);
+  const now = await inventory.now();
+  const id = await createFloorDrop(
+    inventory,
+    `${ctx.run}-floor-wave`,
+    reservationWave.drop.quantity,
+    {
+      reservationOpensAt: now,
+      reservationClosesAt: now + reservationWave.windowSeconds * 1000,
+      saleStartsAt: now + reservationWave.windowSeconds * 1000,
+    },
+  );
+  return reserveAll(floor.origin, id, floorRedis, tokens, maxSeconds, {
+    api: floor.pid,
+    redis: await redisPid(floorRedis),
+    others: [],
+  });
+}
+
+async function reserveAll(
+  origin: string,
+  dropId: string,
+  redis: Redis,
+  tokens: readonly string[],
+  maxSeconds: number,
+  pids: WavePids,
+): Promise<ReservationWaveResult> {
+  const path = fill(reservationWave.reserve.path, { dropId });
   const body = JSON.stringify(reservationWave.reserve.body);
   const othersCpu = () => pids.others.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const cpu0 = { api: cpuSeconds(pids.api), redis: cpuSeconds(pids.redis), others: othersCpu() };
   const result = await drive({
-    origin: ctx.stack.origin,
-    count: fans,
+    origin,
+    count: tokens.length,
     connections: reservationWave.arrival.maxInFlight,
     maxSeconds,
     call: (i) => ({ path, headers: bearer(tokens[i]), body }),
@@ -63,23 +113,23 @@ export async function runReservationWave(
   const cpuUs = {
     api: perAnswer(cpuSeconds(pids.api), cpu0.api),
     redis: perAnswer(cpuSeconds(pids.redis), cpu0.redis),
-    others: perAnswer(othersCpu(), cpu0.others),
+    others: pids.others.length ? perAnswer(othersCpu(), cpu0.others) : NaN,
   };
   return {
-    fans,
+    fans: tokens.length,
     drive: result,
     reserved,
     cpuUs,
-    bytesPerReservation: (await reservationBytes(ctx, drop.id)) / Math.max(1, reserved),
+    bytesPerReservation: (await reservationBytes(redis, dropId)) / Math.max(1, reserved),
   };
 }
 
 /** Bytes Redis spends on one drop's reservations: every `{d:ID}:res*` key, exactly. */
-export async function reservationBytes(ctx: RunContext, dropId: string): Promise<number> {
+export async function reservationBytes(redis: Redis, dropId: string): Promise<number> {
   let cursor = '0';
   let bytes = 0;
   do {
-    const [nextCursor, keys] = await ctx.redis.scan(
+    const [nextCursor, keys] = await redis.scan(
       cursor,
       'MATCH',
       `{d:${dropId}}:res*`,
@@ -88,7 +138,7 @@ export async function reservationBytes(ctx: RunContext, dropId: string): Promise
     );
     cursor = nextCursor;
     for (const key of keys) {
-      const used = (await ctx.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
+      const used = (await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
       bytes += used ?? 0;
     }
   } while (cursor !== '0');

@@ -14,6 +14,10 @@ export function steadySize(rate: number): { fans: number; quantity: number } {
   return { fans, quantity };
 }
 
+/** Runs a measurement inside something (e.g. runner/stages.ts withStages); default: as it is. */
+export type Around = <T>(run: () => Promise<T>) => Promise<T>;
+const asIs: Around = (run) => run();
+
 /**
  * Grabs arriving at a steady `rate` (phoneRush.steady) on a fresh open drop that needs no
  * reservation, so the tokens of the phone's fans serve again. The stack: through the API.
@@ -23,6 +27,7 @@ export async function runSteadyStack(
   tokens: readonly string[],
   rate: number,
   pids: RushPids,
+  around: Around = asIs,
 ): Promise<RushResult> {
   const { fans, quantity } = steadySize(rate);
   const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
@@ -36,7 +41,9 @@ export async function runSteadyStack(
     `${ctx.run}-steady`,
   );
   await sleep(startsAt + 20 - Date.now());
-  return steadyRush(ctx.stack.origin, drop.id, quantity, tokens.slice(0, fans), rate, pids);
+  return around(() =>
+    steadyRush(ctx.stack.origin, drop.id, quantity, tokens.slice(0, fans), rate, pids),
+  );
 }
 
 /** The same steady run against the floor peer (its drop written straight into its Redis). */
@@ -47,6 +54,7 @@ export async function runSteadyFloor(
   tokens: readonly string[],
   rate: number,
   redisPid?: number,
+  around: Around = asIs,
 ): Promise<RushResult> {
   const { fans, quantity } = steadySize(rate);
   const inventory = new Inventory(floorRedis);
@@ -54,10 +62,12 @@ export async function runSteadyFloor(
     reservationRequired: false,
     saleStartsAt: await inventory.now(),
   });
-  return steadyRush(floor.origin, id, quantity, tokens.slice(0, fans), rate, {
-    server: floor.pid,
-    redis: redisPid,
-  });
+  return around(() =>
+    steadyRush(floor.origin, id, quantity, tokens.slice(0, fans), rate, {
+      server: floor.pid,
+      redis: redisPid,
+    }),
+  );
 }
 
 function steadyRush(

@@ -26,7 +26,7 @@ export const phoneRush = {
    * the floor's capacity measured in the same run (an open model: arrivals do not wait for
    * answers), with the phone's mix of winners (50,000 of 240,000) so most answers are SOLD_OUT.
    * The rush above is a closed loop at saturation: its p99 is queueing at the door, reported but
-   * not held to the target (the floor's own p99 there is ~30 ms).
+   * not held to a target.
    */
   steady: { floorShare: 0.6, seconds: 10, fallbackRate: 3_000, maxInFlight: 400 },
   /** How a grab is asked for (API.md "Fans"). */
@@ -34,12 +34,23 @@ export const phoneRush = {
   /** The only answers a correct rush gives; anything else is an error. */
   expectedGrabAnswers: { 201: 'held', 409: 'SOLD_OUT' } as Record<number, string>,
   targets: {
-    sellOut: { label: 'phone sold out', kind: 'max', value: 5, unit: 's' },
-    grabRate: { label: 'grabs through the API', kind: 'min', value: 15_000, unit: '/s' },
-    grabP99: { label: 'grab p99', kind: 'max', value: 25, unit: 'ms' },
-    floorRatio: { label: 'grab rate / floor', kind: 'min', value: 0.6, unit: 'x' },
-    naiveRatio: { label: 'grab rate / naive', kind: 'min', value: 5, unit: 'x' },
+    grabRate: { label: 'grabs/s vs the floor', kind: 'min', value: 0.9, unit: 'x', ratio: true },
+    sellOut: { label: 'sell-out vs the floor', kind: 'max', value: 1.1, unit: 'x', ratio: true },
+    steadyP99: {
+      label: "steady p99 vs the floor's",
+      kind: 'max',
+      value: 1.5,
+      unit: 'x',
+      ratio: true,
+    },
+    oversold: { label: 'units above stock', kind: 'max', value: 0, unit: '' },
+    errors: { label: 'wrong answers', kind: 'max', value: 0, unit: '' },
   } satisfies Record<string, TargetSpec>,
+  /**
+   * k6 runs have no floor beside them, so their thresholds are loose absolute bounds that only
+   * catch a broken stack; the targets above are for `npm run bench`.
+   */
+  k6Bounds: { grabP99Ms: 1_000 },
   /** The 2012 figure the report sets beside ours. */
   reference2012: { sellOutSeconds: 314 },
 };

@@ -27,7 +27,15 @@ export const reservationWave = {
   /** 201 the first time; 200 (same body) only on a repeat, which the wave never sends. */
   expectedAnswers: { 201: 'reserved' } as Record<number, string>,
   targets: {
-    rate: { label: 'reservations', kind: 'min', value: 10_000, unit: '/s' },
+    rate: { label: 'reservations/s vs the floor', kind: 'min', value: 0.8, unit: 'x', ratio: true },
+    /** CPU of the rest of the stack (worker, analytics, wallet, Kafka) per reservation vs the API's. */
+    pipelineCpu: {
+      label: "rest of the stack's CPU vs the API's",
+      kind: 'max',
+      value: 0.3,
+      unit: 'x',
+      ratio: true,
+    },
     memory: { label: 'Redis memory per reservation', kind: 'max', value: 100, unit: 'B' },
   } satisfies Record<string, TargetSpec>,
 };

@@ -32,11 +32,18 @@ export interface ArrivalSpec {
   readonly maxInFlight: number;
 }
 
-/** One figure the benchmark prints, with the target from DESIGN.md "Performance". */
+/**
+ * One figure the benchmark prints, with the target from DESIGN.md "Performance". Targets are
+ * ratios to a floor of the same operation measured in the same run with the same generator
+ * (`ratio: true`): absolute rates move with the machine (the same box measured three times
+ * slower on one day than on another); a few bounds are absolute (memory, correctness).
+ */
 export interface TargetSpec {
   readonly label: string;
   /** `min`: the figure must be >= value; `max`: <= value. */
   readonly kind: 'min' | 'max';
   readonly value: number;
   readonly unit: string;
+  /** The bound is on the figure divided by what it is compared with (its floor). */
+  readonly ratio?: boolean;
 }

@@ -69,6 +69,12 @@ export async function driveWrk(spec: DriveSpec): Promise<DriveResult> {
     let threadsDone = 0;
     let cpuAtStart = NaN;
     let cpuAtEnd = NaN;
+    // A run stopped by its time bound never reports its end: the last sample stands in.
+    let cpuLastSeen = NaN;
+    const sampler = setInterval(() => {
+      const now = cpuSeconds(child.pid);
+      if (!Number.isNaN(now)) cpuLastSeen = now;
+    }, 200);
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       const text = d.toString();
@@ -83,6 +89,8 @@ export async function driveWrk(spec: DriveSpec): Promise<DriveResult> {
       }
     });
     const code = await new Promise<number | null>((done) => child.on('exit', done));
+    clearInterval(sampler);
+    if (Number.isNaN(cpuAtEnd)) cpuAtEnd = cpuLastSeen;
     const line = stdout.split('\n').find((l) => l.startsWith('FLASHDROP-RESULT '));
     if (!line) throw new Error(`wrk gave no result (exit ${code}): ${stderr || stdout}`);
     const r = JSON.parse(line.slice('FLASHDROP-RESULT '.length)) as WrkResult;
