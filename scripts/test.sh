@@ -19,6 +19,8 @@ if [ "${SKIP_STATIC:-0}" != 1 ]; then
   if [ -f load-tests/tsconfig.json ]; then step "k6 scripts (tsc against @types/k6)"; npx tsc -p load-tests/tsconfig.json --noEmit; fi
 fi
 step "servers"; bash infra/up.sh >/dev/null
+# The bench's compiled load generators (wrk, vegeta): load-tests/peers.int-spec.ts drives each.
+step "load generators"; bash load-tests/generators/install.sh
 step "build"; npm run --silent build
 
 step "fresh test data"

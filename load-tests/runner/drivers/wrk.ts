@@ -94,6 +94,7 @@ export async function driveWrk(spec: DriveSpec): Promise<DriveResult> {
     const line = stdout.split('\n').find((l) => l.startsWith('FLASHDROP-RESULT '));
     if (!line) throw new Error(`wrk gave no result (exit ${code}): ${stderr || stdout}`);
     const r = JSON.parse(line.slice('FLASHDROP-RESULT '.length)) as WrkResult;
+    const stoppedEarly = threadsDone < threads;
     const lastAts = Object.values(r.lastAt);
     const seconds = lastAts.length ? (Math.max(...lastAts) - r.firstAt) / 1000 : 0;
     const lastAnswerSeconds: Record<string, number> = {};
@@ -124,10 +125,13 @@ export async function driveWrk(spec: DriveSpec): Promise<DriveResult> {
         p99: ms(latency.p99),
         max: ms(latency.max),
       },
-      // Requests sent and never answered (wrk's own timeout count also counts idle connections).
-      failures: r.sent - r.answered + r.errors.connect,
+      // Requests sent and never answered (wrk's own timeout count also counts idle connections);
+      // a run stopped by its time bound leaves requests in flight, which are no one's failure.
+      failures: stoppedEarly
+        ? r.errors.connect + r.errors.read + r.errors.write
+        : r.sent - r.answered + r.errors.connect,
       load: [load0, loadavg()[0]],
-      stoppedEarly: threadsDone < threads,
+      stoppedEarly,
       bodies,
       lastAnswerSeconds,
       generator: generatorUse('wrk', cpuAtEnd - cpuAtStart, seconds),
