@@ -1,21 +1,21 @@
 /**
  * `npm run audit`: recomputes every invariant (DESIGN.md 1-5) from the stored truth of the
  * stack whose environment it runs in (the same variables the services read: REDIS_URL,
- * DATABASE_URL), prints each breach, and exits 1 if there is any.
+ * DATABASE_URL), prints each breach, and exits 1 if there is any. The audit is libs/audit.
  */
-import { DataSource } from 'typeorm';
+import { INVARIANTS, runAudit } from '@flashdrop/audit';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { Inventory } from '@flashdrop/inventory';
+import { LedgerFacts, walletPool } from '@flashdrop/ledger';
 import { createRedis } from '@flashdrop/persistence';
-import { INVARIANTS } from './audit/breach';
-import { runAudit } from './audit/run-audit';
 
 async function main(): Promise<number> {
   const config = loadConfig(FlashdropConfig);
   const redis = createRedis(config.REDIS_URL, { enableAutoPipelining: false });
-  const db = new DataSource({ type: 'postgres', url: config.DATABASE_URL, extra: { max: 2 } });
+  const db = walletPool(config, { applicationName: 'flashdrop-audit', poolSize: 2 });
   await db.initialize();
   try {
-    const report = await runAudit(redis, db);
+    const report = await runAudit(new Inventory(redis), new LedgerFacts(db));
     for (const b of report.breaches) {
       console.log(
         `BREACH invariant ${b.invariant} (${INVARIANTS[b.invariant]}): ${b.subject}: ${b.message}`,

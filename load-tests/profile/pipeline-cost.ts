@@ -25,11 +25,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { Inventory } from '@flashdrop/inventory';
-import { compareIds, OutboxStreamGroups, outboxStreamKey } from '@flashdrop/events';
+import { compareIds, Inventory, OutboxStreamGroups } from '@flashdrop/inventory';
 import {
   DedicatedKafka,
   DedicatedRedis,
+  dropKeys,
   REPO_ROOT,
   ServiceProcess,
   dropDefinition,
@@ -238,13 +238,13 @@ async function rush(
 
 /** Events the drop's grabs wrote to its outbox stream (trimming does not lower it). */
 async function entriesAdded(redis: Redis, dropId: string): Promise<number> {
-  const info = (await redis.call('XINFO', 'STREAM', outboxStreamKey(dropId))) as unknown[];
+  const info = (await redis.call('XINFO', 'STREAM', dropKeys(dropId).events)) as unknown[];
   return Number(info[info.indexOf('entries-added') + 1]);
 }
 
 /** Waits until analytics applied the drop's last event and order persistence acknowledged it. */
 async function drained(redis: Redis, dropId: string): Promise<void> {
-  const stream = outboxStreamKey(dropId);
+  const stream = dropKeys(dropId).events;
   const [[last]] = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
   const ok = await eventually(
     async () => {

@@ -3,6 +3,7 @@ import { AuthModule, Public } from '@flashdrop/auth';
 import { ConfigModule } from '@flashdrop/config';
 import { KafkaModule } from '@flashdrop/events';
 import { LoggerModule, MetricsModule } from '@flashdrop/http';
+import { InventoryModule } from '@flashdrop/inventory';
 import { RedisConnection, RedisModule } from '@flashdrop/persistence';
 import { DropAccess } from './access/drop-access.service';
 import { EventsConsumerService } from './consumer/events-consumer.service';
@@ -45,6 +46,7 @@ const providers = [
     MetricsModule,
     RedisModule,
     KafkaModule,
+    InventoryModule,
   ],
   controllers,
   providers,

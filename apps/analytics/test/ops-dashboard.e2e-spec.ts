@@ -10,7 +10,7 @@ import {
 import Redis from 'ioredis';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
-import { createOpenDrop, mixedBurst } from './sale-traffic';
+import { createOpenDrop, mixedBurst, retireOpenDrops } from './sale-traffic';
 
 const chromiumFound = ensureChromium();
 const describeWithBrowser = 'path' in chromiumFound ? describe : describe.skip;
@@ -45,6 +45,7 @@ describeWithBrowser('GET /ops in a real browser during a rush', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await retireOpenDrops();
     redis?.disconnect();
   });
 

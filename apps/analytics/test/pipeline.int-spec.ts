@@ -2,15 +2,12 @@ import {
   createIdempotentProducer,
   createKafka,
   ensureTopics,
-  OutboxStreamGroups,
-  OutboxTrimmer,
   ResettableProducer,
-  StreamRelay,
   Topics,
   topicName,
 } from '@flashdrop/events';
 import { DedicatedRedis, eventually, slotPort, TEST_SLOT, testConfig } from '@flashdrop/testing';
-import { Inventory } from '@flashdrop/inventory';
+import { Inventory, OutboxStreamGroups, OutboxTrimmer, StreamRelay } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 import { Kafka } from 'kafkajs';
 import { EventsConsumer } from '../src/consumer/events.consumer';
@@ -59,7 +56,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     relaying = relay.run(stop.signal);
     store = new StatsStore(redis);
     inventory = new Inventory(redis);
-    consumer = new EventsConsumer(kafka, store, redis, {
+    consumer = new EventsConsumer(kafka, store, {
       groupId: analyticsGroup,
       topicPrefix: prefix,
     });
@@ -142,7 +139,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
 
     // The worst crash before a commit: a consumer whose group has no offset at all re-reads
     // every batch from the start of the topics and applies it again into the same store.
-    const replay = new EventsConsumer(kafka, store, redis, {
+    const replay = new EventsConsumer(kafka, store, {
       groupId: replayGroup,
       topicPrefix: prefix,
     });

@@ -1,16 +1,29 @@
 import { Inventory } from '@flashdrop/inventory';
-import { dropDefinition, markWalletless, moveHoldDeadline, redisNow } from '@flashdrop/testing';
+import { dropDefinition, moveHoldDeadline, redisNow, retireDrop } from '@flashdrop/testing';
 
-/** A drop on sale now, with its reservation window open, created through the real scripts. */
+/** Drops made by createOpenDrop in this test file, with the inventory that made them. */
+const openDrops: [Inventory, string][] = [];
+
+/**
+ * A drop on sale now, with its reservation window open, created through the real scripts. Its
+ * orders are paid with the scripts alone (no wallet): call `retireOpenDrops` once the test file
+ * is done, so the audit after the run does not meet paid orders without a debit.
+ */
 export async function createOpenDrop(
   inventory: Inventory,
   overrides: { brandId?: string; quantity?: number; title?: string } = {},
 ): Promise<string> {
   const def = dropDefinition(await redisNow(inventory.redis), overrides);
   await inventory.createDrop(def);
-  // Its orders are paid with the scripts alone: the audit must not expect wallet debits.
-  await markWalletless(inventory.redis, def.id);
+  openDrops.push([inventory, def.id]);
   return def.id;
+}
+
+/** Takes this file's open drops out of the stack's view (libs/testing retireDrop). */
+export async function retireOpenDrops(): Promise<void> {
+  for (const [inventory, dropId] of openDrops.splice(0)) {
+    await retireDrop(inventory.redis, dropId);
+  }
 }
 
 /**

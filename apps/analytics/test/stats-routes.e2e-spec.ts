@@ -2,7 +2,7 @@ import { api, apiBaseUrl, eventually, testConfig, tokenFor, uniqueId } from '@fl
 import { Inventory } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 import { contractFields, readTruth } from './sale-truth';
-import { createOpenDrop, mixedBurst } from './sale-traffic';
+import { createOpenDrop, mixedBurst, retireOpenDrops } from './sale-traffic';
 
 interface Stats {
   dropId: string;
@@ -27,7 +27,10 @@ describe('GET /v1/drops/:id/stats and /live', () => {
     await mixedBurst(inventory, dropId, 120);
   });
 
-  afterAll(() => redis.disconnect());
+  afterAll(async () => {
+    await retireOpenDrops();
+    redis.disconnect();
+  });
 
   it('equals the stored truth (operator and the owner brand), within 2 s of the last change', async () => {
     const truth = await readTruth(inventory, dropId);

@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@flashdrop/auth';
-import { ConfigModule, FlashdropConfig } from '@flashdrop/config';
+import { ConfigModule } from '@flashdrop/config';
 import { KafkaModule } from '@flashdrop/events';
 import { LoggerModule, MetricsModule } from '@flashdrop/http';
+import { InventoryModule } from '@flashdrop/inventory';
 import { RedisModule } from '@flashdrop/persistence';
-import { salesDatabaseOptions } from './database/sales-database';
+import { SalesDatabaseModule } from '@flashdrop/sales';
 import { HealthModule } from './health/health.module';
 import { PaymentsModule } from './payments/payments.module';
 import { WalletModule } from './wallet/wallet.module';
 import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
-import { InventoryModule } from '@flashdrop/inventory';
 import { DropsModule } from './drops/drops.module';
 import { OrdersModule } from './orders/orders.module';
 import { PurchaseModule } from './purchase/purchase.module';
@@ -26,14 +25,7 @@ import { SharesModule } from './shares/shares.module';
     MetricsModule,
     RedisModule,
     KafkaModule,
-    TypeOrmModule.forRootAsync({
-      inject: [FlashdropConfig],
-      useFactory: (config: FlashdropConfig) => ({
-        ...salesDatabaseOptions(config),
-        retryAttempts: 3,
-        retryDelay: 1000,
-      }),
-    }),
+    SalesDatabaseModule,
     HealthModule,
     WalletModule,
     PaymentsModule,

@@ -1,16 +1,15 @@
 import { loadConfig, FlashdropConfig } from '@flashdrop/config';
 import { createHttpApp } from '@flashdrop/http';
-import { migrate } from '@flashdrop/persistence';
 import { AppModule } from './app.module';
 import { PaymentsRoute } from './payments/payments.route';
 import { PurchaseRoute } from './purchase/purchase.route';
 import { ReservationRoute } from './reservations/reservation.route';
-import { salesDatabaseOptions, SALES_SCHEMA } from './database/sales-database';
+import { migrateSales } from '@flashdrop/sales';
 
 async function main(): Promise<void> {
   const config = loadConfig(FlashdropConfig);
   if (process.argv.includes('migrate')) {
-    const applied = await migrate({ ...salesDatabaseOptions(config), schema: SALES_SCHEMA });
+    const applied = await migrateSales(config);
     process.stdout.write(
       `sales migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}\n`,
     );

@@ -1,9 +1,10 @@
-import { dropKeys, Inventory } from '@flashdrop/inventory';
+import { Inventory } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
 import {
   api,
   ApiResponse,
   DedicatedRedis,
+  dropKeys,
   eventually,
   openDropBody,
   OrderBody,

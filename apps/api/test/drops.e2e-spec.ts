@@ -2,8 +2,9 @@ import { createRedis } from '@flashdrop/persistence';
 import {
   api,
   createDrop,
-  DropBody,
   dropBody,
+  DropBody,
+  dropKeys,
   errorOf,
   isoIn,
   openDropBody,
@@ -11,7 +12,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import { dropKeys } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 
 /** The brand's drop routes (API.md "Drops") through the running test stack. */

@@ -9,11 +9,12 @@ import {
   getDrop,
   grabVia,
   isoIn,
+  fund,
   mapLimit,
-  markWalletless,
   moveHoldDeadline,
   openDropBody,
   OrderBody,
+  pay,
   redisNow,
   setDropTimes,
   testConfig,
@@ -283,13 +284,13 @@ describe('purchases and orders (running stack)', () => {
 
     it('cancel answers 409 ORDER_PAID for a paid order, PAYMENT_IN_PROGRESS while paying', async () => {
       const { drop, fan, order } = await heldOrder({ perUserLimit: 2 });
-      // Paid with the scripts alone: the audit must not expect a wallet debit.
-      await markWalletless(redis, drop.id);
+      await fund([fan.id], order.amountMinor);
       await inventory.beginPayment(order.id);
       const paying = await api('POST', `/v1/orders/${order.id}/cancel`, { token: fan.token });
       expect(paying.status).toBe(409);
       expect(errorOf(paying)).toBe('PAYMENT_IN_PROGRESS');
-      await inventory.completePayment(order.id);
+      // The fan's payment joins the attempt begun above; the wallet debits it, the order is paid.
+      expect((await pay(order.id, fan.id)).status).toBe(200);
       const paid = await api('POST', `/v1/orders/${order.id}/cancel`, { token: fan.token });
       expect(paid.status).toBe(409);
       expect(errorOf(paid)).toBe('ORDER_PAID');
@@ -317,11 +318,9 @@ describe('purchases and orders (running stack)', () => {
     });
 
     it('a paid order is never expired, even with the sweeper at its deadline', async () => {
-      const { drop, order } = await heldOrder();
-      // Paid with the scripts alone: the audit must not expect a wallet debit.
-      await markWalletless(redis, drop.id);
-      await inventory.beginPayment(order.id);
-      await inventory.completePayment(order.id);
+      const { drop, fan, order } = await heldOrder();
+      await fund([fan.id], order.amountMinor);
+      expect((await pay(order.id, fan.id)).status).toBe(200);
       await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
       await new Promise((r) => setTimeout(r, 1000));
       expect((await inventory.getOrder(order.id))?.status).toBe('paid');

@@ -3,15 +3,14 @@ import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { StrictValidationPipe } from '@flashdrop/http';
-import { migrate } from '@flashdrop/persistence';
 import { RpcErrorFilter } from './rpc/rpc-error.filter';
-import { walletDatabaseOptions, WALLET_SCHEMA } from './wallet-database';
+import { migrateWallet } from '@flashdrop/ledger';
 import { WalletModule } from './wallet.module';
 
 async function main(): Promise<void> {
   const config = loadConfig(FlashdropConfig);
   if (process.argv.includes('migrate')) {
-    const applied = await migrate({ ...walletDatabaseOptions(config), schema: WALLET_SCHEMA });
+    const applied = await migrateWallet(config);
     process.stdout.write(
       `wallet migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}\n`,
     );

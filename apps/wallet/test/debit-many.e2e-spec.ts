@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { DebitRequest, DomainError, WalletClient } from '@flashdrop/contracts';
+import { DebitRequest, DomainError } from '@flashdrop/contracts';
+import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory } from '@flashdrop/inventory';
 import {
   debitsOf,
@@ -11,7 +12,8 @@ import {
   closeStackConnections,
   openStackConnections,
 } from '@flashdrop/testing';
-import { runAudit } from '../../../scripts/audit/run-audit';
+import { runAudit } from '@flashdrop/audit';
+import { LedgerFacts } from '@flashdrop/ledger';
 
 const PRICE = 1_999;
 
@@ -39,7 +41,7 @@ describe('wallet debitMany (debits sent together)', () => {
   it('answers each debit of one message on its own: debited, declined, refused', async () => {
     const inventory = new Inventory(redis);
     const fans = fanIds(5);
-    const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE }, false);
+    const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
     const [ok1, ok2, poor, bad, ok3] = orders;
     for (const o of [ok1, ok2, bad, ok3]) {
       await wallet.credit({
@@ -101,6 +103,8 @@ describe('wallet debitMany (debits sent together)', () => {
 
     for (const o of [ok1, ok2, ok3]) expect((await inventory.completePayment(o.id)).ok).toBe(true);
     for (const o of [poor, bad]) await inventory.abortPayment(o.id, attempts.get(o.id));
-    expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
+    expect((await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches).toEqual(
+      [],
+    );
   });
 });

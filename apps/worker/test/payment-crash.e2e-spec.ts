@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { Order, WalletClient } from '@flashdrop/contracts';
+import { Order } from '@flashdrop/contracts';
+import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
 import {
@@ -16,6 +16,7 @@ import {
   fund,
   heldOrders,
   pay,
+  portOpen,
   REPO_ROOT,
   ServiceProcess,
   slotPort,
@@ -23,7 +24,8 @@ import {
   testDatabase,
   testProfileEnv,
 } from '@flashdrop/testing';
-import { runAudit } from '../../../scripts/audit/run-audit';
+import { runAudit } from '@flashdrop/audit';
+import { LedgerFacts } from '@flashdrop/ledger';
 import { PaymentRecoveryService } from '../src/payment-recovery/payment-recovery.service';
 
 const ORDERS = 300;
@@ -34,17 +36,6 @@ const KILL_AFTER_ACKS = 80;
 const BATCH_STORM_ORDERS = 400;
 const BATCH_STORM_CONCURRENCY = 200;
 const BATCH_STORM_KILL_AFTER = 120;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * One payment request per order, CONCURRENCY in flight, no retries (a client that gives up),
@@ -194,7 +185,9 @@ describe('payments survive kill -9', () => {
           `completed by recovery, ${result.cutShort} aborted and paid again`,
       );
       expect(result.cutShort + result.recoveredPaid).toBeGreaterThan(0);
-      expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
+      expect(
+        (await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches,
+      ).toEqual([]);
     }, 120_000);
 
     it('with batches in flight (debits straight to the wallet, 200 at once): none acknowledged lost, none doubled', async () => {
@@ -270,7 +263,9 @@ describe('payments survive kill -9', () => {
         `wallet kill -9 with batches in flight: ${acked.size} acknowledged, ` +
           `${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted and paid again`,
       );
-      expect((await runAudit(redis, db, [drop.id])).breaches).toEqual([]);
+      expect(
+        (await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches,
+      ).toEqual([]);
     }, 150_000);
   });
 
@@ -361,7 +356,7 @@ describe('payments survive kill -9', () => {
         `postgres kill -9: ${acked.size} acknowledged in the storm, ${result.recoveredPaid} ` +
           `completed by recovery, ${result.cutShort} aborted and paid again`,
       );
-      expect((await runAudit(redis, db)).breaches).toEqual([]);
+      expect((await runAudit(new Inventory(redis), new LedgerFacts(db))).breaches).toEqual([]);
     }, 180_000);
   });
 });

@@ -1,28 +1,42 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { WalletClient } from '@flashdrop/contracts';
-import { dropKeys, Inventory } from '@flashdrop/inventory';
+import { loadConfig, FlashdropConfig } from '@flashdrop/config';
+import { Inventory } from '@flashdrop/inventory';
+import { migrateWallet } from '@flashdrop/ledger';
+import { createRedis } from '@flashdrop/persistence';
 import {
   balancesOf,
   debitsOf,
+  DedicatedRedis,
+  dropKeys,
+  eventually,
   fanIds,
-  fund,
+  freshDatabase,
   heldOrders,
   moveHoldDeadline,
-  testConfig,
-  closeStackConnections,
-  openStackConnections,
+  portOpen,
+  ServiceProcess,
+  slotPort,
+  testDatabase,
+  testProfileEnv,
+  uniqueId,
 } from '@flashdrop/testing';
+import { WalletClient } from '@flashdrop/wallet-client';
 import { PaymentRecoveryService } from '../src/payment-recovery/payment-recovery.service';
 
 const PRICE = 1_999;
 
 /**
  * The recovery job on each half-way state a crash can leave (apps/wallet/PAYMENTS.md), made
- * deterministically against the test stack's wallet: debited but never completed; begun but
- * never debited, with a debit still on its way that must find the fence.
+ * deterministically: debited but never completed; begun but never debited, with a debit still on
+ * its way that must find the fence. On a Redis, a database and a wallet of the test's own: the
+ * stack's own recovery job must not settle these orders before this test does, and what it
+ * debits stays out of the stack's ledger (and of the audit after the run).
  */
 describe('payment recovery', () => {
+  const redisServer = new DedicatedRedis(slotPort(6392));
+  const walletPort = slotPort(3392);
+  let walletProcess: ServiceProcess;
   let redis: Redis;
   let inventory: Inventory;
   let db: DataSource;
@@ -30,25 +44,40 @@ describe('payment recovery', () => {
   let recovery: PaymentRecoveryService;
 
   beforeAll(async () => {
-    ({ redis, inventory, db } = await openStackConnections());
-    wallet = new WalletClient({
-      host: '127.0.0.1',
-      port: testConfig().WALLET_PORT,
-      timeoutMs: 3000,
+    redisServer.start();
+    const databaseUrl = await freshDatabase('recovery');
+    await migrateWallet(
+      loadConfig(FlashdropConfig, { ...testProfileEnv(), DATABASE_URL: databaseUrl }),
+    );
+    walletProcess = new ServiceProcess('wallet', {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisServer.url,
+      WALLET_PORT: String(walletPort),
     });
+    walletProcess.start();
+    expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+    redis = createRedis(redisServer.url);
+    inventory = new Inventory(redis);
+    db = await testDatabase(databaseUrl);
+    wallet = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
     recovery = new PaymentRecoveryService(inventory, wallet);
-  });
+  }, 60_000);
   afterAll(async () => {
-    await wallet.onApplicationShutdown();
-    await closeStackConnections({ redis, db });
+    await wallet?.onApplicationShutdown();
+    await walletProcess?.stop();
+    await db?.destroy();
+    redis?.disconnect();
+    redisServer.stop();
   });
+
+  const fund = (fanId: string, amountMinor: number) =>
+    wallet.credit({ fanId, amountMinor, currency: 'CNY', reference: uniqueId('topup') });
 
   /** begin_payment with a fence that has already lapsed, as after a crash. */
   async function stalePaying(fanFunds: number) {
     const [fan] = fanIds(1);
-    if (fanFunds > 0) await fund([fan], fanFunds);
-    // Unindexed: the test stack's own recovery job must not settle it before this test does.
-    const { drop, orders } = await heldOrders(inventory, [fan], { priceMinor: PRICE }, false);
+    if (fanFunds > 0) await fund(fan, fanFunds);
+    const { drop, orders } = await heldOrders(inventory, [fan], { priceMinor: PRICE });
     const begun = await inventory.beginPayment(orders[0].id, { fanId: fan, payingTtlMs: 1 });
     if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('not paying');
     await new Promise((r) => setTimeout(r, 5));
@@ -106,7 +135,7 @@ describe('payment recovery', () => {
 
   it('leaves alone a paying order whose fence has not lapsed', async () => {
     const [fan] = fanIds(1);
-    const { orders } = await heldOrders(inventory, [fan], {}, false);
+    const { orders } = await heldOrders(inventory, [fan]);
     await inventory.beginPayment(orders[0].id, { fanId: fan, payingTtlMs: 60_000 });
     expect(await recovery.settle([orders[0].id])).toEqual({ completed: 0, aborted: 0, failed: 0 });
     expect((await inventory.getOrder(orders[0].id))?.status).toBe('paying');

@@ -1,2 +1,3 @@
 export * from './flashdrop-config';
 export * from './config.module';
+export * from './repo-path';

@@ -33,24 +33,3 @@ export const OutboxStreamFields = {
 export function streamEventId(dropId: string, entryId: string): string {
   return `${dropId}:${entryId}`;
 }
-
-/** The outbox stream of one drop (libs/inventory/README.md). */
-export function outboxStreamKey(dropId: string): string {
-  return `{d:${dropId}}:events`;
-}
-
-/** The set of every drop id, which the relay walks to find the streams. */
-export const DROPS_INDEX_KEY = 'drops:index';
-
-/**
- * The consumer groups that read the outbox streams. An entry may be trimmed only once every
- * one of them has acknowledged it, so the relay creates each group (at the stream's start) the
- * first time it sees a drop: a reader that starts later still finds every entry.
- * Add a group here before reading the streams with it.
- */
-export const OutboxStreamGroups = {
-  /** apps/worker StreamRelay: outbox -> Kafka. */
-  kafkaRelay: 'kafka-relay',
-  /** apps/worker order persistence: orders -> PostgreSQL (the grab work). */
-  orderPersistence: 'order-persistence',
-} as const;

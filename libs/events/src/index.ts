@@ -5,6 +5,4 @@ export * from './envelope';
 export * from './event-catalog';
 export * from './event-schemas';
 export * from './codec';
-export * from './outbox/stream-relay';
-export * from './outbox/outbox-trimmer';
-export * from './outbox/table-relay';
+export * from './table-relay';

@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { withTimeout } from '@flashdrop/contracts';
+import { withTimeout } from '@flashdrop/persistence';
 import { Admin, Kafka } from 'kafkajs';
 import { createKafka } from './kafka';
 

@@ -1,8 +1,13 @@
-// The sale's state in Redis, changed only by the Lua scripts of ./lua (see ../README.md).
+// The sale's state in Redis, changed only by the Lua scripts of ./lua (see ../README.md), and
+// its outbox streams. The keys (./keys.ts) are this library's own: nothing outside spells them.
 export * from './inventory';
 export * from './refusal-tally';
-export * from './keys';
+export { dropSlotTag } from './keys';
 export * from './ids';
 export * from './types';
-export { findLuaDir } from './lua-scripts';
+export type { StoredSale } from './stored-sale';
 export * from './inventory.module';
+export * from './outbox/stream-groups';
+export * from './outbox/stream-relay';
+export * from './outbox/outbox-trimmer';
+export * from './outbox/outbox-reader';

@@ -1,45 +1,46 @@
 import { EventCatalog, OutboxStreamFields } from '@flashdrop/events';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  DedicatedRedis,
   dropDefinition,
   moveHoldDeadline,
   redisNow,
   setDropTimes,
-  testConfig,
+  slotPort,
   uniqueId,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
-import {
-  DropDefinition,
-  dropKeys,
-  GrabOutcome,
-  Inventory,
-  InventoryOrder,
-  REFUSAL_FLUSH_MS,
-} from './index';
+import { dropKeys } from './keys';
+import { DropDefinition, GrabOutcome, Inventory, InventoryOrder, REFUSAL_FLUSH_MS } from './index';
 
-/** The scripts against the real Redis of this test slot: their races, refusals and events. */
+/**
+ * The scripts against a real Redis of this test's own: their races, refusals and events. No
+ * worker runs on it (no sweeper, scheduler, relay or trimmer), so these tests alone decide when
+ * holds expire, and read every event before anything could trim it.
+ */
 describe('Inventory (Lua scripts on the real Redis)', () => {
+  const server = new DedicatedRedis(slotPort(6393));
   let redis: Redis;
   let inventory: Inventory;
   // Several connections, so concurrent scripts arrive interleaved from different clients.
   let clients: Inventory[];
 
-  beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+  beforeAll(async () => {
+    server.start();
+    redis = createRedis(server.url);
+    await redis.flushdb();
     inventory = new Inventory(redis);
-    clients = Array.from({ length: 6 }, () => new Inventory(createRedis(testConfig().REDIS_URL)));
-  });
+    clients = Array.from({ length: 6 }, () => new Inventory(createRedis(server.url)));
+  }, 30_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.redis.quit()));
     await redis.quit();
+    server.stop();
   });
 
   async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
     const def = dropDefinition(await redisNow(redis), overrides);
-    // Unindexed: the running test stack's worker (sweeper, relay, trimmer) leaves it alone, so
-    // these tests alone decide when holds expire and read every event before any trim.
-    await inventory.createDrop(def, { indexed: false });
+    await inventory.createDrop(def);
     return def;
   }
 

@@ -1,30 +1,30 @@
 import { DomainError, ErrorBody, ErrorCode, isErrorCode, Order } from '@flashdrop/contracts';
+import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import Redis from 'ioredis';
 import { dropIdOfOrder, newOrderId } from './ids';
-import { DROPS_INDEX_KEY, dropKeys } from './keys';
-import { loadScripts, ScriptKeys, ScriptName } from './lua-scripts';
+import { DROPS_INDEX_KEY, dropKeys, paymentKeyBinding } from './keys';
+import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts';
 import { RefusalTally } from './refusal-tally';
+import { parseDefinition, parseOrder } from './hashes';
+import { readReservedAt, readStoredSale, StoredSale } from './stored-sale';
 import {
   DropCounters,
   DropDefinition,
+  DropSummary,
   DropPhase,
   DropPhases,
   DropState,
   ExpirySweep,
   GrabOutcome,
   GrabRequest,
-  HoldStatus,
   InventoryOrder,
   Outcome,
   Refusal,
   Reservation,
 } from './types';
 
-type Arg = string | number;
-type ScriptCall = (...keysAndArgs: Arg[]) => Promise<unknown>;
+type Arg = LuaArg;
 type Reply = readonly unknown[];
-
-const SCRIPT_SOURCES = loadScripts();
 
 /** How long begin_payment fences an order by default: the wallet's debit must finish within. */
 export const DEFAULT_PAYING_TTL_MS = 30_000;
@@ -36,35 +36,21 @@ export const DEFAULT_PAYING_TTL_MS = 30_000;
  * again after a Redis restart empties its script cache).
  */
 export class Inventory {
-  private readonly scripts: Record<ScriptName, ScriptCall>;
+  private readonly scripts: Record<ScriptName, LuaCall>;
   /** Grab refusals, counted here and written in aggregate (refusal-tally.ts). */
   readonly refusals = new RefusalTally((dropId, counts) => this.countRefusals(dropId, counts));
 
   constructor(readonly redis: Redis) {
-    const scripts = {} as Record<ScriptName, ScriptCall>;
-    for (const name of Object.keys(ScriptKeys) as ScriptName[]) {
-      const command = `flashdrop_${name}`;
-      if (!(command in redis)) {
-        redis.defineCommand(command, { numberOfKeys: ScriptKeys[name], lua: SCRIPT_SOURCES[name] });
-      }
-      // defineCommand adds a method of that name to the client; ioredis cannot type it.
-      const fn = (redis as unknown as Record<string, ScriptCall>)[command];
-      scripts[name] = fn.bind(redis);
-    }
-    this.scripts = scripts;
+    this.scripts = defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
   }
 
   // ---- drops ----------------------------------------------------------------------------
 
-  /**
-   * First mirror of a new drop: indexed, stock = quantity, drop.created. Retry-safe.
-   * `indexed: false` keeps it out of `drops:index`, so no worker (sweeper, scheduler, relay,
-   * persistence) ever touches it: for tests that drive the scripts by hand.
-   */
-  async createDrop(def: DropDefinition, options: { indexed?: boolean } = {}): Promise<void> {
+  /** First mirror of a new drop: indexed, stock = quantity, drop.created. Retry-safe. */
+  async createDrop(def: DropDefinition): Promise<void> {
     // Indexed first: an id in the index whose drop is missing is skipped; the reverse would
     // hide a drop from the sweeper and the scheduler.
-    if (options.indexed !== false) await this.redis.sadd(DROPS_INDEX_KEY, def.id);
+    await this.redis.sadd(DROPS_INDEX_KEY, def.id);
     await this.mirror(def, 'create');
   }
 
@@ -114,6 +100,53 @@ export class Inventory {
 
   async dropIds(): Promise<string[]> {
     return this.redis.smembers(DROPS_INDEX_KEY);
+  }
+
+  /** The brand that owns a drop (fixed at creation), or undefined when Redis has no such drop. */
+  async ownerOf(dropId: string): Promise<string | undefined> {
+    const [id, brandId] = await this.redis.hmget(dropKeys(dropId).drop, 'id', 'brandId');
+    return id === null ? undefined : (brandId ?? '');
+  }
+
+  /** A few fields of every indexed drop, as mirrored (for pickers: no clock, no script). */
+  async dropSummaries(): Promise<DropSummary[]> {
+    const ids = await this.dropIds();
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) {
+      pipeline.hmget(
+        dropKeys(id).drop,
+        'title',
+        'brandId',
+        'quantity',
+        'createdAt',
+        'saleStartsAt',
+      );
+    }
+    const rows = (await pipeline.exec()) ?? [];
+    const num = (v: string | null | undefined) => (v ? Number(v) : undefined);
+    return ids.map((id, i) => {
+      const [title, brandId, quantity, createdAt, saleStartsAt] = (rows[i]?.[1] ?? []) as (
+        string | null
+      )[];
+      return {
+        id,
+        title: title ?? undefined,
+        brandId: brandId ?? undefined,
+        quantity: num(quantity),
+        createdAt: num(createdAt),
+        saleStartsAt: num(saleStartsAt),
+      };
+    });
+  }
+
+  /** Everything the audit recomputes a drop's invariants from (undefined: not mirrored). */
+  storedSale(dropId: string): Promise<StoredSale | undefined> {
+    return readStoredSale(this.redis, dropId);
+  }
+
+  /** When each fan reserved the drop (epoch ms; undefined for a fan who did not). */
+  reservedAt(drop: DropDefinition, fanIds: readonly string[]): Promise<(number | undefined)[]> {
+    return readReservedAt(this.redis, drop, fanIds);
   }
 
   async counters(dropId: string): Promise<DropCounters> {
@@ -284,6 +317,47 @@ export class Inventory {
     };
   }
 
+  /**
+   * Orders of a drop still `paying` after their payingUntil, among those whose hold deadline is
+   * within `lookaheadMs` of `now` (expire_due keeps a stale one ~5 s ahead): for the payment
+   * recovery to settle. At most `limit`.
+   */
+  async stalePaying(dropId: string, now: number, lookaheadMs: number, limit: number) {
+    const k = dropKeys(dropId);
+    const due = await this.redis.zrangebyscore(
+      k.holds,
+      '-inf',
+      now + lookaheadMs,
+      'LIMIT',
+      0,
+      limit,
+    );
+    if (due.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of due) pipeline.hmget(k.order(id), 'status', 'payingUntil');
+    const rows = (await pipeline.exec()) ?? [];
+    return due.filter((_, i) => {
+      const [status, payingUntil] = (rows[i]?.[1] ?? []) as (string | null)[];
+      return status === 'paying' && payingUntil !== null && Number(payingUntil) <= now;
+    });
+  }
+
+  /**
+   * Binds a fan's payment Idempotency-Key to the order it first paid, for `ttlSeconds`. Answers
+   * false when the key is already bound to another order (the same order again: true).
+   */
+  async bindPaymentKey(
+    fanId: string,
+    idempotencyKey: string,
+    orderId: string,
+    ttlSeconds: number,
+  ): Promise<boolean> {
+    const key = paymentKeyBinding(fanId, idempotencyKey);
+    if ((await this.redis.set(key, orderId, 'EX', ttlSeconds, 'NX')) === 'OK') return true;
+    const bound = await this.redis.get(key);
+    return bound === null || bound === orderId;
+  }
+
   /** The earliest hold deadline of a drop (epoch ms), or undefined when nothing is held. */
   async nextDeadline(dropId: string): Promise<number | undefined> {
     const first = await this.redis.zrange(dropKeys(dropId).holds, 0, 0, 'WITHSCORES');
@@ -397,48 +471,6 @@ function record(r: Reply, from: number): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = from; i + 1 < r.length; i += 2) out[String(r[i])] = String(r[i + 1]);
   return out;
-}
-
-function optionalNumber(v: string | undefined): number | undefined {
-  return v === undefined || v === '' ? undefined : Number(v);
-}
-
-function parseOrder(h: Record<string, string>): InventoryOrder {
-  return {
-    id: h.id,
-    dropId: h.dropId,
-    fanId: h.fanId,
-    quantity: Number(h.quantity),
-    amountMinor: Number(h.amountMinor),
-    currency: h.currency,
-    status: h.status as HoldStatus,
-    createdAt: Number(h.createdAt),
-    expiresAt: Number(h.expiresAt),
-    paidAt: optionalNumber(h.paidAt),
-    payingUntil: optionalNumber(h.payingUntil),
-  };
-}
-
-function parseDefinition(h: Record<string, string>): DropDefinition {
-  return {
-    id: h.id,
-    brandId: h.brandId,
-    title: h.title,
-    sku: h.sku,
-    priceMinor: Number(h.priceMinor),
-    currency: h.currency,
-    quantity: Number(h.quantity),
-    perUserLimit: Number(h.perUserLimit),
-    reservationRequired: h.reservationRequired === '1',
-    reservationOpensAt: optionalNumber(h.reservationOpensAt),
-    reservationClosesAt: optionalNumber(h.reservationClosesAt),
-    saleStartsAt: Number(h.saleStartsAt),
-    saleEndsAt: optionalNumber(h.saleEndsAt),
-    holdSeconds: Number(h.holdSeconds),
-    paused: h.paused === '1',
-    cancelled: h.cancelled === '1',
-    createdAt: Number(h.createdAt),
-  };
 }
 
 function fields(def: DropDefinition, mode: 'create' | 'update' | 'restore'): Arg[] {

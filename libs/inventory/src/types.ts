@@ -21,6 +21,16 @@ export interface DropDefinition {
   readonly createdAt: number;
 }
 
+/** A drop as a picker lists it: the mirrored fields that name it (times as epoch ms). */
+export interface DropSummary {
+  readonly id: string;
+  readonly title?: string;
+  readonly brandId?: string;
+  readonly quantity?: number;
+  readonly createdAt?: number;
+  readonly saleStartsAt?: number;
+}
+
 export const DropPhases = [
   'scheduled',
   'reservation_open',

@@ -1,2 +1,4 @@
 export * from './redis';
 export * from './postgres';
+export * from './timing';
+export * from './bigint-column';

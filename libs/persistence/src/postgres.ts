@@ -1,5 +1,5 @@
 import { DataSource, DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
-import { withTimeout } from '@flashdrop/contracts';
+import { withTimeout } from './timing';
 
 export interface PostgresOptions {
   readonly url: string;

@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { withTimeout } from '@flashdrop/contracts';
+import { withTimeout } from './timing';
 import Redis, { RedisOptions } from 'ioredis';
 
 /**

@@ -13,8 +13,6 @@ export async function heldOrders(
   inventory: Inventory,
   fans: readonly string[],
   overrides: Partial<DropDefinition> = {},
-  /** false: kept out of drops:index, so the stack's worker (sweeper, recovery) leaves it alone. */
-  indexed = true,
 ): Promise<{ drop: DropDefinition; orders: InventoryOrder[] }> {
   const drop = dropDefinition(await redisNow(inventory.redis), {
     brandId: uniqueId('brand'),
@@ -25,7 +23,7 @@ export async function heldOrders(
     priceMinor: 1_999,
     ...overrides,
   });
-  await inventory.createDrop(drop, { indexed });
+  await inventory.createDrop(drop);
   const orders: InventoryOrder[] = [];
   for (let i = 0; i < fans.length; i += 200) {
     const batch = await Promise.all(

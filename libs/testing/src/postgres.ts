@@ -32,3 +32,23 @@ export async function closeStackConnections(c: Partial<StackConnections>): Promi
   await c.db?.destroy();
   c.redis?.disconnect();
 }
+
+/**
+ * A database of the test's own on the test stack's PostgreSQL server (`<stack db>_<name>`),
+ * dropped and created afresh, for a test whose money must not meet the stack's: what it debits
+ * there is neither seen by the stack's worker nor by the audit after the run. Answers its URL;
+ * migrate the schemas it needs with their owners (e.g. libs/ledger `migrateWallet`).
+ */
+export async function freshDatabase(name: string): Promise<string> {
+  const stackUrl = testConfig().DATABASE_URL;
+  const database = `${stackUrl.slice(stackUrl.lastIndexOf('/') + 1)}_${name}`;
+  if (!/^[a-z0-9_]+$/.test(database)) throw new Error(`not a database name: ${database}`);
+  const admin = await testDatabase(`${stackUrl.slice(0, stackUrl.lastIndexOf('/'))}/postgres`);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await admin.destroy();
+  }
+  return `${stackUrl.slice(0, stackUrl.lastIndexOf('/'))}/${database}`;
+}

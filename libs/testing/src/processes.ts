@@ -1,8 +1,21 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, testProfileEnv } from './test-env';
 import { eventually } from './api-client';
+
+/** True once something accepts TCP connections on 127.0.0.1:port. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 /**
  * A Redis server of the test's own, started with the project's script on another port, so a

@@ -8,7 +8,6 @@ import {
 import { FlashdropConfig } from '@flashdrop/config';
 import { KafkaConnection } from '@flashdrop/events';
 import { MetricsRegistry } from '@flashdrop/http';
-import { RedisConnection } from '@flashdrop/persistence';
 import { Counter } from 'prom-client';
 import { StatsStore } from '../stats/stats-store';
 import { EventsConsumer } from './events.consumer';
@@ -32,7 +31,6 @@ export class EventsConsumerService implements OnApplicationBootstrap, OnApplicat
   constructor(
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
     private readonly kafka: KafkaConnection,
-    private readonly redis: RedisConnection,
     private readonly store: StatsStore,
     metrics: MetricsRegistry,
   ) {
@@ -51,7 +49,7 @@ export class EventsConsumerService implements OnApplicationBootstrap, OnApplicat
 
   private async startWithRetry(): Promise<void> {
     while (!this.stopped) {
-      const consumer = new EventsConsumer(this.kafka.kafka, this.store, this.redis.client, {
+      const consumer = new EventsConsumer(this.kafka.kafka, this.store, {
         groupId: analyticsGroupId(this.config),
         topicPrefix: this.config.KAFKA_TOPIC_PREFIX,
         onCounted: (applied, duplicates, deadLettered) => {

@@ -24,9 +24,7 @@ import {
   topicFromName,
   topicName,
 } from '@flashdrop/events';
-import Redis from 'ioredis';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { STATS_CHANGED_CHANNEL } from '../stats/analytics-keys';
 import { StatsStore, TopicEvent } from '../stats/stats-store';
 
 export interface EventsConsumerOptions {
@@ -52,8 +50,6 @@ export class EventsConsumer {
   constructor(
     private readonly kafka: Kafka,
     private readonly store: StatsStore,
-    /** Publishes which drops changed, so every instance's live streams send a frame now. */
-    private readonly publisher: Redis,
     private readonly options: EventsConsumerOptions,
   ) {}
 
@@ -119,9 +115,7 @@ export class EventsConsumer {
       // Only now, with every event of the chunk applied, may its offsets be committed.
       resolveOffset(messages[messages.length - 1].offset);
       // Announced per chunk, not per batch: a big batch must not hold back the live frames.
-      if (changed.size > 0) {
-        await this.publisher.publish(STATS_CHANGED_CHANNEL, [...changed].join(','));
-      }
+      await this.store.announceChanged(changed);
       await commitOffsetsIfNecessary();
       await heartbeat();
     }

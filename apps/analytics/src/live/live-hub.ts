@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { FlashdropConfig } from '@flashdrop/config';
 import { createRedis } from '@flashdrop/persistence';
 import Redis from 'ioredis';
-import { STATS_CHANGED_CHANNEL } from '../stats/analytics-keys';
 import { StatsStore } from '../stats/stats-store';
 
 /** Whoever listens to a drop's live stream (one SSE connection). */
@@ -51,10 +50,9 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,
     });
-    subscriber.on('message', (_channel: string, message: string) => {
-      for (const dropId of message.split(',')) this.changed(dropId);
-    });
-    subscriber.subscribe(STATS_CHANGED_CHANNEL).catch((e: unknown) => {
+    StatsStore.listenForChanges(subscriber, (dropIds) => {
+      for (const dropId of dropIds) this.changed(dropId);
+    }).catch((e: unknown) => {
       this.logger.warn(`live: subscribe failed (frames still go out every second): ${String(e)}`);
     });
     this.subscriber = subscriber;

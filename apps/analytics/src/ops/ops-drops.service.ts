@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DROPS_INDEX_KEY, dropKeys } from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
+import { Inventory } from '@flashdrop/inventory';
 
 export interface OpsDropSummary {
   readonly id: string;
@@ -17,37 +16,19 @@ const LIST_LIMIT = 200;
 /** The drops an operator can pick on the dashboard, read from the sale's Redis mirror. */
 @Injectable()
 export class OpsDrops {
-  constructor(private readonly redis: RedisConnection) {}
+  constructor(private readonly inventory: Inventory) {}
 
   async list(): Promise<OpsDropSummary[]> {
-    const ids = await this.redis.client.smembers(DROPS_INDEX_KEY);
-    const pipeline = this.redis.client.pipeline();
-    for (const id of ids) {
-      pipeline.hmget(
-        dropKeys(id).drop,
-        'title',
-        'brandId',
-        'quantity',
-        'createdAt',
-        'saleStartsAt',
-      );
-    }
-    const rows = (await pipeline.exec()) ?? [];
-    const time = (ms: string | null) => (ms ? new Date(Number(ms)).toISOString() : null);
-    return ids
-      .map((id, i) => {
-        const [title, brandId, quantity, createdAt, saleStartsAt] = (rows[i]?.[1] ?? []) as (
-          string | null
-        )[];
-        return {
-          id,
-          title: title ?? null,
-          brandId: brandId ?? null,
-          quantity: quantity ? Number(quantity) : null,
-          createdAt: time(createdAt ?? null),
-          saleStartsAt: time(saleStartsAt ?? null),
-        };
-      })
+    const time = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
+    return (await this.inventory.dropSummaries())
+      .map((d) => ({
+        id: d.id,
+        title: d.title ?? null,
+        brandId: d.brandId ?? null,
+        quantity: d.quantity ?? null,
+        createdAt: time(d.createdAt),
+        saleStartsAt: time(d.saleStartsAt),
+      }))
       .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''))
       .slice(0, LIST_LIMIT);
   }

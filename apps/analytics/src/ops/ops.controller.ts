@@ -4,7 +4,7 @@ import { Public, RequireRoles } from '@flashdrop/auth';
 import { DomainError } from '@flashdrop/contracts';
 import { FastifyReply } from 'fastify';
 import { readFileSync } from 'node:fs';
-import { findRepoFile } from '../find-file';
+import { findRepoPath } from '@flashdrop/config';
 import { OpsDropSummary, OpsDrops } from './ops-drops.service';
 
 const PUBLIC_DIR = 'apps/analytics/src/ops/public';
@@ -26,7 +26,7 @@ const cache = new Map<string, Buffer>();
 function load(path: string): Buffer {
   let body = cache.get(path);
   if (!body) {
-    body = readFileSync(findRepoFile(path));
+    body = readFileSync(findRepoPath(path));
     cache.set(path, body);
   }
   return body;

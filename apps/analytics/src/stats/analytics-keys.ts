@@ -1,10 +1,12 @@
+import { dropSlotTag } from '@flashdrop/inventory';
+
 /**
- * The analytics' own Redis keys. A drop's keys carry the drop's hash tag `{d:<id>}` (so they sit
- * in the drop's Redis Cluster slot and one script touches one slot), under `:a:` so they never
- * meet the sale's keys (libs/inventory/README.md).
+ * The analytics' own Redis keys, and the only place that spells them. A drop's keys carry the
+ * drop's hash tag (libs/inventory `dropSlotTag`, so they sit in the drop's Redis Cluster slot and
+ * one script touches one slot), under `:a:` so they never meet the sale's keys.
  */
 export function analyticsKeys(dropId: string) {
-  const tag = `{d:${dropId}}:a`;
+  const tag = `${dropSlotTag(dropId)}:a`;
   return {
     stats: `${tag}:stats`,
     channels: `${tag}:channels`,

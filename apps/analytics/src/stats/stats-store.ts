@@ -1,19 +1,10 @@
 import { KnownEnvelope, Topic } from '@flashdrop/events';
 import { Inventory } from '@flashdrop/inventory';
-import Redis, { Result } from 'ioredis';
-import { analyticsKeys, walletKeys } from './analytics-keys';
-import { readFileSync } from 'node:fs';
-import { findRepoFile } from '../find-file';
+import { defineLuaScripts, LuaCall } from '@flashdrop/lua';
+import Redis from 'ioredis';
+import { analyticsKeys, STATS_CHANGED_CHANNEL, walletKeys } from './analytics-keys';
+import { ANALYTICS_SOURCES } from './analytics-scripts';
 import { DropStats, SellThroughPoint } from './stats.types';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    analyticsApplyEvents(
-      numberOfKeys: number,
-      ...args: (string | number)[]
-    ): Result<[applied: number, duplicates: number], Context>;
-  }
-}
 
 /** How long the id of a non-stream event is remembered for dedupe: Kafka's retention (7 days). */
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
@@ -44,12 +35,11 @@ export interface ApplyResult {
  */
 export class StatsStore {
   private readonly inventory: Inventory;
+  private readonly applyEvents: LuaCall;
 
   constructor(private readonly redis: Redis) {
     this.inventory = new Inventory(redis);
-    redis.defineCommand('analyticsApplyEvents', {
-      lua: readFileSync(findRepoFile('apps/analytics/src/stats/apply_event.lua'), 'utf8'),
-    });
+    this.applyEvents = defineLuaScripts(redis, 'analytics', ANALYTICS_SOURCES).apply_event;
   }
 
   /**
@@ -78,7 +68,10 @@ export class StatsStore {
   }
 
   /** One script call for one drop's events ('' = events of no drop: wallet credits). */
-  private applyDropEvents(dropId: string, items: readonly TopicEvent[]) {
+  private async applyDropEvents(
+    dropId: string,
+    items: readonly TopicEvent[],
+  ): Promise<[applied: number, duplicates: number]> {
     const k = dropId ? analyticsKeys(dropId) : undefined;
     const keys = k
       ? [k.stats, k.channels, k.referrers, k.seconds, k.watermark]
@@ -107,7 +100,25 @@ export class StatsStore {
         typeof d.currency === 'string' ? d.currency : '',
       );
     }
-    return this.redis.analyticsApplyEvents(keys.length, ...keys, ...args);
+    return (await this.applyEvents(keys.length, ...keys, ...args)) as [number, number];
+  }
+
+  /**
+   * Tells every analytics instance which drops' stats just changed (Redis pub/sub), so their
+   * live streams send a frame now rather than at the next second.
+   */
+  async announceChanged(dropIds: Iterable<string>): Promise<void> {
+    const list = [...dropIds];
+    if (list.length > 0) await this.redis.publish(STATS_CHANGED_CHANNEL, list.join(','));
+  }
+
+  /** Calls `changed` with the drops each announcement names, on a connection of its own. */
+  static listenForChanges(
+    subscriber: Redis,
+    changed: (dropIds: string[]) => void,
+  ): Promise<unknown> {
+    subscriber.on('message', (_channel: string, message: string) => changed(message.split(',')));
+    return subscriber.subscribe(STATS_CHANGED_CHANNEL);
   }
 
   /** The drop's statistics as the stats route answers them (API.md) plus the dashboard's extras. */

@@ -1,5 +1,4 @@
-import { DropDefinition, DropPhase, DropState } from '@flashdrop/inventory';
-import { DropEntity } from './drop.entity';
+import { DropPhase, DropState } from '@flashdrop/inventory';
 
 /** A drop as the API shows it (API.md "Drops"): the body's fields plus id, brandId, phase... */
 export interface DropView {
@@ -48,30 +47,5 @@ export function toDropView(state: DropState): DropView {
     remaining: state.phase === 'cancelled' || state.phase === 'ended' ? 0 : state.remaining,
     reservations: state.reservations,
     createdAt: iso(d.createdAt),
-  };
-}
-
-const msOpt = (d: Date | null) => (d === null ? undefined : d.getTime());
-
-/** The durable row as the definition the inventory mirrors. */
-export function toDefinition(e: DropEntity): DropDefinition {
-  return {
-    id: e.id,
-    brandId: e.brandId,
-    title: e.title,
-    sku: e.sku,
-    priceMinor: e.priceMinor,
-    currency: e.currency,
-    quantity: e.quantity,
-    perUserLimit: e.perUserLimit,
-    reservationRequired: e.reservationRequired,
-    reservationOpensAt: msOpt(e.reservationOpensAt),
-    reservationClosesAt: msOpt(e.reservationClosesAt),
-    saleStartsAt: e.saleStartsAt.getTime(),
-    saleEndsAt: msOpt(e.saleEndsAt),
-    holdSeconds: e.holdSeconds,
-    paused: e.paused,
-    cancelled: e.cancelled,
-    createdAt: e.createdAt.getTime(),
   };
 }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DomainError, Principal } from '@flashdrop/contracts';
 import {
   DropDefinition,
@@ -9,11 +8,10 @@ import {
   newDropId,
   refusalError,
 } from '@flashdrop/inventory';
-import { DataSource, Repository } from 'typeorm';
+import { DropRecords } from '@flashdrop/sales';
 import { checkDropRules, DropFields, patchTimes, withDefaults } from './drop-rules';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
-import { DropEntity } from './drop.entity';
-import { DropView, toDefinition, toDropView } from './drop.view';
+import { DropView, toDropView } from './drop.view';
 
 const notFound = () => new DomainError('NOT_FOUND', 'no such drop');
 
@@ -25,27 +23,24 @@ const notFound = () => new DomainError('NOT_FOUND', 'no such drop');
 @Injectable()
 export class DropsService {
   constructor(
-    @InjectRepository(DropEntity) private readonly drops: Repository<DropEntity>,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly drops: DropRecords,
     private readonly inventory: Inventory,
   ) {}
 
   async create(brandId: string, dto: CreateDropDto): Promise<DropView> {
     const fields = withDefaults(dto);
     checkDropRules(fields);
-    const now = await this.inventory.now();
-    const entity = this.drops.create({
+    const definition: DropDefinition = {
+      ...fields,
       id: newDropId(),
       brandId,
-      ...toColumns(fields),
       paused: false,
       cancelled: false,
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-    });
-    await this.drops.insert(entity);
-    await this.inventory.createDrop(toDefinition(entity));
-    return this.view(entity.id);
+      createdAt: await this.inventory.now(),
+    };
+    await this.drops.insert(definition);
+    await this.inventory.createDrop(definition);
+    return this.view(definition.id);
   }
 
   /** Anyone may read a drop. */
@@ -55,12 +50,11 @@ export class DropsService {
 
   /** A brand's own drops, newest first; an operator's: every drop (newest 500). */
   async list(caller: Principal): Promise<DropView[]> {
-    const rows = await this.drops.find({
-      where: caller.role === 'operator' ? {} : { brandId: caller.sub },
-      order: { createdAt: 'DESC' },
-      take: 500,
-    });
-    const states = await Promise.all(rows.map((r) => this.stateOf(r)));
+    const definitions = await this.drops.list(
+      caller.role === 'operator' ? undefined : caller.sub,
+      500,
+    );
+    const states = await Promise.all(definitions.map((d) => this.stateOf(d)));
     return states.map(toDropView);
   }
 
@@ -71,14 +65,7 @@ export class DropsService {
    */
   async update(brandId: string, dropId: string, dto: UpdateDropDto): Promise<DropView> {
     await this.owned(brandId, dropId);
-    await this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(DropEntity);
-      const row = await repo.findOne({
-        where: { id: dropId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!row) throw notFound();
-      const current = toDefinition(row);
+    const found = await this.drops.edit(dropId, async (current) => {
       const merged: DropFields = {
         ...current,
         ...stripUndefined({
@@ -94,13 +81,12 @@ export class DropsService {
         ...patchTimes(dto),
       };
       checkDropRules(merged);
-      const updated = await this.inventory.updateDrop({ ...current, ...merged });
+      const next = { ...current, ...merged };
+      const updated = await this.inventory.updateDrop(next);
       if (!updated.ok) throw refusalError(updated);
-      await repo.update(dropId, {
-        ...toColumns(merged),
-        updatedAt: new Date(await this.inventory.now()),
-      });
+      return { next, at: await this.inventory.now() };
     });
+    if (!found) throw notFound();
     return this.view(dropId);
   }
 
@@ -110,7 +96,7 @@ export class DropsService {
     else await this.state(dropId);
     const r = await this.inventory.setPaused(dropId, paused);
     if (!r.ok) throw refusalError(r);
-    await this.drops.update(dropId, { paused, updatedAt: new Date() });
+    await this.drops.setPaused(dropId, paused, new Date());
     return this.view(dropId);
   }
 
@@ -119,7 +105,7 @@ export class DropsService {
     await this.owned(brandId, dropId);
     const r = await this.inventory.cancelDrop(dropId);
     if (!r.ok) throw refusalError(r);
-    await this.drops.update(dropId, { cancelled: true, updatedAt: new Date() });
+    await this.drops.setCancelled(dropId, new Date());
     return this.view(dropId);
   }
 
@@ -135,9 +121,9 @@ export class DropsService {
     if (!isDropId(dropId)) throw notFound();
     const live = await this.inventory.viewDrop(dropId);
     if (live) return live;
-    const row = await this.drops.findOneBy({ id: dropId });
-    if (!row) throw notFound();
-    return this.stateOf(row);
+    const stored = await this.drops.find(dropId);
+    if (!stored) throw notFound();
+    return this.stateOf(stored);
   }
 
   /** Makes sure Redis has the drop (routes other than the grab call this on NOT_FOUND). */
@@ -151,35 +137,16 @@ export class DropsService {
     }
   }
 
-  private async stateOf(row: DropEntity): Promise<DropState> {
-    const live = await this.inventory.viewDrop(row.id);
+  private async stateOf(stored: DropDefinition): Promise<DropState> {
+    const live = await this.inventory.viewDrop(stored.id);
     if (live) return live;
-    await this.inventory.restoreDrop(toDefinition(row));
-    const restored = await this.inventory.viewDrop(row.id);
-    if (!restored) throw new Error(`drop ${row.id} could not be mirrored into Redis`);
+    await this.inventory.restoreDrop(stored);
+    const restored = await this.inventory.viewDrop(stored.id);
+    if (!restored) throw new Error(`drop ${stored.id} could not be mirrored into Redis`);
     return restored;
   }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-const dateOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
-
-function toColumns(f: DropFields | DropDefinition) {
-  return {
-    title: f.title,
-    sku: f.sku,
-    priceMinor: f.priceMinor,
-    currency: f.currency,
-    quantity: f.quantity,
-    perUserLimit: f.perUserLimit,
-    reservationRequired: f.reservationRequired,
-    reservationOpensAt: dateOrNull(f.reservationOpensAt),
-    reservationClosesAt: dateOrNull(f.reservationClosesAt),
-    saleStartsAt: new Date(f.saleStartsAt),
-    saleEndsAt: dateOrNull(f.saleEndsAt),
-    holdSeconds: f.holdSeconds,
-  };
 }

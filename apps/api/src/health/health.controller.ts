@@ -2,10 +2,10 @@ import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/commo
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
-import { DataSource } from 'typeorm';
 import { Public } from '@flashdrop/auth';
 import { KafkaConnection } from '@flashdrop/events';
-import { pingPostgres, pingRedis, RedisConnection } from '@flashdrop/persistence';
+import { pingRedis, RedisConnection } from '@flashdrop/persistence';
+import { SalesDatabase } from '@flashdrop/sales';
 
 /**
  * Liveness says the process answers; readiness says it can serve: Redis, PostgreSQL and Kafka
@@ -20,7 +20,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     private readonly redis: RedisConnection,
-    private readonly dataSource: DataSource,
+    private readonly sales: SalesDatabase,
     private readonly kafka: KafkaConnection,
   ) {}
 
@@ -36,7 +36,7 @@ export class HealthController {
     try {
       return await this.health.check([
         () => this.probe('redis', () => pingRedis(this.redis.client)),
-        () => this.probe('postgresql', () => pingPostgres(this.dataSource)),
+        () => this.probe('postgresql', () => this.sales.ping()),
         () => this.probe('kafka', () => this.kafka.ping()),
       ]);
     } catch (e) {

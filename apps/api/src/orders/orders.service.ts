@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { DomainError, Order } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
-import { Repository } from 'typeorm';
-import { OrderEntity } from './order.entity';
+import { OrderRecords } from '@flashdrop/sales';
 
 const notFound = () => new DomainError('NOT_FOUND', 'no such order');
 
@@ -16,7 +14,7 @@ const notFound = () => new DomainError('NOT_FOUND', 'no such order');
 export class OrdersService {
   constructor(
     private readonly inventory: Inventory,
-    @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
+    private readonly orders: OrderRecords,
   ) {}
 
   async get(fanId: string, orderId: string): Promise<Order> {
@@ -25,19 +23,19 @@ export class OrdersService {
       if (live.fanId !== fanId) throw notFound();
       return toPublicOrder(live);
     }
-    const row = await this.orders.findOneBy({ id: orderId, fanId });
-    if (!row) throw notFound();
-    return toPublicOrder(fromRow(row));
+    const stored = await this.orders.find(fanId, orderId);
+    if (!stored) throw notFound();
+    return toPublicOrder(stored);
   }
 
   /** The fan's orders, newest first (at most 500). */
   async list(fanId: string): Promise<Order[]> {
-    const [live, rows] = await Promise.all([
+    const [live, stored] = await Promise.all([
       this.inventory.ordersOfFan(fanId),
-      this.orders.find({ where: { fanId }, order: { createdAt: 'DESC' }, take: 500 }),
+      this.orders.listOfFan(fanId, 500),
     ]);
     const byId = new Map<string, InventoryOrder>();
-    for (const row of rows) byId.set(row.id, fromRow(row));
+    for (const o of stored) byId.set(o.id, o);
     for (const o of live) byId.set(o.id, o);
     return [...byId.values()]
       .sort((a, b) => b.createdAt - a.createdAt)
@@ -51,19 +49,4 @@ export class OrdersService {
     if (!r.ok) throw refusalError(r);
     return toPublicOrder(r.value);
   }
-}
-
-function fromRow(row: OrderEntity): InventoryOrder {
-  return {
-    id: row.id,
-    dropId: row.dropId,
-    fanId: row.fanId,
-    quantity: row.quantity,
-    amountMinor: row.amountMinor,
-    currency: row.currency,
-    status: row.status,
-    createdAt: row.createdAt.getTime(),
-    expiresAt: row.expiresAt.getTime(),
-    paidAt: row.paidAt?.getTime(),
-  };
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { WalletModule } from '../wallet/wallet.module';
+import { WalletClientModule } from '@flashdrop/wallet-client';
 import { PaymentsRoute } from './payments.route';
 import { PaymentsService } from './payments.service';
 
@@ -9,7 +9,7 @@ import { PaymentsService } from './payments.service';
  * InventoryModule.
  */
 @Module({
-  imports: [WalletModule],
+  imports: [WalletClientModule],
   providers: [PaymentsService, PaymentsRoute],
 })
 export class PaymentsModule {}

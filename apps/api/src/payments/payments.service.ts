@@ -1,14 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { DomainError, Order, WalletClient } from '@flashdrop/contracts';
-import {
-  dropKeys,
-  Inventory,
-  InventoryOrder,
-  refusalError,
-  toPublicOrder,
-} from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
+import { DomainError, Order } from '@flashdrop/contracts';
+import { WalletClient } from '@flashdrop/wallet-client';
+import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
 
 /** How long an Idempotency-Key stays bound to the order it first paid. */
 const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
@@ -27,7 +21,6 @@ export class PaymentsService {
   constructor(
     private readonly inventory: Inventory,
     private readonly wallet: WalletClient,
-    private readonly redis: RedisConnection,
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
   ) {}
 
@@ -99,7 +92,7 @@ export class PaymentsService {
   private async brandOf(dropId: string): Promise<string> {
     const known = this.brands.get(dropId);
     if (known !== undefined) return known;
-    const brandId = await this.redis.client.hget(dropKeys(dropId).drop, 'brandId');
+    const brandId = await this.inventory.ownerOf(dropId);
     if (!brandId) throw new Error(`drop ${dropId} has no brandId in Redis`);
     if (this.brands.size >= BRAND_CACHE_SIZE) this.brands.clear();
     this.brands.set(dropId, brandId);
@@ -108,17 +101,7 @@ export class PaymentsService {
 
   /** One Idempotency-Key pays one order: reusing it for another order is refused. */
   private async bindKey(fanId: string, key: string, orderId: string): Promise<void> {
-    const redisKey = `payidem:${fanId}:${key}`;
-    const set = await this.redis.client.set(
-      redisKey,
-      orderId,
-      'EX',
-      IDEMPOTENCY_KEY_TTL_SECONDS,
-      'NX',
-    );
-    if (set === 'OK') return;
-    const bound = await this.redis.client.get(redisKey);
-    if (bound !== null && bound !== orderId) {
+    if (!(await this.inventory.bindPaymentKey(fanId, key, orderId, IDEMPOTENCY_KEY_TTL_SECONDS))) {
       throw new DomainError(
         'IDEMPOTENCY_KEY_REUSED',
         'this Idempotency-Key was used for another order',

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { BalanceReply, DEFAULT_CURRENCY, Principal, TransactionsReply } from '@flashdrop/contracts';
-import { WalletClient } from '@flashdrop/contracts';
+import { WalletClient } from '@flashdrop/wallet-client';
 import { BalanceQuery, TransactionsQuery } from './wallet.dto';
 
 /** A fan's own wallet (API.md "Fans"): always the caller's, never anyone else's. */

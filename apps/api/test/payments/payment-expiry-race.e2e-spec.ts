@@ -1,18 +1,20 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { dropKeys, Inventory } from '@flashdrop/inventory';
+import { Inventory } from '@flashdrop/inventory';
 import {
   balancesOf,
+  closeStackConnections,
   debitsOf,
+  dropKeys,
   fanIds,
   fund,
   heldOrders,
   moveHoldDeadline,
-  pay,
-  closeStackConnections,
   openStackConnections,
+  pay,
 } from '@flashdrop/testing';
-import { runAudit } from '../../../../scripts/audit/run-audit';
+import { runAudit } from '@flashdrop/audit';
+import { LedgerFacts } from '@flashdrop/ledger';
 
 const ROUNDS = 4;
 const ORDERS_PER_ROUND = 100;
@@ -94,7 +96,7 @@ describe('payment racing the hold deadline', () => {
       expiredTotal += ORDERS_PER_ROUND - paid;
     }
     console.log(`payment vs deadline: ${paidTotal} paid, ${expiredTotal} expired`);
-    const audit = await runAudit(redis, db, dropIds);
+    const audit = await runAudit(new Inventory(redis), new LedgerFacts(db), dropIds);
     expect(audit.breaches).toEqual([]);
   }, 120_000);
 });

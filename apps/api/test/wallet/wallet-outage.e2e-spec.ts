@@ -1,17 +1,12 @@
-import { connect } from 'node:net';
-import { api, eventually, ServiceProcess, slotPort, tokenFor, uniqueId } from '@flashdrop/testing';
-
-/** True once something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import {
+  api,
+  eventually,
+  portOpen,
+  ServiceProcess,
+  slotPort,
+  tokenFor,
+  uniqueId,
+} from '@flashdrop/testing';
 
 /**
  * The wallet is its own service: when it dies (kill -9), wallet routes answer a clear 503

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { BalanceReply, TransactionsReply, WalletPatterns } from '@flashdrop/contracts';
-import { LedgerRepository } from '../ledger/ledger.repository';
+import { LedgerRepository } from '@flashdrop/ledger';
 import { BalanceMessage, TransactionsMessage } from './accounts.dto';
 
 /** What a fan may read of their own wallet: the balance and the ledger entries. */

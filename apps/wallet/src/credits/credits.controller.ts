@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CreditReply, WalletPatterns } from '@flashdrop/contracts';
-import { LedgerRepository } from '../ledger/ledger.repository';
+import { LedgerRepository } from '@flashdrop/ledger';
 import { parseCreditMessage } from './credits.dto';
 
 /** Operator top-ups: external funding -> fan, once per reference. */

@@ -7,7 +7,7 @@ import {
   SettleReply,
   WalletPatterns,
 } from '@flashdrop/contracts';
-import { LedgerRepository } from '../ledger/ledger.repository';
+import { LedgerRepository } from '@flashdrop/ledger';
 import { toWalletErrorReply } from '../rpc/rpc-error.filter';
 import { debitManyItems, parseDebitMessage, SettleMessage } from './payments.dto';
 

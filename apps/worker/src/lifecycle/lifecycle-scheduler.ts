@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inventory } from '@flashdrop/inventory';
 import { RedisConnection } from '@flashdrop/persistence';
+import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
 const TERMINAL = new Set(['ended', 'cancelled']);
@@ -22,7 +23,7 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     redis: RedisConnection,
   ) {
     this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: 'locks:lifecycle',
+      resource: Leases.lifecycle,
       leaseMs: 3000,
       intervalMs: 250,
       tick: () => this.syncOnce(),

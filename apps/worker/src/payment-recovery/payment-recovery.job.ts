@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { RedisConnection } from '@flashdrop/persistence';
+import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 import { PaymentRecoveryService } from './payment-recovery.service';
 
@@ -17,7 +18,7 @@ export class PaymentRecoveryJob implements OnApplicationBootstrap, OnApplication
     private readonly recovery: PaymentRecoveryService,
   ) {
     this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: 'locks:payment-recovery',
+      resource: Leases.paymentRecovery,
       leaseMs: 10_000,
       intervalMs: 1_000,
       // A failed pass is logged by the loop and retried on the next tick.

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { FlashdropConfig } from '@flashdrop/config';
-import { WalletClient } from '@flashdrop/contracts';
+import { WalletClientModule } from '@flashdrop/wallet-client';
 import { PaymentRecoveryJob } from './payment-recovery.job';
 import { PaymentRecoveryService } from './payment-recovery.service';
 
@@ -9,20 +8,8 @@ import { PaymentRecoveryService } from './payment-recovery.service';
  * Inventory comes from the global InventoryModule.
  */
 @Module({
-  providers: [
-    PaymentRecoveryService,
-    PaymentRecoveryJob,
-    {
-      provide: WalletClient,
-      inject: [FlashdropConfig],
-      useFactory: (config: FlashdropConfig) =>
-        new WalletClient({
-          host: config.WALLET_HOST,
-          port: config.WALLET_PORT,
-          timeoutMs: config.WALLET_TIMEOUT_MS,
-        }),
-    },
-  ],
+  imports: [WalletClientModule],
+  providers: [PaymentRecoveryService, PaymentRecoveryJob],
   exports: [PaymentRecoveryService],
 })
 export class PaymentRecoveryModule {}

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { WalletClient } from '@flashdrop/contracts';
-import { dropKeys, Inventory } from '@flashdrop/inventory';
+import { WalletClient } from '@flashdrop/wallet-client';
+import { Inventory } from '@flashdrop/inventory';
 
 /** Orders due within this much are looked at: expire_due re-schedules a stale one ~5 s ahead. */
 const LOOKAHEAD_MS = 10_000;
@@ -34,7 +34,7 @@ export class PaymentRecoveryService {
     const now = await this.inventory.now();
     const totals = { completed: 0, aborted: 0, failed: 0 };
     for (const dropId of await this.inventory.dropIds()) {
-      const stale = await this.stalePaying(dropId, now);
+      const stale = await this.inventory.stalePaying(dropId, now, LOOKAHEAD_MS, BATCH);
       const report = await this.settle(stale);
       totals.completed += report.completed;
       totals.aborted += report.aborted;
@@ -71,26 +71,5 @@ export class PaymentRecoveryService {
       }
     }
     return { completed, aborted, failed };
-  }
-
-  /** Orders of a drop in `paying` whose payingUntil has passed. */
-  private async stalePaying(dropId: string, now: number): Promise<string[]> {
-    const k = dropKeys(dropId);
-    const due = await this.inventory.redis.zrangebyscore(
-      k.holds,
-      '-inf',
-      now + LOOKAHEAD_MS,
-      'LIMIT',
-      0,
-      BATCH,
-    );
-    if (due.length === 0) return [];
-    const pipeline = this.inventory.redis.pipeline();
-    for (const id of due) pipeline.hmget(k.order(id), 'status', 'payingUntil');
-    const rows = (await pipeline.exec()) ?? [];
-    return due.filter((_, i) => {
-      const [status, payingUntil] = (rows[i]?.[1] ?? []) as (string | null)[];
-      return status === 'paying' && payingUntil !== null && Number(payingUntil) <= now;
-    });
   }
 }

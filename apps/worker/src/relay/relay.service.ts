@@ -6,16 +6,11 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import {
-  KafkaConnection,
-  OutboxTrimmer,
-  StreamRelay,
-  ResettableProducer,
-  createIdempotentProducer,
-  sleep,
-} from '@flashdrop/events';
-import { RedisConnection, createRedis } from '@flashdrop/persistence';
+import { KafkaConnection, ResettableProducer, createIdempotentProducer } from '@flashdrop/events';
+import { OutboxTrimmer, StreamRelay } from '@flashdrop/inventory';
+import { RedisConnection, createRedis, sleep } from '@flashdrop/persistence';
 import Redis from 'ioredis';
+import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
 /** How often the leader trims acknowledged outbox entries. */
@@ -41,7 +36,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   onApplicationBootstrap(): void {
     if (!this.config.relayEnabled('streams')) return;
     this.loop = new SingletonLoop(createRedlock(this.redis.client), {
-      resource: 'locks:relay:streams',
+      resource: Leases.streamRelay,
       leaseMs: 5000,
       intervalMs: 1000,
       lead: (signal) => this.lead(signal),

@@ -12,21 +12,20 @@ import {
   TableRelay,
   createIdempotentProducer,
 } from '@flashdrop/events';
+import { WalletOutbox } from '@flashdrop/ledger';
 import { RedisConnection } from '@flashdrop/persistence';
-import { DataSource } from 'typeorm';
+import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
-/** The wallet's outbox table (apps/wallet owns it and writes it in its transactions). */
-export const WALLET_OUTBOX_TABLE = 'wallet.outbox';
-
 /**
- * Runs the wallet-outbox relay (PostgreSQL `wallet.outbox` -> Kafka) in whichever worker holds
- * the `relay:wallet-outbox` lease. Resumes where it stopped: what is unpublished is in the table.
+ * Runs the wallet-outbox relay (the wallet's outbox table, libs/ledger -> Kafka) in whichever
+ * worker holds the `relay:wallet-outbox` lease. Resumes where it stopped: what is unpublished
+ * is in the table.
  */
 @Injectable()
 export class WalletOutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WalletOutboxRelayService.name);
-  private dataSource?: DataSource;
+  private outbox?: WalletOutbox;
   private producer?: ResettableProducer;
   private loop?: SingletonLoop;
 
@@ -39,7 +38,7 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   onApplicationBootstrap(): void {
     if (!this.config.relayEnabled('wallet-outbox')) return;
     this.loop = new SingletonLoop(createRedlock(this.redis.client), {
-      resource: 'locks:relay:wallet-outbox',
+      resource: Leases.walletOutboxRelay,
       leaseMs: 5000,
       intervalMs: 1000,
       lead: (signal) => this.lead(signal),
@@ -48,22 +47,15 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   }
 
   private async lead(signal: AbortSignal): Promise<void> {
-    if (!this.dataSource?.isInitialized) {
-      this.dataSource = new DataSource({
-        type: 'postgres',
-        url: this.config.DATABASE_URL,
-        applicationName: 'flashdrop-wallet-outbox-relay',
-        extra: { max: 2, connectionTimeoutMillis: 3000 },
-      });
-      await this.dataSource.initialize();
-    }
+    this.outbox ??= WalletOutbox.pool(this.config, {
+      applicationName: 'flashdrop-wallet-outbox-relay',
+      poolSize: 2,
+    });
+    await this.outbox.open();
     this.producer ??= new ResettableProducer(() => createIdempotentProducer(this.kafka.kafka));
-    const dataSource = this.dataSource;
-    const relay = new TableRelay(
-      (sql, params) => dataSource.query(sql, params) as Promise<unknown[]>,
-      this.producer,
-      { table: WALLET_OUTBOX_TABLE, topicPrefix: this.config.KAFKA_TOPIC_PREFIX },
-    );
+    const relay = new TableRelay(this.outbox, this.producer, {
+      topicPrefix: this.config.KAFKA_TOPIC_PREFIX,
+    });
     await relay.run(signal);
     this.logger.log(`wallet outbox relay stopped after ${relay.relayed} rows`);
   }
@@ -71,6 +63,6 @@ export class WalletOutboxRelayService implements OnApplicationBootstrap, OnAppli
   async onApplicationShutdown(): Promise<void> {
     await this.loop?.stop();
     await this.producer?.reset();
-    await this.dataSource?.destroy().catch(() => undefined);
+    await this.outbox?.close().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
 import { createRedis } from '@flashdrop/persistence';
 import { eventually, testConfig, uniqueId } from '@flashdrop/testing';
+import { leaseKey } from './leases';
 import { createRedlock, SingletonLoop } from './singleton-loop';
 
 /** The redlock lease of the worker's singletons, on the real Redis. */
@@ -7,7 +8,7 @@ describe('SingletonLoop', () => {
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('runs in one instance at a time and passes to another when the holder dies', async () => {
-    const resource = `locks:test:${uniqueId('loop')}`;
+    const resource = leaseKey(`test:${uniqueId('loop')}`);
     const clients = [createRedis(testConfig().REDIS_URL), createRedis(testConfig().REDIS_URL)];
     const ticks = [0, 0];
     const loops = clients.map(
@@ -40,7 +41,7 @@ describe('SingletonLoop', () => {
   });
 
   it('leads long-running work in one instance; a lost lease aborts it and another takes over', async () => {
-    const resource = `locks:test:${uniqueId('lead')}`;
+    const resource = leaseKey(`test:${uniqueId('lead')}`);
     const clients = [createRedis(testConfig().REDIS_URL), createRedis(testConfig().REDIS_URL)];
     const leading = [0, 0];
     const aborted = [0, 0];

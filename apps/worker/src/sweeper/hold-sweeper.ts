@@ -8,6 +8,7 @@ import {
 import { FlashdropConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
 import { RedisConnection } from '@flashdrop/persistence';
+import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
 const BATCH = 500;
@@ -33,7 +34,7 @@ export class HoldSweeper implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(FlashdropConfig) config: FlashdropConfig,
   ) {
     this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: 'locks:hold-sweeper',
+      resource: Leases.holdSweeper,
       leaseMs: 3000,
       intervalMs: config.SWEEPER_INTERVAL_MS,
       tick: () => this.sweepOnce(),

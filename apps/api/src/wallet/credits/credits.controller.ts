@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { RequireRoles } from '@flashdrop/auth';
 import { DEFAULT_CURRENCY } from '@flashdrop/contracts';
-import { WalletClient } from '@flashdrop/contracts';
+import { WalletClient } from '@flashdrop/wallet-client';
 import { CreditBody, FanIdParam } from './credits.dto';
 
 /**

@@ -1,0 +1,78 @@
+import { InventoryOrder } from '@flashdrop/inventory';
+import { LedgerFacts } from '@flashdrop/ledger';
+import { Breach } from './breach';
+
+/** A debit whose order is still `paying` this long after payingUntil is stuck. */
+const STUCK_AFTER_MS = 30_000;
+
+/**
+ * Invariant 4 from the ledger alone (libs/ledger `LedgerFacts`), and invariant 5 across the
+ * ledger and the orders in Redis: every paid order debited exactly once with its amount, every
+ * debit belonging to a paid order, nothing debited on an expired or cancelled order.
+ */
+export async function auditMoney(
+  ledger: LedgerFacts,
+  orders: ReadonlyMap<string, InventoryOrder>,
+  now: number,
+  dropIds?: readonly string[],
+): Promise<{ breaches: Breach[]; accounts: number; transfers: number }> {
+  const breaches: Breach[] = [];
+  const money = (subject: string, message: string) =>
+    breaches.push({ invariant: 4, subject, message });
+  const once = (subject: string, message: string) =>
+    breaches.push({ invariant: 5, subject, message });
+
+  for (const t of await ledger.unbalancedTransfers()) {
+    money(`transfer ${t.id}`, `not balanced: ${t.entries} entries summing to ${t.total}`);
+  }
+  for (const a of await ledger.accountsOffTheirEntries()) {
+    money(`account ${a.id}`, `balance ${a.balance} != sum of its entries ${a.sumOfEntries}`);
+  }
+  for (const a of await ledger.negativeAccounts()) {
+    money(`account ${a.id}`, `${a.kind} balance ${a.balance} is negative`);
+  }
+  for (const c of await ledger.currencyTotals()) {
+    if (c.held !== c.credited || c.external !== -c.credited) {
+      money(
+        `currency ${c.currency}`,
+        `fans+revenue hold ${c.held}, external credits ${c.credited}, external account ${c.external}`,
+      );
+    }
+  }
+
+  // Order ids embed their drop id (libs/inventory ids.ts): `<dropId>-<random>`.
+  const inScope = (orderId: string) =>
+    !dropIds || dropIds.some((dropId) => orderId.startsWith(`${dropId}-`));
+  for (const [orderId, n] of await ledger.ordersNotDebitedOnce()) {
+    if (inScope(orderId)) once(`order ${orderId}`, `${n} debited payment attempts`);
+  }
+  const debits = await ledger.debitsByOrder();
+  const debited = new Set(debits.map((d) => d.orderId));
+  for (const d of debits) {
+    if (!inScope(d.orderId)) continue;
+    const subject = `order ${d.orderId}`;
+    if (d.count !== 1) once(subject, `debited ${d.count} times`);
+    const order = orders.get(d.orderId);
+    if (!order) {
+      once(subject, `debited ${d.amount} but no such order in Redis`);
+      continue;
+    }
+    if (order.status === 'paying') {
+      if ((order.payingUntil ?? 0) + STUCK_AFTER_MS < now) {
+        once(subject, 'debited but stuck in paying long after payingUntil');
+      }
+      continue;
+    }
+    if (order.status !== 'paid') once(subject, `debited but ${order.status}`);
+    if (d.amount !== order.amountMinor) {
+      once(subject, `debited ${d.amount}, the order costs ${order.amountMinor}`);
+    }
+    if (d.fanId !== order.fanId) once(subject, `debited fan ${d.fanId}, not ${order.fanId}`);
+  }
+  for (const order of orders.values()) {
+    if (order.status === 'paid' && !debited.has(order.id)) {
+      once(`order ${order.id}`, 'paid but never debited');
+    }
+  }
+  return { breaches, ...(await ledger.counts()) };
+}

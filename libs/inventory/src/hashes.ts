@@ -1,0 +1,48 @@
+import { DropDefinition, HoldStatus, InventoryOrder } from './types';
+
+/**
+ * The sale's hashes as the scripts write them (HGETALL shape: every value a string, '' or no
+ * field for an absent optional), read back as the inventory's types.
+ */
+
+function optionalNumber(v: string | undefined): number | undefined {
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
+export function parseOrder(h: Record<string, string>): InventoryOrder {
+  return {
+    id: h.id,
+    dropId: h.dropId,
+    fanId: h.fanId,
+    quantity: Number(h.quantity),
+    amountMinor: Number(h.amountMinor),
+    currency: h.currency,
+    status: h.status as HoldStatus,
+    createdAt: Number(h.createdAt),
+    expiresAt: Number(h.expiresAt),
+    paidAt: optionalNumber(h.paidAt),
+    payingUntil: optionalNumber(h.payingUntil),
+  };
+}
+
+export function parseDefinition(h: Record<string, string>): DropDefinition {
+  return {
+    id: h.id,
+    brandId: h.brandId,
+    title: h.title,
+    sku: h.sku,
+    priceMinor: Number(h.priceMinor),
+    currency: h.currency,
+    quantity: Number(h.quantity),
+    perUserLimit: Number(h.perUserLimit),
+    reservationRequired: h.reservationRequired === '1',
+    reservationOpensAt: optionalNumber(h.reservationOpensAt),
+    reservationClosesAt: optionalNumber(h.reservationClosesAt),
+    saleStartsAt: Number(h.saleStartsAt),
+    saleEndsAt: optionalNumber(h.saleEndsAt),
+    holdSeconds: Number(h.holdSeconds),
+    paused: h.paused === '1',
+    cancelled: h.cancelled === '1',
+    createdAt: Number(h.createdAt),
+  };
+}

@@ -1,0 +1,76 @@
+import { fieldsToRecord } from '@flashdrop/events';
+import Redis from 'ioredis';
+import { dropKeys } from '../keys';
+import { ensureGroup, OutboxStreamGroup } from './stream-groups';
+
+/** One entry of a drop's outbox stream, its fields as the scripts wrote them (OutboxStreamFields). */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** XREADGROUP's answer (`fields` null for an entry trimmed while pending: never for this group). */
+type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
+
+/**
+ * Reads the drops' outbox streams through one consumer group (OutboxStreamGroups), at least
+ * once: a batch is acknowledged only after its handler resolved, and a reader that has just
+ * become the group's reader (a new lease holder) first re-reads what was delivered and never
+ * acknowledged, from the stream's pending list. One drop at a time, in stream order.
+ */
+export class OutboxReader {
+  private readonly groups = new Set<string>();
+  /** Streams whose pending (delivered, unacknowledged) entries this reader has re-read. */
+  private readonly recovered = new Set<string>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly group: OutboxStreamGroup,
+    /** One fixed consumer name: a new holder inherits its predecessor's pending list. */
+    private readonly consumer: string,
+    private readonly batchSize = 500,
+  ) {}
+
+  /** Re-read every pending entry on the next pass (call when this process takes over). */
+  takeOver(): void {
+    this.recovered.clear();
+  }
+
+  /** Hands every new entry of the drop to `handle`, batch by batch; answers how many. */
+  async readDrop(
+    dropId: string,
+    handle: (entries: readonly OutboxEntry[]) => Promise<void>,
+  ): Promise<number> {
+    const stream = dropKeys(dropId).events;
+    if (!this.groups.has(stream)) {
+      await ensureGroup(this.redis, stream, this.group);
+      this.groups.add(stream);
+    }
+    let read = 0;
+    for (;;) {
+      const from = this.recovered.has(stream) ? '>' : '0';
+      const reply = (await this.redis.xreadgroup(
+        'GROUP',
+        this.group,
+        this.consumer,
+        'COUNT',
+        this.batchSize,
+        'STREAMS',
+        stream,
+        from,
+      )) as StreamReply;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) {
+        if (from === '0') {
+          this.recovered.add(stream);
+          continue;
+        }
+        return read;
+      }
+      await handle(entries.map(([id, fields]) => ({ id, fields: fieldsToRecord(fields ?? []) })));
+      read += entries.length;
+      await this.redis.xack(stream, this.group, ...entries.map(([id]) => id));
+      if (entries.length < this.batchSize && from === '>') return read;
+    }
+  }
+}

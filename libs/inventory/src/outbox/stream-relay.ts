@@ -1,0 +1,248 @@
+import { Logger } from '@nestjs/common';
+import {
+  DeadLetterRecord,
+  EventHeaders,
+  encodeEnvelope,
+  envelopeFromStreamEntry,
+  fieldsToRecord,
+  ResettableProducer,
+  Topics,
+  topicName,
+  topicOf,
+} from '@flashdrop/events';
+import { sleep } from '@flashdrop/persistence';
+import Redis from 'ioredis';
+import { Message, TopicMessages } from 'kafkajs';
+import { DROPS_INDEX_KEY, dropIdOfStream, dropKeys } from '../keys';
+import { ensureGroups, OutboxStreamGroups } from './stream-groups';
+
+export interface StreamRelayOptions {
+  /** KAFKA_TOPIC_PREFIX of this stack. */
+  readonly topicPrefix: string;
+  /** Entries read per stream per round. */
+  readonly batchSize?: number;
+  /** How long one blocking read waits for new entries. */
+  readonly blockMs?: number;
+  /**
+   * Pause after a round that sent less than a full batch, so the next round finds more: in a
+   * rush every Kafka request, XREADGROUP and XACK then carries many entries instead of a few
+   * (what each costs the worker, Redis and the broker is mostly per request, not per entry).
+   * The first entry after a quiet spell still goes out at once; it adds at most this much to
+   * the delay of the entries that follow it.
+   */
+  readonly lingerMs?: number;
+}
+
+/** XREADGROUP's answer: per stream, its entries (`fields` null for an entry trimmed while pending). */
+type ReadResult = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
+
+/** Group name the relay reads with; its one consumer name is fixed, so a new leader inherits the pending list. */
+const GROUP = OutboxStreamGroups.kafkaRelay;
+const CONSUMER = 'relay';
+/** Streams per XREADGROUP call (one call may name many streams on one Redis node). */
+const STREAMS_PER_READ = 200;
+/** Messages per Kafka request, so one record batch stays far under the broker's 1 MB limit. */
+const MESSAGES_PER_SEND = 1000;
+
+/**
+ * Relays every drop's outbox stream (`{d:ID}:events`) to Kafka: the leader's loop of the worker.
+ *
+ * Delivery: at least once, in stream order per drop. Each entry is read through the consumer
+ * group `kafka-relay`, sent with the idempotent producer (acks = all) keyed by the drop id, and
+ * XACKed only after Kafka acknowledged it. A crash between the two re-sends the entry later
+ * with the same event id (`<dropId>:<entry id>`), which consumers dedupe.
+ *
+ * Order: a drop's entries go out in id order. After any failed send the relay first re-sends
+ * its whole pending list (XREADGROUP ... 0) before it reads anything new, so a later entry never
+ * reaches Kafka before an earlier one that was still unacknowledged (consumers rely on this:
+ * analytics dedupes stream events by a per-drop high-water mark).
+ *
+ * An entry that is not a valid catalog event goes to the dead-letter topic with its raw fields
+ * instead of blocking the stream.
+ */
+export class StreamRelay {
+  private readonly logger = new Logger(StreamRelay.name);
+  private readonly batchSize: number;
+  private readonly blockMs: number;
+  private readonly lingerMs: number;
+  private readonly groupsReady = new Set<string>();
+  private streams: string[] = [];
+  private indexSize = -1;
+  private indexReadAt = 0;
+  relayed = 0;
+
+  constructor(
+    /** Shared connection for commands. */
+    private readonly redis: Redis,
+    /** A connection of its own: blocking reads must not hold up other commands. */
+    private readonly reader: Redis,
+    private readonly producer: ResettableProducer,
+    private readonly options: StreamRelayOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.blockMs = options.blockMs ?? 200;
+    this.lingerMs = options.lingerMs ?? 25;
+  }
+
+  /** Relays until `signal` aborts (lease lost or shutdown). */
+  async run(signal: AbortSignal): Promise<void> {
+    let replayPending = true;
+    while (!signal.aborted) {
+      try {
+        await this.refreshStreams();
+        if (this.streams.length === 0) {
+          await sleep(this.blockMs, signal);
+          continue;
+        }
+        const sent = await this.round(replayPending ? '0' : '>', signal);
+        // The pending list is drained once a read from 0 comes back empty.
+        if (replayPending && sent === 0) replayPending = false;
+        else if (sent > 0 && sent < this.batchSize) await sleep(this.lingerMs, signal);
+      } catch (error) {
+        this.logger.warn(`relay round failed, re-sending the pending list next: ${String(error)}`);
+        replayPending = true;
+        await this.producer.reset();
+        await sleep(500, signal);
+      }
+    }
+  }
+
+  /**
+   * Finds the drops' streams. The index is read again when its size changes (a new drop) or
+   * every 5 s; each new stream gets every registered group (see OutboxStreamGroups).
+   */
+  private async refreshStreams(): Promise<void> {
+    const size = await this.redis.scard(DROPS_INDEX_KEY);
+    if (size === this.indexSize && Date.now() - this.indexReadAt < 5000) return;
+    const ids = await this.redis.smembers(DROPS_INDEX_KEY);
+    for (const id of ids) {
+      if (this.groupsReady.has(id)) continue;
+      await ensureGroups(this.redis, dropKeys(id).events);
+      this.groupsReady.add(id);
+    }
+    this.streams = ids.map((id) => dropKeys(id).events);
+    this.indexSize = size;
+    this.indexReadAt = Date.now();
+  }
+
+  /** One read over every stream, one send, one acknowledgement; answers how many entries. */
+  private async round(from: '0' | '>', signal: AbortSignal): Promise<number> {
+    let total = 0;
+    const chunks = chunk(this.streams, STREAMS_PER_READ);
+    for (const keys of chunks) {
+      if (signal.aborted) break;
+      // Block only when one read covers every stream; otherwise poll each chunk and nap below.
+      const block = from === '>' && chunks.length === 1 ? ['BLOCK', this.blockMs] : [];
+      const result = (await this.reader.call(
+        'XREADGROUP',
+        'GROUP',
+        GROUP,
+        CONSUMER,
+        'COUNT',
+        this.batchSize,
+        ...block,
+        'STREAMS',
+        ...keys,
+        ...keys.map(() => from),
+      )) as ReadResult;
+      total += await this.relay(result ?? []);
+    }
+    if (total === 0 && from === '>' && chunks.length > 1) await sleep(20, signal);
+    return total;
+  }
+
+  private async relay(result: NonNullable<ReadResult>): Promise<number> {
+    const byTopic = new Map<string, Message[]>();
+    const acks: [key: string, ids: string[]][] = [];
+    let count = 0;
+    for (const [key, entries] of result) {
+      if (entries.length === 0) continue;
+      const dropId = dropIdOfStream(key);
+      const ids: string[] = [];
+      for (const [entryId, fields] of entries) {
+        ids.push(entryId);
+        count++;
+        // Trimmed while pending (cannot happen while this group holds it, but never block on it).
+        if (fields === null) continue;
+        const record = fieldsToRecord(fields);
+        const decoded = envelopeFromStreamEntry(dropId, entryId, record);
+        const topic = decoded.ok ? topicOf(decoded.value.type) : Topics.deadLetter;
+        const message: Message = decoded.ok
+          ? {
+              key: dropId,
+              value: encodeEnvelope(decoded.value),
+              headers: {
+                [EventHeaders.id]: decoded.value.id,
+                [EventHeaders.type]: decoded.value.type,
+                [EventHeaders.version]: String(decoded.value.version),
+              },
+            }
+          : {
+              key: dropId,
+              value: JSON.stringify(deadLetter(key, entryId, record, decoded.reason)),
+            };
+        const name = topicName(topic, this.options.topicPrefix);
+        const list = byTopic.get(name) ?? [];
+        list.push(message);
+        byTopic.set(name, list);
+      }
+      acks.push([key, ids]);
+    }
+    if (count === 0) return 0;
+    const producer = await this.producer.get();
+    for (const topicMessages of splitForSend(byTopic)) {
+      await producer.sendBatch({ topicMessages, acks: -1 });
+    }
+    // Only now, with Kafka's acknowledgement in hand, may the entries leave the pending list.
+    const pipeline = this.redis.pipeline();
+    for (const [key, ids] of acks) pipeline.xack(key, GROUP, ...ids);
+    await pipeline.exec();
+    this.relayed += count;
+    return count;
+  }
+}
+
+function deadLetter(
+  key: string,
+  entryId: string,
+  record: Record<string, string>,
+  reason: string,
+): DeadLetterRecord {
+  return {
+    reason,
+    refusedBy: 'stream-relay',
+    source: `${key}/${entryId}`,
+    key: dropIdOfStream(key),
+    value: JSON.stringify(record),
+    at: new Date().toISOString(),
+  };
+}
+
+/**
+ * Splits the messages into Kafka requests of at most MESSAGES_PER_SEND, keeping each topic's
+ * messages in order across requests (the requests are sent one after the other).
+ */
+function splitForSend(byTopic: Map<string, Message[]>): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let size = 0;
+  for (const [topic, messages] of byTopic) {
+    for (const part of chunk(messages, MESSAGES_PER_SEND)) {
+      if (size + part.length > MESSAGES_PER_SEND && current.length > 0) {
+        requests.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push({ topic, messages: part });
+      size += part.length;
+    }
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,63 @@
+import Redis from 'ioredis';
+import { parseDefinition, parseOrder } from './hashes';
+import { dropKeys } from './keys';
+import { DropDefinition, InventoryOrder } from './types';
+
+/** A drop's sale as Redis stores it: what the audit recomputes invariants 1-3 from. */
+export interface StoredSale {
+  readonly definition: DropDefinition;
+  /** Units a fan could grab now (the `stock` key). */
+  readonly stock: number;
+  /** Every order the fans' order lists name, in any status. */
+  readonly orders: readonly InventoryOrder[];
+  /** The per-fan counter the grab checks: fanId -> held + paid units. */
+  readonly unitsPerFan: ReadonlyMap<string, number>;
+}
+
+/** Orders are read this many per pipeline, so a 50,000-order drop is a few dozen round trips. */
+const ORDERS_PER_READ = 1000;
+
+export async function readStoredSale(
+  redis: Redis,
+  dropId: string,
+): Promise<StoredSale | undefined> {
+  const k = dropKeys(dropId);
+  const [drop, stock, fanOrders, fanUnits] = await Promise.all([
+    redis.hgetall(k.drop),
+    redis.get(k.stock),
+    redis.hgetall(k.fanOrders),
+    redis.hgetall(k.fans),
+  ]);
+  if (!drop.id) return undefined; // indexed before it was mirrored (Inventory.createDrop)
+  const ids = Object.values(fanOrders).flatMap((list) => list.split(' ').filter(Boolean));
+  const orders: InventoryOrder[] = [];
+  for (let i = 0; i < ids.length; i += ORDERS_PER_READ) {
+    const pipeline = redis.pipeline();
+    for (const id of ids.slice(i, i + ORDERS_PER_READ)) pipeline.hgetall(k.order(id));
+    for (const [err, value] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      const h = value as Record<string, string>;
+      if (h.id) orders.push(parseOrder(h));
+    }
+  }
+  return {
+    definition: parseDefinition(drop),
+    stock: Number(stock ?? 0),
+    orders,
+    unitsPerFan: new Map(Object.entries(fanUnits).map(([fan, n]) => [fan, Number(n)])),
+  };
+}
+
+/**
+ * When each fan reserved the drop (epoch ms; undefined: no reservation). Reservations are stored
+ * as milliseconds after the drop's createdAt (reserve.lua).
+ */
+export async function readReservedAt(
+  redis: Redis,
+  definition: DropDefinition,
+  fanIds: readonly string[],
+): Promise<(number | undefined)[]> {
+  if (fanIds.length === 0) return [];
+  const offsets = await redis.hmget(dropKeys(definition.id).reservations, ...fanIds);
+  return offsets.map((o) => (o === null ? undefined : definition.createdAt + Number(o)));
+}

@@ -1,0 +1,134 @@
+import { DataSource } from 'typeorm';
+
+/** A transfer whose two entries do not balance, or do not match its amount. */
+export interface UnbalancedTransfer {
+  readonly id: string;
+  readonly entries: number;
+  readonly total: string;
+}
+
+/** An account whose balance is not the sum of its entries. */
+export interface AccountOffItsEntries {
+  readonly id: string;
+  readonly balance: string;
+  readonly sumOfEntries: string;
+}
+
+export interface NegativeAccount {
+  readonly id: string;
+  readonly kind: string;
+  readonly balance: string;
+}
+
+/** Per currency: what fans and brands hold, what was credited, what external funding shows. */
+export interface CurrencyTotals {
+  readonly currency: string;
+  readonly held: bigint;
+  readonly credited: bigint;
+  readonly external: bigint;
+}
+
+/** Every payment transfer of one order, summed. */
+export interface OrderDebits {
+  readonly orderId: string;
+  readonly fanId: string;
+  readonly amount: number;
+  readonly count: number;
+}
+
+/**
+ * Read-only facts of the `wallet` schema, for the audit (libs/audit): the ledger's own
+ * invariants and what it says was debited, so no other library spells the wallet's tables.
+ */
+export class LedgerFacts {
+  constructor(private readonly db: DataSource) {}
+
+  async unbalancedTransfers(): Promise<UnbalancedTransfer[]> {
+    const rows: { id: string; n: string; total: string }[] = await this.db.query(
+      `SELECT t.id, count(e.id) AS n, COALESCE(sum(e.amount_minor), 0) AS total
+       FROM wallet.transfers t LEFT JOIN wallet.entries e ON e.transfer_id = t.id
+       GROUP BY t.id HAVING count(e.id) <> 2 OR COALESCE(sum(e.amount_minor), 0) <> 0
+          OR bool_or(abs(e.amount_minor) <> t.amount_minor)`,
+    );
+    return rows.map((r) => ({ id: r.id, entries: Number(r.n), total: r.total }));
+  }
+
+  async accountsOffTheirEntries(): Promise<AccountOffItsEntries[]> {
+    const rows: { id: string; balance: string; sum: string }[] = await this.db.query(
+      `SELECT a.id, a.balance_minor AS balance, COALESCE(s.total, 0) AS sum
+       FROM wallet.accounts a
+       LEFT JOIN (SELECT account_id, sum(amount_minor) AS total FROM wallet.entries
+                  GROUP BY account_id) s ON s.account_id = a.id
+       WHERE a.balance_minor <> COALESCE(s.total, 0)`,
+    );
+    return rows.map((r) => ({ id: r.id, balance: r.balance, sumOfEntries: r.sum }));
+  }
+
+  /** Accounts below zero; only external funding may be. */
+  async negativeAccounts(): Promise<NegativeAccount[]> {
+    return this.db.query(
+      `SELECT id, kind, balance_minor AS balance FROM wallet.accounts
+       WHERE kind <> 'external' AND balance_minor < 0`,
+    );
+  }
+
+  async currencyTotals(): Promise<CurrencyTotals[]> {
+    const rows: { currency: string; held: string; credited: string; ext: string }[] =
+      await this.db.query(
+        `SELECT cur.currency,
+                (SELECT COALESCE(sum(balance_minor), 0) FROM wallet.accounts
+                 WHERE kind <> 'external' AND currency = cur.currency) AS held,
+                (SELECT COALESCE(sum(amount_minor), 0) FROM wallet.transfers
+                 WHERE kind = 'credit' AND currency = cur.currency) AS credited,
+                (SELECT COALESCE(sum(balance_minor), 0) FROM wallet.accounts
+                 WHERE kind = 'external' AND currency = cur.currency) AS ext
+         FROM (SELECT DISTINCT currency FROM wallet.accounts) cur`,
+      );
+    return rows.map((r) => ({
+      currency: r.currency,
+      held: BigInt(r.held),
+      credited: BigInt(r.credited),
+      external: BigInt(r.ext),
+    }));
+  }
+
+  async debitsByOrder(): Promise<OrderDebits[]> {
+    const rows: { order_id: string; fan_id: string; amount: string; n: string }[] =
+      await this.db.query(
+        `SELECT order_id, min(fan_id) AS fan_id, sum(amount_minor) AS amount, count(*) AS n
+         FROM wallet.transfers WHERE kind = 'payment' GROUP BY order_id`,
+      );
+    return rows.map((r) => ({
+      orderId: r.order_id,
+      fanId: r.fan_id,
+      amount: Number(r.amount),
+      count: Number(r.n),
+    }));
+  }
+
+  /** Orders with more (or fewer) than one `debited` payment attempt: order id -> how many. */
+  async ordersNotDebitedOnce(): Promise<Map<string, number>> {
+    const rows: { order_id: string; n: string }[] = await this.db.query(
+      `SELECT order_id, count(*) AS n FROM wallet.payments WHERE status = 'debited'
+       GROUP BY order_id HAVING count(*) <> 1`,
+    );
+    return new Map(rows.map((r) => [r.order_id, Number(r.n)]));
+  }
+
+  /** The drops of every order the wallet debited (order ids embed the drop id). */
+  async paidDropIds(): Promise<string[]> {
+    const rows: { drop_id: string }[] = await this.db.query(
+      `SELECT DISTINCT split_part(order_id, '-', 1) AS drop_id FROM wallet.transfers
+       WHERE kind = 'payment'`,
+    );
+    return rows.map((r) => r.drop_id);
+  }
+
+  async counts(): Promise<{ accounts: number; transfers: number }> {
+    const [{ accounts }] = await this.db.query(`SELECT count(*) AS accounts FROM wallet.accounts`);
+    const [{ transfers }] = await this.db.query(
+      `SELECT count(*) AS transfers FROM wallet.transfers`,
+    );
+    return { accounts: Number(accounts), transfers: Number(transfers) };
+  }
+}

@@ -1,0 +1,66 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { FlashdropConfig } from '@flashdrop/config';
+import { migrate, postgresOptions } from '@flashdrop/persistence';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { Account } from './entities/account.entity';
+import { LedgerEntry } from './entities/ledger-entry.entity';
+import { OutboxEvent } from './entities/outbox-event.entity';
+import { Payment } from './entities/payment.entity';
+import { Transfer } from './entities/transfer.entity';
+import { LedgerRepository } from './ledger.repository';
+import { Ledger1764070000000 } from './migrations/1764070000000-ledger';
+import { LedgerBatches1764100000000 } from './migrations/1764100000000-ledger-batches';
+
+/** The wallet's tables (accounts, transfers, entries, payments, outbox) live in this schema. */
+export const WALLET_SCHEMA = 'wallet';
+
+/** Every entity of the `wallet` schema, listed explicitly so the bundle finds them. */
+const walletEntities: (new () => object)[] = [Account, Transfer, LedgerEntry, Payment, OutboxEvent];
+
+/** The `wallet` schema's migrations, oldest first. Never edit one that has shipped. */
+const walletMigrations: (new () => object)[] = [Ledger1764070000000, LedgerBatches1764100000000];
+
+export interface WalletPoolOptions {
+  readonly applicationName: string;
+  readonly poolSize?: number;
+}
+
+export function walletDatabaseOptions(
+  config: FlashdropConfig,
+  pool: WalletPoolOptions = { applicationName: 'flashdrop-wallet', poolSize: 40 },
+): DataSourceOptions {
+  return postgresOptions({
+    url: config.DATABASE_URL,
+    schema: WALLET_SCHEMA,
+    entities: walletEntities,
+    migrations: walletMigrations,
+    ...pool,
+  });
+}
+
+/** Runs the schema's pending migrations; answers their names. */
+export function migrateWallet(config: FlashdropConfig): Promise<string[]> {
+  return migrate({ ...walletDatabaseOptions(config), schema: WALLET_SCHEMA });
+}
+
+/** A pool of its own on the wallet's schema, not yet connected (for the worker's outbox relay). */
+export function walletPool(config: FlashdropConfig, pool: WalletPoolOptions): DataSource {
+  return new DataSource(walletDatabaseOptions(config, pool));
+}
+
+/** The wallet service's door to its schema: the LedgerRepository, for injection. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [FlashdropConfig],
+      useFactory: (config: FlashdropConfig) => ({
+        ...walletDatabaseOptions(config),
+        retryAttempts: 3,
+      }),
+    }),
+  ],
+  providers: [LedgerRepository],
+  exports: [LedgerRepository],
+})
+export class LedgerModule {}

@@ -1,0 +1,119 @@
+import { DropDefinition } from '@flashdrop/inventory';
+import { DataSource, Repository } from 'typeorm';
+import { DropEntity } from './entities/drop.entity';
+
+/** What a brand may change in a drop's definition (the rest belongs to the drop's life). */
+type EditableColumns = Omit<DropEntity, 'id' | 'brandId' | 'paused' | 'cancelled' | 'createdAt'>;
+
+/**
+ * `sales.drops`: the durable definition of every drop, and its only door. Speaks in the
+ * inventory's DropDefinition (times as epoch ms), so no caller sees a row.
+ */
+export class DropRecords {
+  private readonly drops: Repository<DropEntity>;
+
+  constructor(private readonly db: DataSource) {
+    this.drops = db.getRepository(DropEntity);
+  }
+
+  /** A new drop; `def.createdAt` is also its first `updatedAt`. */
+  async insert(def: DropDefinition): Promise<void> {
+    await this.drops.insert({
+      id: def.id,
+      brandId: def.brandId,
+      ...editableColumns(def, new Date(def.createdAt)),
+      paused: def.paused,
+      cancelled: def.cancelled,
+      createdAt: new Date(def.createdAt),
+    });
+  }
+
+  async find(dropId: string): Promise<DropDefinition | undefined> {
+    const row = await this.drops.findOneBy({ id: dropId });
+    return row ? toDefinition(row) : undefined;
+  }
+
+  /** One brand's drops (or every drop), newest first. */
+  async list(brandId: string | undefined, limit: number): Promise<DropDefinition[]> {
+    const rows = await this.drops.find({
+      where: brandId === undefined ? {} : { brandId },
+      order: { createdAt: 'DESC' },
+      take: limit,
+    });
+    return rows.map(toDefinition);
+  }
+
+  /**
+   * Edits a drop under its row lock: `edit` gets the current definition and answers the new one
+   * (it may throw to refuse; nothing is written then) with the time of the change. Concurrent
+   * edits of one drop run one after the other. Answers false when there is no such drop.
+   */
+  async edit(
+    dropId: string,
+    edit: (current: DropDefinition) => Promise<{ next: DropDefinition; at: number }>,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(DropEntity);
+      const row = await repo.findOne({
+        where: { id: dropId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!row) return false;
+      const { next, at } = await edit(toDefinition(row));
+      await repo.update(dropId, editableColumns(next, new Date(at)));
+      return true;
+    });
+  }
+
+  async setPaused(dropId: string, paused: boolean, at: Date): Promise<void> {
+    await this.drops.update(dropId, { paused, updatedAt: at });
+  }
+
+  async setCancelled(dropId: string, at: Date): Promise<void> {
+    await this.drops.update(dropId, { cancelled: true, updatedAt: at });
+  }
+}
+
+const dateOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
+const msOrUndefined = (d: Date | null) => (d === null ? undefined : d.getTime());
+
+function editableColumns(d: DropDefinition, updatedAt: Date): EditableColumns {
+  return {
+    title: d.title,
+    sku: d.sku,
+    priceMinor: d.priceMinor,
+    currency: d.currency,
+    quantity: d.quantity,
+    perUserLimit: d.perUserLimit,
+    reservationRequired: d.reservationRequired,
+    reservationOpensAt: dateOrNull(d.reservationOpensAt),
+    reservationClosesAt: dateOrNull(d.reservationClosesAt),
+    saleStartsAt: new Date(d.saleStartsAt),
+    saleEndsAt: dateOrNull(d.saleEndsAt),
+    holdSeconds: d.holdSeconds,
+    updatedAt,
+  };
+}
+
+/** The durable row as the definition the inventory mirrors. */
+function toDefinition(e: DropEntity): DropDefinition {
+  return {
+    id: e.id,
+    brandId: e.brandId,
+    title: e.title,
+    sku: e.sku,
+    priceMinor: e.priceMinor,
+    currency: e.currency,
+    quantity: e.quantity,
+    perUserLimit: e.perUserLimit,
+    reservationRequired: e.reservationRequired,
+    reservationOpensAt: msOrUndefined(e.reservationOpensAt),
+    reservationClosesAt: msOrUndefined(e.reservationClosesAt),
+    saleStartsAt: e.saleStartsAt.getTime(),
+    saleEndsAt: msOrUndefined(e.saleEndsAt),
+    holdSeconds: e.holdSeconds,
+    paused: e.paused,
+    cancelled: e.cancelled,
+    createdAt: e.createdAt.getTime(),
+  };
+}

@@ -1,0 +1,22 @@
+import { bigintToNumber } from '@flashdrop/persistence';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * Orders as persisted from the drops' outbox streams by the worker's order persistence (so they
+ * outlive Redis). Redis is the live truth while a hold is open; this table is the durable record.
+ */
+@Entity({ name: 'orders', schema: 'sales' })
+@Index('orders_fan_created', ['fanId', 'createdAt'])
+export class OrderEntity {
+  @PrimaryColumn('text') id!: string;
+  @Column('text', { name: 'drop_id' }) dropId!: string;
+  @Column('text', { name: 'fan_id' }) fanId!: string;
+  @Column('integer') quantity!: number;
+  @Column('bigint', { name: 'amount_minor', transformer: bigintToNumber }) amountMinor!: number;
+  @Column('text') currency!: string;
+  @Column('text') status!: 'held' | 'paying' | 'paid' | 'cancelled' | 'expired';
+  @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
+  @Column('timestamptz', { name: 'paid_at', nullable: true }) paidAt!: Date | null;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+}

@@ -1,0 +1,5 @@
+// The `sales` schema (drops, orders): its entities, migrations and SQL, used by every process
+// that reads or writes it (the API, the worker's order persistence). Nothing else spells it.
+export { DropRecords } from './drop-records';
+export { OrderRecords } from './order-records';
+export * from './sales-database';

@@ -1,0 +1,95 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { FlashdropConfig } from '@flashdrop/config';
+import { migrate, pingPostgres, postgresOptions } from '@flashdrop/persistence';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { DropRecords } from './drop-records';
+import { DropEntity } from './entities/drop.entity';
+import { OrderEntity } from './entities/order.entity';
+import { salesMigrations } from './migrations';
+import { OrderRecords } from './order-records';
+
+/** The sale's durable tables (drops, orders) live in this PostgreSQL schema. */
+export const SALES_SCHEMA = 'sales';
+
+export interface SalesPoolOptions {
+  readonly applicationName: string;
+  readonly poolSize?: number;
+}
+
+export function salesDatabaseOptions(
+  config: FlashdropConfig,
+  pool: SalesPoolOptions = { applicationName: 'flashdrop-api' },
+): DataSourceOptions {
+  return postgresOptions({
+    url: config.DATABASE_URL,
+    schema: SALES_SCHEMA,
+    // Listed explicitly (no globs) so the bundled services find them.
+    entities: [DropEntity, OrderEntity],
+    migrations: salesMigrations,
+    ...pool,
+  });
+}
+
+/** Runs the schema's pending migrations; answers their names. */
+export function migrateSales(config: FlashdropConfig): Promise<string[]> {
+  return migrate({ ...salesDatabaseOptions(config), schema: SALES_SCHEMA });
+}
+
+/** The `sales` schema's tables, each behind its one door, on one connection pool. */
+export class SalesDatabase {
+  readonly drops: DropRecords;
+  readonly orders: OrderRecords;
+
+  constructor(private readonly db: DataSource) {
+    this.drops = new DropRecords(db);
+    this.orders = new OrderRecords(db);
+  }
+
+  /** A pool of its own, not yet connected (for processes other than the API: the worker). */
+  static pool(config: FlashdropConfig, pool: SalesPoolOptions): SalesDatabase {
+    return new SalesDatabase(new DataSource(salesDatabaseOptions(config, pool)));
+  }
+
+  get isOpen(): boolean {
+    return this.db.isInitialized;
+  }
+
+  async open(): Promise<void> {
+    if (!this.db.isInitialized) await this.db.initialize();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isInitialized) await this.db.destroy();
+  }
+
+  ping(timeoutMs?: number): Promise<void> {
+    return pingPostgres(this.db, timeoutMs);
+  }
+}
+
+/** The API's door to the `sales` schema: SalesDatabase and its tables' records, for injection. */
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [FlashdropConfig],
+      useFactory: (config: FlashdropConfig) => ({
+        ...salesDatabaseOptions(config),
+        retryAttempts: 3,
+        retryDelay: 1000,
+      }),
+    }),
+  ],
+  providers: [
+    {
+      provide: SalesDatabase,
+      inject: [DataSource],
+      useFactory: (db: DataSource) => new SalesDatabase(db),
+    },
+    { provide: DropRecords, inject: [SalesDatabase], useFactory: (s: SalesDatabase) => s.drops },
+    { provide: OrderRecords, inject: [SalesDatabase], useFactory: (s: SalesDatabase) => s.orders },
+  ],
+  exports: [SalesDatabase, DropRecords, OrderRecords],
+})
+export class SalesDatabaseModule {}
