@@ -17,7 +17,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { DEFAULT_CURRENCY, httpStatusOf } from '@flashdrop/contracts';
-import { dropKeys, Inventory, toPublicOrder } from '@flashdrop/inventory';
+import { Inventory, toPublicOrder } from '@flashdrop/inventory';
 import { FloorWallet } from './floor-wallet';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6399/1', {
@@ -100,7 +100,7 @@ if (wallet) {
   const brandOf = async (dropId: string): Promise<string> => {
     let brand = brands.get(dropId);
     if (brand === undefined) {
-      brand = (await redis.hget(dropKeys(dropId).drop, 'brandId')) ?? '';
+      brand = (await inventory.ownerOf(dropId)) ?? '';
       brands.set(dropId, brand);
     }
     return brand;

@@ -6,15 +6,16 @@
 // the floor's money never meets the stack's.
 import { Pool } from 'pg';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { migrate } from '@flashdrop/persistence';
-import { GroupCommit, ItemResult } from '../../apps/wallet/src/ledger/group-commit';
 import {
   BATCH_MAX_IN_FLIGHT,
   BATCH_MAX_ITEMS,
   BATCH_MAX_QUEUED,
-} from '../../apps/wallet/src/ledger/ledger.repository';
-import { shardOf } from '../../apps/wallet/src/ledger/shards';
-import { walletDatabaseOptions, WALLET_SCHEMA } from '../../apps/wallet/src/wallet-database';
+  GroupCommit,
+  ItemResult,
+  migrateWallet,
+  shardOf,
+  WALLET_SCHEMA,
+} from '@flashdrop/ledger';
 
 export interface FloorDebit {
   readonly orderId: string;
@@ -69,7 +70,7 @@ export class FloorWallet {
     }
     await this.pool.query(`DROP SCHEMA IF EXISTS ${WALLET_SCHEMA} CASCADE`);
     const config = loadConfig(FlashdropConfig, { ...process.env, DATABASE_URL: this.url });
-    await migrate({ ...walletDatabaseOptions(config), schema: WALLET_SCHEMA });
+    await migrateWallet(config);
   }
 
   /** The attempt's outcome (`debited`, `declined`, `voided`) once its batch committed. */
