@@ -137,7 +137,12 @@ export function tableRows(m: Measured): Row[] {
       met:
         pipelineCpu === undefined
           ? undefined
-          : pipelineCpu <= reservationWave.targets.pipelineCpu.value,
+          : pipelineCpu <= reservationWave.targets.pipelineCpu.value && wave?.pipelineDrained,
+      note: wave
+        ? wave.pipelineDrained
+          ? 'read once analytics had counted every reservation'
+          : 'analytics had NOT counted every reservation within 60 s'
+        : undefined,
     },
     // Details: what explains the rows above.
     {

@@ -6,7 +6,7 @@ import { RunContext } from './context';
 import { answersOf, drive, DriveResult } from './load';
 import { PeerProcess } from './processes';
 import { createFloorDrop } from './run-peers';
-import { bearer, createDrop, fanTokens, fill, sleep, tokenOf } from './stack';
+import { bearer, createDrop, fanTokens, fill, sleep, stats, tokenOf } from './stack';
 
 export interface ReservationWaveResult {
   readonly fans: number;
@@ -18,6 +18,8 @@ export interface ReservationWaveResult {
    * the server (the stack's API, or the floor), `others` the rest of the stack (NaN for the floor).
    */
   readonly cpuUs: { readonly api: number; readonly redis: number; readonly others: number };
+  /** Whether analytics had counted every reservation when `others` was read. */
+  readonly pipelineDrained: boolean;
 }
 
 /** Processes whose CPU the wave reads: the API, Redis, and the rest of the stack together. */
@@ -55,8 +57,22 @@ export async function runReservationWave(
     `${ctx.run}-wave`,
   );
   await sleep(now + 350 - Date.now());
-  return reserveAll(ctx.stack.origin, drop.id, ctx.redis, tokens, maxSeconds, pids);
+  // The rest of the stack's work for a reservation ends when analytics has counted it: the
+  // wave's CPU figures are read once the stats show every reservation (or after a bound).
+  const drained = async (reserved: number) => {
+    const deadline = Date.now() + DRAIN_BOUND_MS;
+    while (Date.now() < deadline) {
+      const s = await stats(ctx.stack, brand, drop.id).catch(() => undefined);
+      if (s && s.reservations >= reserved) return true;
+      await sleep(100);
+    }
+    return false;
+  };
+  return reserveAll(ctx.stack.origin, drop.id, ctx.redis, tokens, maxSeconds, pids, drained);
 }
+
+/** How long the wave waits, after its last answer, for analytics to count every reservation. */
+const DRAIN_BOUND_MS = 60_000;
 
 /**
  * The same wave against the reservation floor (load-tests/peers/floor-server.ts: the same
@@ -95,6 +111,8 @@ async function reserveAll(
   tokens: readonly string[],
   maxSeconds: number,
   pids: WavePids,
+  /** Resolves once the rest of the stack has done its part for `reserved` reservations. */
+  drained: (reserved: number) => Promise<boolean> = async () => true,
 ): Promise<ReservationWaveResult> {
   const path = fill(reservationWave.reserve.path, { dropId });
   const body = JSON.stringify(reservationWave.reserve.body);
@@ -108,14 +126,19 @@ async function reserveAll(
     call: (i) => ({ path, headers: bearer(tokens[i]), body }),
   });
   const reserved = answersOf(result, reservationWave.expectedAnswers);
+  // The API's and Redis's part ends with the answers; the pipeline's when analytics counted.
+  const apiCpu = cpuSeconds(pids.api);
+  const redisCpu = cpuSeconds(pids.redis);
+  const pipelineDrained = await drained(reserved);
   const perAnswer = (now: number, before: number) =>
     ((now - before) * 1e6) / Math.max(1, result.answered);
   const cpuUs = {
-    api: perAnswer(cpuSeconds(pids.api), cpu0.api),
-    redis: perAnswer(cpuSeconds(pids.redis), cpu0.redis),
+    api: perAnswer(apiCpu, cpu0.api),
+    redis: perAnswer(redisCpu, cpu0.redis),
     others: pids.others.length ? perAnswer(othersCpu(), cpu0.others) : NaN,
   };
   return {
+    pipelineDrained,
     fans: tokens.length,
     drive: result,
     reserved,
