@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { apiBaseUrl, testConfig } from '@flashdrop/testing';
+import { apiBaseUrl, eventually, testConfig } from '@flashdrop/testing';
 import { RunContext } from './runner/context';
 import { runPayments } from './runner/run-payments';
 import { runPhone } from './runner/run-phone';
@@ -44,8 +44,13 @@ describe('load scenarios (smoke, small scale)', () => {
     const paid = await runPayments(ctx, run, phone.rush.winners, tokens, 30);
     expect(paid.credits.statuses).toEqual({ 201: 50 });
     expect(paid.paid).toBe(50);
-    const after = await stats(stack, tokenOf(stack, `brand-${run}`, 'brand'), phone.dropId);
+    // The stats are analytics' view: they follow the stored truth once the pipeline drained.
+    const brand = tokenOf(stack, `brand-${run}`, 'brand');
+    const read = () => stats(stack, brand, phone.dropId);
+    await eventually(async () => (await read()).paid === 50, 30_000);
+    const after = await read();
     expect(after.paid).toBe(50);
     expect(after.held).toBe(0);
+    expect(after.reservations).toBe(240);
   }, 90_000);
 });

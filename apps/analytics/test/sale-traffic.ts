@@ -30,13 +30,15 @@ export async function retireOpenDrops(): Promise<void> {
  * A burst of mixed traffic on one drop through the sale's real Lua scripts: reservations (some
  * referred), shares on three channels, grabs by reserved and unreserved fans (more fans than
  * units), then payments, expiries and cancels of the holds. Each phase's requests are all in
- * flight at once.
+ * flight at once. The reservations without a referrer are announced at the end (as the worker's
+ * ReservationCounter does every 250 ms), unless `announce` is false: then a worker must.
  */
 export async function mixedBurst(
   inventory: Inventory,
   dropId: string,
   fans: number,
   tag = '',
+  announce = true,
 ): Promise<void> {
   const fanIds = Array.from({ length: fans }, (_, i) => `${dropId}${tag}-f${i}`);
   await Promise.all(
@@ -61,4 +63,5 @@ export async function mixedBurst(
   while ((await inventory.expireDue(dropId, 500)).scanned === 500);
   // Refusals are reported in aggregate every 250 ms; report them now so the truth is complete.
   await inventory.refusals.flush();
+  if (announce) await inventory.countReservations(dropId);
 }

@@ -10,6 +10,7 @@ import { InventoryModule } from '@flashdrop/inventory';
 import { HoldSweeper } from './sweeper/hold-sweeper';
 import { LifecycleScheduler } from './lifecycle/lifecycle-scheduler';
 import { OrderPersister } from './order-persistence/order-persister';
+import { ReservationCounter } from './reservation-counts/reservation-counter';
 
 @Public()
 @Controller('health')
@@ -22,7 +23,7 @@ class WorkerHealthController {
 
 /**
  * Background singletons (each under a redlock lease): the drop lifecycle scheduler, the
- * hold-expiry sweeper, the outbox relays and order persistence.
+ * hold-expiry sweeper, the reservation counter, the outbox relays and order persistence.
  */
 @Module({
   imports: [
@@ -37,6 +38,6 @@ class WorkerHealthController {
     InventoryModule,
   ],
   controllers: [WorkerHealthController],
-  providers: [HoldSweeper, LifecycleScheduler, OrderPersister],
+  providers: [HoldSweeper, LifecycleScheduler, OrderPersister, ReservationCounter],
 })
 export class WorkerModule {}

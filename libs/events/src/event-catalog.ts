@@ -27,7 +27,13 @@ export interface EventCatalog {
   'drop.paused': { dropId: string };
   'drop.resumed': { dropId: string };
   'drop.cancelled': { dropId: string };
+  /**
+   * A referred reservation, announced on its own (analytics counts referrals per referrer).
+   * Reservations without a referrer are announced in aggregate: reservation.counted.
+   */
   'reservation.created': { dropId: string; fanId: string; referrerId?: string };
+  /** `count` reservations without a referrer, announced together (libs/inventory count_reservations.lua). */
+  'reservation.counted': { dropId: string; count: number };
   'share.recorded': { dropId: string; fanId: string; channel: string };
   'grab.accepted': {
     dropId: string;
@@ -90,6 +96,7 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'drop.resumed': 1,
   'drop.cancelled': 1,
   'reservation.created': 1,
+  'reservation.counted': 1,
   'share.recorded': 1,
   'grab.accepted': 1,
   'grab.rejected': 2,

@@ -41,6 +41,7 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
   'drop.resumed': { dropId: 'id' },
   'drop.cancelled': { dropId: 'id' },
   'reservation.created': { dropId: 'id', fanId: 'id', referrerId: { optional: 'id' } },
+  'reservation.counted': { dropId: 'id', count: 'count' },
   'share.recorded': { dropId: 'id', fanId: 'id', channel: 'id' },
   'grab.accepted': {
     dropId: 'id',

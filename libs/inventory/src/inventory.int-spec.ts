@@ -262,7 +262,12 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
   });
 
   describe('reservations', () => {
-    it('are idempotent per fan: the same reservedAt again, one event', async () => {
+    const pending = async (dropId: string) =>
+      (await inventory.counters(dropId)).reservationsPending;
+    const reservationEvents = async (dropId: string) =>
+      (await events(dropId)).filter((e) => e.type.startsWith('reservation.'));
+
+    it('are idempotent per fan: the same reservedAt again, counted once', async () => {
       const def = await newDrop();
       const first = await inventory.reserve(def.id, 'fan-r');
       const again = await inventory.reserve(def.id, 'fan-r');
@@ -271,9 +276,85 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(first.ok && again.ok && again.value.reservedAt).toBe(
         first.ok && first.value.reservedAt,
       );
-      expect((await events(def.id)).filter((e) => e.type === 'reservation.created')).toHaveLength(
-        1,
+      expect(await pending(def.id)).toBe(1);
+      const referred = await newDrop();
+      await inventory.reserve(referred.id, 'fan-r', 'fan-ref');
+      await inventory.reserve(referred.id, 'fan-r', 'fan-ref');
+      expect((await reservationEvents(referred.id)).map((e) => e.type)).toEqual([
+        'reservation.created',
+      ]);
+      expect((await inventory.counters(referred.id)).referrals).toBe(1);
+    });
+
+    it('without a referrer write no event: they are counted, and announced in aggregate', async () => {
+      const def = await newDrop();
+      await reserveAll(def.id, ['a', 'b', 'c']);
+      await inventory.reserve(def.id, 'd', 'a');
+      // The referred one alone is announced on its own; the three others only counted.
+      expect((await reservationEvents(def.id)).map((e) => [e.type, e.data])).toEqual([
+        ['reservation.created', { dropId: def.id, fanId: 'd', referrerId: 'a' }],
+      ]);
+      expect(await pending(def.id)).toBe(3);
+
+      expect(await inventory.countReservations(def.id)).toEqual({ counted: 3, open: true });
+      const announced = (await reservationEvents(def.id)).slice(1);
+      expect(announced.map((e) => [e.type, e.version, e.data])).toEqual([
+        ['reservation.counted', 1, { dropId: def.id, count: 3 }],
+      ]);
+      expect(await pending(def.id)).toBe(0);
+      // Nothing pending: nothing written.
+      expect(await inventory.countReservations(def.id)).toEqual({ counted: 0, open: true });
+      expect(await reservationEvents(def.id)).toHaveLength(2);
+      // A fan reserving again is not counted again; a new one is.
+      await reserveAll(def.id, ['a', 'e']);
+      expect(await inventory.countReservations(def.id)).toEqual({ counted: 1, open: true });
+    });
+
+    it('are each announced exactly once while counts run concurrently (600 fans, 40 counts)', async () => {
+      const def = await newDrop();
+      const fans = Array.from({ length: 600 }, (_, i) => `race-${i}`);
+      // Reservations from six clients, a third of them referred, with counts racing them.
+      const reserves = fans.map((f, i) =>
+        clients[i % clients.length].reserve(def.id, f, i % 3 === 0 ? 'race-ref' : undefined),
       );
+      const counts = Array.from({ length: 40 }, (_, i) =>
+        clients[i % clients.length].countReservations(def.id),
+      );
+      const [reserved, counted] = await Promise.all([Promise.all(reserves), Promise.all(counts)]);
+      expect(reserved.every((r) => r.ok && r.value.created)).toBe(true);
+      const last = await inventory.countReservations(def.id);
+      const all = await reservationEvents(def.id);
+      const announcedCounts = all
+        .filter((e) => e.type === 'reservation.counted')
+        .reduce((sum, e) => sum + Number(e.data.count), 0);
+      const created = all.filter((e) => e.type === 'reservation.created').length;
+      expect(created).toBe(200);
+      expect(announcedCounts).toBe(400);
+      expect(counted.reduce((sum, c) => sum + c.counted, 0) + last.counted).toBe(400);
+      expect(await redis.hlen(dropKeys(def.id).reservations)).toBe(created + announcedCounts);
+      expect(await pending(def.id)).toBe(0);
+      // Every count event carries at least one reservation: an empty count writes nothing.
+      expect(all.every((e) => e.type === 'reservation.created' || Number(e.data.count) > 0)).toBe(
+        true,
+      );
+    });
+
+    it('say when a drop takes no more reservations, so counting it can stop', async () => {
+      const now = await redisNow(redis);
+      const closed = await newDrop({ reservationOpensAt: now - 60_000, reservationClosesAt: now });
+      expect(await inventory.countReservations(closed.id)).toEqual({ counted: 0, open: false });
+      const open = await newDrop({
+        reservationOpensAt: now - 1,
+        reservationClosesAt: now + 60_000,
+      });
+      await inventory.reserve(open.id, 'late-fan');
+      // Closing the window afterwards: the last count still announces what is pending.
+      await setDropTimes(redis, open.id, { reservationClosesAt: now });
+      expect(await inventory.countReservations(open.id)).toEqual({ counted: 1, open: false });
+      expect(await inventory.countReservations('d00000000000')).toEqual({
+        counted: 0,
+        open: false,
+      });
     });
 
     it('answer RESERVATION_NOT_OPEN / RESERVATION_CLOSED outside the window', async () => {

@@ -165,6 +165,7 @@ export class Inventory {
       rejections,
       shares: n('shares'),
       referrals: n('referrals'),
+      reservationsPending: n('resPending'),
       revenueMinor: n('revenueMinor'),
       firstSaleAt: h.firstSaleAt ? Number(h.firstSaleAt) : undefined,
       soldOutAt: h.soldOutAt ? Number(h.soldOutAt) : undefined,
@@ -236,6 +237,18 @@ export class Inventory {
       this.refusals.record(req.dropId, refused.code);
     }
     return refused;
+  }
+
+  /**
+   * count_reservations.lua: the drop's reservations without a referrer made since the last
+   * count, announced as one reservation.counted event. `counted`: how many (0: nothing was
+   * written); `open`: whether the drop can still take reservations. Safe to call from any
+   * process at any time (the worker's ReservationCounter does, every 250 ms).
+   */
+  async countReservations(dropId: string): Promise<{ counted: number; open: boolean }> {
+    const k = dropKeys(dropId);
+    const r = await this.run('count_reservations', [k.drop, k.events, k.stats], []);
+    return { counted: Number(r[1]), open: Number(r[2]) === 1 };
   }
 
   /** count_refusals.lua: one drop's refusals as counters and one grab.rejected per code. */

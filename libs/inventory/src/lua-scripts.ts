@@ -12,6 +12,7 @@ const ScriptKeys = {
   share: 3,
   grab: 10,
   count_refusals: 3,
+  count_reservations: 3,
   cancel_order: 6,
   expire_due: 5,
   begin_payment: 6,

@@ -117,6 +117,8 @@ export interface DropCounters {
   readonly rejections: Readonly<Record<string, number>>;
   readonly shares: number;
   readonly referrals: number;
+  /** Reservations without a referrer not yet announced (count_reservations.lua announces them). */
+  readonly reservationsPending: number;
   readonly revenueMinor: number;
   readonly firstSaleAt?: number;
   readonly soldOutAt?: number;

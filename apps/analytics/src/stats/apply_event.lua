@@ -18,7 +18,8 @@
 --      them in order) or 'seen' (other events, e.g. the wallet's outbox: uuid ids)
 --   +2 wm: the watermark field (the topic); seen: TTL seconds of the seen key
 --   +3 wm: the stream entry id 'ms-seq'
---   +4 type   +5 occurredAt ms   +6 quantity (grab.rejected: its count)   +7 amountMinor
+--   +4 type   +5 occurredAt ms   +6 quantity (grab.rejected, reservation.counted: the count)
+--   +7 amountMinor
 --   +8 remaining ('' when the event has none)
 --   +9 text: code | channel | referrerId ('' = none) | brandId | phase
 --   +10 priceMinor   +11 currency
@@ -90,6 +91,10 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency)
       hincrby(S, 'referrals', 1)
       zincrby(text, 1)
     end
+  elseif etype == 'reservation.counted' then
+    -- q reservations without a referrer, counted together by the sale (its quantity field
+    -- carries the count)
+    hincrby(S, 'reservations', q)
   elseif etype == 'share.recorded' then
     hincrby(S, 'shares', 1)
     hincrby(KEYS[2], text, 1)

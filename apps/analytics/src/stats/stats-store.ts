@@ -13,6 +13,8 @@ export const SELL_THROUGH_WINDOW_S = 120;
 /** The chart never shows fewer seconds than this. */
 const MIN_WINDOW_S = 30;
 const TOP_REFERRERS = 10;
+/** Events that announce many of a kind at once: their `count` goes where `quantity` would. */
+const COUNTED: ReadonlySet<string> = new Set(['grab.rejected', 'reservation.counted']);
 
 /** A stream event's id is `<dropId>:<ms>-<seq>` (libs/events streamEventId). */
 const STREAM_ID = /^(.*):(\d+-\d+)$/;
@@ -92,7 +94,7 @@ export class StatsStore {
       args.push(
         event.type,
         Date.parse(event.occurredAt),
-        num(event.type === 'grab.rejected' ? d.count : d.quantity),
+        num(COUNTED.has(event.type) ? d.count : d.quantity),
         num(d.amountMinor),
         typeof d.remaining === 'number' ? d.remaining : '',
         String(text),
