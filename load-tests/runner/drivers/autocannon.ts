@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { DriveResult, DriveSpec, errorCode, generatorUse, percentiles } from '../load';
+import { DriveResult, DriveSpec, errorCode, generatorUse, percentiles } from '../drive-spec';
 
 /**
  * The fallback generator, inside this process: `count` requests built by `call(i)`, each index

@@ -12,7 +12,7 @@ import {
   generatorUse,
   Latency,
   percentiles,
-} from '../load';
+} from '../drive-spec';
 import { generatorBinary } from './generators';
 
 /** One line of `vegeta encode -to json`. */

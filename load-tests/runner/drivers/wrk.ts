@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuSeconds } from '../cpu';
-import { Call, DriveResult, DriveSpec, generatorUse } from '../load';
+import { Call, DriveResult, DriveSpec, generatorUse } from '../drive-spec';
 import { generatorBinary, WRK_SCRIPT } from './generators';
 
 /** What load-tests/generators/calls.lua prints at the end (one JSON line). */

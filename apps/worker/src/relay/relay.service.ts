@@ -9,7 +9,9 @@ import { FlashdropConfig } from '@flashdrop/config';
 import { KafkaConnection, ResettableProducer, createIdempotentProducer } from '@flashdrop/events';
 import { OutboxTrimmer, StreamRelay } from '@flashdrop/inventory';
 import { RedisConnection, createRedis, sleep } from '@flashdrop/persistence';
+import { MetricsRegistry } from '@flashdrop/http';
 import Redis from 'ioredis';
+import { Histogram } from 'prom-client';
 import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
@@ -27,11 +29,29 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   private producer?: ResettableProducer;
   private loop?: SingletonLoop;
 
+  /** Entries per batch Kafka acknowledged, and the oldest entry's wait: the bench's stages read them. */
+  private readonly batchEntries: Histogram;
+  private readonly batchDelay: Histogram;
+
   constructor(
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
     private readonly redis: RedisConnection,
     private readonly kafka: KafkaConnection,
-  ) {}
+    metrics: MetricsRegistry,
+  ) {
+    this.batchEntries = new Histogram({
+      name: 'relay_batch_entries',
+      help: 'Outbox stream entries per batch the relay sent to Kafka',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+      registers: [metrics.registry],
+    });
+    this.batchDelay = new Histogram({
+      name: 'relay_batch_delay_seconds',
+      help: "Age of a batch's oldest entry when Kafka acknowledged it",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [metrics.registry],
+    });
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.relayEnabled('streams')) return;
@@ -53,6 +73,10 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
     this.producer ??= new ResettableProducer(() => createIdempotentProducer(this.kafka.kafka));
     const relay = new StreamRelay(this.redis.client, this.reader, this.producer, {
       topicPrefix: this.config.KAFKA_TOPIC_PREFIX,
+      onBatch: (entries, oldestAgeMs) => {
+        this.batchEntries.observe(entries);
+        this.batchDelay.observe(oldestAgeMs / 1000);
+      },
     });
     const trimmer = new OutboxTrimmer(this.redis.client);
     const trimming = (async () => {

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inventory } from '@flashdrop/inventory';
 import { RedisConnection } from '@flashdrop/persistence';
+import { Leases } from '../singleton/leases';
 import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
 
 /** How often pending reservation counts are announced: the dashboard's lag for them. */
@@ -26,7 +27,7 @@ export class ReservationCounter implements OnApplicationBootstrap, OnApplication
     redis: RedisConnection,
   ) {
     this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: 'locks:reservation-counter',
+      resource: Leases.reservationCounter,
       leaseMs: 3000,
       intervalMs: RESERVATION_COUNT_INTERVAL_MS,
       tick: () => this.countOnce(),

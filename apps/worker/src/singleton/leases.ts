@@ -12,6 +12,7 @@ export const Leases = {
   lifecycle: leaseKey('lifecycle'),
   orderPersistence: leaseKey('order-persistence'),
   paymentRecovery: leaseKey('payment-recovery'),
+  reservationCounter: leaseKey('reservation-counter'),
   streamRelay: leaseKey('relay:streams'),
   walletOutboxRelay: leaseKey('relay:wallet-outbox'),
 } as const;

@@ -31,6 +31,12 @@ export interface StreamRelayOptions {
    * the delay of the entries that follow it.
    */
   readonly lingerMs?: number;
+  /**
+   * Told after every batch Kafka acknowledged: how many entries it carried and how long ago
+   * the oldest of them was written (its stream id's time, against this process's clock): the
+   * delay the relay adds to what the dashboard shows. For metrics; must not throw.
+   */
+  readonly onBatch?: (entries: number, oldestAgeMs: number) => void;
 }
 
 /** XREADGROUP's answer: per stream, its entries (`fields` null for an entry trimmed while pending). */
@@ -155,10 +161,13 @@ export class StreamRelay {
     const byTopic = new Map<string, Message[]>();
     const acks: [key: string, ids: string[]][] = [];
     let count = 0;
+    let oldestMs = Infinity;
     for (const [key, entries] of result) {
       if (entries.length === 0) continue;
       const dropId = dropIdOfStream(key);
       const ids: string[] = [];
+      // Ids grow within a stream: its first entry is its oldest.
+      oldestMs = Math.min(oldestMs, Number.parseInt(entries[0][0], 10));
       for (const [entryId, fields] of entries) {
         ids.push(entryId);
         count++;
@@ -198,6 +207,7 @@ export class StreamRelay {
     for (const [key, ids] of acks) pipeline.xack(key, GROUP, ...ids);
     await pipeline.exec();
     this.relayed += count;
+    this.options.onBatch?.(count, Date.now() - oldestMs);
     return count;
   }
 }
