@@ -11,7 +11,8 @@ import type Redis from 'ioredis';
  *   in front of it;
  * - Redis: the CPU per script call (INFO commandstats, diffed) and its latency monitor's worst
  *   `aof-fsync-always` (the fsync every write waits for), `command` and `fast-command` events;
- * - the event pipeline's relay: its batches (worker /metrics, when it exposes them).
+ * - the event pipeline's relay: its batches to Kafka, their size and the wait of their oldest
+ *   entry (the worker's relay_batch_* histograms, diffed).
  */
 export interface ProcessStages {
   readonly name: string;
@@ -23,6 +24,8 @@ export interface ProcessStages {
   /** The server's own handling time of the measured route (API only): p50, p99 by bucket. */
   readonly handlingP50Ms?: number;
   readonly handlingP99Ms?: number;
+  /** The stream relay's batches over the run (the worker that leads it). */
+  readonly relay?: { batches: number; entriesPerBatch: number; oldestWaitP99Ms: number };
 }
 
 export interface RedisStages {
@@ -122,7 +125,13 @@ function stagesOf(
     source.kind === 'floor'
       ? (after.get('gc_ms_total') ?? NaN) - (before.get('gc_ms_total') ?? 0)
       : sumDiff(before, after, (k) => k.startsWith('nodejs_gc_duration_seconds_sum')) * 1000;
-  const handling = source.route ? routeHistogram(before, after, source.route) : undefined;
+  const handling = source.route
+    ? histogram(before, after, 'http_request_duration_seconds', `route="${source.route}"`)
+    : undefined;
+  const batchDelay = histogram(before, after, 'relay_batch_delay_seconds');
+  const batches = batchDelay.length ? batchDelay[batchDelay.length - 1][1] : 0;
+  const entries =
+    (after.get('relay_batch_entries_sum') ?? 0) - (before.get('relay_batch_entries_sum') ?? 0);
   return {
     name: source.name,
     eventLoopP99Ms: ms('nodejs_eventloop_lag_p99_seconds'),
@@ -131,6 +140,14 @@ function stagesOf(
     gcShare: gcMs / (seconds * 1000),
     handlingP50Ms: handling ? bucketQuantile(handling, 0.5) * 1000 : undefined,
     handlingP99Ms: handling ? bucketQuantile(handling, 0.99) * 1000 : undefined,
+    relay:
+      batches > 0
+        ? {
+            batches,
+            entriesPerBatch: entries / batches,
+            oldestWaitP99Ms: bucketQuantile(batchDelay, 0.99) * 1000,
+          }
+        : undefined,
   };
 }
 
@@ -140,16 +157,11 @@ function sumDiff(before: Samples, after: Samples, match: (key: string) => boolea
   return sum;
 }
 
-/** The route's cumulative buckets over the run: [upper bound in seconds, count], ascending. */
-function routeHistogram(before: Samples, after: Samples, route: string): [number, number][] {
+/** A histogram's cumulative buckets over the run: [upper bound, count], ascending. */
+function histogram(before: Samples, after: Samples, name: string, label = ''): [number, number][] {
   const buckets: [number, number][] = [];
   for (const [key, value] of after) {
-    if (
-      !key.startsWith('http_request_duration_seconds_bucket{') ||
-      !key.includes(`route="${route}"`)
-    ) {
-      continue;
-    }
+    if (!key.startsWith(`${name}_bucket{`) || !key.includes(label)) continue;
     const le = /le="([^"]+)"/.exec(key)?.[1];
     if (le === undefined) continue;
     buckets.push([le === '+Inf' ? Infinity : Number(le), value - (before.get(key) ?? 0)]);
@@ -205,13 +217,17 @@ export function renderStages(title: string, stages: Stages): string {
   const lines = [
     `${title} (${stages.seconds.toFixed(1)} s):`,
     '',
-    '| process | event-loop delay p99 / max (ms) | GC pauses (ms, share of the run) | handling p50 / p99 (ms) |',
-    '| --- | --- | --- | --- |',
+    '| process | event-loop delay p99 / max (ms) | GC pauses (ms, share of the run) | handling p50 / p99 (ms) | relay batches (entries each, oldest waited p99) |',
+    '| --- | --- | --- | --- | --- |',
     ...stages.processes.map(
       (p) =>
         `| ${p.name} | ${f(p.eventLoopP99Ms)} / ${f(p.eventLoopMaxMs)} | ${f(p.gcMs, 0)} (${f(
           p.gcShare === undefined ? undefined : p.gcShare * 100,
-        )}%) | ${p.handlingP99Ms === undefined ? '' : `${f(p.handlingP50Ms, 2)} / ${f(p.handlingP99Ms, 2)}`} |`,
+        )}%) | ${p.handlingP99Ms === undefined ? '' : `${f(p.handlingP50Ms, 2)} / ${f(p.handlingP99Ms, 2)}`} | ${
+          p.relay
+            ? `${p.relay.batches} (${f(p.relay.entriesPerBatch)}, ${f(p.relay.oldestWaitP99Ms)} ms)`
+            : ''
+        } |`,
     ),
   ];
   if (stages.redis) {

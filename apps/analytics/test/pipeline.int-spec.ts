@@ -38,6 +38,8 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
   let inventory: Inventory;
   const stop = new AbortController();
   let relaying: Promise<void>;
+  /** What the relay reported of each batch Kafka acknowledged: entries, the oldest one's age. */
+  const batches: [entries: number, oldestAgeMs: number][] = [];
 
   beforeAll(async () => {
     redisServer.start();
@@ -52,6 +54,7 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     relay = new StreamRelay(redis, reader, producer, {
       topicPrefix: prefix,
       blockMs: 100,
+      onBatch: (entries, oldestAgeMs) => batches.push([entries, oldestAgeMs]),
     });
     relaying = relay.run(stop.signal);
     store = new StatsStore(redis);
@@ -109,6 +112,9 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     expect(stats.sharesByChannel).toEqual({ weibo: 50, wechat: 50, qq: 50 });
     expect(stats.topReferrers[0]).toEqual({ referrerId: `${drops[0]}-f0`, referrals: 39 });
     expect(stats.sellThrough.reduce((n, p) => n + p.grabbed, 0)).toBe(truth.quantity);
+    // The relay reported every batch it sent (the bench's stage breakdown reads these).
+    expect(batches.reduce((n, [entries]) => n + entries, 0)).toBe(relay.relayed);
+    expect(batches.every(([entries, age]) => entries > 0 && age >= 0)).toBe(true);
   }, 60_000);
 
   it('a relay that re-sends everything (acknowledgements lost) counts nothing twice', async () => {
