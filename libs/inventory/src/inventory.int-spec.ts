@@ -6,6 +6,7 @@ import {
   moveHoldDeadline,
   redisNow,
   setDropTimes,
+  soakRounds,
   slotPort,
   uniqueId,
 } from '@flashdrop/testing';
@@ -310,9 +311,13 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(await inventory.countReservations(def.id)).toEqual({ counted: 1, open: true });
     });
 
-    it('are each announced exactly once while counts run concurrently (600 fans, 40 counts)', async () => {
+    it(`are each announced exactly once while counts run concurrently (600 fans, 40 counts, ${soakRounds()} round(s))`, async () => {
+      for (let round = 0; round < soakRounds(); round++) await announcedOnce(round);
+    });
+
+    async function announcedOnce(round: number): Promise<void> {
       const def = await newDrop();
-      const fans = Array.from({ length: 600 }, (_, i) => `race-${i}`);
+      const fans = Array.from({ length: 600 }, (_, i) => `race-${round}-${i}`);
       // Reservations from six clients, a third of them referred, with counts racing them.
       const reserves = fans.map((f, i) =>
         clients[i % clients.length].reserve(def.id, f, i % 3 === 0 ? 'race-ref' : undefined),
@@ -337,7 +342,7 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(all.every((e) => e.type === 'reservation.created' || Number(e.data.count) > 0)).toBe(
         true,
       );
-    });
+    }
 
     it('say when a drop takes no more reservations, so counting it can stop', async () => {
       const now = await redisNow(redis);

@@ -21,6 +21,15 @@ export function testProfileEnv(): Record<string, string> {
   return mod.profileEnv('test', TEST_SLOT);
 }
 
+/**
+ * How many rounds a race test repeats: 1 in `npm test` (a few of each), SOAK_ROUNDS under
+ * `npm run test:soak` (many), so long loops never slow the suite everyone runs.
+ */
+export function soakRounds(): number {
+  const n = Number(process.env.SOAK_ROUNDS ?? '1');
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
 /** A port for a test's own dedicated server, moved by the slot so parallel runs never meet. */
 export function slotPort(base: number): number {
   return base + 10 * TEST_SLOT;
