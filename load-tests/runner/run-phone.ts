@@ -201,7 +201,15 @@ export async function runPhone(
   around.before?.();
   const result = await rush(ctx.stack.origin, drop.id, quantity, tokens, maxSeconds, pids);
   await around.after?.();
-  const after = await stats(ctx.stack, brand, drop.id).catch(() => undefined);
+  // The stats are analytics' view, a moment behind the sale: read them once they show every
+  // unit the rush was answered 201 for (or after a bound), so an oversell cannot hide in the lag.
+  let after: DropStats | undefined;
+  const deadline = Date.now() + 30_000;
+  do {
+    after = await stats(ctx.stack, brand, drop.id).catch(() => undefined);
+    if (after && after.held + after.paid >= result.held) break;
+    await sleep(100);
+  } while (Date.now() < deadline);
   const oversold = after ? after.held + after.paid - quantity : result.held - quantity;
   return { dropId: drop.id, reserve, reservedOk, rush: result, oversold, stats: after };
 }
