@@ -3,14 +3,17 @@ import { AuthModule, Public } from '@flashdrop/auth';
 import { ConfigModule } from '@flashdrop/config';
 import { KafkaModule } from '@flashdrop/events';
 import { LoggerModule, MetricsModule } from '@flashdrop/http';
-import { RedisModule } from '@flashdrop/persistence';
-import { PaymentRecoveryModule } from './payment-recovery/payment-recovery.module';
-import { RelayModule } from './relay/relay.module';
 import { InventoryModule } from '@flashdrop/inventory';
-import { HoldSweeper } from './sweeper/hold-sweeper';
+import { RedisModule } from '@flashdrop/persistence';
+import { WalletClientModule } from '@flashdrop/wallet-client';
 import { LifecycleScheduler } from './lifecycle/lifecycle-scheduler';
 import { OrderPersister } from './order-persistence/order-persister';
+import { PaymentRecoveryService } from './payment-recovery/payment-recovery.service';
+import { StreamRelayService } from './relay/relay.service';
 import { ReservationCounter } from './reservation-counts/reservation-counter';
+import { WalletOutboxRelayService } from './relay/wallet-outbox-relay.service';
+import { SingletonsModule } from './singleton/singletons.module';
+import { HoldSweeper } from './sweeper/hold-sweeper';
 
 @Public()
 @Controller('health')
@@ -22,9 +25,19 @@ class WorkerHealthController {
 }
 
 /**
- * Background singletons (each under a redlock lease): the drop lifecycle scheduler, the
- * hold-expiry sweeper, the reservation counter, the outbox relays and order persistence.
+ * The worker's singletons, each run under its own redlock lease (its schedule is on the class:
+ * `@Singleton`): one holder of each across every worker instance.
  */
+const singletons = [
+  LifecycleScheduler, // drop.phase_changed as time points pass (sync_phase)
+  HoldSweeper, // expired holds back to stock (expire_due)
+  ReservationCounter, // reservations announced in aggregate (count_reservations)
+  OrderPersister, // the outbox streams -> sales.orders
+  PaymentRecoveryService, // payments a crash left in `paying`, settled with the wallet
+  StreamRelayService, // the outbox streams -> Kafka, and their trimming
+  WalletOutboxRelayService, // wallet.outbox -> Kafka
+];
+
 @Module({
   imports: [
     ConfigModule.forRoot(),
@@ -33,11 +46,9 @@ class WorkerHealthController {
     MetricsModule,
     RedisModule,
     KafkaModule,
-    PaymentRecoveryModule,
-    RelayModule,
     InventoryModule,
+    SingletonsModule.register({ singletons, imports: [MetricsModule, WalletClientModule] }),
   ],
   controllers: [WorkerHealthController],
-  providers: [HoldSweeper, LifecycleScheduler, OrderPersister, ReservationCounter],
 })
 export class WorkerModule {}

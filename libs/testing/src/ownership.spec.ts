@@ -34,7 +34,7 @@ const OWNERS: readonly { what: string; spelling: RegExp; owners: readonly string
   {
     what: "the worker singletons' leases (locks:*)",
     spelling: /['"`]locks:/,
-    owners: ['apps/worker/src/singleton/leases.ts'],
+    owners: ['apps/worker/src/singleton/singleton-loop.ts'],
   },
   {
     what: "the analytics' keys ({d:ID}:a:*, {a:wallet}:*, analytics:changed)",

@@ -1,8 +1,6 @@
-import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Inventory } from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
-import { Leases } from '../singleton/leases';
-import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+import { Singleton, TickingWork } from '../singleton/singleton';
 
 const TERMINAL = new Set(['ended', 'cancelled']);
 
@@ -10,32 +8,18 @@ const TERMINAL = new Set(['ended', 'cancelled']);
  * The drop lifecycle scheduler: announces each phase change (drop.phase_changed) when a time
  * point passes (reservations open/close, sale start/end) or the stock runs out or comes back.
  * The phase is computed in Lua on Redis TIME and compared-and-set there, so two schedulers
- * never announce one change twice. Runs under its own redlock lease.
+ * never announce one change twice.
  */
+@Singleton({ name: 'lifecycle', leaseMs: 3000, everyMs: 250 })
 @Injectable()
-export class LifecycleScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly loop: SingletonLoop;
+export class LifecycleScheduler implements TickingWork {
   /** Drops whose phase can no longer change; not looked at again by this instance. */
   private readonly settled = new Set<string>();
 
-  constructor(
-    private readonly inventory: Inventory,
-    redis: RedisConnection,
-  ) {
-    this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: Leases.lifecycle,
-      leaseMs: 3000,
-      intervalMs: 250,
-      tick: () => this.syncOnce(),
-    });
-  }
+  constructor(private readonly inventory: Inventory) {}
 
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
+  tick(): Promise<number> {
+    return this.syncOnce();
   }
 
   /** One pass; returns how many phase changes were announced. */

@@ -16,8 +16,7 @@ import {
 } from '@flashdrop/inventory';
 import { RedisConnection } from '@flashdrop/persistence';
 import { SalesDatabase } from '@flashdrop/sales';
-import { Leases } from '../singleton/leases';
-import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+import { Singleton, TickingWork } from '../singleton/singleton';
 
 const ORDER_EVENTS = new Set(['grab.accepted', 'hold.expired', 'hold.cancelled', 'order.paid']);
 
@@ -32,10 +31,10 @@ const ORDER_EVENTS = new Set(['grab.accepted', 'hold.expired', 'hold.cancelled',
  * terminal status (paid, expired, cancelled) is never overwritten, so replays and reordering
  * change nothing. Order: per drop, by stream id. The streams are not trimmed here.
  */
+@Singleton({ name: 'order-persistence', leaseMs: 5000, everyMs: 200 })
 @Injectable()
-export class OrderPersister implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OrderPersister.name);
-  private readonly loop: SingletonLoop;
   private readonly sales: SalesDatabase;
   private readonly reader: OutboxReader;
   private wasLeader = false;
@@ -47,22 +46,18 @@ export class OrderPersister implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.sales = SalesDatabase.pool(config, { poolSize: 4, applicationName: 'flashdrop-worker' });
     this.reader = new OutboxReader(redis.client, OutboxStreamGroups.orderPersistence, 'persister');
-    this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: Leases.orderPersistence,
-      leaseMs: 5000,
-      intervalMs: 200,
-      tick: () => this.persistOnce(),
-    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.sales.open().catch((e: Error) => this.logger.warn(`postgres: ${e.message}`));
-    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
     await this.sales.close();
+  }
+
+  tick(): Promise<number> {
+    return this.persistOnce();
   }
 
   /** One pass over every drop's stream; returns the orders written. */

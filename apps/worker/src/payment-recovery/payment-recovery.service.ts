@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Singleton, TickingWork } from '../singleton/singleton';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory } from '@flashdrop/inventory';
 
@@ -20,14 +21,23 @@ export interface RecoveryReport {
  * debit for that attempt can land afterwards. Every step is idempotent and the abort names its
  * attempt, so two passes running at once (a lock that lapsed) cannot do harm.
  */
+@Singleton({ name: 'payment-recovery', leaseMs: 10_000, everyMs: 1_000 })
 @Injectable()
-export class PaymentRecoveryService {
+export class PaymentRecoveryService implements TickingWork {
   private readonly logger = new Logger(PaymentRecoveryService.name);
 
   constructor(
     private readonly inventory: Inventory,
     private readonly wallet: WalletClient,
   ) {}
+
+  /**
+   * Every second in exactly one worker at a time. The lease only saves duplicate work: every
+   * step is idempotent and fenced, so an overlap after a lapsed lease is harmless.
+   */
+  tick(): Promise<RecoveryReport> {
+    return this.recoverOnce();
+  }
 
   /** One pass over every drop. */
   async recoverOnce(): Promise<RecoveryReport> {

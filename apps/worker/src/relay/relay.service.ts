@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { KafkaConnection, ResettableProducer, createIdempotentProducer } from '@flashdrop/events';
 import { OutboxTrimmer, StreamRelay } from '@flashdrop/inventory';
@@ -12,8 +6,7 @@ import { RedisConnection, createRedis, sleep } from '@flashdrop/persistence';
 import { MetricsRegistry } from '@flashdrop/http';
 import Redis from 'ioredis';
 import { Histogram } from 'prom-client';
-import { Leases } from '../singleton/leases';
-import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+import { LeadingWork, Singleton } from '../singleton/singleton';
 
 /** How often the leader trims acknowledged outbox entries. */
 const TRIM_EVERY_MS = 5000;
@@ -22,12 +15,17 @@ const TRIM_EVERY_MS = 5000;
  * Runs the Redis-stream relay and the trimmer in whichever worker holds the `relay:streams`
  * lease. Resumes where it stopped: the consumer group remembers what was acknowledged.
  */
+@Singleton({
+  name: 'relay:streams',
+  leaseMs: 5000,
+  everyMs: 1000,
+  enabled: (config) => config.relayEnabled('streams'),
+})
 @Injectable()
-export class StreamRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StreamRelayService implements LeadingWork, OnApplicationShutdown {
   private readonly logger = new Logger(StreamRelayService.name);
   private reader?: Redis;
   private producer?: ResettableProducer;
-  private loop?: SingletonLoop;
 
   /** Entries per batch Kafka acknowledged, and the oldest entry's wait: the bench's stages read them. */
   private readonly batchEntries: Histogram;
@@ -53,18 +51,7 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
     });
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.config.relayEnabled('streams')) return;
-    this.loop = new SingletonLoop(createRedlock(this.redis.client), {
-      resource: Leases.streamRelay,
-      leaseMs: 5000,
-      intervalMs: 1000,
-      lead: (signal) => this.lead(signal),
-    });
-    this.loop.start();
-  }
-
-  private async lead(signal: AbortSignal): Promise<void> {
+  async lead(signal: AbortSignal): Promise<void> {
     this.reader ??= createRedis(this.config.REDIS_URL, {
       connectionName: 'flashdrop-relay-reader',
       enableAutoPipelining: false,
@@ -91,7 +78,6 @@ export class StreamRelayService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.loop?.stop();
     await this.producer?.reset();
     this.reader?.disconnect();
   }

@@ -1,8 +1,6 @@
-import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Inventory } from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
-import { Leases } from '../singleton/leases';
-import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+import { Singleton, TickingWork } from '../singleton/singleton';
 
 /** How often pending reservation counts are announced: the dashboard's lag for them. */
 export const RESERVATION_COUNT_INTERVAL_MS = 250;
@@ -16,30 +14,20 @@ export const RESERVATION_COUNT_INTERVAL_MS = 250;
  * instance announces it. The lease only keeps the other instances idle; two passes at once
  * would still announce each reservation once.
  */
+@Singleton({ name: 'reservation-counter', leaseMs: 3000, everyMs: RESERVATION_COUNT_INTERVAL_MS })
 @Injectable()
-export class ReservationCounter implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly loop: SingletonLoop;
+export class ReservationCounter implements TickingWork, OnApplicationShutdown {
   /** Drops that take no more reservations and had none pending: not counted again here. */
   private readonly settled = new Set<string>();
 
-  constructor(
-    private readonly inventory: Inventory,
-    redis: RedisConnection,
-  ) {
-    this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: Leases.reservationCounter,
-      leaseMs: 3000,
-      intervalMs: RESERVATION_COUNT_INTERVAL_MS,
-      tick: () => this.countOnce(),
-    });
+  constructor(private readonly inventory: Inventory) {}
+
+  tick(): Promise<number> {
+    return this.countOnce();
   }
 
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
+  /** Runs after SingletonsModule stopped the loop (beforeApplicationShutdown). */
   async onApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
     // A graceful stop announces what is pending now rather than leaving it to the next worker.
     await this.countOnce();
   }

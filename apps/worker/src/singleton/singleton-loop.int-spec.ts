@@ -1,7 +1,6 @@
 import { createRedis } from '@flashdrop/persistence';
 import { eventually, testConfig, uniqueId } from '@flashdrop/testing';
-import { leaseKey } from './leases';
-import { createRedlock, SingletonLoop } from './singleton-loop';
+import { createRedlock, leaseKey, SingletonLoop } from './singleton-loop';
 
 /** The redlock lease of the worker's singletons, on the real Redis. */
 describe('SingletonLoop', () => {

@@ -134,6 +134,11 @@ export class SingletonLoop {
   }
 }
 
+/** The `locks:` Redis key family: a singleton's lease, and the only place that spells one. */
+export function leaseKey(singleton: string): string {
+  return `locks:${singleton}`;
+}
+
 /** Redlock on one Redis, never retrying: a busy lease means "not this instance's turn". */
 export function createRedlock(client: Redis): Redlock {
   const redlock = new Redlock([client], { retryCount: 0, driftFactor: 0.01 });

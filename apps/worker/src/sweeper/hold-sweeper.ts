@@ -1,15 +1,6 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
-import { FlashdropConfig } from '@flashdrop/config';
+import { Injectable, Logger } from '@nestjs/common';
 import { Inventory } from '@flashdrop/inventory';
-import { RedisConnection } from '@flashdrop/persistence';
-import { Leases } from '../singleton/leases';
-import { createRedlock, SingletonLoop } from '../singleton/singleton-loop';
+import { Singleton, TickingWork } from '../singleton/singleton';
 
 const BATCH = 500;
 
@@ -23,30 +14,15 @@ const BATCH = 500;
  * redlock lease only keeps the other instances idle. Deadlines are also enforced where they
  * matter without the sweeper (cancel and begin_payment refuse a hold past its deadline).
  */
+@Singleton({ name: 'hold-sweeper', leaseMs: 3000, everyMs: (c) => c.SWEEPER_INTERVAL_MS })
 @Injectable()
-export class HoldSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HoldSweeper implements TickingWork {
   private readonly logger = new Logger(HoldSweeper.name);
-  private readonly loop: SingletonLoop;
 
-  constructor(
-    private readonly inventory: Inventory,
-    redis: RedisConnection,
-    @Inject(FlashdropConfig) config: FlashdropConfig,
-  ) {
-    this.loop = new SingletonLoop(createRedlock(redis.client), {
-      resource: Leases.holdSweeper,
-      leaseMs: 3000,
-      intervalMs: config.SWEEPER_INTERVAL_MS,
-      tick: () => this.sweepOnce(),
-    });
-  }
+  constructor(private readonly inventory: Inventory) {}
 
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
+  tick(): Promise<number> {
+    return this.sweepOnce();
   }
 
   /** One pass over every drop; returns the units returned to stock. */
