@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError, Role } from '@flashdrop/contracts';
+import { Role } from '@flashdrop/contracts';
 import {
   PRINCIPAL_PROPERTY,
   PUBLIC_KEY,
@@ -8,7 +8,7 @@ import {
   RequestWithPrincipal,
   ROLES_KEY,
 } from './auth.decorators';
-import { TokenVerifier } from './token-verifier';
+import { assertRole, TokenVerifier } from './token-verifier';
 
 interface HttpRequestLike extends RequestWithPrincipal {
   headers: Record<string, string | string[] | undefined>;
@@ -41,9 +41,7 @@ export class AuthGuard implements CanActivate {
         : this.verifier.verifyHeader(Array.isArray(header) ? header[0] : header);
 
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles && !roles.includes(principal.role)) {
-      throw new DomainError('FORBIDDEN', `this route is for role ${roles.join(' or ')}`);
-    }
+    if (roles) assertRole(principal, roles);
     request[PRINCIPAL_PROPERTY] = principal;
     return true;
   }

@@ -5,7 +5,7 @@ import { createSecretKey, KeyObject } from 'node:crypto';
 const MAX_CACHED_TOKENS = 200_000;
 
 /**
- * Verifies HS256 bearer tokens (API.md "Auth") with `jsonwebtoken`, synchronously, and keeps
+ * Verifies HS256 bearer tokens (docs/api.md "Auth") with `jsonwebtoken`, synchronously, and keeps
  * a bounded cache of tokens already verified so the grab's hot path pays for the HMAC once per
  * token, not once per request. A cached token is still refused once its `exp` has passed.
  */
@@ -62,6 +62,13 @@ export class TokenVerifier {
     }
     if (typeof exp !== 'number') throw unauthenticated('token has no exp');
     return { sub, role: role as Role, exp };
+  }
+}
+
+/** 403 FORBIDDEN unless the caller's role is one of `roles` (Nest routes and lean routes alike). */
+export function assertRole(principal: Principal, roles: readonly Role[]): void {
+  if (!roles.includes(principal.role)) {
+    throw new DomainError('FORBIDDEN', `this route is for role ${roles.join(' or ')}`);
   }
 }
 

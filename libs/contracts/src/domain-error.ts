@@ -1,4 +1,5 @@
 import { ErrorCode } from './error-codes';
+import { ErrorMessages, NotFoundMessages } from './error-messages';
 
 /** One problem with one field of a request, as listed in an error body's `details`. */
 export interface ErrorDetail {
@@ -6,7 +7,7 @@ export interface ErrorDetail {
   readonly message: string;
 }
 
-/** The error body of every non-2xx answer (API.md "General"). */
+/** The error body of every non-2xx answer (docs/api.md "General"). */
 export interface ErrorBody {
   readonly error: ErrorCode;
   readonly message: string;
@@ -22,11 +23,22 @@ export interface ErrorBody {
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
-    message: string,
+    /** When the thrower knows more than the code's own message (ErrorMessages). */
+    message: string = ErrorMessages[code],
     readonly details?: readonly ErrorDetail[],
   ) {
     super(message);
     this.name = 'DomainError';
+  }
+
+  /** 400 VALIDATION_FAILED with one detail per bad field. */
+  static invalid(details: readonly ErrorDetail[]): DomainError {
+    return new DomainError('VALIDATION_FAILED', ErrorMessages.VALIDATION_FAILED, details);
+  }
+
+  /** 404 NOT_FOUND of a drop or an order. */
+  static notFound(what: keyof typeof NotFoundMessages): DomainError {
+    return new DomainError('NOT_FOUND', NotFoundMessages[what]);
   }
 
   toBody(): ErrorBody {

@@ -1,4 +1,5 @@
 export * from './error-codes';
+export * from './error-messages';
 export * from './domain-error';
 export * from './roles';
 export * from './wallet-patterns';

@@ -1,5 +1,11 @@
 import { HttpException } from '@nestjs/common';
-import { DomainError, ErrorBody, ErrorCode, httpStatusOf } from '@flashdrop/contracts';
+import {
+  DomainError,
+  ErrorBody,
+  ErrorCode,
+  ErrorMessages,
+  httpStatusOf,
+} from '@flashdrop/contracts';
 import { randomUUID } from 'node:crypto';
 
 export interface ErrorResponse {
@@ -71,7 +77,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     const message =
       code === 'VALIDATION_FAILED'
         ? `malformed request: ${messageOf(error, 'bad request')}`
-        : messageOf(error, code.toLowerCase());
+        : messageOf(error, ErrorMessages[code]);
     return { status: httpStatusOf(code), body: { error: code, message } };
   }
   const errorId = randomUUID();
@@ -79,7 +85,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     status: 500,
     body: {
       error: 'INTERNAL',
-      message: 'internal error; quote the errorId when reporting it',
+      message: ErrorMessages.INTERNAL,
       errorId,
     },
     errorId,

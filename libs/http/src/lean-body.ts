@@ -1,10 +1,10 @@
-import { ErrorBody, ErrorDetail } from '@flashdrop/contracts';
+import { ErrorBody, ErrorDetail, ErrorMessages } from '@flashdrop/contracts';
 
 /** A field's rule: the message when the value breaks it, undefined when it is fine. */
 export type FieldRule = (value: unknown, field: string) => string | undefined;
 
 export function invalidRequest(details: ErrorDetail[]): ErrorBody {
-  return { error: 'VALIDATION_FAILED', message: 'request is invalid', details };
+  return { error: 'VALIDATION_FAILED', message: ErrorMessages.VALIDATION_FAILED, details };
 }
 
 export function isErrorBody(v: unknown): v is ErrorBody {
@@ -12,7 +12,7 @@ export function isErrorBody(v: unknown): v is ErrorBody {
 }
 
 /**
- * One detail per broken field of `record`, with StrictValidationPipe's rules (DESIGN.md
+ * One detail per broken field of `record`, with StrictValidationPipe's rules (docs/architecture.md
  * "Performance": that pipe's pass costs a hot path too much): each field with a rule is checked,
  * every field without one is refused. `required: false` skips absent fields (an HTTP body's
  * optional fields); `true` checks them too (a wallet message, whose every field is required).

@@ -25,8 +25,7 @@ export class StrictValidationPipe extends ValidationPipe {
       transform: true,
       transformOptions: { enableImplicitConversion: false },
       validationError: { target: false, value: false },
-      exceptionFactory: (errors) =>
-        new DomainError('VALIDATION_FAILED', 'request is invalid', flatten(errors)),
+      exceptionFactory: (errors) => DomainError.invalid(flatten(errors)),
     });
   }
 

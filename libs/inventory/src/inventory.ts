@@ -1,4 +1,11 @@
-import { DomainError, ErrorBody, ErrorCode, isErrorCode, Order } from '@flashdrop/contracts';
+import {
+  DomainError,
+  ErrorBody,
+  ErrorCode,
+  ErrorMessages,
+  isErrorCode,
+  Order,
+} from '@flashdrop/contracts';
 import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import Redis from 'ioredis';
 import { dropIdOfOrder, newOrderId } from './ids';
@@ -435,7 +442,7 @@ export function toPublicOrder(o: InventoryOrder): Order {
 
 /** A refusal as the DomainError the one exception filter turns into the contract's body. */
 export function refusalError(r: Refusal): DomainError {
-  return new DomainError(r.code, messages[r.code] ?? r.code.toLowerCase(), r.details);
+  return new DomainError(r.code, ErrorMessages[r.code], r.details);
 }
 
 /**
@@ -444,28 +451,9 @@ export function refusalError(r: Refusal): DomainError {
  * rush, where most answers are SOLD_OUT (load-tests/README.md). For the grab's hot path.
  */
 export function refusalBody(r: Refusal): ErrorBody {
-  const message = messages[r.code] ?? r.code.toLowerCase();
+  const message = ErrorMessages[r.code];
   return r.details ? { error: r.code, message, details: r.details } : { error: r.code, message };
 }
-
-const messages: Partial<Record<ErrorCode, string>> = {
-  NOT_FOUND: 'no such drop or order',
-  DROP_LOCKED: 'the drop can no longer be changed',
-  RESERVATION_NOT_OPEN: 'reservations are not open yet',
-  RESERVATION_CLOSED: 'reservations are closed',
-  SALE_NOT_STARTED: 'the sale has not started',
-  SALE_ENDED: 'the sale has ended',
-  SALE_PAUSED: 'the sale is paused',
-  SOLD_OUT: 'sold out',
-  LIMIT_REACHED: 'you hold the most units a fan may buy',
-  NOT_RESERVED: 'this drop needs a reservation',
-  TOO_MANY_REQUESTS: 'too many grabs; slow down',
-  HOLD_EXPIRED: 'the hold has expired',
-  ORDER_CANCELLED: 'the order is cancelled',
-  ORDER_PAID: 'the order is paid',
-  PAYMENT_IN_PROGRESS: 'a payment for this order is in progress',
-  VALIDATION_FAILED: 'request is invalid',
-};
 
 function codeOf(value: unknown): ErrorCode {
   if (isErrorCode(value)) return value;

@@ -226,7 +226,7 @@ function translate(error: unknown): unknown {
     ]);
   }
   if (code === '23514' && driver.constraint === 'accounts_not_negative') {
-    return new DomainError('INSUFFICIENT_FUNDS', 'the wallet balance is too low');
+    return new DomainError('INSUFFICIENT_FUNDS');
   }
   if (
     code === '23505' &&
@@ -309,9 +309,7 @@ function encodeCursor(entryId: string): string {
 function decodeCursor(cursor: string): string {
   const match = /^e:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) {
-    throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
-      { field: 'cursor', message: 'is not a cursor this API gave out' },
-    ]);
+    throw DomainError.invalid([{ field: 'cursor', message: 'is not a cursor this API gave out' }]);
   }
   return match[1];
 }

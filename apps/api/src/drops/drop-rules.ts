@@ -17,7 +17,7 @@ export const DROP_DEFAULTS = {
 
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 
-/** Applies API.md's defaults to a create body (field types already checked by the pipe). */
+/** Applies docs/api.md's defaults to a create body (field types already checked by the pipe). */
 export function withDefaults(dto: CreateDropDto): DropFields {
   return {
     title: dto.title,
@@ -51,7 +51,7 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
 }
 
 /**
- * The rules between fields (API.md "Drops"): a reservation window is required when
+ * The rules between fields (docs/api.md "Drops"): a reservation window is required when
  * reservations are, and given whole; opens < closes <= saleStartsAt; saleEndsAt > saleStartsAt.
  * Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
@@ -76,5 +76,5 @@ export function checkDropRules(d: DropFields): void {
   if (d.saleEndsAt !== undefined && d.saleEndsAt <= d.saleStartsAt) {
     details.push({ field: 'saleEndsAt', message: 'must be after saleStartsAt' });
   }
-  if (details.length > 0) throw new DomainError('VALIDATION_FAILED', 'request is invalid', details);
+  if (details.length > 0) throw DomainError.invalid(details);
 }

@@ -13,7 +13,7 @@ import { checkDropRules, DropFields, patchTimes, withDefaults } from './drop-rul
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
 import { DropView, toDropView } from './drop.view';
 
-const notFound = () => new DomainError('NOT_FOUND', 'no such drop');
+const notFound = () => DomainError.notFound('drop');
 
 /**
  * Drops: the definition is written to PostgreSQL first (the durable truth), then mirrored into

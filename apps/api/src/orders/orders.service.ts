@@ -3,7 +3,7 @@ import { DomainError, Order } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
 import { OrderRecords } from '@flashdrop/sales';
 
-const notFound = () => new DomainError('NOT_FOUND', 'no such order');
+const notFound = () => DomainError.notFound('order');
 
 /**
  * A fan's orders. Redis (the live hold state machine) answers first, so an order is readable

@@ -9,7 +9,7 @@ const MAX_ORDER_ID_LENGTH = 64;
  */
 export function checkOrderId(id: string | undefined): string {
   if (typeof id === 'string' && id.length >= 1 && id.length <= MAX_ORDER_ID_LENGTH) return id;
-  throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
+  throw DomainError.invalid([
     { field: 'id', message: `id must be 1..${MAX_ORDER_ID_LENGTH} characters` },
   ]);
 }

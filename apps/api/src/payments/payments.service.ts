@@ -63,9 +63,9 @@ export class PaymentsService {
       // voided: the recovery job fenced this attempt off and aborts it itself.
       const now = await this.inventory.getOrder(orderId);
       if (now?.status === 'held' && round === 0) continue;
-      if (now?.status === 'expired') throw new DomainError('HOLD_EXPIRED', 'the hold has expired');
+      if (now?.status === 'expired') throw new DomainError('HOLD_EXPIRED');
       if (now?.status === 'cancelled') {
-        throw new DomainError('ORDER_CANCELLED', 'the order is cancelled');
+        throw new DomainError('ORDER_CANCELLED');
       }
       throw new DomainError('PAYMENT_IN_PROGRESS', 'the payment is being settled; try again');
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { ErrorBody, httpStatusOf, Order } from '@flashdrop/contracts';
+import { ErrorBody, httpStatusOf, NotFoundMessages, Order } from '@flashdrop/contracts';
 import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
 import { isErrorBody, parseIdempotencyKey } from '@flashdrop/http';
 import { GrabRateLimiter } from './grab-rate-limiter';
@@ -18,11 +18,11 @@ const TOO_MANY: PurchaseAnswer = {
 
 const UNKNOWN_DROP: PurchaseAnswer = {
   status: 404,
-  body: { error: 'NOT_FOUND', message: 'no such drop' },
+  body: { error: 'NOT_FOUND', message: NotFoundMessages.drop },
 };
 
 /**
- * The grab: the hot path of a rush (DESIGN.md "Performance"). Kept lean on purpose: the body
+ * The grab: the hot path of a rush (docs/architecture.md "Performance"). Kept lean on purpose: the body
  * is checked by hand, there is exactly one Redis round trip (grab.lua does the phase, clock,
  * reservation, limit, stock, hold, idempotency and event in one atomic step), no PostgreSQL,
  * refusals are returned as answers rather than thrown, and the per-fan rate limit is a Map

@@ -17,7 +17,7 @@ export class ReservationsService {
     fanId: string,
     referrerId?: string,
   ): Promise<{ created: boolean; view: ReservationView }> {
-    if (!isDropId(dropId)) throw new DomainError('NOT_FOUND', 'no such drop');
+    if (!isDropId(dropId)) throw DomainError.notFound('drop');
     let r = await this.inventory.reserve(dropId, fanId, referrerId);
     if (!r.ok && r.code === 'NOT_FOUND' && (await this.drops.ensureMirrored(dropId))) {
       r = await this.inventory.reserve(dropId, fanId, referrerId);

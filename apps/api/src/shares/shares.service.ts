@@ -13,7 +13,7 @@ export class SharesService {
   ) {}
 
   async share(dropId: string, fanId: string, channel: string): Promise<ShareView> {
-    if (!isDropId(dropId)) throw new DomainError('NOT_FOUND', 'no such drop');
+    if (!isDropId(dropId)) throw DomainError.notFound('drop');
     let r = await this.inventory.share(dropId, fanId, channel);
     if (!r.ok && r.code === 'NOT_FOUND' && (await this.drops.ensureMirrored(dropId))) {
       r = await this.inventory.share(dropId, fanId, channel);

@@ -31,7 +31,7 @@ export function debitManyItems(message: unknown): unknown[] {
     items.length > MAX_DEBITS_PER_MESSAGE ||
     fields.length !== 1
   ) {
-    throw new DomainError('VALIDATION_FAILED', 'request is invalid', [
+    throw DomainError.invalid([
       { field: 'items', message: `must be the only field, 1..${MAX_DEBITS_PER_MESSAGE} debits` },
     ]);
   }

@@ -16,6 +16,6 @@ export function checkMessage<T extends object>(
     typeof message !== 'object' || message === null || Array.isArray(message)
       ? [{ field: 'message', message: 'must be an object' }]
       : fieldDetails<T>(message as Record<string, unknown>, rules, true);
-  if (details.length > 0) throw new DomainError('VALIDATION_FAILED', 'request is invalid', details);
+  if (details.length > 0) throw DomainError.invalid(details);
   return message as T;
 }

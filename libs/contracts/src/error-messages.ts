@@ -1,0 +1,41 @@
+import { ErrorCode } from './error-codes';
+
+/**
+ * The message each refusal carries unless its thrower knows better (docs/api.md "General": clients
+ * branch on `error`, people read `message`): one spelling per code, beside the codes. The mapped
+ * type makes the compiler refuse a code without its message.
+ */
+export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
+  VALIDATION_FAILED: 'request is invalid',
+  UNAUTHENTICATED: 'a valid bearer token is required',
+  FORBIDDEN: 'this route is not for your role',
+  NOT_FOUND: 'no such drop or order',
+  PAYLOAD_TOO_LARGE: 'request body too large',
+  UNSUPPORTED_MEDIA_TYPE: 'unsupported content type',
+  DROP_LOCKED: 'the drop can no longer be changed',
+  RESERVATION_NOT_OPEN: 'reservations are not open yet',
+  RESERVATION_CLOSED: 'reservations are closed',
+  SALE_NOT_STARTED: 'the sale has not started',
+  SALE_ENDED: 'the sale has ended',
+  SALE_PAUSED: 'the sale is paused',
+  SOLD_OUT: 'sold out',
+  LIMIT_REACHED: 'you hold the most units a fan may buy',
+  NOT_RESERVED: 'this drop needs a reservation',
+  TOO_MANY_REQUESTS: 'too many grabs; slow down',
+  INSUFFICIENT_FUNDS: 'the wallet balance is too low',
+  HOLD_EXPIRED: 'the hold has expired',
+  ORDER_CANCELLED: 'the order is cancelled',
+  ORDER_PAID: 'the order is paid',
+  PAYMENT_IN_PROGRESS: 'a payment for this order is in progress',
+  IDEMPOTENCY_KEY_REUSED: 'this idempotency key was used for another request',
+  DRAW_ONLY: 'this drop is sold by draw',
+  NOT_SOLD_OUT: 'the drop is not sold out',
+  SERVICE_UNAVAILABLE: 'a service this needs is unavailable; try again shortly',
+  INTERNAL: 'internal error; quote the errorId when reporting it',
+};
+
+/** NOT_FOUND as said of one kind of thing (another owner's thing reads as absent too). */
+export const NotFoundMessages = {
+  drop: 'no such drop',
+  order: 'no such order',
+} as const;
