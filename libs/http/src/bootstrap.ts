@@ -1,4 +1,4 @@
-import { INestApplication, Type } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -6,25 +6,19 @@ import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { TokenVerifier } from '@flashdrop/auth';
 import { ErrorFilter } from './error.filter';
-import {
-  LeanRoute,
-  LeanRouteProvider,
-  leanRoutePaths,
-  mountLeanRoutes,
-  sendError,
-} from './lean-route';
+import { discoverLeanRoutes, leanRoutePaths, mountLeanRoutes, sendError } from './lean-route';
 import { logRequests } from './logger.module';
 import { MetricsRegistry } from './metrics';
 import { StrictValidationPipe } from './validation.pipe';
 
-/** API.md: bodies over 64 KiB are refused with 413. */
+/** docs/api.md: bodies over 64 KiB are refused with 413. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface HttpAppOptions {
   /** Title of the OpenAPI document served at /docs; no docs when absent. */
   readonly docsTitle?: string;
-  /** Providers whose routes Fastify serves directly, beside Nest's router (see LeanRoute). */
-  readonly leanRoutes?: readonly Type<LeanRouteProvider>[];
+  /** How Nest is created (runService's: its logger from the first line, no abort on error). */
+  readonly nest?: NestApplicationOptions;
 }
 
 /**
@@ -39,6 +33,7 @@ export async function createHttpApp(
   const adapter = new FastifyAdapter(fastifyOptions());
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
+    ...options.nest,
   });
   configureHttpApp(app, options);
   return app;
@@ -73,9 +68,8 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   tryGet(app, MetricsRegistry)?.instrument(fastify);
   logRequests(fastify);
 
-  const leanRoutes: LeanRoute[] = (options.leanRoutes ?? []).flatMap((provider) =>
-    app.get(provider, { strict: false }).leanRoutes(),
-  );
+  // Routes Fastify serves directly, beside Nest's router, from whichever module owns them.
+  const leanRoutes = discoverLeanRoutes(app);
   if (leanRoutes.length > 0) {
     mountLeanRoutes(fastify, app.get(TokenVerifier, { strict: false }), leanRoutes);
   }

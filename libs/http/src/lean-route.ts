@@ -1,11 +1,12 @@
-import { Logger } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import type {
   OperationObject,
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TokenVerifier } from '@flashdrop/auth';
-import { DomainError, Principal, Role } from '@flashdrop/contracts';
+import { assertRole, TokenVerifier } from '@flashdrop/auth';
+import { Principal, Role } from '@flashdrop/contracts';
 import { toErrorResponse } from './error-response';
 
 /** What a lean handler answers: refusals are answers too, not thrown errors. */
@@ -24,7 +25,7 @@ export interface LeanRequest {
 
 /**
  * A route of the rush, served by Fastify directly instead of through Nest's router.
- * DESIGN.md "Performance": Nest's routing alone (execution context, guard, interceptors, pipes
+ * docs/architecture.md "Performance": Nest's routing alone (execution context, guard, interceptors, pipes
  * resolution, the exception zone) caps a route at ~0.57x a bare Fastify one. Everything a
  * Nest route gets that matters is done here by hand, once: the bearer token (the same cached
  * TokenVerifier the AuthGuard uses), the role, the contract's error shape for anything thrown
@@ -42,9 +43,33 @@ export interface LeanRoute {
   handle(request: LeanRequest): Promise<LeanAnswer>;
 }
 
-/** A provider that contributes lean routes; listed in `HttpAppOptions.leanRoutes`. */
+/** A provider that contributes lean routes; mark its class with `@ServesLeanRoutes()`. */
 export interface LeanRouteProvider {
   leanRoutes(): readonly LeanRoute[];
+}
+
+const SERVES_LEAN_ROUTES = Symbol('flashdrop:lean-routes');
+
+/**
+ * Marks a provider whose routes Fastify serves directly: the module that lists the provider
+ * owns its routes, as it owns its controllers; createHttpApp finds and mounts every one.
+ */
+export function ServesLeanRoutes(): ClassDecorator {
+  return (target) => Reflect.defineMetadata(SERVES_LEAN_ROUTES, true, target);
+}
+
+/** Every lean route of the application's modules (providers marked `@ServesLeanRoutes()`). */
+export function discoverLeanRoutes(app: INestApplication): LeanRoute[] {
+  const providers = new Set<LeanRouteProvider>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const type = wrapper.metatype as object | null;
+      if (type && wrapper.instance && Reflect.getMetadata(SERVES_LEAN_ROUTES, type)) {
+        providers.add(wrapper.instance as LeanRouteProvider);
+      }
+    }
+  }
+  return [...providers].flatMap((provider) => provider.leanRoutes());
 }
 
 const logger = new Logger('HttpErrors');
@@ -74,12 +99,7 @@ export function mountLeanRoutes(
         try {
           const header = request.headers.authorization;
           principal = verifier.verifyHeader(header);
-          if (!route.roles.includes(principal.role)) {
-            throw new DomainError(
-              'FORBIDDEN',
-              `this route is for role ${route.roles.join(' or ')}`,
-            );
-          }
+          assertRole(principal, route.roles);
         } catch (error) {
           return sendError(reply, error);
         }

@@ -5,7 +5,7 @@ import { PaymentsService } from './payments.service';
 
 /**
  * Checkout: POST /v1/orders/:id/payment (apps/wallet/PAYMENTS.md). No controller: PaymentsRoute
- * is mounted on Fastify by createHttpApp (main.ts). Inventory comes from the global
+ * is mounted on Fastify by createHttpApp. Inventory comes from the global
  * InventoryModule.
  */
 @Module({

@@ -3,6 +3,7 @@ import {
   isErrorBody,
   LeanRoute,
   LeanRouteProvider,
+  ServesLeanRoutes,
   leanOperation,
   parseIdempotencyKey,
 } from '@flashdrop/http';
@@ -10,12 +11,13 @@ import { checkOrderId } from './payments.dto';
 import { PaymentsService } from './payments.service';
 
 /**
- * POST /v1/orders/:id/payment: a fan pays their held order from their wallet (API.md "Fans"),
+ * POST /v1/orders/:id/payment: a fan pays their held order from their wallet (docs/api.md "Fans"),
  * debited exactly once (apps/wallet/PAYMENTS.md). The phone's 50,000 winners pay within
  * seconds of each other, so it is served by Fastify directly like the grab (libs/http
  * LeanRoute): Nest's router was the largest share of the API's CPU per payment. Refusals are
  * thrown DomainErrors, answered in the contract's shape by the lean route.
  */
+@ServesLeanRoutes()
 @Injectable()
 export class PaymentsRoute implements LeanRouteProvider {
   constructor(private readonly payments: PaymentsService) {}

@@ -1,5 +1,5 @@
 /**
- * The per-fan grab rate limit (API.md: 429 TOO_MANY_REQUESTS), a fixed one-second window per fan
+ * The per-fan grab rate limit (docs/api.md: 429 TOO_MANY_REQUESTS), a fixed one-second window per fan
  * kept in this process's memory.
  *
  * It used to be an INCR + PEXPIRE inside grab.lua, which made every grab a Redis write (an AOF

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { leanOperation, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import { leanOperation, LeanRoute, LeanRouteProvider, ServesLeanRoutes } from '@flashdrop/http';
 import { PurchaseService } from './purchase.service';
 
 /**
@@ -7,6 +7,7 @@ import { PurchaseService } from './purchase.service';
  * with the token, role and error shape a Nest route would have. load-tests/README.md records
  * what leaving Nest's router bought.
  */
+@ServesLeanRoutes()
 @Injectable()
 export class PurchaseRoute implements LeanRouteProvider {
   constructor(private readonly purchases: PurchaseService) {}

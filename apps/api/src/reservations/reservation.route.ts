@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { leanOperation, isErrorBody, LeanRoute, LeanRouteProvider } from '@flashdrop/http';
+import {
+  leanOperation,
+  isErrorBody,
+  LeanRoute,
+  LeanRouteProvider,
+  ServesLeanRoutes,
+} from '@flashdrop/http';
 import { parseReserveBody } from './reservation.dto';
 import { ReservationsService } from './reservations.service';
 
@@ -8,6 +14,7 @@ import { ReservationsService } from './reservations.service';
  * directly like the grab (libs/http LeanRoute). 201 for a new reservation, 200 with the same
  * body for a repeat.
  */
+@ServesLeanRoutes()
 @Injectable()
 export class ReservationRoute implements LeanRouteProvider {
   constructor(private readonly reservations: ReservationsService) {}

@@ -3,7 +3,7 @@ import { DropsModule } from '../drops/drops.module';
 import { ReservationRoute } from './reservation.route';
 import { ReservationsService } from './reservations.service';
 
-/** Reservations. No controller: ReservationRoute is mounted by createHttpApp (main.ts). */
+/** Reservations. No controller: ReservationRoute is mounted on Fastify by createHttpApp. */
 @Module({
   imports: [DropsModule],
   providers: [ReservationsService, ReservationRoute],
