@@ -11,6 +11,7 @@ import { Transfer } from './entities/transfer.entity';
 import { LedgerRepository } from './ledger.repository';
 import { Ledger1764070000000 } from './migrations/1764070000000-ledger';
 import { LedgerBatches1764100000000 } from './migrations/1764100000000-ledger-batches';
+import { DropSingleItemFunctions1764200000000 } from './migrations/1764200000000-drop-single-item-functions';
 
 /** The wallet's tables (accounts, transfers, entries, payments, outbox) live in this schema. */
 export const WALLET_SCHEMA = 'wallet';
@@ -19,7 +20,11 @@ export const WALLET_SCHEMA = 'wallet';
 const walletEntities: (new () => object)[] = [Account, Transfer, LedgerEntry, Payment, OutboxEvent];
 
 /** The `wallet` schema's migrations, oldest first. Never edit one that has shipped. */
-const walletMigrations: (new () => object)[] = [Ledger1764070000000, LedgerBatches1764100000000];
+const walletMigrations: (new () => object)[] = [
+  Ledger1764070000000,
+  LedgerBatches1764100000000,
+  DropSingleItemFunctions1764200000000,
+];
 
 export interface WalletPoolOptions {
   readonly applicationName: string;
