@@ -1,8 +1,14 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/** An integer variable within [min, max] (environment values arrive as strings). */
+function IntegerIn(min: number, max: number): PropertyDecorator {
+  return applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
+}
 
 /**
  * Every environment variable Flashdrop reads, with its development default. One typed object,
@@ -16,53 +22,35 @@ export class FlashdropConfig {
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
   readonly LOG_LEVEL: string = 'info';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerIn(1, 65535)
   readonly API_PORT: number = 3000;
 
   @IsString()
   @MinLength(1)
   readonly WALLET_HOST: string = '127.0.0.1';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerIn(1, 65535)
   readonly WALLET_PORT: number = 3101;
 
   /** How long the API waits for the wallet before answering 503 SERVICE_UNAVAILABLE. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(60000)
+  @IntegerIn(100, 60000)
   readonly WALLET_TIMEOUT_MS: number = 5000;
 
   /**
    * How long an order may stay in `paying` before the recovery job settles it with the wallet
    * (completes it if debited, else fences the attempt off and aborts it). See PAYMENTS.md.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
-  @Max(600000)
+  @IntegerIn(1000, 600000)
   readonly PAYMENT_WINDOW_MS: number = 15000;
 
   @IsString()
   @MinLength(1)
   readonly ANALYTICS_HOST: string = '127.0.0.1';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerIn(1, 65535)
   readonly ANALYTICS_HTTP_PORT: number = 3102;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerIn(1, 65535)
   readonly WORKER_HTTP_PORT: number = 3103;
 
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port' })
@@ -104,17 +92,11 @@ export class FlashdropConfig {
   readonly JWT_SECRET: string = 'flashdrop-dev-secret-change-me';
 
   /** Grabs one fan may send per drop per second before 429 TOO_MANY_REQUESTS; 0 = no limit. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
+  @IntegerIn(0, 1_000_000)
   readonly GRAB_RATE_LIMIT_PER_SECOND: number = 10;
 
   /** How often the worker's hold-expiry sweeper looks for due holds (ms). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(20)
-  @Max(10_000)
+  @IntegerIn(20, 10_000)
   readonly SWEEPER_INTERVAL_MS: number = 200;
 
   relayEnabled(relay: 'streams' | 'wallet-outbox'): boolean {
