@@ -3,19 +3,26 @@
 // profile (scripts/profiles/<name>.env) is shifted by TEST_SLOT, so that several engineers (or
 // CI jobs) on one machine can each run a test stack beside the others: slot N moves every port
 // by 10*N, uses Redis db 1+N, the database flashdrop_test_N, its own Kafka client id and topic prefix.
-// Usage: node scripts/profile-env.js <dev|test>   (env TEST_SLOT, default 0)
+// The dev profile also takes a `.env` at the repository root when there is one (copy .env.example):
+// your own settings for the stack npm start runs and the commands meet; test and bench stacks never.
+// Usage: node scripts/profile-env.js <dev|test|bench>   (env TEST_SLOT, default 0)
 'use strict';
-const { readFileSync } = require('node:fs');
+const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-function profileEnv(profile, slot) {
-  const vars = {};
-  for (const line of readFileSync(join(__dirname, 'profiles', `${profile}.env`), 'utf8').split(
-    '\n',
-  )) {
+/** KEY=VALUE lines of an env file (comments and blank lines skipped). */
+function readEnvFile(path, into) {
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
     const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) vars[m[1]] = m[2].trim();
+    if (m) into[m[1]] = m[2].trim();
   }
+  return into;
+}
+
+function profileEnv(profile, slot) {
+  const vars = readEnvFile(join(__dirname, 'profiles', `${profile}.env`), {});
+  const local = join(__dirname, '..', '.env');
+  if (profile === 'dev' && existsSync(local)) readEnvFile(local, vars);
   if (profile === 'test' && slot > 0) {
     for (const key of ['API_PORT', 'WALLET_PORT', 'ANALYTICS_HTTP_PORT', 'WORKER_HTTP_PORT']) {
       vars[key] = String(Number(vars[key]) + 10 * slot);

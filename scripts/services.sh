@@ -6,11 +6,26 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../infra/lib.sh
 source "$ROOT/infra/lib.sh"
+# shellcheck source=lib/cli.sh
+source "$ROOT/scripts/lib/cli.sh"
 LOG_TAG=services
+CLI_NAME="scripts/services.sh"
+usage_text="usage: bash scripts/services.sh start|stop|status|migrate [dev|test|bench]
 
+Flashdrop's own services (wallet, analytics, api, worker, built into dist/) for one stack
+profile (scripts/profiles/<profile>.env, shifted by TEST_SLOT for test: scripts/profile-env.js;
+default dev). Logs and pids: \$FLASHDROP_DATA_DIR/run/<profile>/.
+
+  start     starts what is not running, in order, waiting for each to answer
+  stop      stops them, the worker first
+  status    one line per service: pid, up or down, log
+  migrate   creates the stack's database when missing, runs its migrations, creates its topics"
+if cli_help_requested "$@"; then printf '%s\n' "$usage_text"; exit 0; fi
+[ "$#" -le 2 ] || cli_refuse "unknown argument: $3"
 action="${1:-status}"
 profile="${2:-dev}"
-[ -f "$ROOT/scripts/profiles/$profile.env" ] || die "no profile scripts/profiles/$profile.env"
+case "$action" in start | stop | status | migrate) ;; *) cli_refuse "unknown action: $action" ;; esac
+[ -f "$ROOT/scripts/profiles/$profile.env" ] || cli_refuse "no profile scripts/profiles/$profile.env"
 set -a
 # shellcheck disable=SC1090
 source <(node "$ROOT/scripts/profile-env.js" "$profile")
@@ -76,13 +91,8 @@ stop_one() {
 
 case "$action" in
   migrate)
-    db="${DATABASE_URL##*/}"
-    if [ "$profile" != dev ] && ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
-      psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\"" && log "created database $db"
-    fi
-    node "$ROOT/dist/apps/api/main.js" migrate
-    node "$ROOT/dist/apps/wallet/main.js" migrate
-    node "$ROOT/dist/apps/worker/main.js" topics
+    [ -f "$ROOT/dist/scripts/cli.js" ] || die "dist/scripts/cli.js missing: run npm run build"
+    node "$ROOT/dist/scripts/cli.js" migrate
     ;;
   start) for s in "${SERVICES[@]}"; do start_one "$s"; done ;;
   stop) for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_one "${SERVICES[$i]}"; done ;;
@@ -95,5 +105,5 @@ case "$action" in
       printf '%-10s %-8s %-7s %s\n' "$s" "${pid:--}" "$state" "$RUN/$s.log"
     done
     ;;
-  *) die "usage: $0 start|stop|status|migrate [dev|test]" ;;
+  *) cli_refuse "unknown action: $action" ;;
 esac

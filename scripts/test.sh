@@ -7,6 +7,21 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=lib/cli.sh
+source scripts/lib/cli.sh
+CLI_NAME="npm test"
+usage_text="usage: npm test
+
+Static checks (Prettier, ESLint, dependency rules, strict types, the k6 scripts), a build, fresh
+test data, the test stack (its own ports, database, Redis db and topics), every jest tier
+against the real Redis, PostgreSQL and Kafka, then the audit over what the tests left behind.
+Ends with one line: jest: N passed, N failed, N skipped.
+
+environment:
+  TEST_FILTER=REGEX   only the test files whose path matches
+  SKIP_STATIC=1       skip the static checks
+  TEST_SLOT=N         a test stack of its own beside others (0..9; scripts/profile-env.js)"
+cli_no_args "$@"
 t0=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - t0))"; }
 
@@ -42,9 +57,9 @@ node -e '
   const r = require(process.argv[1]);
   console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
 ' "$report"
-if [ -f dist/scripts/audit.js ] && [ "$rc" -eq 0 ]; then
+if [ "$rc" -eq 0 ]; then
   step "audit of every invariant over what the tests left behind"
-  node dist/scripts/audit.js || rc=1
+  node dist/scripts/cli.js audit || rc=1
 fi
 step "done"
 exit "$rc"

@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Order } from '@flashdrop/contracts';
@@ -17,12 +15,11 @@ import {
   heldOrders,
   pay,
   portOpen,
-  REPO_ROOT,
+  migrateSchema,
   ServiceProcess,
   slotPort,
   testConfig,
   testDatabase,
-  testProfileEnv,
 } from '@flashdrop/testing';
 import { runAudit } from '@flashdrop/audit';
 import { LedgerFacts } from '@flashdrop/ledger';
@@ -301,10 +298,7 @@ describe('payments survive kill -9', () => {
       // A fresh wallet schema on the dedicated server, migrated the way services.sh does it.
       db = await testDatabase(pg.url);
       await db.query('DROP SCHEMA IF EXISTS wallet CASCADE');
-      execFileSync(process.execPath, [join(REPO_ROOT, 'dist/apps/wallet/main.js'), 'migrate'], {
-        env: { ...process.env, ...testProfileEnv(), DATABASE_URL: pg.url },
-        stdio: 'ignore',
-      });
+      migrateSchema('wallet', pg.url);
       wallet.start();
       expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
       apiService.start();

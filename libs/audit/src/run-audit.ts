@@ -22,6 +22,8 @@ export async function runAudit(
   inventory: Inventory,
   ledger: LedgerFacts,
   dropIds?: readonly string[],
+  /** Drops audited so far, of how many (the command prints it). */
+  progress?: (done: number, total: number) => void,
 ): Promise<AuditReport> {
   const now = await inventory.now();
   // Every drop of the index, plus any drop money was paid for: a drop Redis has lost (or never
@@ -29,7 +31,7 @@ export async function runAudit(
   const drops = dropIds ?? [
     ...new Set([...(await inventory.dropIds()), ...(await ledger.paidDropIds())]),
   ];
-  const sales = await auditSales(inventory, drops);
+  const sales = await auditSales(inventory, drops, (done) => progress?.(done, drops.length));
   const money = await auditMoney(ledger, sales.orders, now, dropIds);
   return {
     breaches: [...sales.breaches, ...money.breaches],

@@ -19,10 +19,13 @@ const LIVE: readonly HoldStatus[] = ['held', 'paying'];
 export async function auditSales(
   inventory: Inventory,
   dropIds: readonly string[],
+  /** Called after each drop with how many are done (a long audit reports its progress). */
+  progress?: (done: number) => void,
 ): Promise<SalesAudit> {
   const breaches: Breach[] = [];
   const orders = new Map<string, InventoryOrder>();
-  for (const dropId of dropIds) {
+  for (const [done, dropId] of dropIds.entries()) {
+    progress?.(done);
     const sale = await inventory.storedSale(dropId);
     if (!sale) continue;
     const { definition: drop, stock } = sale;
@@ -72,6 +75,7 @@ export async function auditSales(
       breaches.push(...(await auditEligibility(inventory, sale.definition, sale.orders)));
     }
   }
+  progress?.(dropIds.length);
   return { breaches, orders, drops: dropIds.length };
 }
 

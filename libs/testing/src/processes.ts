@@ -5,6 +5,17 @@ import { join } from 'node:path';
 import { REPO_ROOT, testProfileEnv } from './test-env';
 import { eventually } from './api-client';
 
+/** The commands' bundle (scripts/cli.ts), built by npm run build. */
+const CLI = join(REPO_ROOT, 'dist/scripts/cli.js');
+
+/** Runs the migrations of one schema (`sales`, `wallet`) into the database at `url`. */
+export function migrateSchema(schema: 'sales' | 'wallet', url: string): void {
+  execFileSync(process.execPath, [CLI, 'migrate', `--only=${schema}`], {
+    env: { ...process.env, ...testProfileEnv(), DATABASE_URL: url },
+    stdio: 'ignore',
+  });
+}
+
 /** True once something accepts TCP connections on 127.0.0.1:port. */
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -143,7 +154,7 @@ export class DedicatedKafka {
 
   /** Creates the stack's topics (with the env's KAFKA_TOPIC_PREFIX) on this broker. */
   createTopics(env: Record<string, string> = {}): void {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'dist/apps/worker/main.js'), 'topics'], {
+    execFileSync(process.execPath, [CLI, 'migrate', '--only=topics'], {
       env: { ...process.env, ...testProfileEnv(), ...env, KAFKA_BROKERS: this.brokers },
       stdio: 'ignore',
     });

@@ -1,18 +1,36 @@
-/**
- * The demo drop (README "Two commands"; run by `npm start` against the dev stack): a phone-like
- * drop modelled on the December 2012 sale, scaled down by default. It creates the drop, runs
- * the reservation window (with shares and referrals), waits for the sale to open, lets every
- * fan grab at once through the public API, pays a sample of the holds from the wallet, and
- * prints the sell-out time and the final counts.
- *
- *   node dist/scripts/demo.js                 5,000 units, 20,000 fans
- *   node dist/scripts/demo.js --full          50,000 units, 240,000 fans (the real sale)
- *   options: --units=N --fans=N --concurrency=N --pay=N --api=http://127.0.0.1:3000
- */
 import { signToken } from '@flashdrop/auth';
+import { defineCommand, Flags } from '@flashdrop/cli';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { performance } from 'node:perf_hooks';
-import { Traffic } from './demo/traffic';
+import { Traffic } from './demo-traffic';
+
+export const demoCommand = defineCommand({
+  usage: 'npm run demo --',
+  title: 'a phone drop: reservations, the rush, payments, the counts (npm start runs it)',
+  summary:
+    'The demo drop (run by npm start against the dev stack): a phone drop modelled on the ' +
+    'December 2012 sale, scaled down by default. Creates the drop, runs the reservation window ' +
+    'with shares and referrals, waits for the sale on the server clock, lets every fan grab once ' +
+    'through the public API, pays a sample of the holds from wallets, and prints the sell-out ' +
+    'time and the final counts.',
+  flags: {
+    full: { type: 'boolean', description: 'the real sale: 50,000 units, 240,000 fans' },
+    units: { type: 'integer', value: 'N', description: 'units of the drop (default 5,000)' },
+    fans: {
+      type: 'integer',
+      value: 'N',
+      description: 'fans who reserve and grab (default 20,000)',
+    },
+    concurrency: { type: 'integer', value: 'N', description: 'requests in flight (default 64)' },
+    pay: { type: 'integer', value: 'N', description: 'holds paid from wallets (default 200)' },
+    api: {
+      type: 'string',
+      value: 'URL',
+      description: 'the API (default http://127.0.0.1:API_PORT)',
+    },
+  },
+  examples: ['npm run demo', 'npm run demo -- --units=500 --fans=2000', 'npm run demo -- --full'],
+});
 
 interface Options {
   units: number;
@@ -30,23 +48,14 @@ interface Drop {
   saleStartsAt: string;
 }
 
-function options(argv: string[]): Options {
-  const full = argv.includes('--full');
-  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const num = (name: string, fallback: number) => {
-    const v = get(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-    return n;
-  };
+function options(flags: Flags<typeof demoCommand.flags>): Options {
   const config = loadConfig(FlashdropConfig);
   return {
-    units: num('units', full ? 50_000 : 5_000),
-    fans: num('fans', full ? 240_000 : 20_000),
-    concurrency: num('concurrency', 64),
-    pay: num('pay', 200),
-    api: get('api') ?? `http://127.0.0.1:${config.API_PORT}`,
+    units: flags.units ?? (flags.full ? 50_000 : 5_000),
+    fans: flags.fans ?? (flags.full ? 240_000 : 20_000),
+    concurrency: flags.concurrency ?? 64,
+    pay: flags.pay ?? 200,
+    api: flags.api ?? `http://127.0.0.1:${config.API_PORT}`,
   };
 }
 
@@ -91,8 +100,9 @@ async function calibrate(
   return CALIBRATION_FANS / seconds;
 }
 
-async function main(): Promise<void> {
-  const opt = options(process.argv.slice(2));
+/** `npm run demo`. */
+export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void> {
+  const opt = options(flags);
   const config = loadConfig(FlashdropConfig);
   const token = (sub: string, role: 'fan' | 'brand' | 'operator') =>
     signToken(config.JWT_SECRET, { sub, role }, 7200);
@@ -140,17 +150,21 @@ async function main(): Promise<void> {
   await sleep(Math.max(0, opensAt - Date.now() + 50));
   const reservationCodes = new Map<string, number>();
   const r0 = performance.now();
-  await http.each(opt.fans, async (i) => {
-    // Every third fan came through a friend's share; every tenth shares it on.
-    const referrerId = i % 3 === 1 ? fanId(i - 1) : undefined;
-    const res = await http.send('POST', `/v1/drops/${drop.id}/reservations`, fanTokens[i], {
-      ...(referrerId ? { referrerId } : {}),
-    });
-    tally(reservationCodes, String(res.status));
-    if (i % 10 === 0) {
-      await http.send('POST', `/v1/drops/${drop.id}/shares`, fanTokens[i], { channel: 'weibo' });
-    }
-  });
+  await http.each(
+    opt.fans,
+    async (i) => {
+      // Every third fan came through a friend's share; every tenth shares it on.
+      const referrerId = i % 3 === 1 ? fanId(i - 1) : undefined;
+      const res = await http.send('POST', `/v1/drops/${drop.id}/reservations`, fanTokens[i], {
+        ...(referrerId ? { referrerId } : {}),
+      });
+      tally(reservationCodes, String(res.status));
+      if (i % 10 === 0) {
+        await http.send('POST', `/v1/drops/${drop.id}/shares`, fanTokens[i], { channel: 'weibo' });
+      }
+    },
+    'reservations',
+  );
   const reserveMs = performance.now() - r0;
   const reserved = await http.json<Drop>('GET', `/v1/drops/${drop.id}`);
   console.log(
@@ -172,22 +186,26 @@ async function main(): Promise<void> {
   const orders: { id: string; fan: number }[] = [];
   let lastAcceptedAt = 0;
   const g0 = performance.now();
-  await http.each(opt.fans, async (i) => {
-    const res = await http.send('POST', `/v1/drops/${drop.id}/purchases`, fanTokens[i]);
-    if (res.status === 201) {
-      orders.push({ id: (JSON.parse(res.body) as { id: string }).id, fan: i });
-      lastAcceptedAt = performance.now();
-      tally(grabCodes, 'held');
-    } else {
-      let code = String(res.status);
-      try {
-        code = (JSON.parse(res.body) as { error?: string }).error ?? code;
-      } catch {
-        // not JSON: keep the status
+  await http.each(
+    opt.fans,
+    async (i) => {
+      const res = await http.send('POST', `/v1/drops/${drop.id}/purchases`, fanTokens[i]);
+      if (res.status === 201) {
+        orders.push({ id: (JSON.parse(res.body) as { id: string }).id, fan: i });
+        lastAcceptedAt = performance.now();
+        tally(grabCodes, 'held');
+      } else {
+        let code = String(res.status);
+        try {
+          code = (JSON.parse(res.body) as { error?: string }).error ?? code;
+        } catch {
+          // not JSON: keep the status
+        }
+        tally(grabCodes, code);
       }
-      tally(grabCodes, code);
-    }
-  });
+    },
+    'grabs',
+  );
   const rushMs = performance.now() - g0;
   const soldOutMs = lastAcceptedAt - g0;
   const afterRush = await http.json<Drop>('GET', `/v1/drops/${drop.id}`);
@@ -205,16 +223,20 @@ async function main(): Promise<void> {
   const sample = orders.slice(0, Math.min(opt.pay, orders.length));
   const payCodes = new Map<string, number>();
   const p0 = performance.now();
-  await http.each(sample.length, async (k) => {
-    const { id, fan } = sample[k];
-    const credit = await http.send('POST', `/v1/wallets/${fanId(fan)}/credits`, operator, {
-      amountMinor: 199_900,
-      reference: `demo-${run}-${fan}`,
-    });
-    if (credit.status >= 300) return tally(payCodes, `credit ${credit.status}`);
-    const paid = await http.send('POST', `/v1/orders/${id}/payment`, fanTokens[fan]);
-    tally(payCodes, paid.status === 200 ? 'paid' : `payment ${paid.status}`);
-  });
+  await http.each(
+    sample.length,
+    async (k) => {
+      const { id, fan } = sample[k];
+      const credit = await http.send('POST', `/v1/wallets/${fanId(fan)}/credits`, operator, {
+        amountMinor: 199_900,
+        reference: `demo-${run}-${fan}`,
+      });
+      if (credit.status >= 300) return tally(payCodes, `credit ${credit.status}`);
+      const paid = await http.send('POST', `/v1/orders/${id}/payment`, fanTokens[fan]);
+      tally(payCodes, paid.status === 200 ? 'paid' : `payment ${paid.status}`);
+    },
+    'payments',
+  );
   if (sample.length > 0) {
     console.log(
       `payments: ${sample.length} holds paid from wallets in ${secs(performance.now() - p0)} ` +
@@ -241,8 +263,3 @@ async function main(): Promise<void> {
   console.log(`watch it: http://127.0.0.1:${new URL(opt.api).port}/ops  (drop ${drop.id})`);
   http.close();
 }
-
-main().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});

@@ -1,3 +1,4 @@
+import { Progress } from '@flashdrop/cli';
 import { Agent, request } from 'node:http';
 
 export interface Answer {
@@ -59,12 +60,20 @@ export class Traffic {
     return JSON.parse(answer.body) as T;
   }
 
-  /** Runs `fn(i)` for i in 0..count-1 with at most `concurrency` in flight. */
-  async each(count: number, fn: (i: number) => Promise<void>): Promise<void> {
+  /**
+   * Runs `fn(i)` for i in 0..count-1 with at most `concurrency` in flight; with `progress`, says
+   * how far it got every two seconds (on stderr).
+   */
+  async each(count: number, fn: (i: number) => Promise<void>, progress?: string): Promise<void> {
+    const report = progress === undefined ? undefined : new Progress(progress, count);
     let next = 0;
+    let done = 0;
     await Promise.all(
       Array.from({ length: Math.min(this.concurrency, count) }, async () => {
-        while (next < count) await fn(next++);
+        while (next < count) {
+          await fn(next++);
+          report?.tick(++done);
+        }
       }),
     );
   }
