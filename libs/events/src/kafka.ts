@@ -1,11 +1,26 @@
-import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+import { Admin, Kafka, logCreator, logLevel, Partitioners, Producer } from 'kafkajs';
 import { TOPIC_PARTITIONS, Topics, topicName } from './topics';
+
+/** kafkajs's lines go into the service's one log (pino's JSON), with their namespace and fields. */
+const kafkaLogs: logCreator = () => {
+  const logger = new Logger('Kafka');
+  return ({ namespace, level, log }) => {
+    const { message, timestamp: _timestamp, logger: _kafkajs, ...fields } = log;
+    const line = { namespace, ...fields };
+    if (level === logLevel.ERROR) logger.error(line, message);
+    else if (level === logLevel.WARN) logger.warn(line, message);
+    else if (level === logLevel.INFO) logger.log(line, message);
+    else logger.debug(line, message);
+  };
+};
 
 export function createKafka(clientId: string, brokers: string[]): Kafka {
   return new Kafka({
     clientId,
     brokers,
     logLevel: logLevel.WARN,
+    logCreator: kafkaLogs,
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { initialRetryTime: 200, retries: 8 },

@@ -6,3 +6,4 @@ export * from './lean-route';
 export * from './logger.module';
 export * from './metrics';
 export * from './validation.pipe';
+export * from './run-service';

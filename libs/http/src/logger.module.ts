@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { FastifyInstance } from 'fastify';
-import { LoggerModule as PinoLoggerModule, PinoLogger } from 'nestjs-pino';
+import { Params, LoggerModule as PinoLoggerModule, PinoLogger } from 'nestjs-pino';
 import { FlashdropConfig } from '@flashdrop/config';
 
 /**
@@ -19,16 +19,21 @@ export class LoggerModule {
   static forService(service: string): DynamicModule {
     return PinoLoggerModule.forRootAsync({
       inject: [FlashdropConfig],
-      useFactory: (config: FlashdropConfig) => ({
-        pinoHttp: {
-          level: config.LOG_LEVEL,
-          base: { service },
-          redact: ['req.headers.authorization', 'req.query.access_token'],
-        },
-        forRoutes: [],
-      }),
+      useFactory: (config: FlashdropConfig) => pinoParams(service, config.LOG_LEVEL),
     }) as DynamicModule;
   }
+}
+
+/** The one log's settings: JSON lines with the service's name, secrets redacted. */
+export function pinoParams(service: string, level: string): Params {
+  return {
+    pinoHttp: {
+      level,
+      base: { service },
+      redact: ['req.headers.authorization', 'req.query.access_token'],
+    },
+    forRoutes: [],
+  };
 }
 
 /**

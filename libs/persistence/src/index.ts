@@ -2,3 +2,4 @@ export * from './redis';
 export * from './postgres';
 export * from './timing';
 export * from './bigint-column';
+export * from './server-logs';

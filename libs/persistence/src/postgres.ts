@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { TypeOrmLogger } from './server-logs';
 import { withTimeout } from './timing';
 
 export interface PostgresOptions {
@@ -29,7 +30,8 @@ export function postgresOptions(options: PostgresOptions): DataSourceOptions {
     migrationsTableName: `${options.schema}_migrations`,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    logging: ['error', 'warn'],
+    logger: new TypeOrmLogger(),
     applicationName: options.applicationName,
     extra: {
       max: options.poolSize ?? 20,
@@ -55,4 +57,26 @@ export async function migrate(options: DataSourceOptions & { schema?: string }):
 
 export async function pingPostgres(dataSource: DataSource, timeoutMs = 1000): Promise<void> {
   await withTimeout(dataSource.query('SELECT 1'), timeoutMs, 'postgresql');
+}
+
+/**
+ * Creates the database of `url` when the server lacks it (connecting to the server's `postgres`
+ * database to do so); answers whether it did.
+ */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const server = new URL(url);
+  server.pathname = '/postgres';
+  const admin = new DataSource({ type: 'postgres', url: server.toString(), extra: { max: 1 } });
+  await admin.initialize();
+  try {
+    const found: unknown[] = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      name,
+    ]);
+    if (found.length > 0) return false;
+    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return true;
+  } finally {
+    await admin.destroy();
+  }
 }

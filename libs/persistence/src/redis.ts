@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { FlashdropConfig } from '@flashdrop/config';
 import { withTimeout } from './timing';
 import Redis, { RedisOptions } from 'ioredis';
+import { logRedisErrors } from './server-logs';
 
 /**
  * A Redis connection for request traffic. Auto-pipelining batches the commands of concurrent
@@ -9,13 +10,15 @@ import Redis, { RedisOptions } from 'ioredis';
  * bounds how long a request waits while Redis is down, so callers fail rather than hang.
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  const client = new Redis(url, {
     enableAutoPipelining: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     ...options,
   });
+  logRedisErrors(client, options.connectionName ?? 'client');
+  return client;
 }
 
 export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
