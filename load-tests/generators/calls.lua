@@ -7,7 +7,7 @@
 -- empty request: that connection stays idle (wrk's timeout count then means nothing; the
 -- runner counts unanswered requests itself). Once a thread has all its answers it stops and
 -- prints "FLASHDROP-THREAD-DONE"; the runner then sends SIGINT, which ends wrk's own sleep.
--- Per answer it counts statuses and the contract's error codes (API.md: {"error": CODE}),
+-- Per answer it counts statuses and the contract's error codes (docs/api.md: {"error": CODE}),
 -- writes the bodies of the statuses in RECORD (comma list) to OUT.<thread>, and notes the
 -- monotonic time of the last answer of each status. done() prints one "FLASHDROP-RESULT" JSON.
 local ffi = require("ffi")

@@ -2,7 +2,7 @@
 //   k6 run -e API_URL=http://127.0.0.1:3000 -e SCALE=0.01 load-tests/k6/phone-rush.ts
 // Phases: every fan reserves inside the window (and an operator credits their wallet with the
 // price); at the sale's start instant every fan grabs once at a constant arrival rate; each
-// winner pays at once. The targets of DESIGN.md are ratios to floors measured beside the stack
+// winner pays at once. The targets of docs/architecture.md are ratios to floors measured beside the stack
 // (`npm run bench`); k6's thresholds here are loose bounds that catch a broken stack.
 import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';

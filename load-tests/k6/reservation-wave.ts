@@ -1,6 +1,6 @@
 // k6 script: the reservation wave (load-tests/scenarios/reservation-wave.ts), open model.
 //   k6 run -e API_URL=http://127.0.0.1:3000 -e SCALE=0.1 load-tests/k6/reservation-wave.ts
-// SCALE=1 sends all 1.3 M reservations; the threshold is the target of DESIGN.md (>= 10,000/s:
+// SCALE=1 sends all 1.3 M reservations; the threshold is the target of docs/architecture.md (>= 10,000/s:
 // the arrival rate is above it, so a stack that keeps up shows no dropped iterations).
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';

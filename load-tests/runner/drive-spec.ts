@@ -54,7 +54,7 @@ export interface DriveResult {
   /** Answers per second over `seconds`. */
   readonly rate: number;
   readonly statuses: Record<string, number>;
-  /** `error` of every JSON error body (API.md), counted. */
+  /** `error` of every JSON error body (docs/api.md), counted. */
   readonly codes: Record<string, number>;
   /**
    * Closed loop: as the generator measured it. Open model: from the instant each request was
@@ -82,7 +82,7 @@ export function percentiles(values: Float64Array): Latency {
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
-/** The contract's error code of an answer body (API.md: `{"error": CODE, ...}`). */
+/** The contract's error code of an answer body (docs/api.md: `{"error": CODE, ...}`). */
 export function errorCode(body: string): string {
   try {
     const parsed = JSON.parse(body) as { error?: unknown };

@@ -1,7 +1,7 @@
 import type { ArrivalSpec, DropSpec, TargetSpec } from './scenario';
 
 /**
- * The phone sale of Dec 2012 (DESIGN.md): 50,000 units, 240,000 distinct reserved fans grabbing
+ * The phone sale of Dec 2012 (docs/architecture.md): 50,000 units, 240,000 distinct reserved fans grabbing
  * at the sale's start instant, each once; the winners then pay from their wallets.
  * 2012: sold out in 5 min 14 s. Target here: seconds.
  */
@@ -29,7 +29,7 @@ export const phoneRush = {
    * not held to a target.
    */
   steady: { floorShare: 0.6, seconds: 10, fallbackRate: 3_000, maxInFlight: 400 },
-  /** How a grab is asked for (API.md "Fans"). */
+  /** How a grab is asked for (docs/api.md "Fans"). */
   grab: { method: 'POST', path: '/v1/drops/{dropId}/purchases', body: { quantity: 1 } },
   /** The only answers a correct rush gives; anything else is an error. */
   expectedGrabAnswers: { 201: 'held', 409: 'SOLD_OUT' } as Record<number, string>,

@@ -2,7 +2,7 @@ import type { ArrivalSpec, DropSpec, TargetSpec } from './scenario';
 
 /**
  * The reservation wave of Dec 2012: 1,300,000 fans reserved the phone in a 38 h window
- * (DESIGN.md). Here they come as fast as the stack takes them. `scale` shrinks the wave for a
+ * (docs/architecture.md). Here they come as fast as the stack takes them. `scale` shrinks the wave for a
  * bounded benchmark (0.1: 130,000) or CI (0.001); `--full` (runner) or `SCALE=1` (k6) runs all.
  */
 export const reservationWave = {

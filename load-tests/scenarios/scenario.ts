@@ -16,7 +16,7 @@ export interface DropSpec {
   readonly quantity: number;
   readonly perUserLimit: number;
   readonly reservationRequired: boolean;
-  /** How long a grabbed unit waits for payment (API.md: 10..3600). */
+  /** How long a grabbed unit waits for payment (docs/api.md: 10..3600). */
   readonly holdSeconds: number;
 }
 
@@ -33,7 +33,7 @@ export interface ArrivalSpec {
 }
 
 /**
- * One figure the benchmark prints, with the target from DESIGN.md "Performance". Targets are
+ * One figure the benchmark prints, with the target from docs/architecture.md "Performance". Targets are
  * ratios to a floor of the same operation measured in the same run with the same generator
  * (`ratio: true`): absolute rates move with the machine (the same box measured three times
  * slower on one day than on another); a few bounds are absolute (memory, correctness).

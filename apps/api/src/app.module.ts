@@ -16,7 +16,7 @@ import { PurchaseModule } from './purchase/purchase.module';
 import { ReservationsModule } from './reservations/reservations.module';
 import { SharesModule } from './shares/shares.module';
 
-/** The public origin: every route of API.md answers here, whatever service serves it. */
+/** The public origin: every route of docs/api.md answers here, whatever service serves it. */
 @Module({
   imports: [
     ConfigModule.forRoot(),

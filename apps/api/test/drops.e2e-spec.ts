@@ -14,7 +14,7 @@ import {
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
 
-/** The brand's drop routes (API.md "Drops") through the running test stack. */
+/** The brand's drop routes (docs/api.md "Drops") through the running test stack. */
 describe('drops (running stack)', () => {
   let redis: Redis;
   beforeAll(() => {
@@ -24,7 +24,7 @@ describe('drops (running stack)', () => {
 
   const newBrand = () => tokenFor('brand', uniqueId('brand'));
 
-  it('creates a drop with the defaults of API.md', async () => {
+  it('creates a drop with the defaults of docs/api.md', async () => {
     const brandId = uniqueId('brand');
     const res = await api<DropBody>('POST', '/v1/drops', {
       token: tokenFor('brand', brandId),

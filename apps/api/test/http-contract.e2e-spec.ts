@@ -1,6 +1,6 @@
 import { api } from '@flashdrop/testing';
 
-/** The service routes of API.md and the error shape, through the running test stack. */
+/** The service routes of docs/api.md and the error shape, through the running test stack. */
 describe('service routes and the error shape (running stack)', () => {
   it('answers an unknown route with 404 NOT_FOUND in the contract shape', async () => {
     const res = await api('GET', '/v1/no-such-route');

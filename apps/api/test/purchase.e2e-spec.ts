@@ -25,7 +25,7 @@ import {
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 
-/** The grab and the fan's orders (API.md "Fans") through the running test stack. */
+/** The grab and the fan's orders (docs/api.md "Fans") through the running test stack. */
 describe('purchases and orders (running stack)', () => {
   let redis: Redis;
   let inventory: Inventory;

@@ -9,7 +9,7 @@ import {
   uniqueId,
 } from '@flashdrop/testing';
 
-/** Reservations and shares (API.md "Fans") through the running test stack. */
+/** Reservations and shares (docs/api.md "Fans") through the running test stack. */
 describe('reservations and shares (running stack)', () => {
   const reserve = (dropId: string, token: string, body: unknown = {}) =>
     api<{ dropId: string; fanId: string; reservedAt: string }>(

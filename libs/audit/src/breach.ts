@@ -1,4 +1,4 @@
-/** One broken invariant (DESIGN.md "Invariants", numbered as there) found in the stored truth. */
+/** One broken invariant (docs/architecture.md "Invariants", numbered as there) found in the stored truth. */
 export interface Breach {
   readonly invariant: 1 | 2 | 3 | 4 | 5;
   /** What it concerns: a drop, an order, an account, a transfer. */

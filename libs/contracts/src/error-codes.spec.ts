@@ -7,7 +7,7 @@ describe('error codes', () => {
     expect(status).toBeLessThan(600);
   });
 
-  it('keeps the statuses API.md gives', () => {
+  it('keeps the statuses docs/api.md gives', () => {
     expect(httpStatusOf('VALIDATION_FAILED')).toBe(400);
     expect(httpStatusOf('UNAUTHENTICATED')).toBe(401);
     expect(httpStatusOf('INSUFFICIENT_FUNDS')).toBe(402);

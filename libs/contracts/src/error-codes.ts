@@ -1,5 +1,5 @@
 /**
- * Every error code the public API can answer with, in one place (API.md "General").
+ * Every error code the public API can answer with, in one place (docs/api.md "General").
  * The HTTP status of each code is decided by `httpStatusOf`, whose exhaustive switch makes
  * the compiler refuse a code that has no status.
  */

@@ -1,4 +1,4 @@
-/** An order as the public API shows it (API.md "Fans"). Times are ISO 8601 UTC. */
+/** An order as the public API shows it (docs/api.md "Fans"). Times are ISO 8601 UTC. */
 export type OrderStatus = 'held' | 'paid' | 'cancelled' | 'expired';
 
 export interface Order {

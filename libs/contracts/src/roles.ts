@@ -1,4 +1,4 @@
-/** The three roles a token's `role` claim may carry (API.md "Auth"). */
+/** The three roles a token's `role` claim may carry (docs/api.md "Auth"). */
 export const Roles = ['fan', 'brand', 'operator'] as const;
 export type Role = (typeof Roles)[number];
 

@@ -10,7 +10,7 @@ export const WalletPatterns = {
   settle: 'wallet.settle',
 } as const;
 
-/** The currency of a wallet when the caller names none (API.md: drops default to CNY). */
+/** The currency of a wallet when the caller names none (docs/api.md: drops default to CNY). */
 export const DEFAULT_CURRENCY = 'CNY';
 
 export interface BalanceRequest {

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response';
 
-/** The one exception filter: every error leaves in the contract's shape (API.md "General"). */
+/** The one exception filter: every error leaves in the contract's shape (docs/api.md "General"). */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');

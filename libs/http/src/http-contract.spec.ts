@@ -55,7 +55,7 @@ class ThingsController {
 })
 class ThingsModule {}
 
-describe('the HTTP contract every service shares (API.md "General" and "Auth")', () => {
+describe('the HTTP contract every service shares (docs/api.md "General" and "Auth")', () => {
   let app: NestFastifyApplication;
   const brand = signToken(SECRET, { sub: 'brand-1', role: 'brand' });
   const fan = signToken(SECRET, { sub: 'fan-1', role: 'fan' });

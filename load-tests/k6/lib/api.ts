@@ -14,7 +14,7 @@ export const SCALE = Number(__ENV.SCALE || '1');
 
 export type Role = 'fan' | 'brand' | 'operator';
 
-/** An HS256 token (API.md "Auth"), signed here as libs/auth signToken signs it. */
+/** An HS256 token (docs/api.md "Auth"), signed here as libs/auth signToken signs it. */
 export function token(sub: string, role: Role, ttlSeconds = 3600): string {
   const header = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
   const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
@@ -75,7 +75,7 @@ export function path(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (_, key: string) => encodeURIComponent(values[key]));
 }
 
-/** The drop's stats as its brand sees them (API.md "Operators"). */
+/** The drop's stats as its brand sees them (docs/api.md "Operators"). */
 export function stats(dropId: string, run: string): Record<string, unknown> {
   const res = http.get(
     `${API_URL}/v1/drops/${dropId}/stats`,

@@ -3,7 +3,7 @@ import { DomainError, Principal } from '@flashdrop/contracts';
 import { Inventory } from '@flashdrop/inventory';
 
 /**
- * Who may read a drop's statistics (API.md "Operators"): an operator, or the brand that owns
+ * Who may read a drop's statistics (docs/api.md "Operators"): an operator, or the brand that owns
  * the drop. Another brand's drop, like a drop that does not exist, is 404 (a brand must not learn
  * that someone else's drop exists). The owner is the sale's own record, the drop the API mirrors
  * into Redis when it is created (libs/inventory).

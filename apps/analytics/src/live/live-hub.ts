@@ -9,7 +9,7 @@ export interface LiveListener {
   write(frame: string): void;
 }
 
-/** A frame at least this often, changed or not (API.md: at least every second). */
+/** A frame at least this often, changed or not (docs/api.md: at least every second). */
 const MAX_GAP_MS = 1000;
 /** How often the hub looks for feeds that are due; with MAX_GAP_MS, bounds the longest gap. */
 const TICK_MS = 200;

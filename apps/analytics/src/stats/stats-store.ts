@@ -123,7 +123,7 @@ export class StatsStore {
     return subscriber.subscribe(STATS_CHANGED_CHANNEL);
   }
 
-  /** The drop's statistics as the stats route answers them (API.md) plus the dashboard's extras. */
+  /** The drop's statistics as the stats route answers them (docs/api.md) plus the dashboard's extras. */
   async read(dropId: string, now = Date.now()): Promise<DropStats> {
     const k = analyticsKeys(dropId);
     const [hash, channels, referrers, sale] = await Promise.all([

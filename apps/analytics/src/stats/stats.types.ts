@@ -9,7 +9,7 @@ export interface SellThroughPoint {
 }
 
 /**
- * GET /v1/drops/:id/stats (API.md "Operators"): the contract's fields first, units not orders,
+ * GET /v1/drops/:id/stats (docs/api.md "Operators"): the contract's fields first, units not orders,
  * then the fields the dashboard adds (the contract allows added fields).
  */
 export interface DropStats {

@@ -18,7 +18,7 @@ const Optional = (options?: ValidationOptions) =>
 
 const ISO = { strict: true, strictSeparator: true } as const;
 
-/** The fields of a drop body, each with the bounds of API.md ("Drops"). */
+/** The fields of a drop body, each with the bounds of docs/api.md ("Drops"). */
 export class CreateDropDto {
   @ApiProperty({ minLength: 1, maxLength: 200 })
   @IsString()

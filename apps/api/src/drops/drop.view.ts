@@ -1,6 +1,6 @@
 import { DropPhase, DropState } from '@flashdrop/inventory';
 
-/** A drop as the API shows it (API.md "Drops"): the body's fields plus id, brandId, phase... */
+/** A drop as the API shows it (docs/api.md "Drops"): the body's fields plus id, brandId, phase... */
 export interface DropView {
   readonly id: string;
   readonly brandId: string;

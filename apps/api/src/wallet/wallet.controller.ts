@@ -5,7 +5,7 @@ import { BalanceReply, DEFAULT_CURRENCY, Principal, TransactionsReply } from '@f
 import { WalletClient } from '@flashdrop/wallet-client';
 import { BalanceQuery, TransactionsQuery } from './wallet.dto';
 
-/** A fan's own wallet (API.md "Fans"): always the caller's, never anyone else's. */
+/** A fan's own wallet (docs/api.md "Fans"): always the caller's, never anyone else's. */
 @ApiTags('wallet')
 @ApiBearerAuth()
 @RequireRoles('fan')
