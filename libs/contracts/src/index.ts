@@ -4,3 +4,4 @@ export * from './domain-error';
 export * from './roles';
 export * from './wallet-patterns';
 export * from './orders';
+export * from './rfc3339';

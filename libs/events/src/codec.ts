@@ -1,3 +1,4 @@
+import { parseRfc3339 } from '@flashdrop/contracts';
 import { EventEnvelope, OutboxStreamFields, streamEventId } from './envelope';
 import { EventCatalog, EventType, EventVersions } from './event-catalog';
 import { isEventType, validateEventData } from './event-schemas';
@@ -29,8 +30,8 @@ export function checkEnvelope(raw: unknown): Decoded<KnownEnvelope> {
       ok: false,
       reason: `${e.type} version ${String(e.version)} is not ${EventVersions[e.type]}`,
     };
-  if (typeof e.occurredAt !== 'string' || Number.isNaN(Date.parse(e.occurredAt)))
-    return { ok: false, reason: 'occurredAt must be an ISO time' };
+  if (parseRfc3339(e.occurredAt) === undefined)
+    return { ok: false, reason: 'occurredAt must be an RFC 3339 time' };
   if (typeof e.key !== 'string' || e.key.length === 0)
     return { ok: false, reason: 'key must be a non-empty string' };
   const problems = validateEventData(e.type, e.data);

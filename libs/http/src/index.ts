@@ -7,3 +7,4 @@ export * from './logger.module';
 export * from './metrics';
 export * from './validation.pipe';
 export * from './run-service';
+export * from './time-field';

@@ -7,6 +7,11 @@ export function invalidRequest(details: ErrorDetail[]): ErrorBody {
   return { error: 'VALIDATION_FAILED', message: ErrorMessages.VALIDATION_FAILED, details };
 }
 
+/** The detail for a field the route does not declare (the wording of class-validator's). */
+export function unknownField(field: string): ErrorDetail {
+  return { field, message: `property ${field} should not exist` };
+}
+
 export function isErrorBody(v: unknown): v is ErrorBody {
   return typeof v === 'object' && v !== null && 'error' in v;
 }
@@ -16,6 +21,8 @@ export function isErrorBody(v: unknown): v is ErrorBody {
  * "Performance": that pipe's pass costs a hot path too much): each field with a rule is checked,
  * every field without one is refused. `required: false` skips absent fields (an HTTP body's
  * optional fields); `true` checks them too (a wallet message, whose every field is required).
+ * Fields are own fields on both sides (`Object.hasOwn`, never `in`): a body's `toString` or
+ * `constructor` is an unknown field, not one every object inherits.
  */
 export function fieldDetails<T extends object>(
   record: Record<string, unknown>,
@@ -24,12 +31,13 @@ export function fieldDetails<T extends object>(
 ): ErrorDetail[] {
   const details: ErrorDetail[] = [];
   for (const [field, rule] of Object.entries<FieldRule>(rules)) {
-    if (!required && !(field in record)) continue;
-    const message = rule(record[field], field);
+    const present = Object.hasOwn(record, field);
+    if (!required && !present) continue;
+    const message = rule(present ? record[field] : undefined, field);
     if (message !== undefined) details.push({ field, message });
   }
   for (const field of Object.keys(record)) {
-    if (!(field in rules)) details.push({ field, message: `property ${field} should not exist` });
+    if (!Object.hasOwn(rules, field)) details.push(unknownField(field));
   }
   return details;
 }

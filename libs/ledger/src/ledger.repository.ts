@@ -306,9 +306,13 @@ function encodeCursor(entryId: string): string {
   return Buffer.from(`e:${entryId}`).toString('base64url');
 }
 
+/** The largest entry id (`bigserial`: PostgreSQL's bigint). */
+const MAX_ENTRY_ID = 9_223_372_036_854_775_807n;
+
+/** A cursor's entry id; one past bigint (or not ours at all) is a 400, not a SQL error. */
 function decodeCursor(cursor: string): string {
   const match = /^e:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) {
+  if (!match || BigInt(match[1]) > MAX_ENTRY_ID) {
     throw DomainError.invalid([{ field: 'cursor', message: 'is not a cursor this API gave out' }]);
   }
   return match[1];

@@ -1,4 +1,4 @@
-import { DomainError, ErrorDetail } from '@flashdrop/contracts';
+import { DomainError, ErrorDetail, parseRfc3339 } from '@flashdrop/contracts';
 import { DropDefinition } from '@flashdrop/inventory';
 import { CreateDropDto } from './drop.dto';
 
@@ -15,7 +15,23 @@ export const DROP_DEFAULTS = {
   holdSeconds: 600,
 } as const;
 
-const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+/**
+ * The most a drop may be worth, priceMinor x quantity: what every counter of it (revenue in
+ * Redis and in analytics, the JSON answers) holds exactly. 2^53 - 1 fen is 90 trillion CNY.
+ */
+export const MAX_DROP_VALUE_MINOR = Number.MAX_SAFE_INTEGER;
+
+/** Epoch ms of a time field the DTO already checked (parseRfc3339 cannot fail on it then). */
+function ms(time: string): number;
+function ms(time: string | undefined): number | undefined;
+function ms(time: string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  const parsed = parseRfc3339(time);
+  if (parsed === undefined) {
+    throw DomainError.invalid([{ field: 'time', message: `${time} is not an RFC 3339 date-time` }]);
+  }
+  return parsed;
+}
 
 /** Applies docs/api.md's defaults to a create body (field types already checked by the pipe). */
 export function withDefaults(dto: CreateDropDto): DropFields {
@@ -29,7 +45,7 @@ export function withDefaults(dto: CreateDropDto): DropFields {
     reservationRequired: dto.reservationRequired ?? DROP_DEFAULTS.reservationRequired,
     reservationOpensAt: ms(dto.reservationOpensAt),
     reservationClosesAt: ms(dto.reservationClosesAt),
-    saleStartsAt: ms(dto.saleStartsAt)!,
+    saleStartsAt: ms(dto.saleStartsAt),
     saleEndsAt: ms(dto.saleEndsAt),
     holdSeconds: dto.holdSeconds ?? DROP_DEFAULTS.holdSeconds,
   };
@@ -45,15 +61,16 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
     'saleEndsAt',
   ] as const) {
     const v = dto[key];
-    if (typeof v === 'string') (out as Record<string, number>)[key] = Date.parse(v);
+    if (typeof v === 'string') (out as Record<string, number>)[key] = ms(v);
   }
   return out;
 }
 
 /**
  * The rules between fields (docs/api.md "Drops"): a reservation window is required when
- * reservations are, and given whole; opens < closes <= saleStartsAt; saleEndsAt > saleStartsAt.
- * Throws 400 VALIDATION_FAILED with one detail per bad field.
+ * reservations are, and given whole; opens < closes <= saleStartsAt; saleEndsAt > saleStartsAt;
+ * priceMinor x quantity at most MAX_DROP_VALUE_MINOR (so no sum a script keeps can overflow,
+ * libs/inventory _lib.lua MAX_EXACT). Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
 export function checkDropRules(d: DropFields): void {
   const details: ErrorDetail[] = [];
@@ -75,6 +92,12 @@ export function checkDropRules(d: DropFields): void {
   }
   if (d.saleEndsAt !== undefined && d.saleEndsAt <= d.saleStartsAt) {
     details.push({ field: 'saleEndsAt', message: 'must be after saleStartsAt' });
+  }
+  if (d.priceMinor * d.quantity > MAX_DROP_VALUE_MINOR) {
+    details.push({
+      field: 'quantity',
+      message: `priceMinor x quantity must be at most ${MAX_DROP_VALUE_MINOR}`,
+    });
   }
   if (details.length > 0) throw DomainError.invalid(details);
 }

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsRfc3339 } from '@flashdrop/http';
 import {
   IsBoolean,
   IsInt,
-  IsISO8601,
   IsString,
   Length,
   Matches,
@@ -16,7 +16,7 @@ import {
 const Optional = (options?: ValidationOptions) =>
   ValidateIf((_, value) => value !== undefined, options);
 
-const ISO = { strict: true, strictSeparator: true } as const;
+const TIME = 'RFC 3339 with Z or an offset, years 1970..9999';
 
 /** The fields of a drop body, each with the bounds of docs/api.md ("Drops"). */
 export class CreateDropDto {
@@ -60,23 +60,23 @@ export class CreateDropDto {
   @IsBoolean()
   readonly reservationRequired?: boolean;
 
-  @ApiPropertyOptional({ format: 'date-time' })
+  @ApiPropertyOptional({ format: 'date-time', description: TIME })
   @Optional()
-  @IsISO8601(ISO)
+  @IsRfc3339()
   readonly reservationOpensAt?: string;
 
-  @ApiPropertyOptional({ format: 'date-time' })
+  @ApiPropertyOptional({ format: 'date-time', description: TIME })
   @Optional()
-  @IsISO8601(ISO)
+  @IsRfc3339()
   readonly reservationClosesAt?: string;
 
-  @ApiProperty({ format: 'date-time' })
-  @IsISO8601(ISO)
+  @ApiProperty({ format: 'date-time', description: TIME })
+  @IsRfc3339()
   readonly saleStartsAt!: string;
 
-  @ApiPropertyOptional({ format: 'date-time' })
+  @ApiPropertyOptional({ format: 'date-time', description: TIME })
   @Optional()
-  @IsISO8601(ISO)
+  @IsRfc3339()
   readonly saleEndsAt?: string;
 
   @ApiPropertyOptional({ minimum: 10, maximum: 3600, default: 600 })
@@ -108,9 +108,9 @@ export class UpdateDropDto {
   @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(10_000_000) readonly quantity?: number;
   @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(100) readonly perUserLimit?: number;
   @ApiPropertyOptional() @Optional() @IsBoolean() readonly reservationRequired?: boolean;
-  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly reservationOpensAt?: string;
-  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly reservationClosesAt?: string;
-  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly saleStartsAt?: string;
-  @ApiPropertyOptional() @Optional() @IsISO8601(ISO) readonly saleEndsAt?: string;
+  @ApiPropertyOptional() @Optional() @IsRfc3339() readonly reservationOpensAt?: string;
+  @ApiPropertyOptional() @Optional() @IsRfc3339() readonly reservationClosesAt?: string;
+  @ApiPropertyOptional() @Optional() @IsRfc3339() readonly saleStartsAt?: string;
+  @ApiPropertyOptional() @Optional() @IsRfc3339() readonly saleEndsAt?: string;
   @ApiPropertyOptional() @Optional() @IsInt() @Min(10) @Max(3600) readonly holdSeconds?: number;
 }
