@@ -102,7 +102,7 @@ describe('wallet debitMany (debits sent together)', () => {
     expect(Number(fences[0].n)).toBe(0);
 
     for (const o of [ok1, ok2, ok3]) expect((await inventory.completePayment(o.id)).ok).toBe(true);
-    for (const o of [poor, bad]) await inventory.abortPayment(o.id, attempts.get(o.id));
+    for (const o of [poor, bad]) await inventory.abortPayment(o.id, attempts.get(o.id)!);
     expect((await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches).toEqual(
       [],
     );

@@ -136,9 +136,9 @@ describe('payment recovery', () => {
   it('leaves alone a paying order whose fence has not lapsed', async () => {
     const [fan] = fanIds(1);
     const { orders } = await heldOrders(inventory, [fan]);
-    await inventory.beginPayment(orders[0].id, { fanId: fan, payingTtlMs: 60_000 });
+    const begun = await inventory.beginPayment(orders[0].id, { fanId: fan, payingTtlMs: 60_000 });
     expect(await recovery.settle([orders[0].id])).toEqual({ completed: 0, aborted: 0, failed: 0 });
     expect((await inventory.getOrder(orders[0].id))?.status).toBe('paying');
-    await inventory.abortPayment(orders[0].id);
+    if (begun.ok) await inventory.abortPayment(orders[0].id, begun.value.payingUntil!);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Times on the wire (API.md "General"): an RFC 3339 date-time, `YYYY-MM-DDTHH:MM:SS[.fraction]`
+ * Times on the wire (docs/api.md "General"): an RFC 3339 date-time, `YYYY-MM-DDTHH:MM:SS[.fraction]`
  * with `Z` or a `+HH:MM` / `-HH:MM` offset (`t` and `z` may be lower case, as RFC 3339 allows),
  * years 1970..9999. Everything else ISO 8601 also admits (week dates, ordinal dates, a date
  * alone, a time without a zone, the basic format) is refused, and so are dates that do not
@@ -9,7 +9,7 @@
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
-/** The last instant API.md admits (9999-12-31T23:59:59.999Z), in epoch ms. */
+/** The last instant docs/api.md admits (9999-12-31T23:59:59.999Z), in epoch ms. */
 export const MAX_TIME_MS = 253_402_300_799_999;
 
 /** What a refusal of a time field says. */

@@ -565,7 +565,7 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         ok: false,
         code: 'ORDER_PAID',
       });
-      expect(await inventory.abortPayment(order.id)).toMatchObject({
+      expect(await inventory.abortPayment(order.id, 0)).toMatchObject({
         ok: false,
         code: 'ORDER_PAID',
       });
@@ -575,15 +575,18 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
 
     it('abort before the deadline puts the hold back; after it, expires it once', async () => {
       const { def, order } = await heldOrder();
-      await inventory.beginPayment(order.id);
-      expect(await inventory.abortPayment(order.id)).toMatchObject({
+      const first = await inventory.beginPayment(order.id);
+      expect(await inventory.abortPayment(order.id, attemptOf(first))).toMatchObject({
         ok: true,
         value: { status: 'held' },
       });
       expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBe(String(order.expiresAt));
-      await inventory.beginPayment(order.id);
+      const second = attemptOf(await inventory.beginPayment(order.id));
       await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
-      await Promise.all([inventory.abortPayment(order.id), clients[0].abortPayment(order.id)]);
+      await Promise.all([
+        inventory.abortPayment(order.id, second),
+        clients[0].abortPayment(order.id, second),
+      ]);
       expect((await inventory.getOrder(order.id))?.status).toBe('expired');
       expect(await stock(def.id)).toBe(100);
       expect((await inventory.counters(def.id)).expired).toBe(1);
@@ -596,7 +599,7 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         const begun = await inventory.beginPayment(order.id);
         if (!begun.ok) throw new Error(begun.code);
         ids.add(begun.value.payingUntil);
-        expect((await inventory.abortPayment(order.id, begun.value.payingUntil)).ok).toBe(true);
+        expect((await inventory.abortPayment(order.id, attemptOf(begun))).ok).toBe(true);
       }
       expect(ids.size).toBe(50);
     });
@@ -605,18 +608,18 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       const { def, order } = await heldOrder();
       const first = await inventory.beginPayment(order.id);
       if (!first.ok) throw new Error(first.code);
-      expect((await inventory.abortPayment(order.id, first.value.payingUntil)).ok).toBe(true);
+      expect((await inventory.abortPayment(order.id, attemptOf(first))).ok).toBe(true);
       const second = await inventory.beginPayment(order.id);
       if (!second.ok) throw new Error(second.code);
       expect(second.value.payingUntil).not.toBe(first.value.payingUntil);
       // A late caller of the first attempt, even past the deadline: no change.
       await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
-      expect(await inventory.abortPayment(order.id, first.value.payingUntil)).toMatchObject({
+      expect(await inventory.abortPayment(order.id, attemptOf(first))).toMatchObject({
         ok: true,
         value: { status: 'paying', payingUntil: second.value.payingUntil },
       });
       expect(await stock(def.id)).toBe(99);
-      expect(await inventory.abortPayment(order.id, second.value.payingUntil)).toMatchObject({
+      expect(await inventory.abortPayment(order.id, attemptOf(second))).toMatchObject({
         ok: true,
         value: { status: 'expired' },
       });
@@ -763,3 +766,10 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
     });
   });
 });
+
+/** The attempt a begun payment names (its payingUntil), for abortPayment. */
+function attemptOf(begun: Awaited<ReturnType<Inventory['beginPayment']>>): number {
+  const attempt = begun.ok ? begun.value.payingUntil : undefined;
+  if (attempt === undefined) throw new Error(`payment not begun: ${JSON.stringify(begun)}`);
+  return attempt;
+}

@@ -8,8 +8,10 @@ import {
 } from '@flashdrop/contracts';
 import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { BadRecordError } from './bad-record';
 import { dropIdOfOrder, newOrderId } from './ids';
-import { DROPS_INDEX_KEY, dropKeys, paymentKeyBinding } from './keys';
+import { DROPS_INDEX_KEY, dropKeys } from './keys';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts';
 import { RefusalTally } from './refusal-tally';
 import { parseDefinition, parseOrder } from './hashes';
@@ -45,7 +47,9 @@ export const DEFAULT_PAYING_TTL_MS = 30_000;
 export class Inventory {
   private readonly scripts: Record<ScriptName, LuaCall>;
   /** Grab refusals, counted here and written in aggregate (refusal-tally.ts). */
-  readonly refusals = new RefusalTally((dropId, counts) => this.countRefusals(dropId, counts));
+  readonly refusals = new RefusalTally((dropId, batchId, counts) =>
+    this.countRefusals(dropId, batchId, counts),
+  );
 
   constructor(readonly redis: Redis) {
     this.scripts = defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
@@ -72,9 +76,16 @@ export class Inventory {
     return this.mirror(def, 'update');
   }
 
+  /**
+   * The drop as it stands now, or undefined when Redis has no such drop. Throws BadRecordError
+   * when the mirrored hash fails its check (the caller rebuilds it from PostgreSQL).
+   */
   async viewDrop(dropId: string): Promise<DropState | undefined> {
     const k = dropKeys(dropId);
     const r = await this.run('view_drop', [k.drop, k.stock, k.reservations], []);
+    if (r[0] === 'ERR' && r[1] === 'BAD_RECORD') {
+      throw new BadRecordError('drop', dropId, JSON.stringify(record(r, 2)));
+    }
     if (r[0] !== 'OK') return undefined;
     const phase = r[2] as string;
     if (!(DropPhases as readonly string[]).includes(phase)) throw new Error(`bad phase ${phase}`);
@@ -199,9 +210,13 @@ export class Inventory {
     return (await this.redis.hexists(dropKeys(dropId).reservations, fanId)) === 1;
   }
 
+  /** Counts one share; the share's own id lets a re-sent call count once (share.lua). */
   async share(dropId: string, fanId: string, channel: string): Promise<Outcome<void>> {
     const k = dropKeys(dropId);
-    return unit(await this.run('share', [k.drop, k.events, k.stats], [fanId, channel]));
+    const shareId = randomBytes(8).toString('hex');
+    return unit(
+      await this.run('share', [k.drop, k.events, k.stats, k.receipt(shareId)], [fanId, channel]),
+    );
   }
 
   /**
@@ -228,6 +243,9 @@ export class Inventory {
       [req.fanId, req.quantity, req.idempotencyKey ?? '', orderId],
     );
     const status = r[0];
+    if (status === 'ERR' && r[1] === 'BAD_RECORD') {
+      throw new BadRecordError('drop', req.dropId, 'the grab cannot compute with its fields');
+    }
     if (status === 'OK' || status === 'REPLAY') {
       return { ok: true, order: parseOrder(record(r, 1)), replayed: status === 'REPLAY' };
     }
@@ -239,7 +257,8 @@ export class Inventory {
       };
     }
     const refused = refusal(r);
-    // A replayed refusal was counted the first time; an unknown drop has no counters.
+    // A replayed refusal was counted the first time (a reused key is not a refusal of the sale
+    // at all); an unknown drop has no counters.
     if (r[2] !== 'REPLAY' && refused.code !== 'NOT_FOUND') {
       this.refusals.record(req.dropId, refused.code);
     }
@@ -259,9 +278,19 @@ export class Inventory {
   }
 
   /** count_refusals.lua: one drop's refusals as counters and one grab.rejected per code. */
-  private async countRefusals(dropId: string, counts: ReadonlyMap<ErrorCode, number>) {
+  private async countRefusals(
+    dropId: string,
+    batchId: string,
+    counts: ReadonlyMap<ErrorCode, number>,
+  ) {
     const k = dropKeys(dropId);
-    await this.run('count_refusals', [k.drop, k.events, k.stats], [...counts].flat());
+    const r = await this.run(
+      'count_refusals',
+      [k.drop, k.events, k.stats, k.receipt(batchId)],
+      [...counts].flat(),
+    );
+    if (r[0] === 'ERR' && r[1] === 'BAD_RECORD')
+      throw new Error(`refusal batch ${batchId} malformed`);
   }
 
   /** Writes the refusals counted so far; called on shutdown so a graceful stop loses none. */
@@ -296,14 +325,19 @@ export class Inventory {
     return this.transition('cancel_order', orderId, [fanId ?? '']);
   }
 
-  /** held -> paying (the fence before a debit). `fanId` limits it to that fan's orders. */
+  /**
+   * held -> paying (the fence before a debit). `fanId` limits it to that fan's orders. An
+   * `idempotencyKey` is bound to this order in the same atomic step (scoped to the fan and the
+   * drop): bound already to another order, or to a grab, it is IDEMPOTENCY_KEY_REUSED.
+   */
   async beginPayment(
     orderId: string,
-    options: { fanId?: string; payingTtlMs?: number } = {},
+    options: { fanId?: string; payingTtlMs?: number; idempotencyKey?: string } = {},
   ): Promise<Outcome<InventoryOrder>> {
     return this.transition('begin_payment', orderId, [
       options.fanId ?? '',
       options.payingTtlMs ?? DEFAULT_PAYING_TTL_MS,
+      options.idempotencyKey ?? '',
     ]);
   }
 
@@ -313,12 +347,12 @@ export class Inventory {
   }
 
   /**
-   * paying -> held (before expiresAt) or -> expired (after; units back once). With `attempt`
-   * (the payingUntil that begin_payment gave the attempt), a `paying` order of another attempt
-   * is left as it is.
+   * paying -> held (before expiresAt) or -> expired (after; units back once), for the attempt
+   * named by `attempt` (the payingUntil that begin_payment gave it): a `paying` order of another
+   * attempt is left as it is.
    */
-  async abortPayment(orderId: string, attempt?: number): Promise<Outcome<InventoryOrder>> {
-    return this.transition('abort_payment', orderId, [attempt ?? '']);
+  async abortPayment(orderId: string, attempt: number): Promise<Outcome<InventoryOrder>> {
+    return this.transition('abort_payment', orderId, [attempt]);
   }
 
   /** The sweeper's step for one drop: expires due holds (bounded batch). */
@@ -329,11 +363,13 @@ export class Inventory {
       [k.holds, k.stock, k.fans, k.events, k.stats],
       [batch, k.orderPrefix, stalePayingRecheckMs],
     );
+    const stale = 4 + Number(r[3]);
     return {
       expiredOrders: Number(r[0]),
       unitsReturned: Number(r[1]),
       scanned: Number(r[2]),
-      stalePaying: r.slice(3).map(String),
+      stalePaying: r.slice(4, stale).map(String),
+      badRecords: r.slice(stale).map(String),
     };
   }
 
@@ -362,22 +398,6 @@ export class Inventory {
     });
   }
 
-  /**
-   * Binds a fan's payment Idempotency-Key to the order it first paid, for `ttlSeconds`. Answers
-   * false when the key is already bound to another order (the same order again: true).
-   */
-  async bindPaymentKey(
-    fanId: string,
-    idempotencyKey: string,
-    orderId: string,
-    ttlSeconds: number,
-  ): Promise<boolean> {
-    const key = paymentKeyBinding(fanId, idempotencyKey);
-    if ((await this.redis.set(key, orderId, 'EX', ttlSeconds, 'NX')) === 'OK') return true;
-    const bound = await this.redis.get(key);
-    return bound === null || bound === orderId;
-  }
-
   /** The earliest hold deadline of a drop (epoch ms), or undefined when nothing is held. */
   async nextDeadline(dropId: string): Promise<number | undefined> {
     const first = await this.redis.zrange(dropKeys(dropId).holds, 0, 0, 'WITHSCORES');
@@ -400,21 +420,26 @@ export class Inventory {
     const dropId = dropIdOfOrder(orderId);
     if (!dropId) return { ok: false, code: 'NOT_FOUND' };
     const k = dropKeys(dropId);
-    const r = await this.run(
-      name,
-      [k.order(orderId), k.stock, k.fans, k.holds, k.events, k.stats],
-      args,
-    );
+    const keys = [k.order(orderId), k.stock, k.fans, k.holds, k.events, k.stats];
+    if (name === 'begin_payment') keys.push(k.idempotency);
+    const r = await this.run(name, keys, args);
     if (r[0] === 'OK') return { ok: true, value: parseOrder(record(r, 1)) };
+    if (r[1] === 'BAD_RECORD') throw new BadRecordError('order', orderId, `${name} refused it`);
     const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
     return { ok: false, code: codeOf(r[1]), order };
   }
 
   private async mirror(def: DropDefinition, mode: 'create' | 'update' | 'restore') {
     const k = dropKeys(def.id);
-    return unit(
-      await this.run('mirror_drop', [k.drop, k.stock, k.events], [mode, ...fields(def, mode)]),
+    const r = await this.run(
+      'mirror_drop',
+      [k.drop, k.stock, k.events],
+      [mode, ...fields(def, mode)],
     );
+    if (r[0] === 'ERR' && r[1] === 'BAD_RECORD') {
+      throw new BadRecordError('drop', def.id, `mirror_drop ${mode} refused its definition`);
+    }
+    return unit(r);
   }
 
   private async run(name: ScriptName, keys: Arg[], args: Arg[]): Promise<Reply> {

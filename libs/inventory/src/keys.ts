@@ -27,6 +27,8 @@ export function dropKeys(dropId: string) {
     fanOrders: `${tag}:fo`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
+    /** A run's receipt (share, count_refusals): lets a second run of the call find the first. */
+    receipt: (runId: string) => `${tag}:rcpt:${runId}`,
   };
 }
 
@@ -40,9 +42,4 @@ export function dropIdOfStream(streamKey: string): string {
   const match = /^\{d:(.+)\}:events$/.exec(streamKey);
   if (!match) throw new Error(`not an outbox stream key: ${streamKey}`);
   return match[1];
-}
-
-/** The order a fan's payment Idempotency-Key was first used for (`EX` 24 h). */
-export function paymentKeyBinding(fanId: string, idempotencyKey: string): string {
-  return `payidem:${fanId}:${idempotencyKey}`;
 }

@@ -3,15 +3,31 @@ import { RefusalTally } from './refusal-tally';
 
 type Written = [string, Record<string, number>];
 
-function tallyWriting(fail: () => boolean = () => false) {
+/**
+ * A tally over a writer that, like count_refusals.lua, counts each batch id once; `fail` says
+ * whether a write fails, and `landed` whether a failing write still landed (its reply lost).
+ */
+function tallyWriting(fail: () => boolean = () => false, landed = false) {
   const written: Written[] = [];
-  const tally = new RefusalTally(async (dropId, counts: ReadonlyMap<ErrorCode, number>) => {
-    await Promise.resolve();
-    if (fail()) throw new Error('redis down');
-    written.push([dropId, Object.fromEntries(counts)]);
-  }, 20);
-  return { tally, written };
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  const tally = new RefusalTally(
+    async (dropId, batchId, counts: ReadonlyMap<ErrorCode, number>) => {
+      await Promise.resolve();
+      ids.push(batchId);
+      const failing = fail();
+      if ((!failing || landed) && !seen.has(batchId)) {
+        seen.add(batchId);
+        written.push([dropId, Object.fromEntries(counts)]);
+      }
+      if (failing) throw new Error('redis down');
+    },
+    20,
+  );
+  return { tally, written, ids };
 }
+
+const total = (written: Written[]) => written.reduce((s, [, c]) => s + (c.SOLD_OUT ?? 0), 0);
 
 describe('RefusalTally', () => {
   it('writes each drop once per flush with every code summed', async () => {
@@ -36,16 +52,41 @@ describe('RefusalTally', () => {
     expect(written).toEqual([['d1', { SOLD_OUT: 1 }]]);
   });
 
-  it('keeps the counts of a failed write for the next flush', async () => {
+  it('re-sends a failed batch under its own id, then the newer counts', async () => {
     let down = true;
-    const { tally, written } = tallyWriting(() => down);
+    const { tally, written, ids } = tallyWriting(() => down);
     tally.record('d1', 'SOLD_OUT', 3);
     await tally.flush();
     expect(written).toEqual([]);
     tally.record('d1', 'SOLD_OUT');
     down = false;
     await tally.flush();
-    expect(written).toEqual([['d1', { SOLD_OUT: 4 }]]);
+    expect(written).toEqual([
+      ['d1', { SOLD_OUT: 3 }],
+      ['d1', { SOLD_OUT: 1 }],
+    ]);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+
+  it('never counts twice a batch that landed though its write failed (reply lost)', async () => {
+    let down = true;
+    const { tally, written } = tallyWriting(() => down, true);
+    tally.record('d1', 'SOLD_OUT', 3);
+    await tally.flush();
+    down = false;
+    await tally.flush();
+    expect(total(written)).toBe(3);
+  });
+
+  it('tries a failed batch again on its own', async () => {
+    let down = true;
+    const { tally, written } = tallyWriting(() => down);
+    tally.record('d1', 'SOLD_OUT', 2);
+    await tally.flush();
+    down = false;
+    await new Promise((r) => setTimeout(r, 80));
+    expect(total(written)).toBe(2);
   });
 
   it('never writes a count twice when flushes overlap', async () => {
@@ -54,7 +95,6 @@ describe('RefusalTally', () => {
     const first = tally.flush();
     tally.record('d1', 'SOLD_OUT');
     await Promise.all([first, tally.flush(), tally.flush()]);
-    const total = written.reduce((s, [, c]) => s + (c.SOLD_OUT ?? 0), 0);
-    expect(total).toBe(2);
+    expect(total(written)).toBe(2);
   });
 });

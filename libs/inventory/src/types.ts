@@ -105,6 +105,8 @@ export interface ExpirySweep {
   readonly scanned: number;
   /** `paying` orders past payingUntil: for the payment recovery to resolve. */
   readonly stalePaying: readonly string[];
+  /** Live orders whose hash fails its check: left alone (and logged by the sweeper). */
+  readonly badRecords: readonly string[];
 }
 
 /** The counters the scripts keep per drop (`{d:ID}:stats`), units unless said otherwise. */

@@ -7,3 +7,4 @@ export * from './postgres';
 export * from './sales-fixtures';
 export * from './chromium';
 export * from './payment-fixtures';
+export * from './cutting-proxy';

@@ -27,8 +27,8 @@ const OWNERS: readonly { what: string; spelling: RegExp; owners: readonly string
     owners: ['libs/ledger/src/'],
   },
   {
-    what: "the sale's Redis keys ({d:ID}:*, drops:index, payidem:*)",
-    spelling: /\{d:|drops:index|payidem:/,
+    what: "the sale's Redis keys ({d:ID}:*, drops:index)",
+    spelling: /\{d:|drops:index/,
     owners: ['libs/inventory/src/'],
   },
   {

@@ -4,8 +4,6 @@ import { DomainError, Order } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
 
-/** How long an Idempotency-Key stays bound to the order it first paid. */
-const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
 /** Drops whose brand this process remembers (a drop's brand never changes: drop-rules.ts). */
 const BRAND_CACHE_SIZE = 10_000;
 
@@ -24,12 +22,17 @@ export class PaymentsService {
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
   ) {}
 
+  /**
+   * An `idempotencyKey` is bound to this order inside begin_payment's atomic step (scoped to the
+   * fan and the drop, like a grab's): the same key for another order or another route is 409
+   * IDEMPOTENCY_KEY_REUSED before anything moves; with the same order, the payment itself is
+   * exactly once by order, so a repeat answers the order's outcome.
+   */
   async pay(orderId: string, fanId: string, idempotencyKey?: string): Promise<Order> {
-    if (idempotencyKey !== undefined) await this.bindKey(fanId, idempotencyKey, orderId);
     // One retry: the recovery job may have voided a stale attempt and put the hold back; a
     // fresh attempt is then safe (the old one can never debit).
     for (let round = 0; ; round++) {
-      const order = await this.beginOrJoin(orderId, fanId);
+      const order = await this.beginOrJoin(orderId, fanId, idempotencyKey);
       if (order.status === 'paid') return toPublicOrder(order);
       const attempt = order.payingUntil;
       if (attempt === undefined) throw new Error(`order ${orderId} is paying without payingUntil`);
@@ -72,10 +75,15 @@ export class PaymentsService {
   }
 
   /** held -> paying, or the attempt already paying (concurrent callers join it). */
-  private async beginOrJoin(orderId: string, fanId: string): Promise<InventoryOrder> {
+  private async beginOrJoin(
+    orderId: string,
+    fanId: string,
+    idempotencyKey: string | undefined,
+  ): Promise<InventoryOrder> {
     const begun = await this.inventory.beginPayment(orderId, {
       fanId,
       payingTtlMs: this.config.PAYMENT_WINDOW_MS,
+      idempotencyKey,
     });
     if (begun.ok) return begun.value;
     if ((begun.code === 'PAYMENT_IN_PROGRESS' || begun.code === 'ORDER_PAID') && begun.order) {
@@ -97,15 +105,5 @@ export class PaymentsService {
     if (this.brands.size >= BRAND_CACHE_SIZE) this.brands.clear();
     this.brands.set(dropId, brandId);
     return brandId;
-  }
-
-  /** One Idempotency-Key pays one order: reusing it for another order is refused. */
-  private async bindKey(fanId: string, key: string, orderId: string): Promise<void> {
-    if (!(await this.inventory.bindPaymentKey(fanId, key, orderId, IDEMPOTENCY_KEY_TTL_SECONDS))) {
-      throw new DomainError(
-        'IDEMPOTENCY_KEY_REUSED',
-        'this Idempotency-Key was used for another order',
-      );
-    }
   }
 }

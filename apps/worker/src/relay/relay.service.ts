@@ -52,10 +52,15 @@ export class StreamRelayService implements LeadingWork, OnApplicationShutdown {
   }
 
   async lead(signal: AbortSignal): Promise<void> {
+    // No re-send of an unanswered command on this connection: a re-sent XREADGROUP ... > is not
+    // the same read (the first one's entries went to the pending list, the second returns the
+    // next ones), so the relay would send later entries before earlier ones. Without the
+    // re-send, a lost reply fails the round, and the relay re-reads its pending list first.
     this.reader ??= createRedis(this.config.REDIS_URL, {
       connectionName: 'flashdrop-relay-reader',
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,
+      autoResendUnfulfilledCommands: false,
     });
     this.producer ??= new ResettableProducer(() => createIdempotentProducer(this.kafka.kafka));
     const relay = new StreamRelay(this.redis.client, this.reader, this.producer, {

@@ -43,6 +43,12 @@ export class HoldSweeper implements TickingWork {
               'payments past payingUntil wait for the payment recovery',
             );
           }
+          if (sweep.badRecords.length > 0) {
+            this.logger.error(
+              { dropId, orders: sweep.badRecords },
+              'live orders whose Redis record fails its check are left alone',
+            );
+          }
           if (sweep.scanned < BATCH) break;
         }
       }),

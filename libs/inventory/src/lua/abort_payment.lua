@@ -4,19 +4,22 @@
 --
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
 -- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
--- ARGV[1] the payingUntil of the attempt being aborted ('' = whichever). A `paying` order of
---         ANOTHER attempt is left alone: a slow caller of an old attempt (fenced off in the
---         wallet as declined or voided) must never abort the attempt that replaced it.
+-- ARGV[1] the payingUntil of the attempt being aborted. A `paying` order of ANOTHER attempt is
+--         left alone: a slow caller of an old attempt (fenced off in the wallet as declined or
+--         voided), or a second run of this same call after a new attempt began, must never
+--         abort the attempt that replaced it.
 --
 -- held past expiresAt -> expired (units back). Any other status: unchanged.
 -- Returns {'OK', field, value, ...} (the order after the step)
 --       | {'ERR', 'ORDER_PAID', field, value, ...} (a paid order is never undone)
 --       | {'ERR', 'NOT_FOUND'}
+--       | {'ERR', 'BAD_RECORD'} (the order's hash fails its check; nothing written)
 local o = hash_table(KEYS[1])
 if o.id == nil then return {'ERR', 'NOT_FOUND'} end
 if o.status == 'paid' then return {'ERR', 'ORDER_PAID', unpack(order_reply(o))} end
+if not order_ok(o) then return {'ERR', 'BAD_RECORD'} end
 local now = now_ms()
-local mine = ARGV[1] == nil or ARGV[1] == '' or o.status ~= 'paying' or ARGV[1] == o.payingUntil
+local mine = o.status ~= 'paying' or ARGV[1] == o.payingUntil
 if is_live(o.status) and mine then
   if now >= tonumber(o.expiresAt) then
     release(KEYS, o, o.id, 'expired', now)

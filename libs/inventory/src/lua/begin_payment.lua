@@ -4,18 +4,36 @@
 --
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
 -- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
+-- KEYS[7] {d:ID}:idem          the drop's Idempotency-Keys (see grab.lua)
 -- ARGV[1] fanId of the payer ('' = any)   ARGV[2] how long the fence lasts (ms)
+-- ARGV[3] the payment's Idempotency-Key ('' when none)
 --
+-- The key is checked first, in this same atomic step: bound to this order ('pay|<orderId>')
+-- it goes on; bound to anything else (another order, or a grab: another route) the answer is
+-- IDEMPOTENCY_KEY_REUSED and nothing changes; unbound, it is bound to this order.
 -- held, before expiresAt -> paying, payingUntil = max(now + ARGV[2], lastAttempt + 1), kept as
 --   lastAttempt too (payingUntil names the attempt); the holds zset then waits for
 --   payingUntil (the sweeper reports it as stale after that; it never expires it).
 -- held past expiresAt -> expired now, units back: HOLD_EXPIRED (nothing may be charged).
 -- paying -> PAYMENT_IN_PROGRESS; paid -> ORDER_PAID; cancelled -> ORDER_CANCELLED;
 -- expired -> HOLD_EXPIRED. Another fan's order or none: NOT_FOUND.
+-- Run twice with the same arguments, the second run meets `paying` (PAYMENT_IN_PROGRESS with
+-- the order): the caller joins that attempt (apps/api PaymentsService), nothing is fenced twice.
 --
 -- Returns {'OK', field, value, ...} | {'ERR', code, field, value, ...} | {'ERR', 'NOT_FOUND'}
+--       | {'ERR', 'IDEMPOTENCY_KEY_REUSED'} | {'ERR', 'BAD_RECORD'} (nothing written)
 local o = hash_table(KEYS[1])
 if o.id == nil or (ARGV[1] ~= '' and o.fanId ~= ARGV[1]) then return {'ERR', 'NOT_FOUND'} end
+local ttl = int_in(ARGV[2], 1, 86400000)
+if not order_ok(o) or ttl == nil then return {'ERR', 'BAD_RECORD'} end
+
+if ARGV[3] ~= '' then
+  local field = idem_field(o.fanId, ARGV[3])
+  local bound = redis.call('HGET', KEYS[7], field)
+  if bound and bound ~= 'pay|' .. o.id then return {'ERR', 'IDEMPOTENCY_KEY_REUSED'} end
+  if not bound then redis.call('HSET', KEYS[7], field, 'pay|' .. o.id) end
+end
+
 local now = now_ms()
 if o.status == 'held' then
   if now >= tonumber(o.expiresAt) then
@@ -25,13 +43,14 @@ if o.status == 'held' then
   -- payingUntil is also the attempt's id (the wallet fences per order and attempt), so it must
   -- differ from every earlier attempt's, even two begins in one millisecond: `lastAttempt`
   -- keeps the last one given, and a new attempt is always later.
-  local until_ms = now + tonumber(ARGV[2])
-  local last = tonumber(o.lastAttempt or '0')
+  local until_ms = now + ttl
+  local last = tonumber(o.lastAttempt or '0') or 0
   if until_ms <= last then until_ms = last + 1 end
   redis.call('HSET', KEYS[1], 'status', 'paying', 'payingUntil', until_ms, 'lastAttempt', until_ms)
   redis.call('ZADD', KEYS[4], until_ms, o.id)
   o.status = 'paying'
   o.payingUntil = tostring(until_ms)
+  o.lastAttempt = tostring(until_ms)
   return {'OK', unpack(order_reply(o))}
 end
 local codes = {

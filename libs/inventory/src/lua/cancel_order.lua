@@ -7,12 +7,15 @@
 -- held (before expiresAt) -> cancelled, units back, hold.cancelled.
 -- held past expiresAt (the sweeper has not run yet) -> expired, units back, hold.expired, and
 -- the answer HOLD_EXPIRED: the deadline is the script's clock, not the sweeper's schedule.
--- cancelled again: the order (idempotent). paying: PAYMENT_IN_PROGRESS. paid: ORDER_PAID.
--- Another fan's order: NOT_FOUND (it is not theirs to see).
+-- cancelled again: the order (idempotent; so is a second run of the same call). paying:
+-- PAYMENT_IN_PROGRESS. paid: ORDER_PAID. Another fan's order: NOT_FOUND (it is not theirs to
+-- see).
 --
 -- Returns {'OK', field, value, ...} | {'ERR', code, field, value, ...} | {'ERR', 'NOT_FOUND'}
+--       | {'ERR', 'BAD_RECORD'} (the order's hash fails its check; nothing written)
 local o = hash_table(KEYS[1])
 if o.id == nil or (ARGV[1] ~= '' and o.fanId ~= ARGV[1]) then return {'ERR', 'NOT_FOUND'} end
+if not order_ok(o) then return {'ERR', 'BAD_RECORD'} end
 local now = now_ms()
 if o.status == 'held' then
   if now >= tonumber(o.expiresAt) then

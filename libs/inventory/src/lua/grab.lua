@@ -8,16 +8,21 @@
 -- KEYS[5]  {d:ID}:holds    zset, orderId -> deadline ms
 -- KEYS[6]  {d:ID}:events   stream, the outbox
 -- KEYS[7]  {d:ID}:stats    hash, counters
--- KEYS[8]  {d:ID}:idem     hash, '<fanId>:<Idempotency-Key>' -> orderId | 'E:<code>'
+-- KEYS[8]  {d:ID}:idem     hash, a fan's Idempotency-Key (_lib idem_field) -> its request and
+--                          first answer: 'grab|<quantity>|<orderId>' or 'grab|<quantity>|E:<code>'
+--                          (begin_payment keeps 'pay|<orderId>' there: one key, one route)
 -- KEYS[9]  {d:ID}:o:<orderId> hash, the new order (orderId chosen by the caller, unique)
 -- KEYS[10] {d:ID}:fo       hash, fanId -> space-separated order ids (the fan's orders)
 -- ARGV[1] fanId   ARGV[2] quantity (1..100, checked by the caller)
 -- ARGV[3] Idempotency-Key ('' when none)   ARGV[4] orderId (the id of KEYS[9])
 --
--- Checks, in order: drop exists; a repeated Idempotency-Key returns the stored first answer;
--- quantity <= perUserLimit; cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt
--- (SALE_NOT_STARTED); paused (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid
--- units (LIMIT_REACHED); stock (SOLD_OUT).
+-- Checks, in order: drop exists; the order already exists (this is a second run of the same
+-- call, a client re-sending a command whose reply it lost: it gets the order, nothing is done
+-- again); a repeated Idempotency-Key returns the stored first answer, or
+-- IDEMPOTENCY_KEY_REUSED when the key came with another request; quantity <= perUserLimit;
+-- cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt (SALE_NOT_STARTED); paused
+-- (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid units (LIMIT_REACHED);
+-- stock (SOLD_OUT).
 --
 -- A refusal writes nothing (unless an Idempotency-Key must remember it): in a rush most
 -- answers are SOLD_OUT, and a read-only script costs Redis no AOF write, no fsync and no event
@@ -26,13 +31,16 @@
 -- the API's (apps/api GrabRateLimiter), before this script.
 --
 -- Returns {'OK', field, value, ...}      the new held order (HGETALL shape)
---       | {'REPLAY', field, value, ...}  the order of the first answer to this key
+--       | {'REPLAY', field, value, ...}  the order of the first answer to this key, or of the
+--                                        first run of this very call
 --       | {'ERR', code}                  a refusal
 --       | {'ERR', code, 'REPLAY'}        the replay of a refused first answer (counted before)
+--       | {'ERR', 'IDEMPOTENCY_KEY_REUSED', 'REPLAY'}  the key came with another request
 --       | {'ERR', 'QUANTITY_OVER_LIMIT', perUserLimit}   the body broke the drop's limit
 --       | {'ERR', 'NOT_FOUND'}
+--       | {'ERR', 'BAD_RECORD'}          the drop's mirrored hash fails its check (nothing written)
 local fan = ARGV[1]
-local qty = tonumber(ARGV[2])
+local qty = int_in(ARGV[2], 1, 100)
 local idem_key = ARGV[3]
 local order_id = ARGV[4]
 
@@ -41,46 +49,67 @@ local d = redis.call('HMGET', KEYS[1], 'id', 'saleStartsAt', 'saleEndsAt', 'paus
 local drop_id = d[1]
 if not drop_id then return {'ERR', 'NOT_FOUND'} end
 
-local idem_field = false
+-- A second run of this very call (its order id is new to every call): answer the order.
+if redis.call('EXISTS', KEYS[9]) == 1 then
+  return {'REPLAY', unpack(redis.call('HGETALL', KEYS[9]))}
+end
+
+local idem = false
+local request = 'grab|' .. ARGV[2] .. '|'
 if idem_key ~= '' then
-  idem_field = fan .. ':' .. idem_key
-  local first = redis.call('HGET', KEYS[8], idem_field)
+  idem = idem_field(fan, idem_key)
+  local first = redis.call('HGET', KEYS[8], idem)
   if first then
-    if string.sub(first, 1, 2) == 'E:' then return {'ERR', string.sub(first, 3), 'REPLAY'} end
-    local first_key = (string.gsub(KEYS[9], '[^:]+$', first))
+    if string.sub(first, 1, #request) ~= request then
+      return {'ERR', 'IDEMPOTENCY_KEY_REUSED', 'REPLAY'}
+    end
+    local answer = string.sub(first, #request + 1)
+    if string.sub(answer, 1, 2) == 'E:' then return {'ERR', string.sub(answer, 3), 'REPLAY'} end
+    local first_key = (string.gsub(KEYS[9], '[^:]+$', answer))
     return {'REPLAY', unpack(redis.call('HGETALL', first_key))}
   end
+end
+
+-- Everything the accepted path computes with, checked before any write (_lib.lua).
+local sale_starts = int_in(d[2], 0, MAX_TIME_MS)
+local sale_ends = d[3]
+local limit = int_in(d[7], 1, 1000000)
+local hold_seconds = int_in(d[8], 1, 86400)
+local price = int_in(d[9], 0, MAX_EXACT)
+if qty == nil or sale_starts == nil or not time_ok(sale_ends) or limit == nil
+  or hold_seconds == nil or price == nil or d[10] == false or price * qty > MAX_EXACT then
+  return {'ERR', 'BAD_RECORD'}
 end
 
 local now = now_ms()
 
 -- Read-only unless an Idempotency-Key must replay this answer (see the header).
 local function refuse(code)
-  if idem_field then redis.call('HSET', KEYS[8], idem_field, 'E:' .. code) end
+  if idem then redis.call('HSET', KEYS[8], idem, request .. 'E:' .. code) end
   return {'ERR', code}
 end
 
-local limit = tonumber(d[7])
 if qty > limit then return {'ERR', 'QUANTITY_OVER_LIMIT', limit} end
 
 if d[5] == '1' then return refuse('SALE_ENDED') end
-if d[3] ~= '' and now >= tonumber(d[3]) then return refuse('SALE_ENDED') end
-if now < tonumber(d[2]) then return refuse('SALE_NOT_STARTED') end
+if sale_ends ~= '' and now >= tonumber(sale_ends) then return refuse('SALE_ENDED') end
+if now < sale_starts then return refuse('SALE_NOT_STARTED') end
 if d[4] == '1' then return refuse('SALE_PAUSED') end
 if d[6] == '1' and redis.call('HEXISTS', KEYS[3], fan) == 0 then
   return refuse('NOT_RESERVED')
 end
-local owned = tonumber(redis.call('HGET', KEYS[4], fan) or '0')
+local owned = int_in(redis.call('HGET', KEYS[4], fan) or '0', 0, MAX_EXACT)
+local stock = int_in(redis.call('GET', KEYS[2]) or '0', -MAX_EXACT, MAX_EXACT)
+if owned == nil or stock == nil then return {'ERR', 'BAD_RECORD'} end
 if owned + qty > limit then return refuse('LIMIT_REACHED') end
-local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
 if stock < qty then return refuse('SOLD_OUT') end
 
 -- Accepted: the decrement, the fan's units, the order, its deadline, the fan's order list,
--- the idempotency answer and the event are one atomic step.
+-- the idempotency answer and the event are one atomic step. Nothing from here on can fail.
+local expires_at = now + hold_seconds * 1000
+local amount = price * qty
 local remaining = redis.call('DECRBY', KEYS[2], qty)
 redis.call('HINCRBY', KEYS[4], fan, qty)
-local expires_at = now + tonumber(d[8]) * 1000
-local amount = tonumber(d[9]) * qty
 redis.call('HSET', KEYS[9], 'id', order_id, 'dropId', drop_id, 'fanId', fan,
   'quantity', qty, 'amountMinor', string.format('%d', amount), 'currency', d[10],
   'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
@@ -88,7 +117,7 @@ redis.call('ZADD', KEYS[5], expires_at, order_id)
 local list = redis.call('HGET', KEYS[10], fan)
 if list then list = list .. ' ' .. order_id else list = order_id end
 redis.call('HSET', KEYS[10], fan, list)
-if idem_field then redis.call('HSET', KEYS[8], idem_field, order_id) end
+if idem then redis.call('HSET', KEYS[8], idem, request .. order_id) end
 redis.call('HINCRBY', KEYS[7], 'attempts', 1)
 redis.call('HINCRBY', KEYS[7], 'held', qty)
 redis.call('HSETNX', KEYS[7], 'firstSaleAt', now)

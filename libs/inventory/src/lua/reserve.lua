@@ -16,16 +16,24 @@
 -- once in effect, and the phone's 1.3 M reservations do not each travel relay -> Kafka ->
 -- analytics (they were most of the stack's CPU after the answer).
 --
+-- A second run of the same call finds the reservation: EXISTING with the same reservedAt.
+--
 -- Returns {'CREATED', reservedAtMs} | {'EXISTING', reservedAtMs}
 --       | {'ERR', 'NOT_FOUND' | 'RESERVATION_NOT_OPEN' | 'RESERVATION_CLOSED'}
+--       | {'ERR', 'BAD_RECORD'} (the drop's hash fails its check; nothing written)
 local fan = ARGV[1]
 local d = redis.call('HMGET', KEYS[1], 'id', 'createdAt', 'reservationOpensAt',
   'reservationClosesAt', 'saleEndsAt', 'cancelled')
 if not d[1] then return {'ERR', 'NOT_FOUND'} end
-local created_at = tonumber(d[2])
+local created_at = int_in(d[2], 0, MAX_TIME_MS)
+for i = 3, 5 do
+  if not time_ok(d[i]) then return {'ERR', 'BAD_RECORD'} end
+  if d[i] == false then d[i] = '' end
+end
+if created_at == nil or (d[3] ~= '' and d[4] == '') then return {'ERR', 'BAD_RECORD'} end
 
 local offset = redis.call('HGET', KEYS[2], fan)
-if offset then return {'EXISTING', created_at + tonumber(offset)} end
+if offset then return {'EXISTING', created_at + (tonumber(offset) or 0)} end
 
 local now = now_ms()
 if d[6] == '1' then return {'ERR', 'RESERVATION_CLOSED'} end

@@ -2,7 +2,8 @@
 --
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:events
 -- ARGV[1] '1' to pause, '0' to resume
--- Emits drop.paused / drop.resumed only when the flag changes (a repeat is a no-op).
+-- Emits drop.paused / drop.resumed only when the flag changes (a repeat, or a second run of the
+-- same call, is a no-op).
 -- Returns {'OK'} | {'ERR', 'NOT_FOUND'} | {'ERR', 'DROP_LOCKED'} (cancelled drop)
 local d = redis.call('HMGET', KEYS[1], 'id', 'paused', 'cancelled')
 if not d[1] then return {'ERR', 'NOT_FOUND'} end

@@ -4,12 +4,14 @@
 --
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:events
 -- Returns {'OK', phase, changed (1|0)} | {'ERR', 'NOT_FOUND'}
+--       | {'ERR', 'BAD_RECORD'} (the drop's hash fails its check; nothing written)
 local flat = redis.call('HGETALL', KEYS[1])
 if #flat == 0 then return {'ERR', 'NOT_FOUND'} end
 local d = {}
 for i = 1, #flat, 2 do d[flat[i]] = flat[i + 1] end
-local now = now_ms()
 local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
+if not drop_ok(d) or stock == nil then return {'ERR', 'BAD_RECORD'} end
+local now = now_ms()
 local phase = phase_of(d, stock, now)
 if d.phase == phase then return {'OK', phase, 0} end
 redis.call('HSET', KEYS[1], 'phase', phase)

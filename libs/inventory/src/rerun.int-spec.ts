@@ -1,0 +1,220 @@
+import { OutboxStreamFields } from '@flashdrop/events';
+import { defineLuaScripts, LuaCall } from '@flashdrop/lua';
+import { createRedis } from '@flashdrop/persistence';
+import {
+  DedicatedRedis,
+  dropDefinition,
+  moveHoldDeadline,
+  redisNow,
+  slotPort,
+} from '@flashdrop/testing';
+import Redis from 'ioredis';
+import { dropKeys } from './keys';
+import { INVENTORY_SCRIPTS, INVENTORY_SOURCES } from './lua-scripts';
+import { DropDefinition, Inventory, InventoryOrder } from './index';
+
+/**
+ * Every write script, run twice with the same KEYS and ARGV, changes the sale once: what Redis
+ * sees when a client re-sends a command whose reply it lost (ioredis does so on reconnect, see
+ * libs/persistence redis.ts). Each script is given to the Inventory doubled: the first run's
+ * answer is thrown away, as the lost reply was, and the caller gets the second.
+ * apps/api/test/lost-replies.e2e-spec.ts shows the same through a proxy that cuts the real
+ * connection between the API process and Redis.
+ */
+describe('every write script is safe to run twice with the same arguments', () => {
+  const server = new DedicatedRedis(slotPort(6399));
+  let redis: Redis;
+  let doubled: Redis;
+  /** The Inventory whose scripts each run twice. */
+  let twice: Inventory;
+  /** A plain one, for the set-up and the readings. */
+  let once: Inventory;
+
+  beforeAll(async () => {
+    server.start();
+    redis = createRedis(server.url);
+    await redis.flushdb();
+    once = new Inventory(redis);
+    doubled = createRedis(server.url, { enableAutoPipelining: false });
+    twice = new Inventory(runEveryScriptTwice(doubled));
+  }, 30_000);
+  afterAll(async () => {
+    await doubled.quit();
+    await redis.quit();
+    server.stop();
+  });
+
+  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
+    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
+    await once.createDrop(def);
+    return def;
+  }
+
+  async function eventTypes(dropId: string): Promise<string[]> {
+    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
+    return entries.map(([, flat]) => flat[flat.indexOf(OutboxStreamFields.type) + 1]);
+  }
+
+  const count = async (dropId: string, type: string) =>
+    (await eventTypes(dropId)).filter((t) => t === type).length;
+  const stock = async (dropId: string) => Number(await redis.get(dropKeys(dropId).stock));
+  const units = async (dropId: string, fanId: string) =>
+    Number((await redis.hget(dropKeys(dropId).fans, fanId)) ?? 0);
+
+  async function held(def: DropDefinition, fanId: string): Promise<InventoryOrder> {
+    const r = await once.grab({ dropId: def.id, fanId, quantity: 1 });
+    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
+    return r.order;
+  }
+
+  it('grab without an Idempotency-Key: one order, one unit, one event; the order answered', async () => {
+    const def = await newDrop({ perUserLimit: 5 });
+    const r = await twice.grab({ dropId: def.id, fanId: 'fan-1', quantity: 2 });
+    expect(r).toMatchObject({ ok: true, order: { status: 'held', quantity: 2 } });
+    expect(await stock(def.id)).toBe(def.quantity - 2);
+    expect(await units(def.id, 'fan-1')).toBe(2);
+    expect(await count(def.id, 'grab.accepted')).toBe(1);
+    expect(await redis.zcard(dropKeys(def.id).holds)).toBe(1);
+    expect(await redis.hget(dropKeys(def.id).fanOrders, 'fan-1')).toBe(r.ok && r.order.id);
+    expect(await once.counters(def.id)).toMatchObject({ held: 2, grabAttempts: 1 });
+  });
+
+  it('grab at the per-fan limit: the fan gets the order, not LIMIT_REACHED', async () => {
+    const def = await newDrop({ perUserLimit: 1 });
+    const r = await twice.grab({ dropId: def.id, fanId: 'fan-1', quantity: 1 });
+    expect(r).toMatchObject({ ok: true, order: { status: 'held' } });
+    expect(await units(def.id, 'fan-1')).toBe(1);
+  });
+
+  it('grab with an Idempotency-Key: one order', async () => {
+    const def = await newDrop({ perUserLimit: 5 });
+    const r = await twice.grab({
+      dropId: def.id,
+      fanId: 'fan-1',
+      quantity: 1,
+      idempotencyKey: 'k',
+    });
+    expect(r.ok).toBe(true);
+    expect(await stock(def.id)).toBe(def.quantity - 1);
+    expect(await count(def.id, 'grab.accepted')).toBe(1);
+  });
+
+  it('the refusal counts of one flush are added once', async () => {
+    const def = await newDrop({ paused: true });
+    await Promise.all([1, 2, 3].map(() => twice.grab({ dropId: def.id, fanId: 'f', quantity: 1 })));
+    await twice.refusals.flush();
+    expect(await once.counters(def.id)).toMatchObject({
+      grabAttempts: 3,
+      rejections: { SALE_PAUSED: 3 },
+    });
+    expect(await count(def.id, 'grab.rejected')).toBe(1);
+  });
+
+  it('share: counted once', async () => {
+    const def = await newDrop();
+    expect(await twice.share(def.id, 'fan-1', 'weibo')).toEqual({ ok: true, value: undefined });
+    expect((await once.counters(def.id)).shares).toBe(1);
+    expect(await count(def.id, 'share.recorded')).toBe(1);
+  });
+
+  it('reserve: one reservation, one referral, the same reservedAt', async () => {
+    const def = await newDrop({ reservationRequired: true });
+    const r = await twice.reserve(def.id, 'fan-1', 'fan-ref');
+    const stored = await once.reserve(def.id, 'fan-1');
+    expect(r.ok && stored.ok && r.value.reservedAt).toBe(stored.ok && stored.value.reservedAt);
+    expect((await once.counters(def.id)).referrals).toBe(1);
+    expect(await count(def.id, 'reservation.created')).toBe(1);
+  });
+
+  it('cancel: the units back once, one event, the cancelled order answered', async () => {
+    const def = await newDrop();
+    const order = await held(def, 'fan-1');
+    expect(await twice.cancelOrder(order.id, 'fan-1')).toMatchObject({
+      ok: true,
+      value: { status: 'cancelled' },
+    });
+    expect(await stock(def.id)).toBe(def.quantity);
+    expect(await units(def.id, 'fan-1')).toBe(0);
+    expect(await count(def.id, 'hold.cancelled')).toBe(1);
+    expect((await once.counters(def.id)).cancelled).toBe(1);
+  });
+
+  it('begin, complete and abort of a payment: one transition each', async () => {
+    const def = await newDrop();
+    const order = await held(def, 'payer');
+    const begun = await twice.beginPayment(order.id, { fanId: 'payer' });
+    // The second run meets its own attempt: the order as it stands, which the payment joins.
+    expect(begun).toMatchObject({ order: { status: 'paying' } });
+    const paying = await once.getOrder(order.id);
+    expect(await twice.abortPayment(order.id, paying!.payingUntil!)).toMatchObject({
+      ok: true,
+      value: { status: 'held' },
+    });
+    expect((await once.beginPayment(order.id)).ok).toBe(true);
+    expect(await twice.completePayment(order.id)).toMatchObject({
+      ok: true,
+      value: { status: 'paid' },
+    });
+    expect(await count(def.id, 'order.paid')).toBe(1);
+    expect(await once.counters(def.id)).toMatchObject({
+      held: 0,
+      paid: 1,
+      revenueMinor: def.priceMinor,
+    });
+    expect(await stock(def.id)).toBe(def.quantity - 1);
+  });
+
+  it('expiry: the units back once', async () => {
+    const def = await newDrop();
+    const order = await held(def, 'late');
+    await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+    await twice.expireDue(def.id);
+    expect(await stock(def.id)).toBe(def.quantity);
+    expect(await count(def.id, 'hold.expired')).toBe(1);
+    expect((await once.counters(def.id)).expired).toBe(1);
+  });
+
+  it('drops: created, edited, paused, cancelled and phase-synced once each', async () => {
+    const now = await redisNow(redis);
+    const def = dropDefinition(now, {
+      reservationOpensAt: now + 60_000,
+      reservationClosesAt: now + 120_000,
+      saleStartsAt: now + 120_000,
+    });
+    await twice.createDrop(def);
+    expect(await stock(def.id)).toBe(def.quantity);
+    expect(await twice.updateDrop({ ...def, quantity: def.quantity + 5 })).toMatchObject({
+      ok: true,
+    });
+    expect(await stock(def.id)).toBe(def.quantity + 5);
+    await twice.restoreDrop(def);
+    await twice.setPaused(def.id, true);
+    await twice.syncPhase(def.id);
+    expect(await twice.cancelDrop(def.id)).toMatchObject({ ok: true });
+    expect(await eventTypes(def.id)).toEqual([
+      'drop.created',
+      'drop.updated',
+      'drop.paused',
+      'drop.phase_changed',
+      'drop.cancelled',
+    ]);
+  });
+});
+
+/**
+ * Defines the inventory's scripts on `redis` and replaces each with one that runs it twice with
+ * the same arguments and answers the second run (Inventory then finds them already defined).
+ */
+function runEveryScriptTwice(redis: Redis): Redis {
+  defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
+  const commands = redis as unknown as Record<string, LuaCall>;
+  for (const name of Object.keys(INVENTORY_SOURCES)) {
+    const command = `${INVENTORY_SCRIPTS.prefix}_${name}`;
+    const run = commands[command].bind(redis);
+    commands[command] = async (...args) => {
+      await run(...args);
+      return run(...args);
+    };
+  }
+  return redis;
+}

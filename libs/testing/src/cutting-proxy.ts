@@ -1,0 +1,106 @@
+import { createServer, connect, Server, Socket } from 'node:net';
+
+/**
+ * A TCP proxy between a client and a server (for tests: between an API process and Redis) that
+ * can lose a reply on purpose: armed with markers (bytes that name one command; for a Lua
+ * script, its SHA as EVALSHA sends it and a line of its text as EVAL sends it, which ioredis
+ * does first on each connection), it forwards the next client write that carries one of them
+ * to the server, then drops everything the server answers on that connection and cuts both
+ * sides once the server has answered. The server has run the command; the client never learns
+ * it, and re-sends it on the next connection (ioredis does) or reports the loss.
+ */
+export class CuttingProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private armed?: { markers: readonly string[]; cut: () => void };
+  private readonly sightings = new Map<string, number>();
+  private readonly watched = new Set<string>();
+
+  constructor(
+    readonly port: number,
+    readonly upstream: { readonly host: string; readonly port: number },
+  ) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((client) => this.relay(client));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  /**
+   * Arms the cut: resolves once a command carrying one of `markers` reached the server and the
+   * connection it came on was cut before the server's reply got through.
+   */
+  cutAfter(markers: readonly string[]): Promise<void> {
+    this.watch(markers);
+    return new Promise((resolve) => (this.armed = { markers, cut: resolve }));
+  }
+
+  /** Counts, from now on, the client writes that carry one of `markers`. */
+  watch(markers: readonly string[]): void {
+    for (const marker of markers) this.watched.add(marker);
+  }
+
+  /** How often `markers` were seen since watched (a command, then its re-send: 2). */
+  seen(markers: readonly string[]): number {
+    return markers.reduce((n, marker) => n + (this.sightings.get(marker) ?? 0), 0);
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+  }
+
+  private relay(client: Socket): void {
+    const server = connect(this.upstream.port, this.upstream.host);
+    this.sockets.add(client).add(server);
+    let cutting = false;
+    // The end of the previous write, so a marker split across two writes is still seen.
+    let tail = '';
+    const close = () => {
+      client.destroy();
+      server.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(server);
+    };
+    client.on('data', (chunk) => {
+      const text = tail + chunk.toString('latin1');
+      for (const marker of this.watched) {
+        const added = occurrences(text, marker) - occurrences(tail, marker);
+        if (added > 0) this.sightings.set(marker, (this.sightings.get(marker) ?? 0) + added);
+      }
+      const armed = this.armed;
+      if (armed && armed.markers.some((marker) => text.includes(marker))) {
+        this.armed = undefined;
+        cutting = true;
+        server.once('data', () =>
+          // The server answers a batch it read together in one go; a moment more lets the rest
+          // of a long batch land before the cut.
+          setTimeout(() => {
+            close();
+            armed.cut();
+          }, 20),
+        );
+      }
+      tail = text.slice(-256);
+      server.write(chunk);
+    });
+    server.on('data', (chunk) => {
+      if (!cutting) client.write(chunk);
+    });
+    client.on('error', close);
+    server.on('error', close);
+    client.on('close', close);
+    server.on('close', close);
+  }
+}
+
+function occurrences(text: string, marker: string): number {
+  let n = 0;
+  for (let i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + marker.length)) n++;
+  return n;
+}
