@@ -56,7 +56,7 @@ describe('benchmark peers (smoke)', () => {
     // The test's own server: what an earlier run left there is of no interest.
     await redis.flushdb();
     await Promise.all([floor.start(), naive.start(), hello.start('/')]);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all([floor.stop(), naive.stop(), hello.stop()]);

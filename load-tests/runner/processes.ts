@@ -43,7 +43,9 @@ export class PeerProcess {
         stdio: ['ignore', out, out],
       },
     );
-    const deadline = Date.now() + 30_000;
+    // ts-node compiles the peer's whole import graph at start; three peers start at once, and on
+    // two shared cores under load that took more than 30 s. A start, not a measurement.
+    const deadline = Date.now() + 120_000;
     for (;;) {
       if (this.child.exitCode !== null) {
         throw new Error(`${this.name} peer exited (log: ${this.logFile})`);

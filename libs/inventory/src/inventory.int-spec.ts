@@ -392,7 +392,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       console.log(`reservation cost: ${perReservation.toFixed(1)} bytes (fan ids of 16 chars)`);
       expect(perReservation).toBeLessThanOrEqual(100);
       // The stream's entries are the outbox (the relay trims them), not the reservation.
-    });
+      // A measure of memory, not of time: jest's 5 s default was a deadline on a busy machine.
+    }, 120_000);
   });
 
   describe('releasing units: exactly once', () => {
