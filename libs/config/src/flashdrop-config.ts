@@ -95,6 +95,23 @@ export class FlashdropConfig {
   @IntegerIn(0, 1_000_000)
   readonly GRAB_RATE_LIMIT_PER_SECOND: number = 10;
 
+  /**
+   * Cancels one fan may send per second before 429 TOO_MANY_REQUESTS; 0 = no limit. Cancels are
+   * bounded like grabs: each returns units and writes an event the whole pipeline carries.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  readonly CANCEL_RATE_LIMIT_PER_SECOND: number = 5;
+
+  /** Shares one fan may post per minute before 429 TOO_MANY_REQUESTS; 0 = no limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  readonly SHARE_RATE_LIMIT_PER_MINUTE: number = 30;
+
   /** How often the worker's hold-expiry sweeper looks for due holds (ms). */
   @IntegerIn(20, 10_000)
   readonly SWEEPER_INTERVAL_MS: number = 200;

@@ -26,6 +26,8 @@ export class DomainError extends Error {
     /** When the thrower knows more than the code's own message (ErrorMessages). */
     message: string = ErrorMessages[code],
     readonly details?: readonly ErrorDetail[],
+    /** For 429 and 503: when to try again (the answer's Retry-After; 1 s when absent). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -13,6 +13,16 @@ export interface ErrorResponse {
   readonly body: ErrorBody;
   /** Set for 500s: the caller sees only this id, the log gets the real error under it. */
   readonly errorId?: string;
+  /** Headers the answer carries (Retry-After on 429 and 503). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * docs/api.md: 429 and 503 carry Retry-After (seconds). The one place that adds it, for Nest's
+ * filter, Fastify's handler and the lean routes alike.
+ */
+export function retryHeaders(status: number, seconds = 1): Record<string, string> {
+  return status === 429 || status === 503 ? { 'retry-after': String(Math.max(1, seconds)) } : {};
 }
 
 /** Status codes raised by Nest or Fastify themselves, mapped to the contract's codes. */
@@ -69,7 +79,8 @@ function messageOf(error: unknown, fallback: string): string {
  */
 export function toErrorResponse(error: unknown): ErrorResponse {
   if (error instanceof DomainError) {
-    return { status: httpStatusOf(error.code), body: error.toBody() };
+    const status = httpStatusOf(error.code);
+    return { status, body: error.toBody(), headers: retryHeaders(status, error.retryAfterSeconds) };
   }
   const status = statusOf(error);
   const code = status === undefined ? undefined : codeForStatus(status);
@@ -78,7 +89,8 @@ export function toErrorResponse(error: unknown): ErrorResponse {
       code === 'VALIDATION_FAILED'
         ? `malformed request: ${messageOf(error, 'bad request')}`
         : messageOf(error, ErrorMessages[code]);
-    return { status: httpStatusOf(code), body: { error: code, message } };
+    const mapped = httpStatusOf(code);
+    return { status: mapped, body: { error: code, message }, headers: retryHeaders(mapped) };
   }
   const errorId = randomUUID();
   return {
@@ -89,5 +101,6 @@ export function toErrorResponse(error: unknown): ErrorResponse {
       errorId,
     },
     errorId,
+    headers: {},
   };
 }

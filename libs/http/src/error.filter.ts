@@ -8,7 +8,7 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { status, body, errorId } = toErrorResponse(exception);
+    const { status, body, errorId, headers } = toErrorResponse(exception);
     const http = host.getType() === 'http' ? host.switchToHttp() : undefined;
     if (errorId) {
       const reqId = http?.getRequest<FastifyRequest>().id;
@@ -16,6 +16,10 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (!http) throw exception;
     const reply = http.getResponse<FastifyReply>();
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    void reply
+      .status(status)
+      .headers(headers)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(body);
   }
 }

@@ -13,6 +13,8 @@ import { toErrorResponse } from './error-response';
 export interface LeanAnswer {
   readonly status: number;
   readonly body: unknown;
+  /** Extra headers (Retry-After on a 429; see `retryHeaders`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LeanRequest {
@@ -79,9 +81,9 @@ const logger = new Logger('HttpErrors');
  * gets. For errors Nest's filter never sees: lean routes, and Fastify's own (malformed JSON, 413).
  */
 export function sendError(reply: FastifyReply, error: unknown): void {
-  const { status, body, errorId } = toErrorResponse(error);
+  const { status, body, errorId, headers } = toErrorResponse(error);
   if (errorId) logger.error({ errorId, reqId: reply.request.id, err: error }, 'unhandled error');
-  void reply.status(status).send(body);
+  void reply.status(status).headers(headers).send(body);
 }
 
 /** Mounts the routes on Fastify; must run before the app listens (Fastify's routes freeze then). */
@@ -112,7 +114,10 @@ export function mountLeanRoutes(
             headers: request.headers,
           })
           .then(
-            (answer) => void reply.status(answer.status).send(answer.body),
+            (answer) => {
+              if (answer.headers) void reply.headers(answer.headers);
+              void reply.status(answer.status).send(answer.body);
+            },
             (error: unknown) => sendError(reply, error),
           );
       },

@@ -39,6 +39,13 @@ type Reply = readonly unknown[];
 export const DEFAULT_PAYING_TTL_MS = 30_000;
 
 /**
+ * How many orders beyond the drop's perUserLimit a fan may have in one drop (orders that ended
+ * unpaid: cancelled or expired). Past perUserLimit + this, grab.lua answers LIMIT_REACHED, so a
+ * fan looping grab + cancel cannot grow the drop's keys without bound.
+ */
+export const ORDERS_BEYOND_LIMIT = 20;
+
+/**
  * The typed face of the Lua scripts (libs/inventory/README.md): every change of the sale's
  * state in Redis goes through here. Lua's answers become ErrorCodes of libs/contracts here and
  * nowhere else. Scripts are defined once per connection (`defineCommand`: EVALSHA, and EVAL
@@ -238,9 +245,9 @@ export class Inventory {
         k.stats,
         k.idempotency,
         k.order(orderId),
-        k.fanOrders,
+        k.fanOrders(req.fanId),
       ],
-      [req.fanId, req.quantity, req.idempotencyKey ?? '', orderId],
+      [req.fanId, req.quantity, req.idempotencyKey ?? '', orderId, ORDERS_BEYOND_LIMIT],
     );
     const status = r[0];
     if (status === 'ERR' && r[1] === 'BAD_RECORD') {
@@ -311,9 +318,9 @@ export class Inventory {
   async ordersOfFan(fanId: string): Promise<InventoryOrder[]> {
     const drops = await this.dropIds();
     const lists = await Promise.all(
-      drops.map((d) => this.redis.hget(dropKeys(d).fanOrders, fanId)),
+      drops.map((d) => this.redis.lrange(dropKeys(d).fanOrders(fanId), 0, -1)),
     );
-    const ids = lists.flatMap((l) => (l ? l.split(' ') : []));
+    const ids = lists.flat();
     const orders = await Promise.all(ids.map((id) => this.getOrder(id)));
     return orders
       .filter((o): o is InventoryOrder => o !== undefined)

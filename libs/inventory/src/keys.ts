@@ -24,7 +24,8 @@ export function dropKeys(dropId: string) {
     events: `${tag}:events`,
     stats: `${tag}:stats`,
     idempotency: `${tag}:idem`,
-    fanOrders: `${tag}:fo`,
+    /** One fan's orders in this drop, oldest first (a list a grab appends to; bounded, see grab.lua). */
+    fanOrders: (fanId: string) => `${tag}:fo:${fanId}`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
     /** A run's receipt (share, count_refusals): lets a second run of the call find the first. */

@@ -8,7 +8,7 @@ export interface StoredSale {
   readonly definition: DropDefinition;
   /** Units a fan could grab now (the `stock` key). */
   readonly stock: number;
-  /** Every order the fans' order lists name, in any status. */
+  /** Every order the fans' order lists name, in any status (every fan who grabbed: `fans`). */
   readonly orders: readonly InventoryOrder[];
   /** The per-fan counter the grab checks: fanId -> held + paid units. */
   readonly unitsPerFan: ReadonlyMap<string, number>;
@@ -22,14 +22,24 @@ export async function readStoredSale(
   dropId: string,
 ): Promise<StoredSale | undefined> {
   const k = dropKeys(dropId);
-  const [drop, stock, fanOrders, fanUnits] = await Promise.all([
+  const [drop, stock, fanUnits] = await Promise.all([
     redis.hgetall(k.drop),
     redis.get(k.stock),
-    redis.hgetall(k.fanOrders),
     redis.hgetall(k.fans),
   ]);
   if (!drop.id) return undefined; // indexed before it was mirrored (Inventory.createDrop)
-  const ids = Object.values(fanOrders).flatMap((list) => list.split(' ').filter(Boolean));
+  // Every fan who ever held units has a field in `fans` (a release leaves it at 0), and each
+  // of their orders is in their list.
+  const ids: string[] = [];
+  const fans = Object.keys(fanUnits);
+  for (let i = 0; i < fans.length; i += ORDERS_PER_READ) {
+    const pipeline = redis.pipeline();
+    for (const fan of fans.slice(i, i + ORDERS_PER_READ)) pipeline.lrange(k.fanOrders(fan), 0, -1);
+    for (const [err, value] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      ids.push(...(value as string[]));
+    }
+  }
   const orders: InventoryOrder[] = [];
   for (let i = 0; i < ids.length; i += ORDERS_PER_READ) {
     const pipeline = redis.pipeline();

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
 import { Public } from '@flashdrop/auth';
+import { retryHeaders } from '@flashdrop/http';
 import { KafkaConnection } from '@flashdrop/events';
 import { pingRedis, RedisConnection } from '@flashdrop/persistence';
 import { SalesDatabase } from '@flashdrop/sales';
@@ -43,7 +44,7 @@ export class HealthController {
       if (!(e instanceof ServiceUnavailableException)) throw e;
       const result = e.getResponse() as HealthCheckResult;
       const down = Object.entries(result.error ?? {});
-      void reply.status(503);
+      void reply.status(503).headers(retryHeaders(503, 5));
       return {
         error: 'SERVICE_UNAVAILABLE',
         message: `not ready: ${down.map(([name]) => name).join(', ')}`,

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { FlashdropConfig } from '@flashdrop/config';
 import { DomainError, Order } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
 import { OrderRecords } from '@flashdrop/sales';
+import { FanRateLimiter } from '../rate-limit/fan-rate-limiter';
 
 const notFound = () => DomainError.notFound('order');
 
@@ -12,10 +14,16 @@ const notFound = () => DomainError.notFound('order');
  */
 @Injectable()
 export class OrdersService {
+  /** Cancels are bounded per fan like grabs: each one moves units and writes an event. */
+  private readonly cancelLimiter: FanRateLimiter;
+
   constructor(
     private readonly inventory: Inventory,
     private readonly orders: OrderRecords,
-  ) {}
+    @Inject(FlashdropConfig) config: FlashdropConfig,
+  ) {
+    this.cancelLimiter = new FanRateLimiter(config.CANCEL_RATE_LIMIT_PER_SECOND, 1000);
+  }
 
   async get(fanId: string, orderId: string): Promise<Order> {
     const live = await this.inventory.getOrder(orderId);
@@ -45,6 +53,14 @@ export class OrdersService {
 
   /** held -> cancelled, the units back at once (cancel_order.lua). */
   async cancel(fanId: string, orderId: string): Promise<Order> {
+    if (!this.cancelLimiter.allow(fanId)) {
+      throw new DomainError(
+        'TOO_MANY_REQUESTS',
+        'too many cancels; slow down',
+        undefined,
+        this.cancelLimiter.retryAfterSeconds(),
+      );
+    }
     const r = await this.inventory.cancelOrder(orderId, fanId);
     if (!r.ok) throw refusalError(r);
     return toPublicOrder(r.value);

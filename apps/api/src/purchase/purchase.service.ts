@@ -2,18 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { ErrorBody, httpStatusOf, NotFoundMessages, Order } from '@flashdrop/contracts';
 import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
-import { isErrorBody, parseIdempotencyKey } from '@flashdrop/http';
-import { GrabRateLimiter } from './grab-rate-limiter';
+import { isErrorBody, parseIdempotencyKey, retryHeaders } from '@flashdrop/http';
+import { FanRateLimiter } from '../rate-limit/fan-rate-limiter';
 import { parsePurchaseBody } from './purchase.dto';
 
 export interface PurchaseAnswer {
   readonly status: number;
   readonly body: Order | ErrorBody;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** The grab's window is one second, so its 429 always says 1 s: built once. */
 const TOO_MANY: PurchaseAnswer = {
   status: 429,
   body: refusalBody({ ok: false, code: 'TOO_MANY_REQUESTS' }),
+  headers: retryHeaders(429, 1),
 };
 
 const UNKNOWN_DROP: PurchaseAnswer = {
@@ -26,17 +29,17 @@ const UNKNOWN_DROP: PurchaseAnswer = {
  * is checked by hand, there is exactly one Redis round trip (grab.lua does the phase, clock,
  * reservation, limit, stock, hold, idempotency and event in one atomic step), no PostgreSQL,
  * refusals are returned as answers rather than thrown, and the per-fan rate limit is a Map
- * lookup in this process (GrabRateLimiter) that a hammering fan never gets past to Redis.
+ * lookup in this process (FanRateLimiter) that a hammering fan never gets past to Redis.
  */
 @Injectable()
 export class PurchaseService {
-  private readonly rateLimiter: GrabRateLimiter;
+  private readonly rateLimiter: FanRateLimiter;
 
   constructor(
     private readonly inventory: Inventory,
     @Inject(FlashdropConfig) config: FlashdropConfig,
   ) {
-    this.rateLimiter = new GrabRateLimiter(config.GRAB_RATE_LIMIT_PER_SECOND);
+    this.rateLimiter = new FanRateLimiter(config.GRAB_RATE_LIMIT_PER_SECOND, 1000);
   }
 
   async grab(

@@ -12,9 +12,11 @@
 --                          first answer: 'grab|<quantity>|<orderId>' or 'grab|<quantity>|E:<code>'
 --                          (begin_payment keeps 'pay|<orderId>' there: one key, one route)
 -- KEYS[9]  {d:ID}:o:<orderId> hash, the new order (orderId chosen by the caller, unique)
--- KEYS[10] {d:ID}:fo       hash, fanId -> space-separated order ids (the fan's orders)
+-- KEYS[10] {d:ID}:fo:<fanId> list, the fan's order ids in this drop, oldest first
 -- ARGV[1] fanId   ARGV[2] quantity (1..100, checked by the caller)
 -- ARGV[3] Idempotency-Key ('' when none)   ARGV[4] orderId (the id of KEYS[9])
+-- ARGV[5] how many orders beyond perUserLimit a fan may have in the drop (Inventory's
+--         ORDERS_BEYOND_LIMIT): the bound on the fan's list, see below
 --
 -- Checks, in order: drop exists; the order already exists (this is a second run of the same
 -- call, a client re-sending a command whose reply it lost: it gets the order, nothing is done
@@ -22,13 +24,19 @@
 -- IDEMPOTENCY_KEY_REUSED when the key came with another request; quantity <= perUserLimit;
 -- cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt (SALE_NOT_STARTED); paused
 -- (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid units (LIMIT_REACHED);
--- stock (SOLD_OUT).
+-- the fan's orders in the drop (LIMIT_REACHED); stock (SOLD_OUT).
+--
+-- The fan's order list is bounded: held and paid orders are at most perUserLimit (one unit
+-- each at least), so a fan can only grow it by orders that ended unpaid (cancelled, expired).
+-- Past perUserLimit + ARGV[5] orders in all, the fan may not grab in this drop again: a loop of
+-- grab + cancel cannot make the drop's keys grow without bound. A grab appends one id (RPUSH),
+-- it never rewrites the list.
 --
 -- A refusal writes nothing (unless an Idempotency-Key must remember it): in a rush most
 -- answers are SOLD_OUT, and a read-only script costs Redis no AOF write, no fsync and no event
 -- for the relay, Kafka and analytics to carry. The caller counts refusals and reports them in
 -- aggregate (count_refusals.lua, through Inventory's RefusalTally). The per-fan rate limit is
--- the API's (apps/api GrabRateLimiter), before this script.
+-- the API's (apps/api FanRateLimiter), before this script.
 --
 -- Returns {'OK', field, value, ...}      the new held order (HGETALL shape)
 --       | {'REPLAY', field, value, ...}  the order of the first answer to this key, or of the
@@ -43,6 +51,7 @@ local fan = ARGV[1]
 local qty = int_in(ARGV[2], 1, 100)
 local idem_key = ARGV[3]
 local order_id = ARGV[4]
+local orders_beyond_limit = tonumber(ARGV[5])
 
 local d = redis.call('HMGET', KEYS[1], 'id', 'saleStartsAt', 'saleEndsAt', 'paused',
   'cancelled', 'reservationRequired', 'perUserLimit', 'holdSeconds', 'priceMinor', 'currency')
@@ -102,6 +111,9 @@ local owned = int_in(redis.call('HGET', KEYS[4], fan) or '0', 0, MAX_EXACT)
 local stock = int_in(redis.call('GET', KEYS[2]) or '0', -MAX_EXACT, MAX_EXACT)
 if owned == nil or stock == nil then return {'ERR', 'BAD_RECORD'} end
 if owned + qty > limit then return refuse('LIMIT_REACHED') end
+if redis.call('LLEN', KEYS[10]) >= limit + orders_beyond_limit then
+  return refuse('LIMIT_REACHED')
+end
 if stock < qty then return refuse('SOLD_OUT') end
 
 -- Accepted: the decrement, the fan's units, the order, its deadline, the fan's order list,
@@ -114,9 +126,7 @@ redis.call('HSET', KEYS[9], 'id', order_id, 'dropId', drop_id, 'fanId', fan,
   'quantity', qty, 'amountMinor', string.format('%d', amount), 'currency', d[10],
   'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
 redis.call('ZADD', KEYS[5], expires_at, order_id)
-local list = redis.call('HGET', KEYS[10], fan)
-if list then list = list .. ' ' .. order_id else list = order_id end
-redis.call('HSET', KEYS[10], fan, list)
+redis.call('RPUSH', KEYS[10], order_id)
 if idem then redis.call('HSET', KEYS[8], idem, request .. order_id) end
 redis.call('HINCRBY', KEYS[7], 'attempts', 1)
 redis.call('HINCRBY', KEYS[7], 'held', qty)
