@@ -17,6 +17,12 @@ type StreamReply = [key: string, entries: [id: string, fields: string[] | null][
  * once: a batch is acknowledged only after its handler resolved, and a reader that has just
  * become the group's reader (a new lease holder) first re-reads what was delivered and never
  * acknowledged, from the stream's pending list. One drop at a time, in stream order.
+ *
+ * A batch whose handler failed (a PostgreSQL blip) stays in the pending list, and the stream
+ * goes back to being read from its pending list: the next pass hands the same entries again,
+ * before anything newer, until the handler succeeds. (Reading on from '>' would leave them
+ * pending for good, and the trimmer, which keeps everything from a group's oldest pending
+ * entry on, would never trim that stream again.)
  */
 export class OutboxReader {
   private readonly groups = new Set<string>();
@@ -49,28 +55,35 @@ export class OutboxReader {
     let read = 0;
     for (;;) {
       const from = this.recovered.has(stream) ? '>' : '0';
-      const reply = (await this.redis.xreadgroup(
-        'GROUP',
-        this.group,
-        this.consumer,
-        'COUNT',
-        this.batchSize,
-        'STREAMS',
-        stream,
-        from,
-      )) as StreamReply;
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) {
-        if (from === '0') {
-          this.recovered.add(stream);
-          continue;
+      try {
+        const reply = (await this.redis.xreadgroup(
+          'GROUP',
+          this.group,
+          this.consumer,
+          'COUNT',
+          this.batchSize,
+          'STREAMS',
+          stream,
+          from,
+        )) as StreamReply;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length === 0) {
+          if (from === '0') {
+            this.recovered.add(stream);
+            continue;
+          }
+          return read;
         }
-        return read;
+        await handle(entries.map(([id, fields]) => ({ id, fields: fieldsToRecord(fields ?? []) })));
+        read += entries.length;
+        await this.redis.xack(stream, this.group, ...entries.map(([id]) => id));
+        if (entries.length < this.batchSize && from === '>') return read;
+      } catch (error) {
+        // Whatever failed (the handler, the acknowledgement, a read whose reply was lost after
+        // Redis had delivered it), the entries may be pending now: read the pending list first.
+        this.recovered.delete(stream);
+        throw error;
       }
-      await handle(entries.map(([id, fields]) => ({ id, fields: fieldsToRecord(fields ?? []) })));
-      read += entries.length;
-      await this.redis.xack(stream, this.group, ...entries.map(([id]) => id));
-      if (entries.length < this.batchSize && from === '>') return read;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import { DROPS_INDEX_KEY, dropKeys } from '../keys';
+import { DROPS_ACTIVE_KEY, dropKeys } from '../keys';
 import { OutboxStreamGroups } from './stream-groups';
 
 /** XINFO GROUPS answers one flat [name, value, ...] list per group. */
@@ -24,7 +24,8 @@ export class OutboxTrimmer {
   constructor(private readonly redis: Redis) {}
 
   async trimAll(): Promise<void> {
-    for (const id of await this.redis.smembers(DROPS_INDEX_KEY)) {
+    // A retired drop's stream was emptied when it retired (retire_drop.lua).
+    for (const id of await this.redis.smembers(DROPS_ACTIVE_KEY)) {
       try {
         this.trimmed += await this.trim(dropKeys(id).events);
       } catch (error) {
@@ -48,12 +49,11 @@ export class OutboxTrimmer {
     for (const name of Object.values(OutboxStreamGroups)) {
       const group = byName.get(name);
       if (!group) return undefined;
-      let needed: string;
+      let needed = nextId(String(field(group, 'last-delivered-id')));
       if (Number(field(group, 'pending')) > 0) {
-        const summary = (await this.redis.xpending(key, name)) as [number, string, string];
-        needed = summary[1];
-      } else {
-        needed = nextId(String(field(group, 'last-delivered-id')));
+        // Acknowledged since XINFO was read: then nothing is pending and the bound above holds.
+        const summary = (await this.redis.xpending(key, name)) as [number, string | null];
+        if (summary[1] !== null) needed = summary[1];
       }
       if (bound === undefined || compareIds(needed, bound) < 0) bound = needed;
     }
