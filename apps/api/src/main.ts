@@ -1,9 +1,22 @@
 import { createHttpApp, runService } from '@flashdrop/http';
 import { AppModule } from './app.module';
 
+/**
+ * Never shed: probes and metrics (operators need them most under load), and the live streams
+ * (long-lived; analytics bounds them per caller and in all).
+ */
+const UNBOUNDED = /^\/(health\/|metrics(\?|$))|^\/v1\/drops\/[^/?]+\/live(\?|$)/;
+function isUnbounded(request: { url: string }): boolean {
+  return UNBOUNDED.test(request.url);
+}
+
 runService('api', async (config, nest) => {
   // The rush's two routes and the payment are served by Fastify directly (libs/http LeanRoute),
   // mounted from the modules that own them.
-  const app = await createHttpApp(AppModule, { docsTitle: 'Flashdrop public API', nest });
+  const app = await createHttpApp(AppModule, {
+    docsTitle: 'Flashdrop public API',
+    nest,
+    admission: { maxInFlight: config.API_MAX_IN_FLIGHT, exempt: isUnbounded },
+  });
   await app.listen(config.API_PORT, '127.0.0.1');
 });

@@ -112,6 +112,31 @@ export class FlashdropConfig {
   @Max(1_000_000)
   readonly SHARE_RATE_LIMIT_PER_MINUTE: number = 30;
 
+  /**
+   * Admission control on the public origin: requests one API process works on at once; past
+   * it the answer is an immediate 503 with Retry-After (libs/http admissionControl). 0 = no
+   * bound. Probes, metrics and live streams are not counted.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  readonly API_MAX_IN_FLIGHT: number = 512;
+
+  /** Live streams (`GET /v1/drops/:id/live`) one caller may hold open at once (then 429). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly LIVE_STREAMS_PER_CALLER: number = 8;
+
+  /** Live streams one analytics process serves in all (then 503). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly LIVE_STREAMS_MAX: number = 2000;
+
   /** How often the worker's hold-expiry sweeper looks for due holds (ms). */
   @IntegerIn(20, 10_000)
   readonly SWEEPER_INTERVAL_MS: number = 200;

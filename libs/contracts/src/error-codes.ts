@@ -8,6 +8,7 @@ export const ErrorCodes = [
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'DROP_LOCKED',
@@ -51,6 +52,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 403;
     case 'NOT_FOUND':
       return 404;
+    case 'METHOD_NOT_ALLOWED':
+      return 405;
     case 'DROP_LOCKED':
     case 'RESERVATION_NOT_OPEN':
     case 'RESERVATION_CLOSED':

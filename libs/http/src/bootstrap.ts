@@ -5,9 +5,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { TokenVerifier } from '@flashdrop/auth';
+import { AdmissionOptions, admissionControl } from './admission';
 import { ErrorFilter } from './error.filter';
 import { discoverLeanRoutes, leanRoutePaths, mountLeanRoutes, sendError } from './lean-route';
 import { logRequests } from './logger.module';
+import { RouteTable } from './route-table';
 import { MetricsRegistry } from './metrics';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -19,6 +21,8 @@ export interface HttpAppOptions {
   readonly docsTitle?: string;
   /** How Nest is created (runService's: its logger from the first line, no abort on error). */
   readonly nest?: NestApplicationOptions;
+  /** Admission control (see admissionControl): the bound on requests in flight, and exemptions. */
+  readonly admission?: Omit<AdmissionOptions, 'registry'>;
 }
 
 /**
@@ -54,18 +58,25 @@ export function fastifyOptions() {
 
 /** The shared set-up, separate so tests can apply it to a `Test.createTestingModule` app. */
 export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOptions = {}): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  // Before any route is added (Nest adds its routes at init): it learns them all.
+  const routes = RouteTable.listen(fastify);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new StrictValidationPipe());
-  app.useGlobalFilters(new ErrorFilter());
+  app.useGlobalFilters(new ErrorFilter(routes));
   app.enableShutdownHooks();
 
-  const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler((error, _request, reply) => sendError(reply, error));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
-  tryGet(app, MetricsRegistry)?.instrument(fastify);
+  const metrics = tryGet(app, MetricsRegistry);
+  // First of the hooks that do work: a shed request costs as little as it can.
+  if (options.admission) {
+    admissionControl(fastify, { ...options.admission, registry: metrics?.registry });
+  }
+  metrics?.instrument(fastify);
   logRequests(fastify);
 
   // Routes Fastify serves directly, beside Nest's router, from whichever module owns them.

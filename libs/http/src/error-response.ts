@@ -35,8 +35,9 @@ function codeForStatus(status: number): ErrorCode | undefined {
     case 403:
       return 'FORBIDDEN';
     case 404:
-    case 405:
       return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
     case 413:
       return 'PAYLOAD_TOO_LARGE';
     case 415:

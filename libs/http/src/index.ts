@@ -1,3 +1,4 @@
+export * from './admission';
 export * from './bootstrap';
 export * from './error-response';
 export * from './error.filter';
@@ -5,6 +6,7 @@ export * from './lean-body';
 export * from './lean-route';
 export * from './logger.module';
 export * from './metrics';
+export * from './route-table';
 export * from './validation.pipe';
 export * from './run-service';
 export * from './time-field';

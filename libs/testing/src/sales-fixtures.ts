@@ -62,11 +62,18 @@ export async function createDrop(
   return res.body;
 }
 
-export function grabVia(dropId: string, fanToken: string, body?: unknown, key?: string) {
+export function grabVia(
+  dropId: string,
+  fanToken: string,
+  body?: unknown,
+  key?: string,
+  baseUrl?: string,
+) {
   return api<OrderBody & { error?: string }>('POST', `/v1/drops/${dropId}/purchases`, {
     token: fanToken,
     body,
     headers: key ? { 'idempotency-key': key } : undefined,
+    baseUrl,
   });
 }
 
