@@ -8,7 +8,12 @@ import { ReadableStream } from 'node:stream/web';
 /** Request headers worth passing on: who calls, what they accept, and the request id for logs. */
 const FORWARDED_REQUEST_HEADERS = ['authorization', 'accept', 'x-request-id', 'last-event-id'];
 /** Response headers passed back (hop-by-hop ones such as transfer-encoding are not). */
-const FORWARDED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering'];
+const FORWARDED_RESPONSE_HEADERS = [
+  'content-type',
+  'cache-control',
+  'x-accel-buffering',
+  'retry-after',
+];
 
 /**
  * Forwards a request to apps/analytics over HTTP and streams its answer back unchanged (status,
