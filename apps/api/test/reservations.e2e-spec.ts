@@ -96,7 +96,7 @@ describe('reservations and shares (running stack)', () => {
       const fanId = uniqueId('fan');
       const res = await share(drop.id, tokenFor('fan', fanId), { channel: 'weibo' });
       expect(res.status).toBe(202);
-      expect(res.body).toEqual({ dropId: drop.id, fanId, channel: 'weibo' });
+      expect(res.body).toEqual({ dropId: drop.id, fanId, channel: 'weibo', countedAs: 'weibo' });
     });
 
     it.each([

@@ -11,7 +11,8 @@ import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { BadRecordError } from './bad-record';
 import { dropIdOfOrder, newOrderId } from './ids';
-import { DROPS_INDEX_KEY, dropKeys } from './keys';
+import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from './keys';
+import { OutboxStreamGroups } from './outbox/stream-groups';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts';
 import { RefusalTally } from './refusal-tally';
 import { parseDefinition, parseOrder } from './hashes';
@@ -46,6 +47,14 @@ export const DEFAULT_PAYING_TTL_MS = 30_000;
 export const ORDERS_BEYOND_LIMIT = 20;
 
 /**
+ * How many distinct share channels a drop counts by name (share.lua); shares on any further
+ * channel count under OTHER_SHARE_CHANNEL. Each channel is a field of every stats read and
+ * live frame, and a channel is free text a fan chooses.
+ */
+export const SHARE_CHANNELS_PER_DROP = 20;
+export const OTHER_SHARE_CHANNEL = 'other';
+
+/**
  * The typed face of the Lua scripts (libs/inventory/README.md): every change of the sale's
  * state in Redis goes through here. Lua's answers become ErrorCodes of libs/contracts here and
  * nowhere else. Scripts are defined once per connection (`defineCommand`: EVALSHA, and EVAL
@@ -68,14 +77,19 @@ export class Inventory {
   async createDrop(def: DropDefinition): Promise<void> {
     // Indexed first: an id in the index whose drop is missing is skipped; the reverse would
     // hide a drop from the sweeper and the scheduler.
-    await this.redis.sadd(DROPS_INDEX_KEY, def.id);
+    await this.index(def.id);
     await this.mirror(def, 'create');
   }
 
   /** Re-mirrors a drop that PostgreSQL has and Redis lost (no event). */
   async restoreDrop(def: DropDefinition): Promise<void> {
-    await this.redis.sadd(DROPS_INDEX_KEY, def.id);
+    await this.index(def.id);
     await this.mirror(def, 'restore');
+  }
+
+  private async index(dropId: string): Promise<void> {
+    await this.redis.sadd(DROPS_INDEX_KEY, dropId);
+    await this.redis.sadd(DROPS_ACTIVE_KEY, dropId);
   }
 
   /** Changes a drop while it is not locked (the lock is checked in the script). */
@@ -107,7 +121,9 @@ export class Inventory {
 
   async setPaused(dropId: string, paused: boolean): Promise<Outcome<void>> {
     const k = dropKeys(dropId);
-    return unit(await this.run('set_paused', [k.drop, k.events], [paused ? '1' : '0']));
+    const r = await this.run('set_paused', [k.drop, k.events], [paused ? '1' : '0']);
+    if (r[0] === 'OK') await this.reactivateIf(r[1], dropId);
+    return unit(r);
   }
 
   async cancelDrop(dropId: string): Promise<Outcome<void>> {
@@ -123,8 +139,65 @@ export class Inventory {
     return { phase: r[1] as DropPhase, changed: r[2] === 1 };
   }
 
+  /** Every drop ever created (the audit, the pickers). */
   async dropIds(): Promise<string[]> {
     return this.redis.smembers(DROPS_INDEX_KEY);
+  }
+
+  /**
+   * The drops that may still need work (open, holding units, or with outbox entries not yet
+   * read by every group): what the background loops walk. See `retireIfDone`.
+   */
+  async activeDropIds(): Promise<string[]> {
+    return this.redis.smembers(DROPS_ACTIVE_KEY);
+  }
+
+  /**
+   * Takes a drop out of the active index when retire_drop.lua finds it done (over, holding
+   * nothing, its outbox read by every group); answers whether it did.
+   *
+   * What must stay true: a drop that gets new work is in the index. So the drop leaves the
+   * index first, and only then does the script check and flag it: a script that writes an
+   * event in between makes the check fail (an entry no group has read) and the drop goes
+   * straight back; one that writes after finds the flag and its caller re-adds it (revive()).
+   * A crash in between leaves a drop out of the index without its flag; `reconcileActive`
+   * (the scheduler, at start and every few minutes) puts such drops back.
+   */
+  async retireIfDone(dropId: string): Promise<boolean> {
+    const k = dropKeys(dropId);
+    const keys = [k.drop, k.stock, k.holds, k.events];
+    const groups = Object.values(OutboxStreamGroups);
+    // A cheap look first, so an open drop is never taken out of the index even for a moment.
+    if ((await this.run('retire_drop', keys, ['check', ...groups]))[0] !== 'READY') return false;
+    await this.redis.srem(DROPS_ACTIVE_KEY, dropId);
+    const r = await this.run('retire_drop', keys, ['retire', ...groups]);
+    if (r[0] === 'RETIRED') return true;
+    await this.redis.sadd(DROPS_ACTIVE_KEY, dropId);
+    return false;
+  }
+
+  /**
+   * Puts back in the active index every indexed drop that is not flagged retired (a crash
+   * between the two steps of `retireIfDone`, or of a script's revive and its caller's re-add).
+   * Walks every drop: for the scheduler's start and a slow period. Answers how many it re-added.
+   */
+  async reconcileActive(chunk = 1000): Promise<number> {
+    const ids = await this.dropIds();
+    let added = 0;
+    for (let i = 0; i < ids.length; i += chunk) {
+      const part = ids.slice(i, i + chunk);
+      const pipeline = this.redis.pipeline();
+      for (const id of part) pipeline.hget(dropKeys(id).drop, 'retired');
+      const flags = (await pipeline.exec()) ?? [];
+      const live = part.filter((_, j) => flags[j]?.[1] !== '1');
+      if (live.length > 0) added += await this.redis.sadd(DROPS_ACTIVE_KEY, ...live);
+    }
+    return added;
+  }
+
+  /** After a script that answered `revived` = 1 (see revive() in _lib.lua). */
+  private async reactivateIf(revived: unknown, dropId: string): Promise<void> {
+    if (Number(revived) === 1) await this.redis.sadd(DROPS_ACTIVE_KEY, dropId);
   }
 
   /** The brand that owns a drop (fixed at creation), or undefined when Redis has no such drop. */
@@ -217,13 +290,21 @@ export class Inventory {
     return (await this.redis.hexists(dropKeys(dropId).reservations, fanId)) === 1;
   }
 
-  /** Counts one share; the share's own id lets a re-sent call count once (share.lua). */
-  async share(dropId: string, fanId: string, channel: string): Promise<Outcome<void>> {
+  /**
+   * Counts a share; answers the channel it was counted under (see SHARE_CHANNELS_PER_DROP). The
+   * share's own id lets a re-sent call count once (share.lua).
+   */
+  async share(dropId: string, fanId: string, channel: string): Promise<Outcome<string>> {
     const k = dropKeys(dropId);
     const shareId = randomBytes(8).toString('hex');
-    return unit(
-      await this.run('share', [k.drop, k.events, k.stats, k.receipt(shareId)], [fanId, channel]),
+    const r = await this.run(
+      'share',
+      [k.drop, k.events, k.stats, k.receipt(shareId), k.shareChannels],
+      [fanId, channel, SHARE_CHANNELS_PER_DROP, OTHER_SHARE_CHANNEL],
     );
+    if (r[0] !== 'OK') return refusal(r);
+    await this.reactivateIf(r[2], dropId);
+    return { ok: true, value: String(r[1]) };
   }
 
   /**
@@ -298,6 +379,7 @@ export class Inventory {
     );
     if (r[0] === 'ERR' && r[1] === 'BAD_RECORD')
       throw new Error(`refusal batch ${batchId} malformed`);
+    if (r[0] === 'OK') await this.reactivateIf(r[1], dropId);
   }
 
   /** Writes the refusals counted so far; called on shutdown so a graceful stop loses none. */
@@ -314,9 +396,12 @@ export class Inventory {
     return h.id ? parseOrder(h) : undefined;
   }
 
-  /** Every order of a fan still in Redis, newest first. */
+  /**
+   * The fan's orders in the active drops, newest first. A retired drop's orders are all final
+   * and all in PostgreSQL (order persistence read every one of its events before it retired).
+   */
   async ordersOfFan(fanId: string): Promise<InventoryOrder[]> {
-    const drops = await this.dropIds();
+    const drops = await this.activeDropIds();
     const lists = await Promise.all(
       drops.map((d) => this.redis.lrange(dropKeys(d).fanOrders(fanId), 0, -1)),
     );

@@ -24,6 +24,8 @@ export function dropKeys(dropId: string) {
     events: `${tag}:events`,
     stats: `${tag}:stats`,
     idempotency: `${tag}:idem`,
+    /** The channels the drop's shares are counted under (a set, at most SHARE_CHANNELS_PER_DROP). */
+    shareChannels: `${tag}:sch`,
     /** One fan's orders in this drop, oldest first (a list a grab appends to; bounded, see grab.lua). */
     fanOrders: (fanId: string) => `${tag}:fo:${fanId}`,
     orderPrefix: `${tag}:o:`,
@@ -35,8 +37,16 @@ export function dropKeys(dropId: string) {
 
 export type DropKeys = ReturnType<typeof dropKeys>;
 
-/** The set of every drop id: the relay, the sweeper, the scheduler and the audit walk it. */
+/** The set of every drop id ever created: the audit and the pickers walk it. */
 export const DROPS_INDEX_KEY = 'drops:index';
+
+/**
+ * The drops that may still need work: every drop from its creation until retire_drop.lua finds
+ * it over, holding nothing, and its outbox read by every group. The background loops (the
+ * sweeper, the scheduler, the relay and its trimmer, order persistence, payment recovery) and
+ * a fan's live orders walk this, so their idle cost follows the open drops, not history.
+ */
+export const DROPS_ACTIVE_KEY = 'drops:active';
 
 /** `{d:<dropId>}:events` -> dropId (the outbox relay reads many streams in one call). */
 export function dropIdOfStream(streamKey: string): string {

@@ -9,7 +9,7 @@ const ScriptKeys = {
   cancel_drop: 2,
   sync_phase: 3,
   reserve: 4,
-  share: 4,
+  share: 5,
   grab: 10,
   count_refusals: 4,
   count_reservations: 3,
@@ -18,6 +18,7 @@ const ScriptKeys = {
   begin_payment: 7,
   complete_payment: 6,
   abort_payment: 6,
+  retire_drop: 4,
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;

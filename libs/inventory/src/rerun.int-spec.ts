@@ -9,7 +9,7 @@ import {
   slotPort,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
-import { dropKeys } from './keys';
+import { DROPS_ACTIVE_KEY, dropKeys } from './keys';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES } from './lua-scripts';
 import { DropDefinition, Inventory, InventoryOrder } from './index';
 
@@ -110,11 +110,21 @@ describe('every write script is safe to run twice with the same arguments', () =
     expect(await count(def.id, 'grab.rejected')).toBe(1);
   });
 
-  it('share: counted once', async () => {
+  it('share: counted once, under the channel the first run chose', async () => {
     const def = await newDrop();
-    expect(await twice.share(def.id, 'fan-1', 'weibo')).toEqual({ ok: true, value: undefined });
+    expect(await twice.share(def.id, 'fan-1', 'weibo')).toEqual({ ok: true, value: 'weibo' });
     expect((await once.counters(def.id)).shares).toBe(1);
     expect(await count(def.id, 'share.recorded')).toBe(1);
+  });
+
+  it('share on a retired drop: the drop is back in the active index though the first run revived it', async () => {
+    const def = await newDrop();
+    // What retire_drop.lua leaves: the flag set, the drop out of the index.
+    await redis.hset(dropKeys(def.id).drop, 'retired', '1');
+    await redis.srem(DROPS_ACTIVE_KEY, def.id);
+    expect(await twice.share(def.id, 'fan-1', 'weibo')).toEqual({ ok: true, value: 'weibo' });
+    expect(await redis.hget(dropKeys(def.id).drop, 'retired')).toBeNull();
+    expect(await redis.sismember(DROPS_ACTIVE_KEY, def.id)).toBe(1);
   });
 
   it('reserve: one reservation, one referral, the same reservedAt', async () => {

@@ -1,9 +1,9 @@
 import { DropDefinition, newDropId } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 // The sale's raw keys are libs/inventory's own; tests read and bend them through here only.
-import { DROPS_INDEX_KEY, dropKeys } from '../../inventory/src/keys';
+import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from '../../inventory/src/keys';
 
-export { DROPS_INDEX_KEY, dropKeys };
+export { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys };
 
 /** Redis TIME in ms: tests place drop windows on the sale clock, not the test's own. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -76,5 +76,5 @@ export async function setDropTimes(
  * rightly call a breach. Its keys stay where they are.
  */
 export async function retireDrop(redis: Redis, dropId: string): Promise<void> {
-  await redis.srem(DROPS_INDEX_KEY, dropId);
+  await redis.pipeline().srem(DROPS_INDEX_KEY, dropId).srem(DROPS_ACTIVE_KEY, dropId).exec();
 }

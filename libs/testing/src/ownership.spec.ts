@@ -27,8 +27,8 @@ const OWNERS: readonly { what: string; spelling: RegExp; owners: readonly string
     owners: ['libs/ledger/src/'],
   },
   {
-    what: "the sale's Redis keys ({d:ID}:*, drops:index)",
-    spelling: /\{d:|drops:index/,
+    what: "the sale's Redis keys ({d:ID}:*, drops:index, drops:active)",
+    spelling: /\{d:|drops:(index|active)/,
     owners: ['libs/inventory/src/'],
   },
   {

@@ -76,11 +76,13 @@ export class ServiceProcess {
     readonly name: 'api' | 'wallet' | 'analytics' | 'worker',
     readonly env: Record<string, string>,
     readonly logFile = `/tmp/flashdrop-${name}-${process.pid}.log`,
+    /** The build to run (another worktree's, to compare before and after a change). */
+    readonly mainPath = join(REPO_ROOT, `dist/apps/${name}/main.js`),
   ) {}
 
   start(): void {
     const out = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [join(REPO_ROOT, `dist/apps/${this.name}/main.js`)], {
+    this.child = spawn(process.execPath, [this.mainPath], {
       env: { ...process.env, ...testProfileEnv(), ...this.env },
       stdio: ['ignore', out, out],
     });

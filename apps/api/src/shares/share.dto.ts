@@ -12,4 +12,6 @@ export interface ShareView {
   readonly dropId: string;
   readonly fanId: string;
   readonly channel: string;
+  /** The channel the share counts under: `channel`, or `other` past the drop's channel cap. */
+  readonly countedAs: string;
 }

@@ -60,7 +60,7 @@ export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnAp
     return this.persistOnce();
   }
 
-  /** One pass over every drop's stream; returns the orders written. */
+  /** One pass over the active drops' streams; returns the orders written. */
   async persistOnce(): Promise<number> {
     await this.sales.open();
     if (!this.wasLeader) {
@@ -68,7 +68,8 @@ export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnAp
       this.reader.takeOver();
       this.wasLeader = true;
     }
-    const drops = await this.inventory.dropIds();
+    // A retired drop has no entry left to read (retire_drop.lua checks this group too).
+    const drops = await this.inventory.activeDropIds();
     let written = 0;
     await Promise.all(
       drops.map((dropId) =>

@@ -39,11 +39,11 @@ export class PaymentRecoveryService implements TickingWork {
     return this.recoverOnce();
   }
 
-  /** One pass over every drop. */
+  /** One pass over the active drops (an order `paying` is a hold: its drop is active). */
   async recoverOnce(): Promise<RecoveryReport> {
     const now = await this.inventory.now();
     const totals = { completed: 0, aborted: 0, failed: 0 };
-    for (const dropId of await this.inventory.dropIds()) {
+    for (const dropId of await this.inventory.activeDropIds()) {
       const stale = await this.inventory.stalePaying(dropId, now, LOOKAHEAD_MS, BATCH);
       const report = await this.settle(stale);
       totals.completed += report.completed;

@@ -25,9 +25,9 @@ export class HoldSweeper implements TickingWork {
     return this.sweepOnce();
   }
 
-  /** One pass over every drop; returns the units returned to stock. */
+  /** One pass over the active drops (a drop holding units is active); answers the units returned. */
   async sweepOnce(): Promise<number> {
-    const [drops, now] = await Promise.all([this.inventory.dropIds(), this.inventory.now()]);
+    const [drops, now] = await Promise.all([this.inventory.activeDropIds(), this.inventory.now()]);
     const deadlines = await Promise.all(drops.map((d) => this.inventory.nextDeadline(d)));
     let units = 0;
     await Promise.all(

@@ -103,6 +103,16 @@ local function first_run(receipt_key)
   return redis.call('SET', receipt_key, '1', 'PX', RECEIPT_TTL_MS, 'NX') ~= false
 end
 
+-- A retired drop (retire_drop.lua: over, nothing held, every outbox entry read) is out of the
+-- active index that the worker walks. A script that writes an event on a drop that may be
+-- retired calls this and answers its result; on 1 its caller puts the drop back in the index
+-- (Inventory.reactivate), so the relay and order persistence read the new entry.
+local function revive(drop_key)
+  if redis.call('HGET', drop_key, 'retired') ~= '1' then return 0 end
+  redis.call('HDEL', drop_key, 'retired')
+  return 1
+end
+
 local function hash_table(key)
   local flat = redis.call('HGETALL', key)
   local t = {}

@@ -7,8 +7,8 @@
 -- KEYS[4] {d:ID}:rcpt:<batchId>   the batch's receipt (_lib first_run): a batch sent again
 --                                 (its reply lost, or retried by the tally) is counted once
 -- ARGV: code, count, code, count, ...   (count >= 1)
--- Returns {'OK'} | {'ERR', 'NOT_FOUND'} | {'ERR', 'BAD_RECORD'} (a malformed batch: nothing
--- written)
+-- Returns {'OK', revived (1: the drop was retired, see revive(); always 1 on a second run)}
+--       | {'ERR', 'NOT_FOUND'} | {'ERR', 'BAD_RECORD'} (a malformed batch: nothing written)
 local id = redis.call('HGET', KEYS[1], 'id')
 if not id then return {'ERR', 'NOT_FOUND'} end
 if #ARGV % 2 ~= 0 then return {'ERR', 'BAD_RECORD'} end
@@ -17,7 +17,8 @@ for i = 1, #ARGV, 2 do
     return {'ERR', 'BAD_RECORD'}
   end
 end
-if not first_run(KEYS[4]) then return {'OK'} end
+-- A second run: the first may have revived the drop with its reply lost, so say revived.
+if not first_run(KEYS[4]) then return {'OK', 1} end
 local now = now_ms()
 local total = 0
 for i = 1, #ARGV, 2 do
@@ -27,4 +28,4 @@ for i = 1, #ARGV, 2 do
   emit(KEYS[2], 'grab.rejected', now, {'dropId', id, 'code', code, 'count', n})
 end
 redis.call('HINCRBY', KEYS[3], 'attempts', total)
-return {'OK'}
+return {'OK', revive(KEYS[1])}

@@ -13,7 +13,7 @@ import {
 import { sleep } from '@flashdrop/persistence';
 import Redis from 'ioredis';
 import { Message, TopicMessages } from 'kafkajs';
-import { DROPS_INDEX_KEY, dropIdOfStream, dropKeys } from '../keys';
+import { DROPS_ACTIVE_KEY, dropIdOfStream, dropKeys } from '../keys';
 import { ensureGroups, OutboxStreamGroups } from './stream-groups';
 
 export interface StreamRelayOptions {
@@ -114,13 +114,14 @@ export class StreamRelay {
   }
 
   /**
-   * Finds the drops' streams. The index is read again when its size changes (a new drop) or
-   * every 5 s; each new stream gets every registered group (see OutboxStreamGroups).
+   * Finds the active drops' streams (a retired drop has nothing left to relay, and an event on
+   * it re-activates it first). The index is read again when its size changes or every 5 s; each
+   * new stream gets every registered group (see OutboxStreamGroups).
    */
   private async refreshStreams(): Promise<void> {
-    const size = await this.redis.scard(DROPS_INDEX_KEY);
+    const size = await this.redis.scard(DROPS_ACTIVE_KEY);
     if (size === this.indexSize && Date.now() - this.indexReadAt < 5000) return;
-    const ids = await this.redis.smembers(DROPS_INDEX_KEY);
+    const ids = await this.redis.smembers(DROPS_ACTIVE_KEY);
     for (const id of ids) {
       if (this.groupsReady.has(id)) continue;
       await ensureGroups(this.redis, dropKeys(id).events);
