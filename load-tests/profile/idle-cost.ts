@@ -102,10 +102,13 @@ async function main(): Promise<void> {
     console.log('waiting until every drop is settled (phase announced, events relayed)...');
     const ids = await inventory.dropIds();
     const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 50)) === 0);
-    const deadline = Date.now() + 180_000;
-    while (!(await settled(redis, sample))) {
-      if (Date.now() > deadline) throw new Error('drops not settled within 180 s');
-      await new Promise((r) => setTimeout(r, 1000));
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const left = await unsettled(redis, sample);
+      if (left.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`not settled within 600 s: ${left.join('; ')}`);
+      console.log(`  ${left.length} of ${sample.length} sampled drops not settled: ${left[0]}`);
+      await new Promise((r) => setTimeout(r, 5000));
     }
     await new Promise((r) => setTimeout(r, 10_000)); // the last trims and retirements
     const pids = { worker: worker.pid ?? 0, redis: (await redisPid(redis)) ?? 0 };
@@ -127,18 +130,24 @@ async function main(): Promise<void> {
   }
 }
 
-/** Every sampled drop has its phase announced and every entry of its stream relayed. */
-async function settled(redis: Redis, dropIds: readonly string[]): Promise<boolean> {
+/** The sampled drops whose phase is not announced yet or whose stream is not all relayed. */
+async function unsettled(redis: Redis, dropIds: readonly string[]): Promise<string[]> {
+  const left: string[] = [];
   for (const id of dropIds) {
     const k = dropKeys(id);
-    if ((await redis.hget(k.drop, 'phase')) !== 'ended') return false;
+    const phase = await redis.hget(k.drop, 'phase');
+    if (phase !== 'ended') {
+      left.push(`${id} phase ${phase}`);
+      continue;
+    }
     const stream = fields((await redis.call('XINFO', 'STREAM', k.events)) as unknown[]);
     const groups = (await redis.call('XINFO', 'GROUPS', k.events)) as unknown[][];
     const relay = groups.map(fields).find((g) => g.name === 'kafka-relay');
-    if (!relay || relay['last-delivered-id'] !== stream['last-generated-id']) return false;
-    if (Number(relay.pending) !== 0) return false;
+    if (!relay || relay['last-delivered-id'] !== stream['last-generated-id']) {
+      left.push(`${id} relayed to ${String(relay?.['last-delivered-id'])}`);
+    } else if (Number(relay.pending) !== 0) left.push(`${id} ${String(relay.pending)} pending`);
   }
-  return true;
+  return left;
 }
 
 /** A flat XINFO answer [name, value, ...] as an object. */
