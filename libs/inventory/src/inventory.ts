@@ -165,7 +165,7 @@ export class Inventory {
    */
   async retireIfDone(dropId: string): Promise<boolean> {
     const k = dropKeys(dropId);
-    const keys = [k.drop, k.stock, k.holds, k.events];
+    const keys = [k.drop, k.stock, k.holds, k.events, k.stats];
     const groups = Object.values(OutboxStreamGroups);
     // A cheap look first, so an open drop is never taken out of the index even for a moment.
     if ((await this.run('retire_drop', keys, ['check', ...groups]))[0] !== 'READY') return false;

@@ -18,7 +18,7 @@ const ScriptKeys = {
   begin_payment: 7,
   complete_payment: 6,
   abort_payment: 6,
-  retire_drop: 4,
+  retire_drop: 5,
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;

@@ -34,7 +34,7 @@ export class ReservationCounter implements TickingWork, OnApplicationShutdown {
 
   /** One pass over every drop still open to reservations; returns how many were announced. */
   async countOnce(): Promise<number> {
-    const drops = (await this.inventory.dropIds()).filter((d) => !this.settled.has(d));
+    const drops = (await this.inventory.activeDropIds()).filter((d) => !this.settled.has(d));
     const results = await Promise.all(drops.map((d) => this.inventory.countReservations(d)));
     let counted = 0;
     results.forEach((r, i) => {

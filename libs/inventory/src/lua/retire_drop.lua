@@ -8,11 +8,12 @@
 -- (revive() in _lib.lua).
 --
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:holds   KEYS[4] {d:ID}:events
+-- KEYS[5] {d:ID}:stats (reservations not yet announced, `resPending`, count as unread work)
 -- ARGV[1] 'check' (answer only) | 'retire'
 -- ARGV[2..] the consumer groups that must have read everything (OutboxStreamGroups)
 --
 -- Returns {'RETIRED'} (retire) | {'READY'} (check) | {'OPEN', phase} | {'HOLDING'}
---       | {'UNREAD', group} | {'NOT_FOUND'}
+--       | {'UNREAD', group} | {'UNCOUNTED'} | {'NOT_FOUND'}
 local flat = redis.call('HGETALL', KEYS[1])
 if #flat == 0 then return {'NOT_FOUND'} end
 local d = {}
@@ -21,6 +22,7 @@ local now = now_ms()
 local phase = phase_of(d, tonumber(redis.call('GET', KEYS[2]) or '0'), now)
 if phase ~= 'ended' and phase ~= 'cancelled' then return {'OPEN', phase} end
 if redis.call('ZCARD', KEYS[3]) > 0 then return {'HOLDING'} end
+if tonumber(redis.call('HGET', KEYS[5], 'resPending') or '0') > 0 then return {'UNCOUNTED'} end
 
 -- A flat XINFO answer {name, value, ...} as a table.
 local function fields_of(list)
