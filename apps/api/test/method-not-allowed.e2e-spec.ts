@@ -1,7 +1,7 @@
 import { api, createDrop, dropBody, errorOf, openDropBody, tokenFor } from '@flashdrop/testing';
 
 /**
- * API.md "General": a method the route does not serve is 405 METHOD_NOT_ALLOWED with an `Allow`
+ * docs/api.md "General": a method the route does not serve is 405 METHOD_NOT_ALLOWED with an `Allow`
  * header, in the contract's error shape, and changes nothing; an unknown route stays 404.
  */
 describe('405 METHOD_NOT_ALLOWED with Allow (running stack)', () => {

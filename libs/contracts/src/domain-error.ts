@@ -1,5 +1,10 @@
 import { ErrorCode } from './error-codes';
-import { ErrorMessages, NotFoundMessages } from './error-messages';
+import {
+  AtCapacityMessages,
+  ErrorMessages,
+  NotFoundMessages,
+  TooManyMessages,
+} from './error-messages';
 
 /** One problem with one field of a request, as listed in an error body's `details`. */
 export interface ErrorDetail {
@@ -41,6 +46,26 @@ export class DomainError extends Error {
   /** 404 NOT_FOUND of a drop or an order. */
   static notFound(what: keyof typeof NotFoundMessages): DomainError {
     return new DomainError('NOT_FOUND', NotFoundMessages[what]);
+  }
+
+  /** 429 TOO_MANY_REQUESTS: one caller went over a bound; Retry-After says when to come back. */
+  static tooMany(what: keyof typeof TooManyMessages, retryAfterSeconds: number): DomainError {
+    return new DomainError(
+      'TOO_MANY_REQUESTS',
+      TooManyMessages[what],
+      undefined,
+      retryAfterSeconds,
+    );
+  }
+
+  /** 503 SERVICE_UNAVAILABLE: this process is at a bound of its own; try again later. */
+  static atCapacity(what: keyof typeof AtCapacityMessages, retryAfterSeconds: number): DomainError {
+    return new DomainError(
+      'SERVICE_UNAVAILABLE',
+      AtCapacityMessages[what],
+      undefined,
+      retryAfterSeconds,
+    );
   }
 
   toBody(): ErrorBody {

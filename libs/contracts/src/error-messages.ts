@@ -10,6 +10,7 @@ export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
   UNAUTHENTICATED: 'a valid bearer token is required',
   FORBIDDEN: 'this route is not for your role',
   NOT_FOUND: 'no such drop or order',
+  METHOD_NOT_ALLOWED: 'this path does not serve this method',
   PAYLOAD_TOO_LARGE: 'request body too large',
   UNSUPPORTED_MEDIA_TYPE: 'unsupported content type',
   DROP_LOCKED: 'the drop can no longer be changed',
@@ -38,4 +39,18 @@ export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
 export const NotFoundMessages = {
   drop: 'no such drop',
   order: 'no such order',
+} as const;
+
+/** TOO_MANY_REQUESTS as said of what one caller sent too much of (each has its own bound). */
+export const TooManyMessages = {
+  grabs: ErrorMessages.TOO_MANY_REQUESTS,
+  cancels: 'too many cancels; slow down',
+  shares: 'too many shares; slow down',
+  liveStreams: 'too many live streams of yours; close one first',
+} as const;
+
+/** SERVICE_UNAVAILABLE as said of a process that is at one of its bounds (not a server away). */
+export const AtCapacityMessages = {
+  requests: 'the service is at capacity; try again shortly',
+  liveStreams: 'too many live streams; try again shortly',
 } as const;

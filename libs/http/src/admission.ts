@@ -1,5 +1,6 @@
 import { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { AtCapacityMessages, ErrorBody } from '@flashdrop/contracts';
 import { retryHeaders } from './error-response';
 
 export interface AdmissionOptions {
@@ -11,13 +12,14 @@ export interface AdmissionOptions {
   readonly registry?: Registry;
 }
 
+/** Built once: a shed request costs as little as it can. */
 const SHED_BODY = JSON.stringify({
   error: 'SERVICE_UNAVAILABLE',
-  message: 'the service is at capacity; try again shortly',
-});
+  message: AtCapacityMessages.requests,
+} satisfies ErrorBody);
 
 /**
- * Admission control (API.md: any route may answer 503 SERVICE_UNAVAILABLE with Retry-After when
+ * Admission control (docs/api.md: any route may answer 503 SERVICE_UNAVAILABLE with Retry-After when
  * the service sheds load). Without a bound, an overload makes every caller wait: 3,000 fans in
  * flight on two cores were all served, the median after 4.4 s. With one, the requests within the
  * bound are answered at the speed the machine has, and the rest learn at once that they should

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
-import { DomainError } from '@flashdrop/contracts';
+import { DomainError, ErrorMessages } from '@flashdrop/contracts';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response';
 import { RouteTable } from './route-table';
@@ -21,7 +21,7 @@ export class ErrorFilter implements ExceptionFilter {
     if (allow) {
       exception = new DomainError(
         'METHOD_NOT_ALLOWED',
-        `this path serves ${allow.join(', ')} only`,
+        `${ErrorMessages.METHOD_NOT_ALLOWED}; it serves ${allow.join(', ')}`,
       );
     }
     const { status, body, errorId, headers } = toErrorResponse(exception);

@@ -3,7 +3,7 @@ import { FastifyInstance } from 'fastify';
 /**
  * Which methods each path serves, learnt from Fastify's onRoute hook (Nest's routes, the lean
  * routes, /docs, HEAD for every GET), so that a request for a path that exists with another
- * method is answered 405 METHOD_NOT_ALLOWED with `Allow` (API.md "General"), not 404.
+ * method is answered 405 METHOD_NOT_ALLOWED with `Allow` (docs/api.md "General"), not 404.
  */
 export class RouteTable {
   private readonly routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();

@@ -8,6 +8,9 @@ import { DomainError } from '@flashdrop/contracts';
  * 429 TOO_MANY_REQUESTS for one caller's excess, 503 SERVICE_UNAVAILABLE when the process is full
  * (both with Retry-After).
  */
+/** A refused stream's Retry-After: streams are long-lived, so a place frees up slowly. */
+const RETRY_AFTER_SECONDS = 5;
+
 export class LiveAdmission {
   private readonly perSub = new Map<string, number>();
   private open = 0;
@@ -21,20 +24,10 @@ export class LiveAdmission {
   admit(sub: string): void {
     const mine = this.perSub.get(sub) ?? 0;
     if (mine >= this.perCaller) {
-      throw new DomainError(
-        'TOO_MANY_REQUESTS',
-        `at most ${this.perCaller} live streams per caller; close one first`,
-        undefined,
-        5,
-      );
+      throw DomainError.tooMany('liveStreams', RETRY_AFTER_SECONDS);
     }
     if (this.open >= this.total) {
-      throw new DomainError(
-        'SERVICE_UNAVAILABLE',
-        'too many live streams; try again',
-        undefined,
-        5,
-      );
+      throw DomainError.atCapacity('liveStreams', RETRY_AFTER_SECONDS);
     }
     this.perSub.set(sub, mine + 1);
     this.open++;

@@ -54,12 +54,7 @@ export class OrdersService {
   /** held -> cancelled, the units back at once (cancel_order.lua). */
   async cancel(fanId: string, orderId: string): Promise<Order> {
     if (!this.cancelLimiter.allow(fanId)) {
-      throw new DomainError(
-        'TOO_MANY_REQUESTS',
-        'too many cancels; slow down',
-        undefined,
-        this.cancelLimiter.retryAfterSeconds(),
-      );
+      throw DomainError.tooMany('cancels', this.cancelLimiter.retryAfterSeconds());
     }
     const r = await this.inventory.cancelOrder(orderId, fanId);
     if (!r.ok) throw refusalError(r);

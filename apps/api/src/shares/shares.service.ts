@@ -26,12 +26,7 @@ export class SharesService {
   async share(dropId: string, fanId: string, channel: string): Promise<ShareView> {
     if (!isDropId(dropId)) throw DomainError.notFound('drop');
     if (!this.limiter.allow(fanId)) {
-      throw new DomainError(
-        'TOO_MANY_REQUESTS',
-        'too many shares; slow down',
-        undefined,
-        this.limiter.retryAfterSeconds(),
-      );
+      throw DomainError.tooMany('shares', this.limiter.retryAfterSeconds());
     }
     let r = await this.inventory.share(dropId, fanId, channel);
     if (!r.ok && r.code === 'NOT_FOUND' && (await this.drops.ensureMirrored(dropId))) {
