@@ -1,4 +1,4 @@
-import { HoldStatus, Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { HoldStatus, Inventory, InventoryOrder, StoredSale } from '@flashdrop/inventory';
 import { Breach } from './breach';
 
 export interface SalesAudit {
@@ -14,8 +14,13 @@ const LIVE: readonly HoldStatus[] = ['held', 'paying'];
  * Invariants 1-3 of the given drops, from the sale as Redis stores it (libs/inventory
  * `storedSale`): held + paid units <= quantity and stock == quantity - held - paid; each fan's
  * held + paid units <= perUserLimit (and equal to the per-fan counter the grab checks); where a
- * reservation is required, every order's fan reserved inside the window.
+ * reservation is required, every order's fan reserved inside the window. Safe to run while the
+ * stack serves: a read torn by a change is read again (see SALE_RECHECKS).
  */
+/** How many more times a drop that showed a breach is read before the breach is reported. */
+export const SALE_RECHECKS = 3;
+const RECHECK_PAUSE_MS = 100;
+
 export async function auditSales(
   inventory: Inventory,
   dropIds: readonly string[],
@@ -26,57 +31,79 @@ export async function auditSales(
   const orders = new Map<string, InventoryOrder>();
   for (const [done, dropId] of dropIds.entries()) {
     progress?.(done);
-    const sale = await inventory.storedSale(dropId);
+    let sale = await inventory.storedSale(dropId);
     if (!sale) continue;
-    const { definition: drop, stock } = sale;
-    let liveOrPaid = 0;
-    const perFan = new Map<string, number>();
-    for (const o of sale.orders) {
-      orders.set(o.id, o);
-      if (!LIVE.includes(o.status) && o.status !== 'paid') continue;
-      liveOrPaid += o.quantity;
-      perFan.set(o.fanId, (perFan.get(o.fanId) ?? 0) + o.quantity);
+    let found = await breachesOf(inventory, sale);
+    // A read of a drop is several round trips (the counters, then the fans' lists, then their
+    // orders), so on a running stack a hold that expires, is cancelled or is grabbed between
+    // them tears the read: a counter from before the change beside orders from after it looks
+    // like a breach. A breach of the stored truth is there on every read, a torn read is not:
+    // a drop is reported only if every one of 1 + SALE_RECHECKS reads shows a breach, and then
+    // with what the last read showed.
+    for (let again = 0; found.length > 0 && again < SALE_RECHECKS; again++) {
+      await new Promise((resolve) => setTimeout(resolve, RECHECK_PAUSE_MS));
+      const fresh = await inventory.storedSale(dropId);
+      if (!fresh) break;
+      sale = fresh;
+      found = await breachesOf(inventory, sale);
     }
-
-    const subject = `drop ${dropId}`;
-    if (liveOrPaid > drop.quantity) {
-      breaches.push({
-        invariant: 1,
-        subject,
-        message: `held+paid ${liveOrPaid} > ${drop.quantity}`,
-      });
-    }
-    if (stock !== drop.quantity - liveOrPaid) {
-      breaches.push({
-        invariant: 1,
-        subject,
-        message: `stock ${stock} != quantity ${drop.quantity} - held+paid ${liveOrPaid}`,
-      });
-    }
-    for (const [fanId, units] of perFan) {
-      if (units > drop.perUserLimit) {
-        breaches.push({
-          invariant: 2,
-          subject,
-          message: `fan ${fanId} has ${units} > ${drop.perUserLimit}`,
-        });
-      }
-    }
-    for (const [fanId, counted] of sale.unitsPerFan) {
-      if (counted !== (perFan.get(fanId) ?? 0)) {
-        breaches.push({
-          invariant: 2,
-          subject,
-          message: `fan ${fanId}: counter ${counted} != held+paid ${perFan.get(fanId) ?? 0}`,
-        });
-      }
-    }
-    if (drop.reservationRequired) {
-      breaches.push(...(await auditEligibility(inventory, sale.definition, sale.orders)));
-    }
+    breaches.push(...found);
+    for (const o of sale.orders) orders.set(o.id, o);
   }
   progress?.(dropIds.length);
   return { breaches, orders, drops: dropIds.length };
+}
+
+/** Invariants 1-3 of one read of one drop. */
+async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breach[]> {
+  const breaches: Breach[] = [];
+  const { definition: drop, stock } = sale;
+  const dropId = drop.id;
+  let liveOrPaid = 0;
+  const perFan = new Map<string, number>();
+  for (const o of sale.orders) {
+    if (!LIVE.includes(o.status) && o.status !== 'paid') continue;
+    liveOrPaid += o.quantity;
+    perFan.set(o.fanId, (perFan.get(o.fanId) ?? 0) + o.quantity);
+  }
+
+  const subject = `drop ${dropId}`;
+  if (liveOrPaid > drop.quantity) {
+    breaches.push({
+      invariant: 1,
+      subject,
+      message: `held+paid ${liveOrPaid} > ${drop.quantity}`,
+    });
+  }
+  if (stock !== drop.quantity - liveOrPaid) {
+    breaches.push({
+      invariant: 1,
+      subject,
+      message: `stock ${stock} != quantity ${drop.quantity} - held+paid ${liveOrPaid}`,
+    });
+  }
+  for (const [fanId, units] of perFan) {
+    if (units > drop.perUserLimit) {
+      breaches.push({
+        invariant: 2,
+        subject,
+        message: `fan ${fanId} has ${units} > ${drop.perUserLimit}`,
+      });
+    }
+  }
+  for (const [fanId, counted] of sale.unitsPerFan) {
+    if (counted !== (perFan.get(fanId) ?? 0)) {
+      breaches.push({
+        invariant: 2,
+        subject,
+        message: `fan ${fanId}: counter ${counted} != held+paid ${perFan.get(fanId) ?? 0}`,
+      });
+    }
+  }
+  if (drop.reservationRequired) {
+    breaches.push(...(await auditEligibility(inventory, sale.definition, sale.orders)));
+  }
+  return breaches;
 }
 
 /** Every fan with an order reserved inside the window [reservationOpensAt, reservationClosesAt). */
