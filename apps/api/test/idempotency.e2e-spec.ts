@@ -34,7 +34,7 @@ describe('Idempotency-Key: scoped to the fan and the drop, one request per key',
 
   const fan = (id = uniqueId('fan')) => ({ id, token: tokenFor('fan', id) });
   const ordersOf = async (dropId: string, fanId: string) =>
-    ((await redis.hget(dropKeys(dropId).fanOrders, fanId)) ?? '').split(' ').filter(Boolean);
+    redis.lrange(dropKeys(dropId).fanOrders(fanId), 0, -1);
 
   it('the same key with another quantity: 409 IDEMPOTENCY_KEY_REUSED, nothing written', async () => {
     const drop = await createDrop(openDropBody({ perUserLimit: 5 }));

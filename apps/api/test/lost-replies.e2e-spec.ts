@@ -109,7 +109,7 @@ describe('a reply lost between the API and Redis changes nothing twice', () => {
     expect(res.status).toBe(201);
     expect(await stock(drop.id)).toBe(99);
     expect(Number(await redis.hget(dropKeys(drop.id).fans, f.id))).toBe(1);
-    expect(await redis.hget(dropKeys(drop.id).fanOrders, f.id)).toBe(res.body.id);
+    expect(await redis.lrange(dropKeys(drop.id).fanOrders(f.id), 0, -1)).toEqual([res.body.id]);
     expect(await stat(drop.id, 'held')).toBe(1);
   });
 

@@ -48,13 +48,16 @@ describe('no script fails half-way after its first write', () => {
   /** Everything of a drop a script may write, to compare before and after. */
   async function snapshot(dropId: string, orderIds: string[] = []) {
     const k = dropKeys(dropId);
+    const fans = await redis.hgetall(k.fans);
     return {
       drop: await redis.hgetall(k.drop),
       stock: await redis.get(k.stock),
-      fans: await redis.hgetall(k.fans),
+      fans,
       holds: await redis.zrange(k.holds, 0, -1, 'WITHSCORES'),
       stats: await redis.hgetall(k.stats),
-      fanOrders: await redis.hgetall(k.fanOrders),
+      fanOrders: await Promise.all(
+        Object.keys(fans).map(async (fan) => [fan, await redis.lrange(k.fanOrders(fan), 0, -1)]),
+      ),
       events: (await redis.xrange(k.events, '-', '+')).map(
         ([, f]) => f[f.indexOf(OutboxStreamFields.type) + 1],
       ),
