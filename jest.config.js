@@ -15,6 +15,7 @@ const common = {
 };
 
 module.exports = {
+  testSequencer: '<rootDir>/scripts/jest-sequencer.js',
   projects: [
     {
       ...common,

@@ -9,6 +9,7 @@ import { AdmissionOptions, admissionControl } from './admission';
 import { ErrorFilter } from './error.filter';
 import { discoverLeanRoutes, leanRoutePaths, mountLeanRoutes, sendError } from './lean-route';
 import { logRequests } from './logger.module';
+import { completeDocument } from './openapi';
 import { RouteTable } from './route-table';
 import { MetricsRegistry } from './metrics';
 import { StrictValidationPipe } from './validation.pipe';
@@ -91,7 +92,9 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
       new DocumentBuilder().setTitle(options.docsTitle).setVersion('1').addBearerAuth().build(),
     );
     Object.assign(document.paths, leanRoutePaths(leanRoutes));
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+    SwaggerModule.setup('docs', app, completeDocument(document), {
+      jsonDocumentUrl: 'docs/openapi.json',
+    });
   }
 }
 

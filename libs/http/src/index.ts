@@ -10,3 +10,4 @@ export * from './route-table';
 export * from './validation.pipe';
 export * from './run-service';
 export * from './time-field';
+export * from './openapi';

@@ -1,4 +1,18 @@
+import { appendFileSync } from 'node:fs';
 import { apiBaseUrl } from './test-env';
+
+/**
+ * Where every answer the public origin gives through `api()` is recorded, one JSON line each
+ * ({ method, path, status }), when set (scripts/test.sh sets it per slot): at the end of the run
+ * apps/api/test/openapi-coverage.e2e-spec.ts checks each status against /docs/openapi.json.
+ */
+export const API_STATUS_LOG_ENV = 'API_STATUS_LOG';
+
+function recordStatus(method: string, path: string, status: number): void {
+  const log = process.env[API_STATUS_LOG_ENV];
+  if (!log) return;
+  appendFileSync(log, `${JSON.stringify({ method: method.toUpperCase(), path, status })}\n`);
+}
 
 export interface ApiResponse<T = unknown> {
   readonly status: number;
@@ -32,6 +46,7 @@ export async function api<T = unknown>(
     headers,
     body: payload,
   });
+  if (request.baseUrl === undefined) recordStatus(method, path, res.status);
   const text = await res.text();
   let body: unknown = text;
   if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0)

@@ -1,5 +1,6 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiRefusals } from '@flashdrop/http';
 import { AllowQueryToken, Public, RequireRoles } from '@flashdrop/auth';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AnalyticsProxy } from './analytics-proxy.service';
@@ -26,6 +27,8 @@ export class AnalyticsProxyController {
   @Get('v1/drops/:id/live')
   @ApiBearerAuth()
   @ApiProduces('text/event-stream')
+  @ApiQuery({ name: 'access_token', required: false, description: 'The token, for EventSource' })
+  @ApiRefusals('TOO_MANY_REQUESTS')
   @RequireRoles('operator', 'brand')
   @AllowQueryToken()
   live(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

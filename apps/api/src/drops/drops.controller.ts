@@ -1,23 +1,26 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiRefusals } from '@flashdrop/http';
 import { CurrentPrincipal, Public, RequireRoles } from '@flashdrop/auth';
 import { Principal } from '@flashdrop/contracts';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
 import { DropView } from './drop.view';
 import { DropsService } from './drops.service';
 
+/** Every route takes a bearer token but GET /v1/drops/:id (public), so security is per route. */
 @ApiTags('drops')
-@ApiBearerAuth()
 @Controller('v1/drops')
 export class DropsController {
   constructor(private readonly drops: DropsService) {}
 
+  @ApiBearerAuth()
   @RequireRoles('brand')
   @Post()
   create(@CurrentPrincipal() p: Principal, @Body() body: CreateDropDto): Promise<DropView> {
     return this.drops.create(p.sub, body);
   }
 
+  @ApiBearerAuth()
   @RequireRoles('brand', 'operator')
   @Get()
   list(@CurrentPrincipal() p: Principal): Promise<DropView[]> {
@@ -30,8 +33,10 @@ export class DropsController {
     return this.drops.view(id);
   }
 
+  @ApiBearerAuth()
   @RequireRoles('brand')
   @Patch(':id')
+  @ApiRefusals('DROP_LOCKED')
   update(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -40,23 +45,29 @@ export class DropsController {
     return this.drops.update(p.sub, id, body);
   }
 
+  @ApiBearerAuth()
   @RequireRoles('brand', 'operator')
   @Post(':id/pause')
   @HttpCode(200)
+  @ApiRefusals('DROP_LOCKED')
   pause(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DropView> {
     return this.drops.setPaused(p, id, true);
   }
 
+  @ApiBearerAuth()
   @RequireRoles('brand', 'operator')
   @Post(':id/resume')
   @HttpCode(200)
+  @ApiRefusals('DROP_LOCKED')
   resume(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DropView> {
     return this.drops.setPaused(p, id, false);
   }
 
+  @ApiBearerAuth()
   @RequireRoles('brand')
   @Post(':id/cancel')
   @HttpCode(200)
+  @ApiRefusals('DROP_LOCKED')
   cancel(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DropView> {
     return this.drops.cancel(p.sub, id);
   }

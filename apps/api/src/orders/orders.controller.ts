@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiRefusals } from '@flashdrop/http';
 import { CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { Order, Principal } from '@flashdrop/contracts';
 import { OrdersService } from './orders.service';
@@ -23,6 +24,7 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @ApiRefusals('HOLD_EXPIRED', 'ORDER_PAID', 'PAYMENT_IN_PROGRESS', 'TOO_MANY_REQUESTS')
   cancel(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<Order> {
     return this.orders.cancel(p.sub, id);
   }

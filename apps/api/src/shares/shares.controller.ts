@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiRefusals } from '@flashdrop/http';
 import { CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { Principal } from '@flashdrop/contracts';
 import { ShareDto, ShareView } from './share.dto';
@@ -14,6 +15,7 @@ export class SharesController {
   @RequireRoles('fan')
   @Post()
   @HttpCode(202)
+  @ApiRefusals('TOO_MANY_REQUESTS')
   share(
     @CurrentPrincipal() p: Principal,
     @Param('id') dropId: string,

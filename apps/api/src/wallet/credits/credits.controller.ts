@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiRefusals } from '@flashdrop/http';
 import { FastifyReply } from 'fastify';
 import { RequireRoles } from '@flashdrop/auth';
 import { DEFAULT_CURRENCY } from '@flashdrop/contracts';
@@ -19,6 +20,9 @@ export class CreditsController {
 
   @Post(':fanId/credits')
   @HttpCode(201)
+  @ApiResponse({ status: 201, description: 'Credited' })
+  @ApiResponse({ status: 200, description: 'This reference was credited before; nothing moved' })
+  @ApiRefusals('IDEMPOTENCY_KEY_REUSED')
   async credit(
     @Param() params: FanIdParam,
     @Body() body: CreditBody,
