@@ -8,3 +8,8 @@ export * from './sales-fixtures';
 export * from './chromium';
 export * from './payment-fixtures';
 export * from './cutting-proxy';
+export * from './request-load';
+export * from './drop-snapshot';
+export * from './frame-tap';
+export * from './topic-tail';
+export * from './soak';

@@ -54,6 +54,15 @@ export async function moveHoldDeadline(redis: Redis, orderId: string, expiresAt:
     .exec();
 }
 
+/**
+ * Test-only: puts an order into its drop's holds zset at `at` whatever its status (ZADD without
+ * XX, unlike moveHoldDeadline): where the sweeper will meet it. For the guards of orders that
+ * left the zset (paid, cancelled, expired), which expire_due must pass over.
+ */
+export async function putInHolds(redis: Redis, orderId: string, at: number): Promise<void> {
+  await redis.zadd(dropKeys(orderId.split('-')[0]).holds, at, orderId);
+}
+
 /** Test-only: rewrites times of a mirrored drop (epoch ms; '' removes an optional one). */
 export async function setDropTimes(
   redis: Redis,

@@ -1,0 +1,63 @@
+import { dropSlotTag } from '@flashdrop/inventory';
+import Redis from 'ioredis';
+import { DROPS_INDEX_KEY } from './inventory-fixtures';
+
+/**
+ * Everything stored under a drop's hash tag (`{d:ID}:*`: the drop, stock, reservations, the
+ * fans' units and order lists, orders, holds, idempotency answers, counters, the outbox stream)
+ * and its membership of `drops:index`, flattened to `key` / `key#field` -> value, so a test can
+ * read "nothing written" off a diff of two snapshots instead of the few keys it thought of.
+ * A stream is recorded by what an XADD changes and a trim does not (`#last-id`, `#added`), so a
+ * relay trimming it in between is not a write. `except` leaves out keys (e.g. analytics' own).
+ */
+export async function dropSnapshot(
+  redis: Redis,
+  dropId: string,
+  except?: RegExp,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${dropSlotTag(dropId)}:*`,
+      'COUNT',
+      1000,
+    );
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  for (const key of keys.filter((k) => !except?.test(k)).sort()) {
+    const type = await redis.type(key);
+    if (type === 'string') out[key] = (await redis.get(key)) ?? '';
+    else if (type === 'hash') {
+      for (const [f, v] of Object.entries(await redis.hgetall(key))) out[`${key}#${f}`] = v;
+    } else if (type === 'zset') {
+      const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
+      for (let i = 0; i < flat.length; i += 2) out[`${key}#${flat[i]}`] = flat[i + 1];
+    } else if (type === 'set') {
+      for (const m of await redis.smembers(key)) out[`${key}#${m}`] = '1';
+    } else if (type === 'stream') {
+      const info = (await redis.call('XINFO', 'STREAM', key)) as unknown[];
+      const field = (name: string) => String(info[info.indexOf(name) + 1]);
+      out[`${key}#last-id`] = field('last-generated-id');
+      out[`${key}#added`] = field('entries-added');
+    } else out[key] = `<${type}>`;
+  }
+  if (await redis.sismember(DROPS_INDEX_KEY, dropId)) out[`${DROPS_INDEX_KEY}#${dropId}`] = '1';
+  return out;
+}
+
+/** What changed between two snapshots: entry -> [before, after] (undefined: absent). */
+export function snapshotDiff(
+  before: Record<string, string>,
+  after: Record<string, string>,
+): Record<string, [string | undefined, string | undefined]> {
+  const diff: Record<string, [string | undefined, string | undefined]> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (before[key] !== after[key]) diff[key] = [before[key], after[key]];
+  }
+  return diff;
+}
