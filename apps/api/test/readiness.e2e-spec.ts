@@ -39,6 +39,17 @@ describe('GET /health/ready', () => {
   }, 90_000);
 
   it('answers liveness while Redis is down', async () => {
-    expect((await api('GET', '/health/live', { baseUrl })).status).toBe(200);
-  });
+    expect(await eventually(async () => (await ready()).status === 200, 20_000)).toBe(true);
+    redis.kill9();
+    try {
+      // Down for sure: readiness says so before and after the liveness probe.
+      expect(await eventually(async () => (await ready()).status === 503, 10_000)).toBe(true);
+      const live = await api('GET', '/health/live', { baseUrl });
+      expect((await ready()).status).toBe(503);
+      expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
+    } finally {
+      redis.start();
+    }
+    expect(await eventually(async () => (await ready()).status === 200, 20_000)).toBe(true);
+  }, 90_000);
 });
