@@ -8,7 +8,7 @@ import {
   moveHoldDeadline,
   putInHolds,
   redisNow,
-  runNumbers,
+  roundNumbers,
   setDropTimes,
   soakRounds,
   slotPort,
@@ -90,8 +90,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
   describe('the rush: 2,000 concurrent grabs from 1,000 reserved fans on 100 units', () => {
     const fans = Array.from({ length: 1000 }, (_, i) => `rush-fan-${i}`);
 
-    it.each(runNumbers(3))(
-      'holds exactly 100 units, refuses the rest, no fan above its limit (run %i)',
+    it.each(roundNumbers(3))(
+      'holds exactly 100 units, refuses the rest, no fan above its limit (round %i)',
       async () => {
         const def = await newDrop({ quantity: 100 });
         await reserveAll(def.id, fans);
@@ -126,8 +126,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
   });
 
   describe('eligibility in a race: unreserved fans racing reserved ones', () => {
-    it.each(runNumbers(3))(
-      '500 unreserved fans among 500 reserved ones on 300 units get not one (run %i)',
+    it.each(roundNumbers(3))(
+      '500 unreserved fans among 500 reserved ones on 300 units get not one (round %i)',
       async () => {
         const def = await newDrop({ quantity: 300 });
         const reserved = Array.from({ length: 500 }, () => uniqueId('reserved'));
@@ -500,8 +500,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(await stock(def.id)).toBe(100);
     });
 
-    it.each(runNumbers(3))(
-      'two sweepers and a cancel racing over the same holds return each unit once (run %i)',
+    it.each(roundNumbers(3))(
+      'two sweepers and a cancel racing over the same holds return each unit once (round %i)',
       async () => {
         const def = await newDrop({ quantity: 40, reservationRequired: false });
         const orders = await Promise.all(

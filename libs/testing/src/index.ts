@@ -12,4 +12,3 @@ export * from './request-load';
 export * from './drop-snapshot';
 export * from './frame-tap';
 export * from './topic-tail';
-export * from './soak';

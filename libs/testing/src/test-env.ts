@@ -22,12 +22,18 @@ export function testProfileEnv(): Record<string, string> {
 }
 
 /**
- * How many rounds a race test repeats: 1 in `npm test` (a few of each), SOAK_ROUNDS under
- * `npm run test:soak` (many), so long loops never slow the suite everyone runs.
+ * How many rounds a race test repeats: `inTest` in `npm test` (a few of each), SOAK_ROUNDS under
+ * `npm run test:soak` (many) if that is more, so long loops never slow the suite everyone runs.
+ * For the repetitions of a race only, never for what a round asserts.
  */
-export function soakRounds(): number {
+export function soakRounds(inTest = 1): number {
   const n = Number(process.env.SOAK_ROUNDS ?? '1');
-  return Number.isInteger(n) && n >= 1 ? n : 1;
+  return Math.max(inTest, Number.isInteger(n) && n >= 1 ? n : 1);
+}
+
+/** `[[1], [2], ...]`, soakRounds(inTest) of them, for `it.each(roundNumbers(3))('... (round %i)')`. */
+export function roundNumbers(inTest = 1): [number][] {
+  return Array.from({ length: soakRounds(inTest) }, (_, i) => [i + 1]);
 }
 
 /** A port for a test's own dedicated server, moved by the slot so parallel runs never meet. */

@@ -12,13 +12,13 @@ import {
   moveHoldDeadline,
   openStackConnections,
   pay,
-  runs,
+  soakRounds,
   testConfig,
 } from '@flashdrop/testing';
 import { runAudit } from '@flashdrop/audit';
 import { LedgerFacts } from '@flashdrop/ledger';
 
-const ROUNDS = runs(2);
+const ROUNDS = soakRounds(2);
 const ORDERS_PER_ROUND = 100;
 const PRICE = 1_999;
 /** The orders' deadlines are spread from this long before the payments leave... */
