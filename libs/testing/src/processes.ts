@@ -88,7 +88,9 @@ export class ServiceProcess {
     });
   }
 
-  async waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
+  // Generous: a bundle takes 20 s and more to boot on a loaded shared box; a healthy one answers
+  // at once, so only a failure waits the whole time.
+  async waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
     const ok = await eventually(async () => (await fetch(url)).status < 500, timeoutMs, 100);
     if (!ok)
       throw new Error(
