@@ -1,6 +1,6 @@
 import { dropSlotTag } from '@flashdrop/inventory';
 import Redis from 'ioredis';
-import { DROPS_INDEX_KEY } from './inventory-fixtures';
+import { DROPS_INDEX_KEY, dropKeys } from './inventory-fixtures';
 
 /**
  * Everything stored under a drop's hash tag (`{d:ID}:*`: the drop, stock, reservations, the
@@ -60,4 +60,19 @@ export function snapshotDiff(
     if (before[key] !== after[key]) diff[key] = [before[key], after[key]];
   }
   return diff;
+}
+
+/**
+ * The diff with each run receipt (`{d:ID}:rcpt:<runId>`: count_refusals and share set one per
+ * batch so that a second run of it counts nothing; the run ids are the caller's own) renamed
+ * `rcpt:<run 1>`, `rcpt:<run 2>`, ..., so a test can expect "one receipt" by name.
+ */
+export function namingReceipts<V>(diff: Record<string, V>, dropId: string): Record<string, V> {
+  const prefix = dropKeys(dropId).receipt('');
+  const out: Record<string, V> = {};
+  let n = 0;
+  for (const [key, value] of Object.entries(diff)) {
+    out[key.startsWith(prefix) ? dropKeys(dropId).receipt(`<run ${++n}>`) : key] = value;
+  }
+  return out;
 }

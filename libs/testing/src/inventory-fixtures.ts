@@ -87,3 +87,21 @@ export async function setDropTimes(
 export async function retireDrop(redis: Redis, dropId: string): Promise<void> {
   await redis.pipeline().srem(DROPS_INDEX_KEY, dropId).srem(DROPS_ACTIVE_KEY, dropId).exec();
 }
+
+/**
+ * Test-only: the `key#field` and value grab.lua stores under a fan's Idempotency-Key for its
+ * first answer (the field is _lib.lua's idem_field, scoped to the fan; the value the request,
+ * `grab|<quantity>|`, then the order id or `E:<code>`), as dropSnapshot names them.
+ */
+export function grabIdempotencyEntry(
+  dropId: string,
+  fanId: string,
+  key: string,
+  quantity: number,
+  answer: string,
+): [string, string] {
+  return [
+    `${dropKeys(dropId).idempotency}#${fanId.length}:${fanId}:${key}`,
+    `grab|${quantity}|${answer}`,
+  ];
+}
