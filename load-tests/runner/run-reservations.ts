@@ -9,6 +9,7 @@ import { createFloorDrop } from './run-peers';
 import { bearer, createDrop, fanTokens, fill, sleep, stats, tokenOf } from './stack';
 
 export interface ReservationWaveResult {
+  readonly dropId: string;
   readonly fans: number;
   readonly drive: DriveResult;
   readonly reserved: number;
@@ -138,6 +139,7 @@ async function reserveAll(
     others: pids.others.length ? perAnswer(othersCpu(), cpu0.others) : NaN,
   };
   return {
+    dropId,
     pipelineDrained,
     fans: tokens.length,
     drive: result,
