@@ -21,7 +21,9 @@ environment:
   TEST_FILTER=REGEX   only the test files whose path matches
   SKIP_STATIC=1       skip the static checks
   TEST_SLOT=N         a test stack of its own beside others (0..9; scripts/profile-env.js)
-  SOAK_ROUNDS=N       how often the race tests repeat (npm run test:soak: 20)"
+  SOAK_ROUNDS=N       how often the race tests repeat (npm run test:soak: 20)
+  SKIP_BROWSER_TESTS=1  by hand, on a machine without Chromium: skip the browser tests
+                      instead of failing them (ignored when CI is set)"
 cli_no_args "$@"
 t0=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - t0))"; }
