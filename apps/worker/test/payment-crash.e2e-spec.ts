@@ -5,6 +5,7 @@ import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  api,
   balancesOf,
   debitsOf,
   DedicatedPostgres,
@@ -20,6 +21,8 @@ import {
   slotPort,
   testConfig,
   testDatabase,
+  tokenFor,
+  uniqueId,
 } from '@flashdrop/testing';
 import { runAudit } from '@flashdrop/audit';
 import { LedgerFacts } from '@flashdrop/ledger';
@@ -33,30 +36,66 @@ const KILL_AFTER_ACKS = 80;
 const BATCH_STORM_ORDERS = 400;
 const BATCH_STORM_CONCURRENCY = 200;
 const BATCH_STORM_KILL_AFTER = 120;
+/** Orders kept out of each storm and paid once the killed server is back: acknowledged after it. */
+const AFTER_RESTART = 20;
 
 /**
  * One payment request per order, CONCURRENCY in flight, no retries (a client that gives up),
- * calling `onAck` after each 200. Returns the paid orders the API acknowledged.
+ * calling `onAck` after each 200 with the acknowledged count and how many other requests are
+ * in flight at that instant. Returns the paid orders the API acknowledged.
  */
 async function storm(
   baseUrl: string,
   orders: readonly InventoryOrder[],
-  onAck: (acks: number) => void,
+  onAck: (acks: number, inFlight: number) => void,
 ): Promise<Map<string, Order>> {
   const acked = new Map<string, Order>();
   let next = 0;
+  let inFlight = 0;
   const worker = async () => {
     while (next < orders.length) {
       const o = orders[next++];
+      inFlight += 1;
       const res = await pay(o.id, o.fanId, {}, baseUrl).catch(() => undefined);
+      inFlight -= 1;
       if (res?.status === 200) {
         acked.set(o.id, res.body);
-        onAck(acked.size);
+        onAck(acked.size, inFlight);
       }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return acked;
+}
+
+/**
+ * The third phase of a kill test: once the stack takes money again (a probe credit answers
+ * 201), the orders kept out of the storm are paid, each acknowledged (200), and join `acked`:
+ * writes acknowledged after the restart must survive the checks like the rest.
+ */
+async function payAfterRestart(
+  baseUrl: string,
+  later: readonly InventoryOrder[],
+  acked: Map<string, unknown>,
+): Promise<void> {
+  const back = await eventually(
+    async () => {
+      const probe = await api('POST', `/v1/wallets/${uniqueId('probe')}/credits`, {
+        token: tokenFor('operator'),
+        body: { amountMinor: 1, reference: uniqueId('probe') },
+        baseUrl,
+      }).catch(() => undefined);
+      return probe?.status === 201;
+    },
+    60_000,
+    250,
+  );
+  expect(back).toBe(true);
+  for (const o of later) {
+    const res = await pay(o.id, o.fanId, {}, baseUrl);
+    expect(res.status).toBe(200);
+    acked.set(o.id, res.body);
+  }
 }
 
 /**
@@ -157,16 +196,22 @@ describe('payments survive kill -9', () => {
       const fans = fanIds(ORDERS);
       await fund(fans, 2 * PRICE, baseUrl);
       const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      const later = orders.slice(-AFTER_RESTART);
 
       let killed = false;
-      const acked = await storm(baseUrl, orders, (acks) => {
+      let inFlightAtKill = 0;
+      const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
         if (killed || acks < KILL_AFTER_ACKS) return;
         killed = true;
+        inFlightAtKill = inFlight;
         wallet.kill9();
         setTimeout(() => wallet.start(), 1_000);
       });
+      // The kill fell in the middle: acknowledged before it, in flight at it, and after it.
       expect(killed).toBe(true);
+      expect(inFlightAtKill).toBeGreaterThan(0);
       expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      await payAfterRestart(baseUrl, later, acked);
 
       const result = await settleAndCheck({
         inventory,
@@ -178,8 +223,10 @@ describe('payments survive kill -9', () => {
         acked,
       });
       console.log(
-        `wallet kill -9: ${acked.size} acknowledged in the storm, ${result.recoveredPaid} ` +
-          `completed by recovery, ${result.cutShort} aborted and paid again`,
+        `wallet kill -9: ${acked.size - AFTER_RESTART} acknowledged in the storm, ` +
+          `${inFlightAtKill} in flight at the kill, ${AFTER_RESTART} acknowledged after the ` +
+          `restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted ` +
+          `and paid again`,
       );
       expect(result.cutShort + result.recoveredPaid).toBeGreaterThan(0);
       expect(
@@ -192,7 +239,9 @@ describe('payments survive kill -9', () => {
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(BATCH_STORM_ORDERS);
       await fund(fans, 2 * PRICE, baseUrl);
-      const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      const { drop, orders: all } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      const orders = all.slice(0, -AFTER_RESTART);
+      const later = all.slice(-AFTER_RESTART);
       // The API's first step for each (held -> paying); the test then plays the API's part.
       const attempts = await Promise.all(
         orders.map(async (o) => {
@@ -207,13 +256,16 @@ describe('payments survive kill -9', () => {
         timeoutMs: 3000,
       });
       // A debit is acknowledged when the wallet answers `debited`: the order is then completed.
-      const acked = new Map<string, true>();
+      const acked = new Map<string, unknown>();
       let killed = false;
+      let inFlight = 0;
+      let inFlightAtKill = 0;
       let next = 0;
       const worker = async () => {
         while (next < orders.length) {
           const i = next++;
           const o = orders[i];
+          inFlight += 1;
           const reply = await stormClient
             .debit({
               orderId: o.id,
@@ -225,11 +277,13 @@ describe('payments survive kill -9', () => {
               currency: 'CNY',
             })
             .catch(() => undefined);
+          inFlight -= 1;
           if (reply?.outcome !== 'debited') continue;
           expect((await inventory.completePayment(o.id)).ok).toBe(true);
           acked.set(o.id, true);
           if (!killed && acked.size >= BATCH_STORM_KILL_AFTER) {
             killed = true;
+            inFlightAtKill = inFlight;
             wallet.kill9();
             setTimeout(() => wallet.start(), 1_000);
           }
@@ -237,8 +291,11 @@ describe('payments survive kill -9', () => {
       };
       await Promise.all(Array.from({ length: BATCH_STORM_CONCURRENCY }, worker));
       await stormClient.onApplicationShutdown();
+      // The kill fell in the middle: debits acknowledged before it, in flight at it, and after.
       expect(killed).toBe(true);
+      expect(inFlightAtKill).toBeGreaterThan(0);
       expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      await payAfterRestart(baseUrl, later, acked);
 
       // The wallet did batch: some transaction wrote several fences (they share its start time).
       const perTransaction: { n: string }[] = await db.query(
@@ -252,13 +309,15 @@ describe('payments survive kill -9', () => {
         recovery,
         db,
         baseUrl,
-        orders,
+        orders: all,
         fans,
         acked,
       });
       console.log(
-        `wallet kill -9 with batches in flight: ${acked.size} acknowledged, ` +
-          `${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted and paid again`,
+        `wallet kill -9 with batches in flight: ${acked.size - AFTER_RESTART} acknowledged, ` +
+          `${inFlightAtKill} in flight at the kill, ${AFTER_RESTART} acknowledged after the ` +
+          `restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted ` +
+          `and paid again`,
       );
       expect(
         (await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches,
@@ -322,20 +381,26 @@ describe('payments survive kill -9', () => {
       const fans = fanIds(ORDERS);
       await fund(fans, 2 * PRICE, baseUrl);
       const { orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      const later = orders.slice(-AFTER_RESTART);
 
       let killed = false;
+      let inFlightAtKill = 0;
       let restarted: Promise<void> | undefined;
-      const acked = await storm(baseUrl, orders, (acks) => {
+      const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
         if (killed || acks < KILL_AFTER_ACKS) return;
         killed = true;
+        inFlightAtKill = inFlight;
         pg.kill9();
         restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => pg.start());
       });
+      // The kill fell in the middle: acknowledged before it, in flight at it, and after it.
       expect(killed).toBe(true);
+      expect(inFlightAtKill).toBeGreaterThan(0);
       await restarted;
       // The test's own pool lost its connections with the server: a new one.
       await db.destroy().catch(() => undefined);
       db = await testDatabase(pg.url);
+      await payAfterRestart(baseUrl, later, acked);
 
       const result = await settleAndCheck({
         inventory,
@@ -347,8 +412,10 @@ describe('payments survive kill -9', () => {
         acked,
       });
       console.log(
-        `postgres kill -9: ${acked.size} acknowledged in the storm, ${result.recoveredPaid} ` +
-          `completed by recovery, ${result.cutShort} aborted and paid again`,
+        `postgres kill -9: ${acked.size - AFTER_RESTART} acknowledged in the storm, ` +
+          `${inFlightAtKill} in flight at the kill, ${AFTER_RESTART} acknowledged after the ` +
+          `restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted ` +
+          `and paid again`,
       );
       expect((await runAudit(new Inventory(redis), new LedgerFacts(db))).breaches).toEqual([]);
     }, 180_000);
