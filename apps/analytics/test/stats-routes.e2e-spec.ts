@@ -32,7 +32,7 @@ describe('GET /v1/drops/:id/stats and /live', () => {
     redis.disconnect();
   });
 
-  it('equals the stored truth (operator and the owner brand), within 2 s of the last change', async () => {
+  it('equals the stored truth (operator and the owner brand) once analytics has consumed the burst', async () => {
     const truth = await readTruth(inventory, dropId);
     const started = Date.now();
     const equal = await eventually(async () => {
@@ -42,6 +42,7 @@ describe('GET /v1/drops/:id/stats and /live', () => {
       );
     }, 10_000);
     expect(equal).toBe(true);
+    // How soon is the bench's to measure (a loaded shared box makes any bound here a coin toss).
     console.log(`stats equal to the truth ${Date.now() - started} ms after the burst`);
 
     const owner = await api<Stats>('GET', `/v1/drops/${dropId}/stats`, {
@@ -102,7 +103,7 @@ describe('GET /v1/drops/:id/stats and /live', () => {
     expect(res.status).toBe(403);
   });
 
-  it('streams snapshots as text/event-stream, with the token in ?access_token=, at least every second', async () => {
+  it('streams snapshots as text/event-stream, with the token in ?access_token=, and keeps sending them while nothing changes', async () => {
     const abort = new AbortController();
     const res = await fetch(`${apiBaseUrl()}/v1/drops/${dropId}/live?access_token=${operator}`, {
       signal: abort.signal,
@@ -114,6 +115,7 @@ describe('GET /v1/drops/:id/stats and /live', () => {
     let text = '';
     const started = Date.now();
     const arrivals: number[] = [];
+    const snapshots: string[] = [];
     while (arrivals.length < 4 && Date.now() - started < 10_000) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -125,12 +127,16 @@ describe('GET /v1/drops/:id/stats and /live', () => {
         const data = frame.split('\n').find((l) => l.startsWith('data: '));
         if (!data) continue;
         arrivals.push(Date.now());
-        expect((JSON.parse(data.slice(6)) as Stats).dropId).toBe(dropId);
+        const snapshot = JSON.parse(data.slice(6)) as Stats;
+        expect(snapshot.dropId).toBe(dropId);
+        snapshots.push(JSON.stringify(contractFields(snapshot)));
       }
     }
     abort.abort();
     expect(arrivals.length).toBe(4);
-    // Frames keep coming with nothing changing (printed, not asserted: timing is noisy here).
+    // The drop stopped changing (the first case saw the stats converge): four frames of one
+    // snapshot came anyway. How often is printed, not asserted: timing is noisy on this box.
+    expect(new Set(snapshots).size).toBe(1);
     console.log(`live frame gaps (ms): ${arrivals.slice(1).map((t, i) => t - arrivals[i])}`);
   }, 20_000);
 

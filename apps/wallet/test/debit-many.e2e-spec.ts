@@ -1,11 +1,12 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { DebitRequest, DomainError } from '@flashdrop/contracts';
+import { DebitRequest, DomainError, WalletPatterns } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory } from '@flashdrop/inventory';
 import {
   debitsOf,
   fanIds,
+  FrameTap,
   heldOrders,
   testConfig,
   uniqueId,
@@ -18,23 +19,28 @@ import { LedgerFacts } from '@flashdrop/ledger';
 const PRICE = 1_999;
 
 /**
- * Debits asked together leave the client as one `debitMany` message (libs/contracts
- * WalletClient): against the running wallet service, each item still gets its own answer: a
- * refusal of one (a bad message, too little money) touches none of the others.
+ * Debits asked together leave the client as one `debitMany` message (libs/wallet-client
+ * WalletClient), read off the wire by a tap in front of the running wallet service; each item
+ * still gets its own answer: a refusal of one (a bad message, too little money) touches none
+ * of the others.
  */
 describe('wallet debitMany (debits sent together)', () => {
   let redis: Redis;
   let db: DataSource;
   let wallet: WalletClient;
+  let tap: FrameTap;
 
   beforeAll(async () => {
     ({ redis, db } = await openStackConnections());
     const { WALLET_HOST, WALLET_PORT } = testConfig();
-    wallet = new WalletClient({ host: WALLET_HOST, port: WALLET_PORT, timeoutMs: 10_000 });
+    tap = new FrameTap(WALLET_PORT, WALLET_HOST);
+    const port = await tap.start();
+    wallet = new WalletClient({ host: '127.0.0.1', port, timeoutMs: 10_000 });
   });
 
   afterAll(async () => {
     await wallet.onApplicationShutdown();
+    await tap.stop();
     await closeStackConnections({ redis, db });
   });
 
@@ -77,6 +83,11 @@ describe('wallet debitMany (debits sent together)', () => {
       ask(bad, { amountMinor: 0 }),
       ask(ok3),
     ]);
+    // On the wire: the five left as one debitMany message, in the order asked, and no single debit.
+    expect(tap.sent(WalletPatterns.debit)).toEqual([]);
+    const messages = tap.sent(WalletPatterns.debitMany) as { items: DebitRequest[] }[];
+    expect(messages).toHaveLength(1);
+    expect(messages[0].items.map((d) => d.orderId)).toEqual(orders.map((o) => o.id));
     for (const i of [0, 1, 4]) {
       expect(results[i]).toMatchObject({
         status: 'fulfilled',
