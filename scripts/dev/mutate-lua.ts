@@ -1,0 +1,181 @@
+/**
+ * By hand, never in CI: does every write of the sale's Lua scripts have a test that notices it
+ * gone? Comments out one write at a time (a `redis.call` of a writing command, or an `emit` of
+ * an event), runs the tests that drive the scripts, puts the line back, and reports each mutant
+ * the tests let through: a missing test, or a write that does nothing.
+ *
+ *   node -r ts-node/register/transpile-only -r tsconfig-paths/register scripts/dev/mutate-lua.ts --help
+ *
+ * Run it with the variables of a test slot (FLASHDROP_DATA_DIR, TEST_SLOT), the shared servers up.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { defineCommand, runCommand } from '@flashdrop/cli';
+
+const ROOT = join(__dirname, '../..');
+const LUA_DIR = join(ROOT, 'libs/inventory/src/lua');
+
+const WRITES = [
+  'SET',
+  'SETNX',
+  'DEL',
+  'UNLINK',
+  'INCR',
+  'INCRBY',
+  'DECR',
+  'DECRBY',
+  'HSET',
+  'HSETNX',
+  'HMSET',
+  'HINCRBY',
+  'HDEL',
+  'ZADD',
+  'ZREM',
+  'ZINCRBY',
+  'SADD',
+  'SREM',
+  'LPUSH',
+  'RPUSH',
+  'LTRIM',
+  'XADD',
+  'XTRIM',
+  'XACK',
+  'EXPIRE',
+  'PEXPIRE',
+  'PEXPIREAT',
+];
+const WRITE_CALL = new RegExp(`redis\\.call\\(\\s*'(${WRITES.join('|')})'`, 'i');
+const EMIT_CALL = /(^|[^\w.])emit\(/;
+
+const command = defineCommand({
+  usage:
+    'node -r ts-node/register/transpile-only -r tsconfig-paths/register scripts/dev/mutate-lua.ts',
+  title: 'which Lua writes can be deleted with every test still passing',
+  summary:
+    "Comments out each write of libs/inventory's Lua scripts in turn (a redis.call of a writing " +
+    'command, or an emit), runs the tests that drive the scripts against the real Redis, restores ' +
+    'the line, and lists the mutants every test let through. By hand only: one jest run per ' +
+    'mutant (about a minute each on 2 cores).',
+  flags: {
+    script: {
+      type: 'string',
+      value: 'NAME',
+      description: 'only this script (e.g. grab.lua); default every one, _lib.lua included',
+    },
+    tests: {
+      type: 'string',
+      value: 'REGEX',
+      description:
+        'the jest files to run per mutant (default libs/inventory/src/inventory.int-spec.ts)',
+    },
+    max: { type: 'integer', value: 'N', description: 'stop after N mutants' },
+    list: { type: 'boolean', description: 'list the mutants and run nothing' },
+  },
+  details: [
+    'Exit codes: 0 every mutant was caught, 1 some survived, 2 a bad command line.',
+    'Each file is restored after its run, and on Ctrl-C.',
+  ],
+  examples: [
+    '... mutate-lua.ts --list',
+    '... mutate-lua.ts --script=grab.lua',
+    "... mutate-lua.ts --script=expire_due.lua --tests='inventory.int-spec|purchase.e2e-spec'",
+  ],
+});
+
+interface Mutant {
+  readonly file: string;
+  /** 0-based lines commented out (a call spread over several lines goes whole). */
+  readonly lines: readonly number[];
+  readonly text: string;
+}
+
+/** The writes of one script: each call, with the lines it spans until its parentheses close. */
+export function mutantsOf(file: string, source: string): Mutant[] {
+  const lines = source.split('\n');
+  const mutants: Mutant[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const code = lines[i].replace(/--.*$/, '');
+    if (!WRITE_CALL.test(code) && !(EMIT_CALL.test(code) && !/function\s+emit\(/.test(code))) {
+      continue;
+    }
+    const span = [i];
+    let depth = balance(code);
+    while (depth > 0 && span[span.length - 1] + 1 < lines.length) {
+      const next = span[span.length - 1] + 1;
+      span.push(next);
+      depth += balance(lines[next].replace(/--.*$/, ''));
+    }
+    mutants.push({ file, lines: span, text: lines[i].trim() });
+    i = span[span.length - 1];
+  }
+  return mutants;
+}
+
+function balance(code: string): number {
+  return (code.match(/\(/g) ?? []).length - (code.match(/\)/g) ?? []).length;
+}
+
+function mutate(source: string, m: Mutant): string {
+  const lines = source.split('\n');
+  for (const i of m.lines) lines[i] = `-- MUTANT ${lines[i]}`;
+  return lines.join('\n');
+}
+
+async function main(flags: {
+  script?: string;
+  tests?: string;
+  max?: number;
+  list: boolean;
+}): Promise<number> {
+  const files = readdirSync(LUA_DIR)
+    .filter((f) => f.endsWith('.lua') && (!flags.script || f === flags.script))
+    .map((f) => join(LUA_DIR, f));
+  if (files.length === 0)
+    throw new Error(`no script ${flags.script} in ${relative(ROOT, LUA_DIR)}`);
+  const all = files.flatMap((f) => mutantsOf(f, readFileSync(f, 'utf8')));
+  const mutants = flags.max ? all.slice(0, flags.max) : all;
+  const where = (m: Mutant) => `${relative(ROOT, m.file)}:${m.lines[0] + 1}`;
+  if (flags.list) {
+    for (const m of mutants) console.log(`${where(m)}  ${m.text}`);
+    console.log(`${mutants.length} mutants`);
+    return 0;
+  }
+
+  const tests = flags.tests ?? 'libs/inventory/src/inventory.int-spec.ts';
+  const survivors: Mutant[] = [];
+  let restore: (() => void) | undefined;
+  process.on('SIGINT', () => {
+    restore?.();
+    process.exit(130);
+  });
+  for (const [n, m] of mutants.entries()) {
+    const original = readFileSync(m.file, 'utf8');
+    restore = () => writeFileSync(m.file, original);
+    writeFileSync(m.file, mutate(original, m));
+    const started = Date.now();
+    try {
+      const jest = spawnSync(
+        'npx',
+        ['jest', '--runInBand', '--silent', '--testPathPattern', tests],
+        { cwd: ROOT, stdio: 'ignore', timeout: 900_000 },
+      );
+      const outcome = jest.status === 0 ? 'SURVIVED' : 'caught';
+      if (jest.status === 0) survivors.push(m);
+      console.error(
+        `mutant ${n + 1} of ${mutants.length} ${where(m)}: ${outcome} ` +
+          `(${Math.round((Date.now() - started) / 1000)} s)  ${m.text}`,
+      );
+    } finally {
+      restore();
+      restore = undefined;
+    }
+  }
+  console.log(`${mutants.length} mutants, ${survivors.length} survived every test:`);
+  for (const m of survivors) console.log(`  ${where(m)}  ${m.text}`);
+  return survivors.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  runCommand(command, process.argv.slice(2), main).then((code) => process.exit(code));
+}
