@@ -1,14 +1,15 @@
 import { dropSlotTag } from '@flashdrop/inventory';
 import Redis from 'ioredis';
-import { DROPS_INDEX_KEY, dropKeys } from './inventory-fixtures';
+import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from './inventory-fixtures';
 
 /**
  * Everything stored under a drop's hash tag (`{d:ID}:*`: the drop, stock, reservations, the
  * fans' units and order lists, orders, holds, idempotency answers, counters, the outbox stream)
- * and its membership of `drops:index`, flattened to `key` / `key#field` -> value, so a test can
- * read "nothing written" off a diff of two snapshots instead of the few keys it thought of.
- * A stream is recorded by what an XADD changes and a trim does not (`#last-id`, `#added`), so a
- * relay trimming it in between is not a write. `except` leaves out keys (e.g. analytics' own).
+ * and its membership of `drops:index` and `drops:active`, flattened to `key` / `key#field` ->
+ * value (a list's items by position), so a test can read "nothing written" off a diff of two
+ * snapshots instead of the few keys it thought of. A stream is recorded by what an XADD changes
+ * and a trim does not (`#last-id`, `#added`), so a relay trimming it in between is not a write.
+ * `except` leaves out keys (e.g. analytics' own).
  */
 export async function dropSnapshot(
   redis: Redis,
@@ -37,6 +38,8 @@ export async function dropSnapshot(
     } else if (type === 'zset') {
       const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
       for (let i = 0; i < flat.length; i += 2) out[`${key}#${flat[i]}`] = flat[i + 1];
+    } else if (type === 'list') {
+      (await redis.lrange(key, 0, -1)).forEach((v, i) => (out[`${key}#${i}`] = v));
     } else if (type === 'set') {
       for (const m of await redis.smembers(key)) out[`${key}#${m}`] = '1';
     } else if (type === 'stream') {
@@ -46,7 +49,9 @@ export async function dropSnapshot(
       out[`${key}#added`] = field('entries-added');
     } else out[key] = `<${type}>`;
   }
-  if (await redis.sismember(DROPS_INDEX_KEY, dropId)) out[`${DROPS_INDEX_KEY}#${dropId}`] = '1';
+  for (const index of [DROPS_INDEX_KEY, DROPS_ACTIVE_KEY]) {
+    if (await redis.sismember(index, dropId)) out[`${index}#${dropId}`] = '1';
+  }
   return out;
 }
 
