@@ -4,6 +4,7 @@ import { auditSales } from '@flashdrop/audit';
 import { Topics } from '@flashdrop/events';
 import {
   api,
+  DROPS_ACTIVE_KEY,
   createDrop,
   dropBody,
   dropKeys,
@@ -239,6 +240,11 @@ describe('purchases and orders (running stack)', () => {
         snapshotDiff(before, await dropSnapshot(redis, dropId, ANALYTICS)),
         dropId,
       );
+      // The active index is the worker's bookkeeping, not the sale: the lifecycle scheduler
+      // retires a drop that is over on its own time (drops:active, the drop's `retired`), and
+      // the tally's event on a retired drop brings it back.
+      delete diff[`${DROPS_ACTIVE_KEY}#${dropId}`];
+      delete diff[`${k.drop}#retired`];
       const expected: Record<string, unknown> = {};
       if (tallied) {
         const plusOne = (field: string): [string | undefined, string] => [
