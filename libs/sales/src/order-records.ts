@@ -1,4 +1,5 @@
 import { InventoryOrder } from '@flashdrop/inventory';
+import { toSafeNumber } from '@flashdrop/persistence';
 import { DataSource, Repository } from 'typeorm';
 import { OrderEntity } from './entities/order.entity';
 
@@ -32,7 +33,8 @@ export class OrderRecords {
   /**
    * Writes each order as Redis holds it now, in one statement. Idempotent and order-proof:
    * a terminal status (paid, expired, cancelled) is final, so a replayed or late copy never
-   * moves an order back.
+   * moves an order back. A new row takes the next storage position (`seq`); an update keeps
+   * the row's position.
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
@@ -52,24 +54,140 @@ export class OrderRecords {
       ];
       row.forEach((value, i) => columns[i].push(value));
     }
-    // One array per column (unnest), not ten parameters per row: the statement text and its
-    // parameter list stay the same size whatever the batch, which PostgreSQL parses and binds
-    // far more cheaply than 5,000 separate parameters.
-    await this.db.query(
-      `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
-         created_at, expires_at, paid_at, updated_at)
-       SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
-         expires_at, paid_at, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
-         $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
-         AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
-           expires_at, paid_at)
-       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
-         updated_at = now()
-       WHERE sales.orders.status IN ('held', 'paying')`,
-      columns,
-    );
+    const dropIds = [...new Set(orders.map((o) => o.dropId))].sort();
+    await this.db.transaction(async (tx) => {
+      // What must stay true for the export (pageOfDrop): within one drop, a row with a higher
+      // seq is never visible before a row with a lower one, or a reader paging past the higher
+      // seq would skip the lower one for good. Writers of one drop therefore take the drop's
+      // transaction lock BEFORE the insert draws its seqs, and hold it until commit: one drop's
+      // seqs are drawn and committed in the same order, whoever writes (a lease handover can
+      // briefly leave two persisters). Locks are taken in sorted order, so writers never deadlock.
+      await tx.query(
+        `SELECT pg_advisory_xact_lock(hashtextextended('sales.orders:' || d, 0))
+         FROM unnest($1::text[]) AS d`,
+        [dropIds],
+      );
+      // One array per column (unnest), not ten parameters per row: the statement text and its
+      // parameter list stay the same size whatever the batch, which PostgreSQL parses and binds
+      // far more cheaply than 5,000 separate parameters.
+      await tx.query(
+        `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
+           created_at, expires_at, paid_at, updated_at)
+         SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
+           expires_at, paid_at, now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
+           $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+           WITH ORDINALITY AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status,
+             created_at, expires_at, paid_at, n)
+         ORDER BY n
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
+           updated_at = now()
+         WHERE sales.orders.status IN ('held', 'paying')`,
+        columns,
+      );
+    });
   }
+
+  /**
+   * Where one page of a drop's orders ends: of the orders stored after position `after` (0:
+   * from the start) with one of `statuses` (all when absent), the position of the `limit`-th
+   * (or of the last, when fewer), and whether more are stored beyond it. Reads positions only
+   * (at most limit + 1 numbers), so a page's rows can then be streamed with `readPage`.
+   */
+  async pageBounds(
+    dropId: string,
+    query: OrderPageQuery,
+  ): Promise<{ last: number | undefined; more: boolean }> {
+    const rows = (await this.db.query(
+      `SELECT seq FROM sales.orders
+       WHERE drop_id = $1 AND seq > $2 AND ($3::text[] IS NULL OR status = ANY($3::text[]))
+       ORDER BY seq
+       LIMIT $4`,
+      [dropId, query.after, query.statuses ?? null, query.limit + 1],
+    )) as { seq: string }[];
+    const page = rows.slice(0, query.limit);
+    return {
+      last: page.length > 0 ? toSafeNumber(page[page.length - 1].seq) : undefined,
+      more: rows.length > query.limit,
+    };
+  }
+
+  /**
+   * The orders of one page, positions (after, upTo], in storage order, each with its status as
+   * stored now, `chunk` rows per read: whatever the page's size, one chunk is in memory at a
+   * time. Rows never move (see `upsert`), so consecutive pages list every order once, even
+   * while orders are being stored and changed; an order whose status left `statuses` between
+   * `pageBounds` and this read is left out, as of this read.
+   */
+  async *readPage(
+    dropId: string,
+    range: { readonly after: number; readonly upTo: number },
+    statuses?: readonly InventoryOrder['status'][],
+    chunk = 250,
+  ): AsyncGenerator<StoredOrder[]> {
+    let after = range.after;
+    while (after < range.upTo) {
+      const rows = (await this.db.query(
+        `SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
+           expires_at, paid_at, seq
+         FROM sales.orders
+         WHERE drop_id = $1 AND seq > $2 AND seq <= $3
+           AND ($4::text[] IS NULL OR status = ANY($4::text[]))
+         ORDER BY seq
+         LIMIT $5`,
+        [dropId, after, range.upTo, statuses ?? null, chunk],
+      )) as RawOrderRow[];
+      if (rows.length === 0) return;
+      const orders = rows.map(fromRaw);
+      yield orders;
+      if (rows.length < chunk) return;
+      after = orders[orders.length - 1].seq;
+    }
+  }
+}
+
+/** Which of a drop's orders a page holds. */
+export interface OrderPageQuery {
+  /** The storage position the page starts after (0: the first page). */
+  readonly after: number;
+  readonly limit: number;
+  /** Only orders with one of these statuses (all when absent). */
+  readonly statuses?: readonly InventoryOrder['status'][];
+}
+
+/** An order as stored, with its storage position. */
+export interface StoredOrder extends InventoryOrder {
+  readonly seq: number;
+}
+
+interface RawOrderRow {
+  id: string;
+  drop_id: string;
+  fan_id: string;
+  quantity: number;
+  amount_minor: string;
+  currency: string;
+  status: InventoryOrder['status'];
+  created_at: Date;
+  expires_at: Date;
+  paid_at: Date | null;
+  seq: string;
+}
+
+function fromRaw(row: RawOrderRow): StoredOrder {
+  return {
+    id: row.id,
+    dropId: row.drop_id,
+    fanId: row.fan_id,
+    quantity: row.quantity,
+    amountMinor: toSafeNumber(row.amount_minor),
+    currency: row.currency,
+    status: row.status,
+    createdAt: row.created_at.getTime(),
+    expiresAt: row.expires_at.getTime(),
+    paidAt: row.paid_at?.getTime(),
+    seq: toSafeNumber(row.seq),
+  };
 }
 
 function fromRow(row: OrderEntity): InventoryOrder {

@@ -7,8 +7,11 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'orders', schema: 'sales' })
 @Index('orders_fan_created', ['fanId', 'createdAt'])
+@Index('orders_drop_seq', ['dropId', 'seq'], { unique: true })
 export class OrderEntity {
   @PrimaryColumn('text') id!: string;
+  /** Storage position: from the sequence on first insert, never changed after (the export's cursor). */
+  @Column('bigint', { transformer: bigintToNumber }) seq!: number;
   @Column('text', { name: 'drop_id' }) dropId!: string;
   @Column('text', { name: 'fan_id' }) fanId!: string;
   @Column('integer') quantity!: number;

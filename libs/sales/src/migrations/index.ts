@@ -1,4 +1,8 @@
 import { SalesDropsOrders1764000000000 } from './1764000000000-sales-drops-orders';
+import { OrdersStorageSeq1766000000000 } from './1766000000000-orders-storage-seq';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
-export const salesMigrations: (new () => object)[] = [SalesDropsOrders1764000000000];
+export const salesMigrations: (new () => object)[] = [
+  SalesDropsOrders1764000000000,
+  OrdersStorageSeq1766000000000,
+];
