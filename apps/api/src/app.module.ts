@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { PaymentsModule } from './payments/payments.module';
 import { WalletModule } from './wallet/wallet.module';
 import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
+import { DropOrdersModule } from './drop-orders/drop-orders.module';
 import { DropsModule } from './drops/drops.module';
 import { OrdersModule } from './orders/orders.module';
 import { PurchaseModule } from './purchase/purchase.module';
@@ -36,6 +37,7 @@ import { SharesModule } from './shares/shares.module';
     SharesModule,
     PurchaseModule,
     OrdersModule,
+    DropOrdersModule,
   ],
 })
 export class AppModule {}
