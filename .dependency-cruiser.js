@@ -65,11 +65,11 @@ module.exports = {
     {
       name: 'sql-only-in-schema-owners',
       comment:
-        'Only the owner of a schema speaks SQL to it: libs/sales (sales), libs/ledger (wallet), on libs/persistence’s connections. Everyone else goes through them.',
+        'Only the owner of a schema speaks SQL to it: libs/sales (sales), libs/ledger (wallet), libs/webhooks (webhooks), on libs/persistence’s connections. Everyone else goes through them.',
       severity: 'error',
       from: {
         path: '^(apps|libs|scripts)/',
-        pathNot: `(${TESTS}|^libs/(sales|ledger|persistence|testing)/)`,
+        pathNot: `(${TESTS}|^libs/(sales|ledger|webhooks|persistence|testing)/)`,
       },
       to: {
         dependencyTypesNot: ['type-only'],

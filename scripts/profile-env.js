@@ -24,7 +24,13 @@ function profileEnv(profile, slot) {
   const local = join(__dirname, '..', '.env');
   if (profile === 'dev' && existsSync(local)) readEnvFile(local, vars);
   if (profile === 'test' && slot > 0) {
-    for (const key of ['API_PORT', 'WALLET_PORT', 'ANALYTICS_HTTP_PORT', 'WORKER_HTTP_PORT']) {
+    for (const key of [
+      'API_PORT',
+      'WALLET_PORT',
+      'ANALYTICS_HTTP_PORT',
+      'WORKER_HTTP_PORT',
+      'NOTIFIER_HTTP_PORT',
+    ]) {
       vars[key] = String(Number(vars[key]) + 10 * slot);
     }
     vars.REDIS_URL = vars.REDIS_URL.replace(/\/\d+$/, `/${1 + slot}`);

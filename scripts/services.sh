@@ -36,13 +36,14 @@ RUN="$DATA/run/$profile"
 mkdir -p "$RUN"
 
 # Start order: the wallet and analytics first, so the API finds them; the worker last.
-SERVICES=(wallet analytics api worker)
+SERVICES=(wallet analytics api notifier worker)
 
 health_url() {
   case "$1" in
     api) echo "http://127.0.0.1:$API_PORT/health/live" ;;
     analytics) echo "http://127.0.0.1:$ANALYTICS_HTTP_PORT/health/live" ;;
     worker) echo "http://127.0.0.1:$WORKER_HTTP_PORT/health/live" ;;
+    notifier) echo "http://127.0.0.1:$NOTIFIER_HTTP_PORT/health/live" ;;
     wallet) echo "tcp:$WALLET_PORT" ;;
   esac
 }

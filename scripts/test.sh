@@ -45,7 +45,7 @@ step "fresh test data"
 set -a; source <(node scripts/profile-env.js test); set +a
 bash scripts/services.sh stop test
 redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
-psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'DROP SCHEMA IF EXISTS sales CASCADE; DROP SCHEMA IF EXISTS wallet CASCADE; DROP SCHEMA IF EXISTS analytics CASCADE;' 2>&1 | grep -v NOTICE || true
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'DROP SCHEMA IF EXISTS sales CASCADE; DROP SCHEMA IF EXISTS wallet CASCADE; DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS webhooks CASCADE;' 2>&1 | grep -v NOTICE || true
 bash scripts/services.sh migrate test
 step "test stack"; bash scripts/services.sh start test
 trap 'bash scripts/services.sh stop test >/dev/null 2>&1 || true' EXIT

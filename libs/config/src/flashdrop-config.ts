@@ -141,6 +141,55 @@ export class FlashdropConfig {
   @IntegerIn(20, 10_000)
   readonly SWEEPER_INTERVAL_MS: number = 200;
 
+  /** The notifier's health and metrics route (apps/notifier: webhook deliveries). */
+  @IntegerIn(1, 65535)
+  readonly NOTIFIER_HTTP_PORT: number = 3104;
+
+  /**
+   * The key that seals webhook secrets at rest (libs/webhooks SecretBox): 32 bytes, base64.
+   * The default is the development key, refused when NODE_ENV=production.
+   */
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'WEBHOOK_SECRET_KEY must be 32 bytes, base64' })
+  readonly WEBHOOK_SECRET_KEY: string = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+
+  /**
+   * Address ranges (CIDR, comma-separated) that webhook URLs may reach although they are not
+   * public: private, loopback and link-local addresses are refused unless named here. Tests and
+   * the demo name loopback (127.0.0.0/8,::1/128). Empty: public addresses only.
+   */
+  @Matches(/^[0-9a-fA-F.:/, ]*$/, {
+    message: 'WEBHOOK_ALLOWED_NETWORKS is a comma list of CIDR ranges',
+  })
+  readonly WEBHOOK_ALLOWED_NETWORKS: string = '';
+
+  /** How long one delivery attempt may take before it counts as failed (ms). */
+  @IntegerIn(100, 60_000)
+  readonly WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /** The first retry's delay (ms); each later one doubles, up to WEBHOOK_RETRY_MAX_MS, with jitter. */
+  @IntegerIn(10, 3_600_000)
+  readonly WEBHOOK_RETRY_BASE_MS: number = 10_000;
+
+  /** The longest delay between two attempts (ms). */
+  @IntegerIn(10, 86_400_000)
+  readonly WEBHOOK_RETRY_MAX_MS: number = 3_600_000;
+
+  /** How long a delivery is retried before it is given up (ms; default 25 h: at least a day). */
+  @IntegerIn(1000, 30 * 86_400_000)
+  readonly WEBHOOK_RETRY_FOR_MS: number = 90_000_000;
+
+  /** Attempts in flight at once to one webhook (a slow receiver holds at most these). */
+  @IntegerIn(1, 256)
+  readonly WEBHOOK_CONCURRENCY: number = 4;
+
+  /** Attempts in flight at once in one notifier, over every webhook. */
+  @IntegerIn(1, 10_000)
+  readonly WEBHOOK_MAX_IN_FLIGHT: number = 128;
+
+  /** Pending deliveries one webhook may have; beyond it new events are recorded as failed. */
+  @IntegerIn(1, 10_000_000)
+  readonly WEBHOOK_MAX_BACKLOG: number = 100_000;
+
   relayEnabled(relay: 'streams' | 'wallet-outbox'): boolean {
     return this.RELAYS.split(',').includes(relay);
   }

@@ -39,6 +39,7 @@ export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
 export const NotFoundMessages = {
   drop: 'no such drop',
   order: 'no such order',
+  webhook: 'no such webhook',
 } as const;
 
 /** TOO_MANY_REQUESTS as said of what one caller sent too much of (each has its own bound). */

@@ -27,6 +27,11 @@ const OWNERS: readonly { what: string; spelling: RegExp; owners: readonly string
     owners: ['libs/ledger/src/'],
   },
   {
+    what: 'the webhooks tables (webhooks.endpoints, webhooks.deliveries, webhooks.attempts)',
+    spelling: sqlNames('webhooks', 'endpoints|deliveries|attempts'),
+    owners: ['libs/webhooks/src/'],
+  },
+  {
     what: "the sale's Redis keys ({d:ID}:*, drops:index, drops:active)",
     spelling: /\{d:|drops:(index|active)/,
     owners: ['libs/inventory/src/'],

@@ -8,8 +8,8 @@ import { eventually } from './api-client';
 /** The commands' bundle (scripts/cli.ts), built by npm run build. */
 const CLI = join(REPO_ROOT, 'dist/scripts/cli.js');
 
-/** Runs the migrations of one schema (`sales`, `wallet`) into the database at `url`. */
-export function migrateSchema(schema: 'sales' | 'wallet', url: string): void {
+/** Runs the migrations of one schema (`sales`, `wallet`, `webhooks`) into the database at `url`. */
+export function migrateSchema(schema: 'sales' | 'wallet' | 'webhooks', url: string): void {
   execFileSync(process.execPath, [CLI, 'migrate', `--only=${schema}`], {
     env: { ...process.env, ...testProfileEnv(), DATABASE_URL: url },
     stdio: 'ignore',
@@ -73,7 +73,7 @@ export class ServiceProcess {
   private child?: ChildProcess;
 
   constructor(
-    readonly name: 'api' | 'wallet' | 'analytics' | 'worker',
+    readonly name: 'api' | 'wallet' | 'analytics' | 'worker' | 'notifier',
     readonly env: Record<string, string>,
     readonly logFile = `/tmp/flashdrop-${name}-${process.pid}.log`,
     /** The build to run (another worktree's, to compare before and after a change). */
