@@ -16,6 +16,7 @@ import { OrdersModule } from './orders/orders.module';
 import { PurchaseModule } from './purchase/purchase.module';
 import { ReservationsModule } from './reservations/reservations.module';
 import { SharesModule } from './shares/shares.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The public origin: every route of docs/api.md answers here, whatever service serves it. */
 @Module({
@@ -38,6 +39,7 @@ import { SharesModule } from './shares/shares.module';
     PurchaseModule,
     OrdersModule,
     DropOrdersModule,
+    WebhooksModule,
   ],
 })
 export class AppModule {}

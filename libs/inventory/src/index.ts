@@ -9,6 +9,7 @@ export * from './bad-record';
 export { dropSlotTag } from './keys';
 export * from './ids';
 export * from './types';
+export * from './drop-view';
 export type { StoredSale } from './stored-sale';
 export * from './inventory.module';
 export * from './outbox/stream-groups';

@@ -4,7 +4,7 @@ import { ApiRefusals } from '@flashdrop/http';
 import { CurrentPrincipal, Public, RequireRoles } from '@flashdrop/auth';
 import { Principal } from '@flashdrop/contracts';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
-import { DropView } from './drop.view';
+import { DropView } from '@flashdrop/inventory';
 import { DropsService } from './drops.service';
 
 /** Every route takes a bearer token but GET /v1/drops/:id (public), so security is per route. */

@@ -3,15 +3,16 @@ import { DomainError, Principal } from '@flashdrop/contracts';
 import {
   DropDefinition,
   DropState,
+  DropView,
   Inventory,
   isDropId,
   newDropId,
   refusalError,
+  toDropView,
 } from '@flashdrop/inventory';
 import { DropRecords } from '@flashdrop/sales';
 import { checkDropRules, DropFields, patchTimes, withDefaults } from './drop-rules';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
-import { DropView, toDropView } from './drop.view';
 
 const notFound = () => DomainError.notFound('drop');
 

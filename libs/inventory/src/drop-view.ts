@@ -1,6 +1,9 @@
-import { DropPhase, DropState } from '@flashdrop/inventory';
+import { DropPhase, DropState } from './types';
 
-/** A drop as the API shows it (docs/api.md "Drops"): the body's fields plus id, brandId, phase... */
+/**
+ * A drop as the public API shows it (docs/api.md "Drops"): the body's fields plus id, brandId,
+ * phase... The drops routes answer it, and a webhook's `drop.sold_out` carries it.
+ */
 export interface DropView {
   readonly id: string;
   readonly brandId: string;
