@@ -12,3 +12,4 @@ export * from './request-load';
 export * from './drop-snapshot';
 export * from './frame-tap';
 export * from './topic-tail';
+export * from './webhook-receiver';
