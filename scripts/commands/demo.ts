@@ -2,6 +2,7 @@ import { signToken } from '@flashdrop/auth';
 import { defineCommand, Flags } from '@flashdrop/cli';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { performance } from 'node:perf_hooks';
+import { DemoReceiver } from './demo-receiver';
 import { Traffic } from './demo-traffic';
 
 export const demoCommand = defineCommand({
@@ -12,7 +13,9 @@ export const demoCommand = defineCommand({
     'December 2012 sale, scaled down by default. Creates the drop, runs the reservation window ' +
     'with shares and referrals, waits for the sale on the server clock, lets every fan grab once ' +
     'through the public API, pays a sample of the holds from wallets, and prints the sell-out ' +
-    'time and the final counts.',
+    'time and the final counts. The brand registers a webhook to a receiver of the demo on ' +
+    'loopback (the stack must allow loopback: WEBHOOK_ALLOWED_NETWORKS, as the dev profile ' +
+    'does), which verifies every delivery it gets and counts them.',
   flags: {
     full: { type: 'boolean', description: 'the real sale: 50,000 units, 240,000 fans' },
     units: { type: 'integer', value: 'N', description: 'units of the drop (default 5,000)' },
@@ -117,6 +120,15 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
     `Flashdrop demo: a phone drop of ${count(opt.units)} units, ${count(opt.fans)} fans ` +
       `(the 2012 sale: 50,000 units, 240,000 fans rushing, sold out in 314 s)`,
   );
+
+  // The brand's own system: a receiver on loopback, told of every payment and the sell-out.
+  const receiver = new DemoReceiver();
+  const hook = await http.json<{ id: string; secret: string }>('POST', '/v1/webhooks', brand, {
+    url: await receiver.start(),
+    events: ['order.paid', 'drop.sold_out'],
+  });
+  receiver.secret = hook.secret;
+  console.log(`webhook ${hook.id} registered: a receiver on loopback verifies each delivery`);
 
   // The reservation window cannot move once open, so it is sized from a measured rate: a
   // short calibration burst on a throwaway drop (cancelled right after, before its sale).
@@ -260,6 +272,16 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
       `stats: ${pick.map((k) => `${k} ${String(stats[k])}`).join(', ')}, rejections ${JSON.stringify(stats.rejections)}`,
     );
   }
+  // Deliveries trail the events by a moment (Kafka, then the notifier): wait for the ones due.
+  const expected = (payCodes.get('paid') ?? 0) + (afterRush.remaining === 0 ? 1 : 0);
+  for (let waited = 0; receiver.verified.size < expected && waited < 30_000; waited += 250) {
+    await sleep(250);
+  }
+  console.log(
+    `webhooks: ${count(receiver.verified.size)} deliveries verified of ${count(expected)} due ` +
+      `${JSON.stringify(receiver.byType())}, ${receiver.refused} refused`,
+  );
   console.log(`watch it: http://127.0.0.1:${new URL(opt.api).port}/ops  (drop ${drop.id})`);
   http.close();
+  await receiver.close();
 }

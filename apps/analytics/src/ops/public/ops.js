@@ -298,6 +298,38 @@
     }
   }
 
+  // Every brand's webhook backlog (GET /v1/ops/webhooks): pending, of those failing (their
+  // last attempt failed), given up, delivered. Polled: it changes slowly and is not per drop.
+  async function loadWebhooks() {
+    if (!token) return;
+    try {
+      const res = await fetch('/v1/ops/webhooks', {
+        headers: { authorization: 'Bearer ' + token },
+      });
+      if (!res.ok) return;
+      const brands = await res.json();
+      const cell = (n, cls) => '<td class="' + (n > 0 ? cls : '') + '">' + fmt(n) + '</td>';
+      const html = brands.length
+        ? brands
+            .map(
+              (b) =>
+                '<tr><td>' +
+                esc(b.brandId) +
+                '</td>' +
+                cell(b.pending, '') +
+                cell(b.failing, 'warn') +
+                cell(b.failed, 'bad') +
+                cell(b.delivered, '') +
+                '</tr>',
+            )
+            .join('')
+        : '<tr><td colspan="5" class="muted">no webhooks registered</td></tr>';
+      if ($('webhooks').innerHTML !== html) $('webhooks').innerHTML = html;
+    } catch (e) {
+      /* shown again at the next poll */
+    }
+  }
+
   $('drop-select').addEventListener('change', (e) => {
     dropId = e.target.value;
     $('drop-id').value = dropId;
@@ -309,10 +341,13 @@
     localStorage.setItem('flashdrop.ops.token', token);
     dropId = $('drop-id').value.trim() || $('drop-select').value;
     loadDrops();
+    loadWebhooks();
     watch();
   });
 
   makeCharts();
   loadDrops();
   watch();
+  loadWebhooks();
+  setInterval(loadWebhooks, 5000);
 })();
