@@ -34,7 +34,7 @@ describe('webhook deliveries across a kill -9 of the notifier', () => {
     await receiver.stop();
     if (dropId) await retireDrop(c.redis, dropId);
     await closeStackConnections(c);
-  });
+  }, 60_000);
 
   it('delivers all 1,000 order.paid events exactly once after dedupe', async () => {
     const brand = uniqueId('brand');

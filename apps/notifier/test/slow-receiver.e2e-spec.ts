@@ -40,11 +40,13 @@ describe('a hanging receiver', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await notifier.stop();
+    // The receivers first: closing the hanging connections ends the attempts the notifier
+    // would otherwise wait out (up to their timeout) before it exits.
     await Promise.all([hanging.stop(), healthy.stop()]);
+    await notifier.stop();
     for (const id of drops) await retireDrop(c.redis, id);
     await closeStackConnections(c);
-  });
+  }, 60_000);
 
   it("does not delay another brand's deliveries, the grab or the stats", async () => {
     const slowBrand = uniqueId('brand');

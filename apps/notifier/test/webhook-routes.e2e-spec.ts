@@ -93,7 +93,7 @@ describe('POST/GET/DELETE /v1/webhooks and their deliveries', () => {
   describe('refusals write nothing', () => {
     const refusedBrand = uniqueId('brand');
     const token = tokenFor('brand', refusedBrand);
-    const cases: [string, unknown, number, string, string?][] = [
+    const cases: [string, unknown, number, string, string][] = [
       ['not a URL', { url: 'not a url', events: ['order.paid'] }, 400, 'VALIDATION_FAILED', 'url'],
       [
         'ftp',
@@ -191,9 +191,10 @@ describe('POST/GET/DELETE /v1/webhooks and their deliveries', () => {
         { url: 'http://127.0.0.1:9/x', events: ['order.paid'], secret: 'mine' },
         400,
         'VALIDATION_FAILED',
+        'secret',
       ],
     ];
-    it.each(cases)('%s: %i %s', async (_, body, status, code, field) => {
+    it.each(cases)('%s', async (_, body, status, code, field) => {
       const res = await api<{ error: string; details?: { field: string }[] }>(
         'POST',
         '/v1/webhooks',

@@ -203,17 +203,21 @@ export class DeliveryRecords {
     const status = 'delivered' in next ? 'delivered' : 'failed' in next ? 'failed' : 'pending';
     const retryAt = 'retryAt' in next ? next.retryAt : null;
     const rows = (await this.db.query(
+      // Every parameter cast: PostgreSQL deduces one type per parameter, and $8 (a time) is
+      // used in three places it could read differently.
       `WITH updated AS (
          UPDATE webhooks.deliveries SET
-           status = $4, attempts = attempts + 1, lease_token = NULL, lease_until = NULL,
-           next_attempt_at = coalesce($5, next_attempt_at), last_status = $6, last_error = $7,
-           last_attempt_at = $8, delivered_at = CASE WHEN $4 = 'delivered' THEN $8 END
-         WHERE webhook_id = $1 AND event_id = $2 AND lease_token = $3
+           status = $4::text, attempts = attempts + 1, lease_token = NULL, lease_until = NULL,
+           next_attempt_at = coalesce($5::timestamptz, next_attempt_at),
+           last_status = $6::int, last_error = $7::text, last_attempt_at = $8::timestamptz,
+           delivered_at = CASE WHEN $4::text = 'delivered' THEN $8::timestamptz END
+         WHERE webhook_id = $1::text AND event_id = $2::text AND lease_token = $3::uuid
          RETURNING webhook_id, event_id, attempts
        )
        INSERT INTO webhooks.attempts (webhook_id, event_id, attempt, at, status_code, error,
          duration_ms)
-       SELECT webhook_id, event_id, attempts, $8, $6, $7, $9 FROM updated
+       SELECT webhook_id, event_id, attempts, $8::timestamptz, $6::int, $7::text, $9::int
+       FROM updated
        RETURNING attempt`,
       [
         claimed.webhookId,

@@ -81,10 +81,11 @@ export class EndpointRecords {
 
   /** Deletes the brand's webhook with its pending deliveries; false when it has none such. */
   async deleteOfBrand(brandId: string, id: string): Promise<boolean> {
-    const rows = (await this.db.query(
+    // A DELETE answers [rows, count] through TypeORM's query(), not the rows alone.
+    const [rows] = (await this.db.query(
       `DELETE FROM webhooks.endpoints WHERE brand_id = $1 AND id = $2 RETURNING id`,
       [brandId, id],
-    )) as { id: string }[];
+    )) as [{ id: string }[], number];
     return rows.length > 0;
   }
 
