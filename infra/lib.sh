@@ -99,3 +99,13 @@ disable_distro_service() {
     systemctl disable "$1" >/dev/null 2>&1 || true   # no systemd running: just drop boot links
   fi
 }
+
+# ensure_redis_installed: redis-server and redis-cli from Debian, with the packaged service
+# (port 6379, /var/lib/redis) kept off: we run our own processes on our own config.
+ensure_redis_installed() {
+  if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then return 0; fi
+  log "redis-server/redis-cli missing — installing Debian package redis-server"
+  apt_install redis-server redis-tools
+  disable_distro_service redis-server
+  command -v redis-server >/dev/null || die "redis-server still missing after install"
+}

@@ -16,15 +16,6 @@ PIDFILE="$DIR/redis.pid"
 LOGFILE="$DIR/redis.log"
 READY_TIMEOUT="${REDIS_READY_TIMEOUT:-20}"
 
-ensure_installed() {
-  if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then return 0; fi
-  log "redis-server/redis-cli missing — installing Debian package redis-server"
-  apt_install redis-server redis-tools
-  # The packaged service (port 6379, /var/lib/redis) is not ours: keep it off.
-  disable_distro_service redis-server
-  command -v redis-server >/dev/null || die "redis-server still missing after install"
-}
-
 ping() { redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG; }
 
 running_pid() {
@@ -67,7 +58,7 @@ wait_ready() {
 }
 
 start() {
-  ensure_installed
+  ensure_redis_installed
   local pid; pid="$(running_pid)"
   if [ -n "$pid" ]; then
     wait_ready

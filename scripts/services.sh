@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts, stops and lists Flashdrop's own services (built into dist/) for one profile.
 # Usage: scripts/services.sh start|stop|status|migrate [dev|test|bench]   (env TEST_SLOT: see scripts/profile-env.js)
+# Env:   API_INSTANCES, WALLET_INSTANCES, ANALYTICS_INSTANCES, WORKER_INSTANCES (1..64, default 1):
+#        more than one runs that many instances of the service behind its one port
+#        (scripts/instances.js, Node's cluster module); one runs the service alone.
 # Logs and pids: $FLASHDROP_DATA_DIR/run/<profile>/ (git-ignored).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +22,11 @@ default dev). Logs and pids: \$FLASHDROP_DATA_DIR/run/<profile>/.
   start     starts what is not running, in order, waiting for each to answer
   stop      stops them, the worker first
   status    one line per service: pid, up or down, log
-  migrate   creates the stack's database when missing, runs its migrations, creates its topics"
+  migrate   creates the stack's database when missing, runs its migrations, creates its topics
+
+env: API_INSTANCES, WALLET_INSTANCES, ANALYTICS_INSTANCES, WORKER_INSTANCES (1..64, default 1):
+  more than one runs that many instances of the service behind its one port
+  (scripts/instances.js, Node's cluster module); one runs the service alone."
 if cli_help_requested "$@"; then printf '%s\n' "$usage_text"; exit 0; fi
 [ "$#" -le 2 ] || cli_refuse "unknown argument: $3"
 action="${1:-status}"
@@ -48,6 +55,15 @@ health_url() {
   esac
 }
 
+# instances SVC: how many instances of SVC to run (API_INSTANCES, ...), checked here once.
+instances() {
+  local var n
+  var="$(tr '[:lower:]' '[:upper:]' <<<"$1")_INSTANCES"
+  n="${!var:-1}"
+  [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "$var must be an integer 1..64 (got '$n')"
+  echo "$n"
+}
+
 is_up() {
   local url
   url="$(health_url "$1")"
@@ -64,7 +80,14 @@ start_one() {
   fi
   [ -n "$pid" ] && pid_matches "$pid" "dist/apps/$svc/main.js" && stop_pid "$pid" "$svc" 10
   [ -f "$ROOT/dist/apps/$svc/main.js" ] || die "dist/apps/$svc/main.js missing: run npm run build"
-  nohup node --enable-source-maps "$ROOT/dist/apps/$svc/main.js" >>"$RUN/$svc.log" 2>&1 &
+  local count
+  count="$(instances "$svc")"
+  if [ "$count" -eq 1 ]; then
+    nohup node --enable-source-maps "$ROOT/dist/apps/$svc/main.js" >>"$RUN/$svc.log" 2>&1 &
+  else
+    nohup node --enable-source-maps "$ROOT/scripts/instances.js" --count="$count" --name="$svc" \
+      "$ROOT/dist/apps/$svc/main.js" >>"$RUN/$svc.log" 2>&1 &
+  fi
   echo $! >"$pidfile"
   local i=0
   until is_up "$svc"; do
@@ -76,7 +99,9 @@ start_one() {
     sleep 0.1
     i=$((i + 1))
   done
-  log "$svc up (pid $(read_pid "$pidfile"), log $RUN/$svc.log)"
+  local what="pid $(read_pid "$pidfile")"
+  [ "$count" -gt 1 ] && what="$count instances under pid $(read_pid "$pidfile")"
+  log "$svc up ($what, log $RUN/$svc.log)"
 }
 
 stop_one() {
@@ -98,12 +123,17 @@ case "$action" in
   start) for s in "${SERVICES[@]}"; do start_one "$s"; done ;;
   stop) for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_one "${SERVICES[$i]}"; done ;;
   status)
-    printf '%-10s %-8s %-7s %s\n' SERVICE PID STATE LOG
+    printf '%-10s %-8s %-7s %-9s %s\n' SERVICE PID STATE INSTANCES LOG
     for s in "${SERVICES[@]}"; do
       pid="$(read_pid "$RUN/$s.pid")"
       state=down
-      pid_matches "$pid" "dist/apps/$s/main.js" && is_up "$s" && state=up
-      printf '%-10s %-8s %-7s %s\n' "$s" "${pid:--}" "$state" "$RUN/$s.log"
+      n=0
+      if pid_matches "$pid" "dist/apps/$s/main.js"; then
+        is_up "$s" && state=up
+        # Under scripts/instances.js the instances are the primary's children.
+        if pid_matches "$pid" "scripts/instances.js"; then n="$(pgrep -c -P "$pid" || true)"; else n=1; fi
+      fi
+      printf '%-10s %-8s %-7s %-9s %s\n' "$s" "${pid:--}" "$state" "$n" "$RUN/$s.log"
     done
     ;;
   *) cli_refuse "unknown action: $action" ;;

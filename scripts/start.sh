@@ -8,7 +8,7 @@ cd "$ROOT"
 # shellcheck source=lib/cli.sh
 source scripts/lib/cli.sh
 CLI_NAME="npm start"
-usage_text="usage: npm start [-- --no-demo] [-- demo flags]
+usage_text="usage: npm start [-- --instances=N --workers=N --analytics=N] [-- --no-demo] [-- demo flags]
 
 Installs what is missing (node modules; Redis and PostgreSQL from Debian, Kafka from Maven
 Central), starts the three servers (data in .data/), builds, migrates, starts the four
@@ -16,6 +16,9 @@ services of the dev stack, runs the demo drop, and prints where to look, with a 
 operators' dashboard. Safe to run again: what runs already is reused.
 
 flags:
+  --instances=N  API instances behind the one public port (scripts/instances.js; default 1)
+  --workers=N    worker instances (their singletons stay single under their leases)
+  --analytics=N  analytics instances (they share the Kafka partitions of one consumer group)
   --no-demo      start everything, but run no demo drop
   demo flags     passed to the demo (npm run demo -- --help lists them: --full, --units=N, ...)
   -h, --help     this help
@@ -25,7 +28,13 @@ if cli_help_requested "$@"; then printf '%s\n' "$usage_text"; exit 0; fi
 demo=1
 demo_flags=()
 for arg in "$@"; do
-  if [ "$arg" = --no-demo ]; then demo=0; else demo_flags+=("$arg"); fi
+  case "$arg" in
+    --no-demo) demo=0 ;;
+    --instances=*) export API_INSTANCES="${arg#*=}" ;;
+    --workers=*) export WORKER_INSTANCES="${arg#*=}" ;;
+    --analytics=*) export ANALYTICS_INSTANCES="${arg#*=}" ;;
+    *) demo_flags+=("$arg") ;;
+  esac
 done
 [ "${SKIP_DEMO:-0}" = 1 ] && demo=0
 t0=$(date +%s)
