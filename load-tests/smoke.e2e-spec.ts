@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { apiBaseUrl, dropKeys, eventually, testConfig } from '@flashdrop/testing';
 import { RunContext } from './runner/context';
 import { runPayments } from './runner/run-payments';
@@ -12,11 +12,11 @@ describe('load scenarios (smoke, small scale)', () => {
   const config = testConfig();
   const stack = { origin: apiBaseUrl(), jwtSecret: config.JWT_SECRET };
   const run = `smoke${Date.now().toString(36)}`;
-  let redis: Redis;
+  let redis: RedisClient;
   let ctx: RunContext;
 
   beforeAll(() => {
-    redis = new Redis(config.REDIS_URL);
+    redis = connectRedis(config);
     ctx = { stack, redis, run, log: () => undefined };
   });
   afterAll(() => redis.disconnect());

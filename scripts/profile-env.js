@@ -5,7 +5,9 @@
 // by 10*N, uses Redis db 1+N, the database flashdrop_test_N, its own Kafka client id and topic prefix.
 // The dev profile also takes a `.env` at the repository root when there is one (copy .env.example):
 // your own settings for the stack npm start runs and the commands meet; test and bench stacks never.
-// Usage: node scripts/profile-env.js <dev|test|bench>   (env TEST_SLOT, default 0)
+// With TEST_REDIS_CLUSTER=1 (npm run test:cluster) the test stack uses the slot's own Redis
+// Cluster instead (infra/redis-cluster.sh: ports 7000+10*N .. +5) through REDIS_CLUSTER_NODES.
+// Usage: node scripts/profile-env.js <dev|test|bench>   (env TEST_SLOT, default 0; TEST_REDIS_CLUSTER)
 'use strict';
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -23,6 +25,14 @@ function profileEnv(profile, slot) {
   const vars = readEnvFile(join(__dirname, 'profiles', `${profile}.env`), {});
   const local = join(__dirname, '..', '.env');
   if (profile === 'dev' && existsSync(local)) readEnvFile(local, vars);
+  if (profile === 'test') {
+    // Always set for the test stack, so a REDIS_CLUSTER_NODES of the caller's shell never leaks in.
+    const first = 7000 + 10 * slot;
+    vars.REDIS_CLUSTER_NODES =
+      process.env.TEST_REDIS_CLUSTER === '1'
+        ? [0, 1, 2, 3, 4, 5].map((i) => `127.0.0.1:${first + i}`).join(',')
+        : '';
+  }
   if (profile === 'test' && slot > 0) {
     for (const key of [
       'API_PORT',

@@ -3,7 +3,8 @@
 # tier against the real Redis, PostgreSQL and Kafka, with the services of the `test` profile
 # running beside any dev stack. Ends with one line: "N passed, N failed".
 # Env: TEST_FILTER=<regex> runs only matching test files; SKIP_STATIC=1 skips the static checks;
-#      TEST_SLOT=N runs a second test stack beside another one (scripts/profile-env.js).
+#      TEST_SLOT=N runs a second test stack beside another one (scripts/profile-env.js);
+#      TEST_REDIS_CLUSTER=1 (npm run test:cluster) runs it on the slot's own Redis Cluster.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -44,7 +45,13 @@ step "build"; npm run --silent build
 step "fresh test data"
 set -a; source <(node scripts/profile-env.js test); set +a
 bash scripts/services.sh stop test
-redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
+if [ -n "$REDIS_CLUSTER_NODES" ]; then
+  # npm run test:cluster: the slot's own Redis Cluster (started here, emptied like the db below).
+  bash infra/redis-cluster.sh start
+  bash infra/redis-cluster.sh flush
+else
+  redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
+fi
 psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'DROP SCHEMA IF EXISTS sales CASCADE; DROP SCHEMA IF EXISTS wallet CASCADE; DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS webhooks CASCADE;' 2>&1 | grep -v NOTICE || true
 bash scripts/services.sh migrate test
 step "test stack"; bash scripts/services.sh start test

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { Inventory } from '@flashdrop/inventory';
+import { isCluster, RedisClient } from '@flashdrop/persistence';
 import { reservationWave } from '../scenarios/reservation-wave';
 import { cpuSeconds, redisPid } from './cpu';
 import { RunContext } from './context';
@@ -108,7 +109,7 @@ export async function runReservationFloor(
 async function reserveAll(
   origin: string,
   dropId: string,
-  redis: Redis,
+  redis: RedisClient,
   tokens: readonly string[],
   maxSeconds: number,
   pids: WavePids,
@@ -149,23 +150,29 @@ async function reserveAll(
   };
 }
 
-/** Bytes Redis spends on one drop's reservations: every `{d:ID}:res*` key, exactly. */
-export async function reservationBytes(redis: Redis, dropId: string): Promise<number> {
-  let cursor = '0';
+/**
+ * Bytes Redis spends on one drop's reservations: every `{d:ID}:res*` key, exactly. On a Redis
+ * Cluster SCAN walks one node, so each primary is asked (the drop's keys are on one of them).
+ */
+export async function reservationBytes(redis: RedisClient, dropId: string): Promise<number> {
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
   let bytes = 0;
-  do {
-    const [nextCursor, keys] = await redis.scan(
-      cursor,
-      'MATCH',
-      `{d:${dropId}}:res*`,
-      'COUNT',
-      1000,
-    );
-    cursor = nextCursor;
-    for (const key of keys) {
-      const used = (await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
-      bytes += used ?? 0;
-    }
-  } while (cursor !== '0');
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await node.scan(
+        cursor,
+        'MATCH',
+        `{d:${dropId}}:res*`,
+        'COUNT',
+        1000,
+      );
+      cursor = nextCursor;
+      for (const key of keys) {
+        const used = (await node.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
+        bytes += used ?? 0;
+      }
+    } while (cursor !== '0');
+  }
   return bytes;
 }

@@ -3,7 +3,7 @@ import { defineCommand, Progress } from '@flashdrop/cli';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
 import { LedgerFacts, walletPool } from '@flashdrop/ledger';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis } from '@flashdrop/persistence';
 
 export const auditCommand = defineCommand({
   usage: 'npm run audit --',
@@ -26,7 +26,7 @@ export const auditCommand = defineCommand({
 /** `npm run audit`: libs/audit over the owners' faces, its report on stdout. */
 export async function audit(flags: { drop?: string }): Promise<number> {
   const config = loadConfig(FlashdropConfig);
-  const redis = createRedis(config.REDIS_URL, { enableAutoPipelining: false });
+  const redis = connectRedis(config, { enableAutoPipelining: false });
   const db = walletPool(config, { applicationName: 'flashdrop-audit', poolSize: 2 });
   let progress: Progress | undefined;
   try {

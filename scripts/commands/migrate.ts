@@ -44,7 +44,16 @@ export async function migrate(flags: Flags<typeof migrateCommand.flags>): Promis
     const admin = createKafka(config.KAFKA_CLIENT_ID, config.kafkaBrokers).admin();
     await admin.connect();
     try {
-      report('kafka topics created', await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX));
+      const { created, mismatched } = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX, {
+        partitions: config.KAFKA_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      });
+      report('kafka topics created', created);
+      for (const { topic, partitions } of mismatched) {
+        console.log(
+          `kafka topic ${topic} has ${partitions} partitions, not KAFKA_PARTITIONS=${config.KAFKA_PARTITIONS}: left as it is (docs/deploy.md, "Partitions")`,
+        );
+      }
     } finally {
       await admin.disconnect();
     }

@@ -3,5 +3,5 @@ import { AnalyticsModule } from './analytics.module';
 
 runService('analytics', async (config, nest) => {
   const app = await createHttpApp(AnalyticsModule, { nest });
-  await app.listen(config.ANALYTICS_HTTP_PORT, '127.0.0.1');
+  await app.listen(config.ANALYTICS_HTTP_PORT, config.BIND_HOST);
 });

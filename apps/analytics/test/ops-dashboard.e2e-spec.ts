@@ -8,7 +8,7 @@ import {
   testConfig,
   tokenFor,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { createOpenDrop, mixedBurst, retireOpenDrops } from './sale-traffic';
@@ -35,7 +35,7 @@ const textIsNot = (id: string, value: string) => `${textOf(id)} !== ${JSON.strin
  */
 describeWithBrowser('GET /ops in a real browser during a rush', () => {
   let browser: Browser;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     if ('missing' in chromiumFound) {
@@ -45,7 +45,7 @@ describeWithBrowser('GET /ops in a real browser during a rush', () => {
       );
     }
     browser = await chromium.launch({ executablePath: chromiumFound.path, args: CHROMIUM_ARGS });
-    redis = new Redis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   }, 60_000);
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import { Inventory } from '@flashdrop/inventory';
 import {
   api,
@@ -9,7 +10,7 @@ import {
   closeStackConnections,
   openStackConnections,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+
 import { DataSource } from 'typeorm';
 
 interface Stats {
@@ -27,7 +28,7 @@ interface Stats {
  * two sides agree. Through the running test stack: credits and payments over HTTP.
  */
 describe('payments in the stats, from the sale and from the wallet', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 

@@ -48,7 +48,10 @@ describe('event pipeline: outbox streams -> Kafka -> analytics', () => {
     kafka = createKafka(`flashdrop-it-${TEST_SLOT}`, testConfig().kafkaBrokers);
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, prefix);
+    await ensureTopics(admin, prefix, {
+      partitions: testConfig().KAFKA_PARTITIONS,
+      replicationFactor: testConfig().KAFKA_REPLICATION_FACTOR,
+    });
     await admin.disconnect();
     producer = new ResettableProducer(() => createIdempotentProducer(kafka));
     relay = new StreamRelay(redis, reader, producer, {

@@ -1,6 +1,6 @@
 import { api, apiBaseUrl, eventually, testConfig, tokenFor, uniqueId } from '@flashdrop/testing';
 import { Inventory } from '@flashdrop/inventory';
-import Redis from 'ioredis';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { contractFields, readTruth } from './sale-truth';
 import { createOpenDrop, mixedBurst, retireOpenDrops } from './sale-traffic';
 
@@ -14,14 +14,14 @@ interface Stats {
  * against the running test stack: its worker relays, its analytics consumes.
  */
 describe('GET /v1/drops/:id/stats and /live', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   const brand = uniqueId('brand');
   let dropId: string;
   let inventory: Inventory;
   const operator = tokenFor('operator');
 
   beforeAll(async () => {
-    redis = new Redis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
     inventory = new Inventory(redis);
     dropId = await createOpenDrop(inventory, { brandId: brand, quantity: 50 });
     await mixedBurst(inventory, dropId, 120);

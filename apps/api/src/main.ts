@@ -18,5 +18,5 @@ runService('api', async (config, nest) => {
     nest,
     admission: { maxInFlight: config.API_MAX_IN_FLIGHT, exempt: isUnbounded },
   });
-  await app.listen(config.API_PORT, '127.0.0.1');
+  await app.listen(config.API_PORT, config.BIND_HOST);
 });

@@ -1,5 +1,5 @@
 import { Topics } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   createDrop,
@@ -16,13 +16,12 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 /** The brand's drop routes (docs/api.md "Drops") through the running test stack. */
 describe('drops (running stack)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   });
   afterAll(() => redis.quit());
 

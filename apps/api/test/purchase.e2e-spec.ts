@@ -1,7 +1,7 @@
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
 import { auditSales } from '@flashdrop/audit';
 import { Topics } from '@flashdrop/events';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   DROPS_ACTIVE_KEY,
@@ -34,17 +34,17 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+
 import { DataSource } from 'typeorm';
 
 /** The grab and the fan's orders (docs/api.md "Fans") through the running test stack. */
 describe('purchases and orders (running stack)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let pg: DataSource;
 
   beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
     inventory = new Inventory(redis);
     pg = await testDatabase();
   });

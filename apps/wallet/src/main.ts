@@ -9,7 +9,7 @@ runService('wallet', async (config, nest) => {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(WalletModule, {
     ...nest,
     transport: Transport.TCP,
-    options: { host: config.WALLET_HOST, port: config.WALLET_PORT },
+    options: { host: config.BIND_HOST, port: config.WALLET_PORT },
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new StrictValidationPipe());

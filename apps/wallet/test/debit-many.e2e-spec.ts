@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { DebitRequest, DomainError, WalletPatterns } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
@@ -25,7 +25,7 @@ const PRICE = 1_999;
  * of the others.
  */
 describe('wallet debitMany (debits sent together)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let db: DataSource;
   let wallet: WalletClient;
   let tap: FrameTap;

@@ -3,5 +3,5 @@ import { WorkerModule } from './worker.module';
 
 runService('worker', async (config, nest) => {
   const app = await createHttpApp(WorkerModule, { nest });
-  await app.listen(config.WORKER_HTTP_PORT, '127.0.0.1');
+  await app.listen(config.WORKER_HTTP_PORT, config.BIND_HOST);
 });

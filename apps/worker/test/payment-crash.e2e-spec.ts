@@ -1,9 +1,8 @@
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Order } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, createRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
@@ -168,7 +167,7 @@ describe('payments survive kill -9', () => {
     const env = operatorEnv({ WALLET_PORT: String(walletPort), API_PORT: String(apiPort) });
     const wallet = new ServiceProcess('wallet', env);
     const apiService = new ServiceProcess('api', env);
-    let redis: Redis;
+    let redis: RedisClient;
     let db: DataSource;
     let client: WalletClient;
 
@@ -177,7 +176,7 @@ describe('payments survive kill -9', () => {
       expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
       apiService.start();
       await apiService.waitForHttp(`${baseUrl}/health/live`);
-      redis = createRedis(testConfig().REDIS_URL);
+      redis = connectRedis(testConfig());
       db = await testDatabase();
       client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
     }, 60_000);
@@ -345,7 +344,7 @@ describe('payments survive kill -9', () => {
         REDIS_URL: dedicatedRedis.url,
       }),
     );
-    let redis: Redis;
+    let redis: RedisClient;
     let db: DataSource;
     let client: WalletClient;
 

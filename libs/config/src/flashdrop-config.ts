@@ -1,6 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsIP,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -53,8 +63,26 @@ export class FlashdropConfig {
   @IntegerIn(1, 65535)
   readonly WORKER_HTTP_PORT: number = 3103;
 
+  /**
+   * The address every server of this process listens on (API, wallet, analytics, the worker's
+   * health port). 127.0.0.1 on one machine; 0.0.0.0 in a container (the image sets it).
+   */
+  @IsIP(undefined, { message: 'BIND_HOST must be an IP address (127.0.0.1, 0.0.0.0, ...)' })
+  readonly BIND_HOST: string = '127.0.0.1';
+
+  /** The one Redis, when REDIS_CLUSTER_NODES is empty. */
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port' })
   readonly REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  /**
+   * Empty: one Redis at REDIS_URL. Set: a Redis Cluster found from these nodes (any of its
+   * nodes will do; the client learns the rest), and REDIS_URL is not used. The one switch
+   * between the two; libs/persistence `connectRedis` reads it.
+   */
+  @Matches(/^([^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*)?$/, {
+    message: 'REDIS_CLUSTER_NODES must be empty or host:port[,host:port...]',
+  })
+  readonly REDIS_CLUSTER_NODES: string = '';
 
   @Matches(/^postgres(ql)?:\/\/.+/, {
     message: 'DATABASE_URL must look like postgres://user:pass@host:port/db',
@@ -69,6 +97,25 @@ export class FlashdropConfig {
   @IsString()
   @MinLength(1)
   readonly KAFKA_CLIENT_ID: string = 'flashdrop';
+
+  /**
+   * Partitions of each topic, set when the project creates the topics (the worker's `topics`
+   * command). Messages are keyed by drop id, so one drop's events share a partition. An
+   * existing topic keeps its count: adding partitions moves drops to other partitions while
+   * their older events may be unread (docs/deploy.md).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  readonly KAFKA_PARTITIONS: number = 6;
+
+  /** Replicas of each topic the project creates: 1 on one broker, 3 in production. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7)
+  readonly KAFKA_REPLICATION_FACTOR: number = 1;
 
   /**
    * Put before every topic name (libs/events `topicName`): the test stacks of several slots
@@ -196,6 +243,15 @@ export class FlashdropConfig {
 
   get kafkaBrokers(): string[] {
     return this.KAFKA_BROKERS.split(',');
+  }
+
+  /** The Redis Cluster's seed nodes, or undefined for one Redis at REDIS_URL. */
+  get redisClusterNodes(): { host: string; port: number }[] | undefined {
+    if (this.REDIS_CLUSTER_NODES === '') return undefined;
+    return this.REDIS_CLUSTER_NODES.split(',').map((node) => {
+      const [host, port] = node.split(':');
+      return { host, port: Number(port) };
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Admin, Kafka, logCreator, logLevel, Partitioners, Producer } from 'kafkajs';
-import { TOPIC_PARTITIONS, Topics, topicName } from './topics';
+import { Topics, topicName } from './topics';
 
 /** kafkajs's lines go into the service's one log (pino's JSON), with their namespace and fields. */
 const kafkaLogs: logCreator = () => {
@@ -27,23 +27,51 @@ export function createKafka(clientId: string, brokers: string[]): Kafka {
   });
 }
 
-/** Creates every topic of `Topics` (under `prefix`) that is missing; safe to run at every start. */
-export async function ensureTopics(admin: Admin, prefix = ''): Promise<string[]> {
+/** How the project creates its topics: KAFKA_PARTITIONS, KAFKA_REPLICATION_FACTOR. */
+export interface TopicLayout {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+/** What `ensureTopics` did: topics it created, and existing ones whose count differs. */
+export interface TopicsReport {
+  readonly created: string[];
+  /** An existing topic keeps its partitions (see FlashdropConfig.KAFKA_PARTITIONS). */
+  readonly mismatched: { topic: string; partitions: number }[];
+}
+
+/**
+ * Creates every topic of `Topics` (under `prefix`) that is missing, with the layout's partition
+ * count and replication; safe to run at every start. Existing topics are left as they are:
+ * adding partitions would move some drops (keyed by drop id) to another partition while their
+ * older events may still be unread on the old one, so a consumer could see a drop's events out
+ * of order. They are reported instead, for an operator to change when no drop is on sale.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  prefix: string,
+  layout: TopicLayout,
+): Promise<TopicsReport> {
+  const names = Object.values(Topics).map((t) => topicName(t, prefix));
   const existing = new Set(await admin.listTopics());
-  const missing = Object.values(Topics)
-    .map((t) => topicName(t, prefix))
-    .filter((t) => !existing.has(t));
+  const missing = names.filter((t) => !existing.has(t));
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({
         topic,
-        numPartitions: TOPIC_PARTITIONS,
-        replicationFactor: 1,
+        numPartitions: layout.partitions,
+        replicationFactor: layout.replicationFactor,
       })),
     });
   }
-  return missing;
+  const present = names.filter((t) => existing.has(t));
+  const metadata =
+    present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : undefined;
+  const mismatched = (metadata?.topics ?? [])
+    .filter((t) => t.partitions.length !== layout.partitions)
+    .map((t) => ({ topic: t.name, partitions: t.partitions.length }));
+  return { created: missing, mismatched };
 }
 
 /**

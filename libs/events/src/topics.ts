@@ -18,8 +18,6 @@ export const Topics = {
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
-export const TOPIC_PARTITIONS = 6;
-
 /** The topic an event type travels on: `drop.*` -> drops, `wallet.*` -> wallet, else sales. */
 export function topicOf(type: EventType): Topic {
   if (type.startsWith('drop.')) return Topics.drops;

@@ -1,3 +1,4 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import {
   DomainError,
   ErrorBody,
@@ -7,7 +8,6 @@ import {
   Order,
 } from '@flashdrop/contracts';
 import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { BadRecordError } from './bad-record';
 import { dropIdOfOrder, newOrderId } from './ids';
@@ -67,7 +67,7 @@ export class Inventory {
     this.countRefusals(dropId, batchId, counts),
   );
 
-  constructor(readonly redis: Redis) {
+  constructor(readonly redis: RedisClient) {
     this.scripts = defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
   }
 
@@ -209,23 +209,23 @@ export class Inventory {
   /** A few fields of every indexed drop, as mirrored (for pickers: no clock, no script). */
   async dropSummaries(): Promise<DropSummary[]> {
     const ids = await this.dropIds();
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) {
-      pipeline.hmget(
-        dropKeys(id).drop,
-        'title',
-        'brandId',
-        'quantity',
-        'createdAt',
-        'saleStartsAt',
-      );
-    }
-    const rows = (await pipeline.exec()) ?? [];
+    // One command per drop, not one pipeline: each drop is in a slot of its own on a Redis
+    // Cluster, and auto-pipelining still sends them together, one write per node.
+    const rows = await Promise.all(
+      ids.map((id) =>
+        this.redis.hmget(
+          dropKeys(id).drop,
+          'title',
+          'brandId',
+          'quantity',
+          'createdAt',
+          'saleStartsAt',
+        ),
+      ),
+    );
     const num = (v: string | null | undefined) => (v ? Number(v) : undefined);
     return ids.map((id, i) => {
-      const [title, brandId, quantity, createdAt, saleStartsAt] = (rows[i]?.[1] ?? []) as (
-        string | null
-      )[];
+      const [title, brandId, quantity, createdAt, saleStartsAt] = rows[i];
       return {
         id,
         title: title ?? undefined,

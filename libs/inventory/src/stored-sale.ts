@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { parseDefinition, parseOrder } from './hashes';
 import { dropKeys } from './keys';
 import { DropDefinition, InventoryOrder } from './types';
@@ -18,7 +18,7 @@ export interface StoredSale {
 const ORDERS_PER_READ = 1000;
 
 export async function readStoredSale(
-  redis: Redis,
+  redis: RedisClient,
   dropId: string,
 ): Promise<StoredSale | undefined> {
   const k = dropKeys(dropId);
@@ -63,7 +63,7 @@ export async function readStoredSale(
  * as milliseconds after the drop's createdAt (reserve.lua).
  */
 export async function readReservedAt(
-  redis: Redis,
+  redis: RedisClient,
   definition: DropDefinition,
   fanIds: readonly string[],
 ): Promise<(number | undefined)[]> {

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { DebitReply, DomainError } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
@@ -25,7 +25,7 @@ const PRICE = 1_999;
  * way the API would, so the audit can cross-check every debit against its order.
  */
 describe('wallet batches (group commit)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let db: DataSource;
   let inventory: Inventory;
   let ledger: LedgerRepository;

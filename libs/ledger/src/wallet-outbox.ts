@@ -36,9 +36,15 @@ export class WalletOutbox implements OutboxTable {
     if (this.db.isInitialized) await this.db.destroy();
   }
 
+  /**
+   * The Kafka key of each row is the drop it belongs to (`data.dropId`: a debit, a refund), so a
+   * drop's wallet events share a partition like its sale events; a row of no drop (a credit)
+   * keeps the fan id the ledger function wrote.
+   */
   async unpublished(limit: number): Promise<OutboxRow[]> {
     const rows: Row[] = await this.db.query(
-      `SELECT id, event_id, type, version, key, occurred_at, data FROM wallet.outbox
+      `SELECT id, event_id, type, version, COALESCE(data->>'dropId', key) AS key, occurred_at, data
+       FROM wallet.outbox
        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
       [limit],
     );

@@ -1,5 +1,6 @@
+import { isCluster, RedisClient } from '@flashdrop/persistence';
+import type { Cluster } from 'ioredis';
 import { findRepoPath } from '@flashdrop/config';
-import Redis from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -55,7 +56,7 @@ export function loadLuaScripts<N extends string>(set: LuaScriptSet<N>): Record<N
  * Redis restart emptied its script cache) and answers a call per script.
  */
 export function defineLuaScripts<N extends string>(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   sources: Record<N, LuaSource>,
 ): Record<N, LuaCall> {
@@ -68,11 +69,26 @@ export function defineLuaScripts<N extends string>(
         lua,
         ...(numberOfKeys === 'variadic' ? {} : { numberOfKeys }),
       });
+      if (numberOfKeys === 'variadic' && isCluster(redis)) keepOutOfAutoPipelines(redis, command);
     }
     // defineCommand adds a method of that name to the client; ioredis cannot type it.
     calls[name] = (redis as unknown as Record<string, LuaCall>)[command].bind(redis);
   }
   return calls;
+}
+
+/**
+ * On a Redis Cluster, ioredis puts an auto-pipelined call in the pipeline of the node that serves
+ * its first argument. A variadic script's first argument is its number of KEYS, not a key, so
+ * the call would travel with another slot's commands and the whole pipeline fail ("All keys in
+ * the pipeline should belong to the same slots allocation group"). Such a script is sent on its
+ * own, to the node of its first key (ioredis reads this list at every call).
+ */
+function keepOutOfAutoPipelines(redis: Cluster, command: string): void {
+  const ignored = redis.options.autoPipeliningIgnoredCommands ?? [];
+  if (!ignored.includes(command)) {
+    redis.options.autoPipeliningIgnoredCommands = [...ignored, command];
+  }
 }
 
 /**

@@ -1,27 +1,81 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { withTimeout } from './timing';
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { logRedisErrors } from './server-logs';
 
 /**
- * A Redis connection for request traffic. Auto-pipelining batches the commands of concurrent
- * requests into one write, which is most of the grab's throughput; `maxRetriesPerRequest`
- * bounds how long a request waits while Redis is down, so callers fail rather than hang.
+ * A connection to one Redis or to a Redis Cluster. Both speak the same commands; on a cluster
+ * each command (and each script) must name keys of one slot only, which every key family of
+ * Flashdrop is laid out for (libs/inventory/README.md "Keys").
  */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  const client = new Redis(url, {
-    enableAutoPipelining: true,
-    maxRetriesPerRequest: 2,
-    connectTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    ...options,
-  });
+export type RedisClient = Redis | Cluster;
+
+/** What a caller may tune on a connection, for one Redis and a cluster alike. */
+export type RedisConnectOptions = Pick<
+  RedisOptions,
+  | 'connectionName'
+  | 'maxRetriesPerRequest'
+  | 'enableAutoPipelining'
+  | 'connectTimeout'
+  | 'autoResendUnfulfilledCommands'
+>;
+
+const DEFAULTS = {
+  enableAutoPipelining: true,
+  maxRetriesPerRequest: 2,
+  connectTimeout: 2000,
+} satisfies RedisConnectOptions;
+
+const retryStrategy = (attempt: number) => Math.min(attempt * 100, 1000);
+
+/**
+ * A connection to one Redis server by URL (a test's dedicated server, the bench's own).
+ * Auto-pipelining batches the commands of concurrent requests into one write, which is most of
+ * the grab's throughput; `maxRetriesPerRequest` bounds how long a request waits while Redis is
+ * down, so callers fail rather than hang.
+ */
+export function createRedis(url: string, options: RedisConnectOptions = {}): Redis {
+  const client = new Redis(url, { ...DEFAULTS, retryStrategy, ...options });
   logRedisErrors(client, options.connectionName ?? 'client');
   return client;
 }
 
-export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
+/**
+ * The one connection factory of every process: one Redis at REDIS_URL, or a Redis Cluster
+ * (ioredis `Cluster`) when REDIS_CLUSTER_NODES is set. On a cluster, auto-pipelining keeps one
+ * pipeline per primary (commands of many drops still travel together, per node), reads and
+ * writes go to primaries only (a replica may lag: the sale reads what it just wrote), and a
+ * MOVED/ASK or a failover is followed by the client itself.
+ */
+export function connectRedis(
+  config: Pick<FlashdropConfig, 'REDIS_URL' | 'redisClusterNodes'>,
+  options: RedisConnectOptions = {},
+): RedisClient {
+  const nodes = config.redisClusterNodes;
+  if (!nodes) return createRedis(config.REDIS_URL, options);
+  const { enableAutoPipelining, ...perNode } = { ...DEFAULTS, ...options };
+  const cluster = new Cluster(nodes, {
+    enableAutoPipelining,
+    scaleReads: 'master',
+    clusterRetryStrategy: retryStrategy,
+    // A primary that failed over: its replica takes the slots after the node timeout (3 s
+    // locally); commands meanwhile are retried, then fail like a single Redis that is down.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: 2000,
+    redisOptions: perNode,
+  });
+  logRedisErrors(cluster, options.connectionName ?? 'client');
+  return cluster;
+}
+
+/** True for a Redis Cluster connection (scripts and commands must keep to one slot). */
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis instanceof Cluster;
+}
+
+export async function pingRedis(redis: RedisClient, timeoutMs = 1000): Promise<void> {
   const answer = await withTimeout(redis.ping(), timeoutMs, 'redis');
   if (answer !== 'PONG') throw new Error(`redis answered ${answer}`);
 }
@@ -29,10 +83,10 @@ export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
 /** The process's shared Redis connection, closed on shutdown. */
 @Injectable()
 export class RedisConnection implements OnApplicationShutdown {
-  readonly client: Redis;
+  readonly client: RedisClient;
 
   constructor(@Inject(FlashdropConfig) config: FlashdropConfig) {
-    this.client = createRedis(config.REDIS_URL, { connectionName: 'flashdrop' });
+    this.client = connectRedis(config, { connectionName: 'flashdrop' });
   }
 
   async onApplicationShutdown(): Promise<void> {

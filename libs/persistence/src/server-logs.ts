@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import type { Logger as TypeOrmLoggerInterface } from 'typeorm';
 
@@ -39,7 +40,7 @@ const SAME_ERROR_EVERY_MS = 10_000;
  * Logs a Redis client's connection errors (ioredis prints "[ioredis] Unhandled error event" to
  * the console when nobody listens), once per distinct message per 10 s while it reconnects.
  */
-export function logRedisErrors(client: Redis, name: string): void {
+export function logRedisErrors(client: Redis | Cluster, name: string): void {
   const logger = new Logger(`Redis:${name}`);
   const lastSeen = new Map<string, number>();
   client.on('error', (error: Error) => {

@@ -1,12 +1,12 @@
 import { DropDefinition, newDropId } from '@flashdrop/inventory';
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 // The sale's raw keys are libs/inventory's own; tests read and bend them through here only.
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from '../../inventory/src/keys';
 
 export { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys };
 
 /** Redis TIME in ms: tests place drop windows on the sale clock, not the test's own. */
-export async function redisNow(redis: Redis): Promise<number> {
+export async function redisNow(redis: RedisClient): Promise<number> {
   const [s, us] = await redis.time();
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
@@ -44,7 +44,7 @@ export function dropDefinition(
  * Test-only: moves a hold's deadline (the order's expiresAt and its place in the holds zset),
  * so expiry is tested without waiting the 10 s minimum of holdSeconds.
  */
-export async function moveHoldDeadline(redis: Redis, orderId: string, expiresAt: number) {
+export async function moveHoldDeadline(redis: RedisClient, orderId: string, expiresAt: number) {
   const dropId = orderId.split('-')[0];
   const k = dropKeys(dropId);
   await redis
@@ -65,7 +65,7 @@ export async function putInHolds(redis: Redis, orderId: string, at: number): Pro
 
 /** Test-only: rewrites times of a mirrored drop (epoch ms; '' removes an optional one). */
 export async function setDropTimes(
-  redis: Redis,
+  redis: RedisClient,
   dropId: string,
   times: Partial<
     Record<
@@ -84,8 +84,9 @@ export async function setDropTimes(
  * with the scripts alone (no wallet): their paid orders have no debit, which the audit would
  * rightly call a breach. Its keys stay where they are.
  */
-export async function retireDrop(redis: Redis, dropId: string): Promise<void> {
-  await redis.pipeline().srem(DROPS_INDEX_KEY, dropId).srem(DROPS_ACTIVE_KEY, dropId).exec();
+export async function retireDrop(redis: RedisClient, dropId: string): Promise<void> {
+  // Two commands, not one pipeline: on a Redis Cluster the two sets are on different slots.
+  await Promise.all([redis.srem(DROPS_INDEX_KEY, dropId), redis.srem(DROPS_ACTIVE_KEY, dropId)]);
 }
 
 /**

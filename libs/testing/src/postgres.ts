@@ -1,7 +1,6 @@
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { testConfig } from './test-env';
 
 /**
@@ -16,14 +15,14 @@ export async function testDatabase(url: string = testConfig().DATABASE_URL): Pro
 
 /** The test stack's Redis (with an Inventory on it) and database, for tests that arrange state. */
 export interface StackConnections {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly inventory: Inventory;
   readonly db: DataSource;
 }
 
 /** Opens them: `beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()))`. */
 export async function openStackConnections(): Promise<StackConnections> {
-  const redis = createRedis(testConfig().REDIS_URL);
+  const redis = connectRedis(testConfig());
   return { redis, inventory: new Inventory(redis), db: await testDatabase() };
 }
 

@@ -83,7 +83,14 @@ export class ServiceProcess {
   start(): void {
     const out = openSync(this.logFile, 'a');
     this.child = spawn(process.execPath, [this.mainPath], {
-      env: { ...process.env, ...testProfileEnv(), ...this.env },
+      env: {
+        ...process.env,
+        ...testProfileEnv(),
+        // A test that gives its service a Redis of its own (REDIS_URL) means that one, also
+        // when the stack runs on a Redis Cluster (npm run test:cluster).
+        ...(this.env.REDIS_URL ? { REDIS_CLUSTER_NODES: '' } : {}),
+        ...this.env,
+      },
       stdio: ['ignore', out, out],
     });
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { createRedis } from '@flashdrop/persistence';
-import Redis from 'ioredis';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { StatsStore } from '../stats/stats-store';
 
 /** Whoever listens to a drop's live stream (one SSE connection). */
@@ -36,7 +35,7 @@ class DropFeed {
 export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LiveHub.name);
   private readonly feeds = new Map<string, DropFeed>();
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private ticker?: NodeJS.Timeout;
 
   constructor(
@@ -45,7 +44,7 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    const subscriber = createRedis(this.config.REDIS_URL, {
+    const subscriber = connectRedis(this.config, {
       connectionName: 'flashdrop-analytics-live',
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,

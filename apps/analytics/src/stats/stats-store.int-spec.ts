@@ -1,8 +1,8 @@
 import { EventCatalog, EventType, EventVersions, KnownEnvelope, Topics } from '@flashdrop/events';
 import { newDropId } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { testConfig } from '@flashdrop/testing';
-import Redis from 'ioredis';
+
 import { randomUUID } from 'node:crypto';
 import { analyticsKeys } from './analytics-keys';
 import { StatsStore, TopicEvent } from './stats-store';
@@ -13,14 +13,14 @@ import { StatsStore, TopicEvent } from './stats-store';
  * writes leave exactly what applying the events one at a time leaves.
  */
 describe('StatsStore.applyBatch (apply_event.lua)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let store: StatsStore;
   const t0 = Date.now();
   /** Entries written so far per drop: each drop's stream ids (and times) count from t0. */
   const written = new Map<string, number>();
 
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
     store = new StatsStore(redis);
   });
   afterAll(() => redis.disconnect());

@@ -1,7 +1,7 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import { KnownEnvelope, Topic } from '@flashdrop/events';
 import { Inventory } from '@flashdrop/inventory';
 import { defineLuaScripts, LuaCall } from '@flashdrop/lua';
-import Redis from 'ioredis';
 import { analyticsKeys, STATS_CHANGED_CHANNEL, walletKeys } from './analytics-keys';
 import { ANALYTICS_SOURCES } from './analytics-scripts';
 import { DropStats, SellThroughPoint } from './stats.types';
@@ -39,7 +39,7 @@ export class StatsStore {
   private readonly inventory: Inventory;
   private readonly applyEvents: LuaCall;
 
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     this.inventory = new Inventory(redis);
     this.applyEvents = defineLuaScripts(redis, 'analytics', ANALYTICS_SOURCES).apply_event;
   }
@@ -116,7 +116,7 @@ export class StatsStore {
 
   /** Calls `changed` with the drops each announcement names, on a connection of its own. */
   static listenForChanges(
-    subscriber: Redis,
+    subscriber: RedisClient,
     changed: (dropIds: string[]) => void,
   ): Promise<unknown> {
     subscriber.on('message', (_channel: string, message: string) => changed(message.split(',')));

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { Inventory } from '@flashdrop/inventory';
 import {
@@ -35,7 +35,7 @@ const SPREAD_AFTER_MS = 2_000;
  * outcomes, and deadlines inside a payment's flight, must really have happened.
  */
 describe('payment racing the hold deadline', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 

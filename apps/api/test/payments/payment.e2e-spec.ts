@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { Inventory } from '@flashdrop/inventory';
 import {
@@ -19,7 +19,7 @@ import {
 
 /** POST /v1/orders/:id/payment through the running test stack (apps/wallet/PAYMENTS.md). */
 describe('paying a held order', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 

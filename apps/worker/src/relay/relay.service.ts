@@ -2,9 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { FlashdropConfig } from '@flashdrop/config';
 import { KafkaConnection, ResettableProducer, createIdempotentProducer } from '@flashdrop/events';
 import { OutboxTrimmer, StreamRelay } from '@flashdrop/inventory';
-import { RedisConnection, createRedis, sleep } from '@flashdrop/persistence';
+import { connectRedis, RedisClient, RedisConnection, sleep } from '@flashdrop/persistence';
 import { MetricsRegistry } from '@flashdrop/http';
-import Redis from 'ioredis';
 import { Histogram } from 'prom-client';
 import { LeadingWork, Singleton } from '../singleton/singleton';
 
@@ -24,7 +23,7 @@ const TRIM_EVERY_MS = 5000;
 @Injectable()
 export class StreamRelayService implements LeadingWork, OnApplicationShutdown {
   private readonly logger = new Logger(StreamRelayService.name);
-  private reader?: Redis;
+  private reader?: RedisClient;
   private producer?: ResettableProducer;
 
   /** Entries per batch Kafka acknowledged, and the oldest entry's wait: the bench's stages read them. */
@@ -56,7 +55,7 @@ export class StreamRelayService implements LeadingWork, OnApplicationShutdown {
     // the same read (the first one's entries went to the pending list, the second returns the
     // next ones), so the relay would send later entries before earlier ones. Without the
     // re-send, a lost reply fails the round, and the relay re-reads its pending list first.
-    this.reader ??= createRedis(this.config.REDIS_URL, {
+    this.reader ??= connectRedis(this.config, {
       connectionName: 'flashdrop-relay-reader',
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,

@@ -1,5 +1,4 @@
-import { createRedis } from '@flashdrop/persistence';
-import Redis from 'ioredis';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { eventually, testConfig, uniqueId } from '@flashdrop/testing';
 import { createRedlock, leaseKey, SingletonLoop } from './singleton-loop';
 
@@ -13,9 +12,9 @@ describe('SingletonLoop', () => {
   const LEASE_MS = 3000;
   // Whatever a test started is stopped after it, passed or failed, so a failure cannot leave
   // loops running that keep jest from exiting.
-  const started: { loops: SingletonLoop[]; clients: Redis[] } = { loops: [], clients: [] };
+  const started: { loops: SingletonLoop[]; clients: RedisClient[] } = { loops: [], clients: [] };
   const client = () => {
-    const c = createRedis(testConfig().REDIS_URL);
+    const c = connectRedis(testConfig());
     started.clients.push(c);
     return c;
   };

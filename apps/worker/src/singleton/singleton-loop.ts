@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import Redlock, { Lock } from 'redlock';
 
 interface LeaseOptions {
@@ -140,7 +140,7 @@ export function leaseKey(singleton: string): string {
 }
 
 /** Redlock on one Redis, never retrying: a busy lease means "not this instance's turn". */
-export function createRedlock(client: Redis): Redlock {
+export function createRedlock(client: RedisClient): Redlock {
   const redlock = new Redlock([client], { retryCount: 0, driftFactor: 0.01 });
   // redlock reports every refused vote as an 'error' event; without a listener Node would throw.
   redlock.on('error', () => undefined);

@@ -1,5 +1,5 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import { fieldsToRecord } from '@flashdrop/events';
-import Redis from 'ioredis';
 import { dropKeys } from '../keys';
 import { ensureGroup, OutboxStreamGroup } from './stream-groups';
 
@@ -30,7 +30,7 @@ export class OutboxReader {
   private readonly recovered = new Set<string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly group: OutboxStreamGroup,
     /** One fixed consumer name: a new holder inherits its predecessor's pending list. */
     private readonly consumer: string,

@@ -1,5 +1,5 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
 import { DROPS_ACTIVE_KEY, dropKeys } from '../keys';
 import { OutboxStreamGroups } from './stream-groups';
 
@@ -21,7 +21,7 @@ export class OutboxTrimmer {
   private readonly logger = new Logger(OutboxTrimmer.name);
   trimmed = 0;
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async trimAll(): Promise<void> {
     // A retired drop's stream was emptied when it retired (retire_drop.lua).

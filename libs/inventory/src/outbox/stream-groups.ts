@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 
 /**
  * The consumer groups that read the drops' outbox streams. An entry may be trimmed only once
@@ -16,7 +16,7 @@ export const OutboxStreamGroups = {
 export type OutboxStreamGroup = (typeof OutboxStreamGroups)[keyof typeof OutboxStreamGroups];
 
 /** Creates a group on a stream at its start; an existing group is left alone. */
-export async function ensureGroup(redis: Redis, key: string, group: string): Promise<void> {
+export async function ensureGroup(redis: RedisClient, key: string, group: string): Promise<void> {
   try {
     await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
   } catch (error) {
@@ -25,6 +25,6 @@ export async function ensureGroup(redis: Redis, key: string, group: string): Pro
 }
 
 /** Creates every registered group on a stream (see OutboxStreamGroups). */
-export async function ensureGroups(redis: Redis, key: string): Promise<void> {
+export async function ensureGroups(redis: RedisClient, key: string): Promise<void> {
   for (const group of Object.values(OutboxStreamGroups)) await ensureGroup(redis, key, group);
 }

@@ -10,8 +10,7 @@ import {
   topicName,
   topicOf,
 } from '@flashdrop/events';
-import { sleep } from '@flashdrop/persistence';
-import Redis from 'ioredis';
+import { isCluster, RedisClient, sleep } from '@flashdrop/persistence';
 import { Message, TopicMessages } from 'kafkajs';
 import { DROPS_ACTIVE_KEY, dropIdOfStream, dropKeys } from '../keys';
 import { ensureGroups, OutboxStreamGroups } from './stream-groups';
@@ -47,6 +46,8 @@ const GROUP = OutboxStreamGroups.kafkaRelay;
 const CONSUMER = 'relay';
 /** Streams per XREADGROUP call (one call may name many streams on one Redis node). */
 const STREAMS_PER_READ = 200;
+/** How long an empty round on a Redis Cluster waits before the next (it cannot block). */
+const CLUSTER_IDLE_NAP_MS = 50;
 /** Messages per Kafka request, so one record batch stays far under the broker's 1 MB limit. */
 const MESSAGES_PER_SEND = 1000;
 
@@ -79,9 +80,9 @@ export class StreamRelay {
 
   constructor(
     /** Shared connection for commands. */
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** A connection of its own: blocking reads must not hold up other commands. */
-    private readonly reader: Redis,
+    private readonly reader: RedisClient,
     private readonly producer: ResettableProducer,
     private readonly options: StreamRelayOptions,
   ) {
@@ -134,6 +135,7 @@ export class StreamRelay {
 
   /** One read over every stream, one send, one acknowledgement; answers how many entries. */
   private async round(from: '0' | '>', signal: AbortSignal): Promise<number> {
+    if (isCluster(this.reader)) return this.clusterRound(from, signal);
     let total = 0;
     const chunks = chunk(this.streams, STREAMS_PER_READ);
     for (const keys of chunks) {
@@ -155,6 +157,39 @@ export class StreamRelay {
       total += await this.relay(result ?? []);
     }
     if (total === 0 && from === '>' && chunks.length > 1) await sleep(20, signal);
+    return total;
+  }
+
+  /**
+   * The same round on a Redis Cluster, where one XREADGROUP may name the streams of one slot
+   * only, so of one drop: a non-blocking read per stream, all sent at once (one write per
+   * node), then one send and one acknowledgement as above. Nothing can block on every stream,
+   * so an empty round naps CLUSTER_IDLE_NAP_MS (the first entry after a quiet spell waits up to
+   * that long; in a rush the rounds follow each other without a nap).
+   */
+  private async clusterRound(from: '0' | '>', signal: AbortSignal): Promise<number> {
+    let total = 0;
+    for (const keys of chunk(this.streams, STREAMS_PER_READ)) {
+      if (signal.aborted) break;
+      const results = await Promise.all(
+        keys.map(
+          (key) =>
+            this.reader.call(
+              'XREADGROUP',
+              'GROUP',
+              GROUP,
+              CONSUMER,
+              'COUNT',
+              this.batchSize,
+              'STREAMS',
+              key,
+              from,
+            ) as Promise<ReadResult>,
+        ),
+      );
+      total += await this.relay(results.flatMap((result) => result ?? []));
+    }
+    if (total === 0 && from === '>') await sleep(CLUSTER_IDLE_NAP_MS, signal);
     return total;
   }
 
@@ -204,9 +239,9 @@ export class StreamRelay {
       await producer.sendBatch({ topicMessages, acks: -1 });
     }
     // Only now, with Kafka's acknowledgement in hand, may the entries leave the pending list.
-    const pipeline = this.redis.pipeline();
-    for (const [key, ids] of acks) pipeline.xack(key, GROUP, ...ids);
-    await pipeline.exec();
+    // One XACK per stream (each drop is a slot of its own on a Redis Cluster); auto-pipelining
+    // sends them in one write per node.
+    await Promise.all(acks.map(([key, ids]) => this.redis.xack(key, GROUP, ...ids)));
     this.relayed += count;
     this.options.onBatch?.(count, Date.now() - oldestMs);
     return count;
