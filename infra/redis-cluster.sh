@@ -157,13 +157,18 @@ rejoin() {
     || { cat "$ROOT_DIR/rejoin-$port.log" >&2; die "could not add node $port back (redis-cli --cluster add-node)"; }
 }
 
-# healthy: every node up, every node sees the cluster ok with all 16384 slots served, and
-# redis-cli's own check finds the nodes agreeing on the slot map.
+# healthy: every node up, every node sees the cluster ok with all 16384 slots served, every
+# replica's link to its primary up (its first full copy done: a replica promoted before that
+# would come up empty, and cluster-replica-validity-factor 0 lets it), and redis-cli's own
+# check finds the nodes agreeing on the slot map.
 healthy() {
   local p
   for p in "${PORTS[@]}"; do
     [ "$(field "$p" cluster cluster_state)" = ok ] || return 1
     [ "$(field "$p" cluster cluster_slots_ok)" = 16384 ] || return 1
+    if [ "$(field "$p" replication role)" = slave ]; then
+      [ "$(field "$p" replication master_link_status)" = up ] || return 1
+    fi
   done
   redis-cli --cluster check "127.0.0.1:$FIRST" >/dev/null 2>&1
 }

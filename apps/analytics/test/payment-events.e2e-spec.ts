@@ -1,4 +1,5 @@
 import type { RedisClient } from '@flashdrop/persistence';
+import { createKafka, EventHeaders, Topics, topicName } from '@flashdrop/events';
 import { Inventory } from '@flashdrop/inventory';
 import {
   api,
@@ -9,7 +10,9 @@ import {
   uniqueId,
   closeStackConnections,
   openStackConnections,
+  testConfig,
 } from '@flashdrop/testing';
+import { Admin, Kafka } from 'kafkajs';
 
 import { DataSource } from 'typeorm';
 
@@ -31,9 +34,25 @@ describe('payments in the stats, from the sale and from the wallet', () => {
   let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
+  let kafka: Kafka;
+  let admin: Admin;
+  // The topics a paid order's events travel on, and where each partition stood before.
+  const topics = [Topics.sales, Topics.wallet].map((t) =>
+    topicName(t, testConfig().KAFKA_TOPIC_PREFIX),
+  );
+  const starts = new Map<string, { partition: number; offset: string }[]>();
 
-  beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
-  afterAll(() => closeStackConnections({ redis, db }));
+  beforeAll(async () => {
+    ({ redis, inventory, db } = await openStackConnections());
+    kafka = createKafka(uniqueId('keys-check'), testConfig().kafkaBrokers);
+    admin = kafka.admin();
+    await admin.connect();
+    for (const topic of topics) starts.set(topic, await admin.fetchTopicOffsets(topic));
+  });
+  afterAll(async () => {
+    await admin.disconnect();
+    await closeStackConnections({ redis, db });
+  });
 
   it('40 concurrent payments: 40 paid units and 40 wallet debits, the same money, every outbox row published', async () => {
     const fans = Array.from({ length: 40 }, () => uniqueId('fan'));
@@ -90,5 +109,40 @@ describe('payments in the stats, from the sale and from the wallet', () => {
       [fans],
     );
     expect(Number(unpublished[0].n)).toBe(0);
-  }, 60_000);
+
+    // Every event of the drop, from the sale's stream and from the wallet's table, was keyed by
+    // the drop id: one partition per topic for the drop, so its order holds per partition.
+    const seen: { topic: string; partition: number; key: string; type: string }[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueId('keys-check') });
+    await consumer.connect();
+    await consumer.subscribe({ topics });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const data = (
+          JSON.parse(message.value?.toString() ?? '{}') as { data?: { dropId?: string } }
+        ).data;
+        const key = message.key?.toString() ?? '';
+        if (key !== drop.id && data?.dropId !== drop.id) return;
+        seen.push({ topic, partition, key, type: String(message.headers?.[EventHeaders.type]) });
+      },
+    });
+    for (const [topic, partitions] of starts) {
+      for (const { partition, offset } of partitions) consumer.seek({ topic, partition, offset });
+    }
+    const count = (type: string) => seen.filter((m) => m.type === type).length;
+    const all = await eventually(
+      async () => count('wallet.debited') === 40 && count('order.paid') === 40,
+      20_000,
+    );
+    await consumer.disconnect();
+    expect({ all, debited: count('wallet.debited'), paid: count('order.paid') }).toEqual({
+      all: true,
+      debited: 40,
+      paid: 40,
+    });
+    expect(seen.filter((m) => m.key !== drop.id)).toEqual([]);
+    for (const topic of topics) {
+      expect(new Set(seen.filter((m) => m.topic === topic).map((m) => m.partition)).size).toBe(1);
+    }
+  }, 90_000);
 });

@@ -1,7 +1,7 @@
 import { EventCatalog, OutboxStreamFields } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
+import { RedisClient } from '@flashdrop/persistence';
 import {
-  DedicatedRedis,
+  dedicatedSaleRedis,
   dropDefinition,
   dropSnapshot,
   eventually,
@@ -17,32 +17,32 @@ import {
   snapshotDiff,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { dropKeys } from './keys';
 import { DropDefinition, GrabOutcome, Inventory, InventoryOrder } from './index';
 
 /**
  * The scripts against a real Redis of this test's own: their races, refusals and events. No
  * worker runs on it (no sweeper, scheduler, relay or trimmer), so these tests alone decide when
- * holds expire, and read every event before anything could trim it.
+ * holds expire, and read every event before anything could trim it. Under npm run test:cluster
+ * it is a Redis Cluster of six of its own instead: each drop on its own slot, the same answers.
  */
 describe('Inventory (Lua scripts on the real Redis)', () => {
   // The races here are thousands of script calls: jest's 5 s default is a clock assertion on a
   // shared box (20,000 reservations took longer under load). A hang still fails.
   jest.setTimeout(60_000);
-  const server = new DedicatedRedis(slotPort(6393));
-  let redis: Redis;
+  const server = dedicatedSaleRedis(slotPort(6393), slotPort(7500));
+  let redis: RedisClient;
   let inventory: Inventory;
   // Several connections, so concurrent scripts arrive interleaved from different clients.
   let clients: Inventory[];
 
   beforeAll(async () => {
     server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
+    await server.flush();
+    redis = server.connect();
     inventory = new Inventory(redis);
-    clients = Array.from({ length: 6 }, () => new Inventory(createRedis(server.url)));
-  }, 30_000);
+    clients = Array.from({ length: 6 }, () => new Inventory(server.connect()));
+  }, 60_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.redis.quit()));
     await redis.quit();

@@ -30,6 +30,18 @@ const DEFAULTS = {
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 1000);
 
 /**
+ * Commands whose key ioredis cannot locate (a subcommand comes first: `XGROUP CREATE <key>`,
+ * `XINFO GROUPS <key>`, `MEMORY USAGE <key>`). On a cluster an auto-pipelined one would join
+ * the pipeline of the node serving the subcommand's name and be answered MOVED among commands
+ * that succeeded, which ioredis does not retry; sent alone, a MOVED is followed. Both spellings:
+ * `call('XINFO', ...)` names the command as written.
+ */
+const CLUSTER_UNPIPELINED = ['xgroup', 'xinfo', 'memory', 'object'].flatMap((c) => [
+  c,
+  c.toUpperCase(),
+]);
+
+/**
  * A connection to one Redis server by URL (a test's dedicated server, the bench's own).
  * Auto-pipelining batches the commands of concurrent requests into one write, which is most of
  * the grab's throughput; `maxRetriesPerRequest` bounds how long a request waits while Redis is
@@ -57,6 +69,7 @@ export function connectRedis(
   const { enableAutoPipelining, ...perNode } = { ...DEFAULTS, ...options };
   const cluster = new Cluster(nodes, {
     enableAutoPipelining,
+    autoPipeliningIgnoredCommands: [...CLUSTER_UNPIPELINED],
     scaleReads: 'master',
     clusterRetryStrategy: retryStrategy,
     // A primary that failed over: its replica takes the slots after the node timeout (3 s
@@ -64,6 +77,11 @@ export function connectRedis(
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
     slotsRefreshTimeout: 2000,
+    // After a failover, an auto-pipelined batch for the moved slots comes back with one MOVED
+    // per slot; ioredis retries a pipeline only when every error is the same, and refreshes its
+    // slot map only on a MOVED it retries, so without this the client kept sending those slots
+    // to the old node for good. Re-reading the map every second heals it within a second.
+    slotsRefreshInterval: 1000,
     redisOptions: perNode,
   });
   logRedisErrors(cluster, options.connectionName ?? 'client');

@@ -2,7 +2,13 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, testProfileEnv } from './test-env';
+import {
+  connectRedis,
+  createRedis,
+  RedisClient,
+  RedisConnectOptions,
+} from '@flashdrop/persistence';
+import { REPO_ROOT, testConfig, testProfileEnv } from './test-env';
 import { eventually } from './api-client';
 
 /** The commands' bundle (scripts/cli.ts), built by npm run build. */
@@ -53,6 +59,17 @@ export class DedicatedRedis {
     });
   }
 
+  connect(options: RedisConnectOptions = {}): RedisClient {
+    return createRedis(this.url, options);
+  }
+
+  /** Empties it (it is the test's own). */
+  async flush(): Promise<void> {
+    const redis = createRedis(this.url);
+    await redis.flushdb();
+    await redis.quit();
+  }
+
   /** `kill -9` of the server: what a crash looks like. */
   kill9(): void {
     const pid = execFileSync('bash', [
@@ -63,6 +80,112 @@ export class DedicatedRedis {
       .trim();
     if (pid) process.kill(Number(pid), 'SIGKILL');
   }
+}
+
+/**
+ * A Redis Cluster of the test's own (infra/redis-cluster.sh on six ports from `firstPort`, its
+ * own data dir), so a test can `kill -9` a primary or delete a node's data without touching the
+ * slot's cluster of `npm run test:cluster`.
+ */
+export class DedicatedRedisCluster {
+  constructor(readonly firstPort: number) {}
+
+  get ports(): number[] {
+    return [0, 1, 2, 3, 4, 5].map((i) => this.firstPort + i);
+  }
+
+  /** The seed list for REDIS_CLUSTER_NODES. */
+  get nodes(): string {
+    return this.ports.map((p) => `127.0.0.1:${p}`).join(',');
+  }
+
+  start(): void {
+    if (this.run('start') !== 0) throw new Error(`redis cluster ${this.firstPort} did not start`);
+  }
+
+  stop(): void {
+    this.run('stop');
+  }
+
+  /** A connection as the services open one when REDIS_CLUSTER_NODES names this cluster. */
+  connect(options: RedisConnectOptions = {}): RedisClient {
+    return connectRedis(
+      {
+        REDIS_URL: 'redis://unused',
+        redisClusterNodes: this.ports.map((port) => ({ host: '127.0.0.1', port })),
+      },
+      options,
+    );
+  }
+
+  /** Empties it (FLUSHALL on each primary: it is the test's own). */
+  async flush(): Promise<void> {
+    if (this.run('flush') !== 0)
+      throw new Error(`redis cluster ${this.firstPort} could not be flushed`);
+  }
+
+  /** Runs one command of the cluster script (start, stop, reset, status, ...); answers its exit code. */
+  run(command: string): number {
+    try {
+      execFileSync('bash', [join(REPO_ROOT, 'infra/redis-cluster.sh'), command], {
+        env: {
+          ...process.env,
+          REDIS_CLUSTER_PORT: String(this.firstPort),
+          REDIS_CLUSTER_NODE_TIMEOUT: '1500',
+        },
+        stdio: 'ignore',
+      });
+      return 0;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (typeof status === 'number') return status;
+      throw error;
+    }
+  }
+
+  /** The data folder of one node (its AOF and nodes.conf). */
+  nodeDir(port: number): string {
+    const root = process.env.FLASHDROP_DATA_DIR ?? join(REPO_ROOT, '.data');
+    return join(root, `redis-cluster-${this.firstPort}`, String(port));
+  }
+
+  /** The node's role as it says itself: 'master' or 'slave'. */
+  role(port: number): string {
+    return execFileSync('bash', [
+      '-c',
+      `redis-cli -p ${port} info replication | tr -d '\\r' | grep '^role:' | cut -d: -f2`,
+    ])
+      .toString()
+      .trim();
+  }
+
+  /** `kill -9` of one node. */
+  kill9(port: number): void {
+    const pid = execFileSync('bash', [
+      '-c',
+      `redis-cli -p ${port} info server | tr -d '\\r' | grep process_id | cut -d: -f2`,
+    ])
+      .toString()
+      .trim();
+    if (pid) process.kill(Number(pid), 'SIGKILL');
+  }
+}
+
+/** A Redis server or cluster of a test's own: what a script-level suite runs on. */
+export type DedicatedSaleRedis = DedicatedRedis | DedicatedRedisCluster;
+
+/**
+ * The Redis a script-level suite runs on, of its own: one server on `singlePort`, or, when the
+ * run is on a Redis Cluster (npm run test:cluster), a cluster of six from `clusterFirstPort`,
+ * so the same tests show the scripts hold on both.
+ */
+export function dedicatedSaleRedis(
+  singlePort: number,
+  clusterFirstPort: number,
+): DedicatedSaleRedis {
+  return testConfig().redisClusterNodes
+    ? new DedicatedRedisCluster(clusterFirstPort)
+    : new DedicatedRedis(singlePort);
 }
 
 /**
@@ -78,11 +201,18 @@ export class ServiceProcess {
     readonly logFile = `/tmp/flashdrop-${name}-${process.pid}.log`,
     /** The build to run (another worktree's, to compare before and after a change). */
     readonly mainPath = join(REPO_ROOT, `dist/apps/${name}/main.js`),
+    /** More than one: that many instances behind the service's one port (scripts/instances.js). */
+    readonly instances = 1,
   ) {}
 
   start(): void {
     const out = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [this.mainPath], {
+    const main = this.mainPath;
+    const args =
+      this.instances > 1
+        ? [join(REPO_ROOT, 'scripts/instances.js'), `--count=${this.instances}`, main]
+        : [main];
+    this.child = spawn(process.execPath, args, {
       env: {
         ...process.env,
         ...testProfileEnv(),
