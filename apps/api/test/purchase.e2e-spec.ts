@@ -598,6 +598,6 @@ describe('purchases and orders (running stack)', () => {
         return rows[0]?.status === 'cancelled';
       }, 10_000);
       expect(persisted).toBe(true);
-    });
+    }, 20_000);
   });
 });

@@ -38,7 +38,7 @@ describe('reservations and shares (running stack)', () => {
     expect(results.filter((r) => r.status === 201)).toHaveLength(200);
     expect(results.filter((r) => r.status === 200)).toHaveLength(200);
     expect((await getDrop(drop.id)).reservations).toBe(200);
-  });
+  }, 30_000);
 
   it('answers 409 RESERVATION_NOT_OPEN before the window and RESERVATION_CLOSED after', async () => {
     const early = await createDrop(
