@@ -1,4 +1,4 @@
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   createDrop,
@@ -14,16 +14,15 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 /**
  * Bad input that used to get through or answer 500, through the running stack. Every refusal
  * is 400 VALIDATION_FAILED, and each case also reads what the request could have written.
  */
 describe('bad input is refused with a 400 and writes nothing', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   });
   afterAll(() => redis.quit());
 

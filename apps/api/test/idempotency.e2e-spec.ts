@@ -16,7 +16,7 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 
 /**
@@ -25,7 +25,7 @@ import { DataSource } from 'typeorm';
  * changes nothing; keys are scoped to the fan and the drop, so no two fans' keys ever meet.
  */
 describe('Idempotency-Key: scoped to the fan and the drop, one request per key', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 
