@@ -1,4 +1,4 @@
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   createDrop,
   dropKeys,
@@ -11,7 +11,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 /**
  * Admission control on the public origin (issue 11, "Overload"): an API process of the test's
@@ -24,12 +23,12 @@ describe('admission control (an API of its own, bound 8)', () => {
   const port = slotPort(3386);
   const base = `http://127.0.0.1:${port}`;
   const api = new ServiceProcess('api', { API_PORT: String(port), API_MAX_IN_FLIGHT: '8' });
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     api.start();
     await api.waitForHttp(`${base}/health/live`, 60_000);
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   }, 90_000);
   afterAll(async () => {
     await api.stop();

@@ -1,4 +1,4 @@
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   createDrop,
@@ -11,7 +11,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 /**
  * What one fan can make a drop keep (issue 11, "Work that grows without bound"): a fan looping
@@ -20,9 +19,9 @@ import Redis from 'ioredis';
  * a list that a grab appends to, and cancels are rate-limited per fan like grabs.
  */
 describe('per-fan bounds on orders and cancels (running stack)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   });
   afterAll(async () => {
     await redis.quit();

@@ -1,4 +1,4 @@
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   createDrop,
@@ -10,7 +10,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 interface Stats {
   shares: number;
@@ -23,9 +22,9 @@ interface Stats {
  * one under `other`, so a stats read and a live frame carry at most 21 channels.
  */
 describe('share bounds (running stack)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   });
   afterAll(async () => {
     await redis.quit();
