@@ -19,6 +19,7 @@ const ScriptKeys = {
   complete_payment: 6,
   abort_payment: 6,
   retire_drop: 5,
+  relay_read: 'variadic',
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;

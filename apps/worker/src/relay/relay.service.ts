@@ -51,10 +51,9 @@ export class StreamRelayService implements LeadingWork, OnApplicationShutdown {
   }
 
   async lead(signal: AbortSignal): Promise<void> {
-    // No re-send of an unanswered command on this connection: a re-sent XREADGROUP ... > is not
-    // the same read (the first one's entries went to the pending list, the second returns the
-    // next ones), so the relay would send later entries before earlier ones. Without the
-    // re-send, a lost reply fails the round, and the relay re-reads its pending list first.
+    // No re-send of an unanswered command on this connection: a lost reply fails the round and
+    // the next read starts again from the pending list. (relay_read.lua answers the pending
+    // list first in any case, so even a re-sent read could not skip past what the lost one took.)
     this.reader ??= connectRedis(this.config, {
       connectionName: 'flashdrop-relay-reader',
       enableAutoPipelining: false,

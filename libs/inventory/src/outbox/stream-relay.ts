@@ -10,9 +10,11 @@ import {
   topicName,
   topicOf,
 } from '@flashdrop/events';
+import { defineLuaScripts, LuaCall } from '@flashdrop/lua';
 import { isCluster, RedisClient, sleep } from '@flashdrop/persistence';
 import { Message, TopicMessages } from 'kafkajs';
 import { DROPS_ACTIVE_KEY, dropIdOfStream, dropKeys } from '../keys';
+import { INVENTORY_SCRIPTS, INVENTORY_SOURCES } from '../lua-scripts';
 import { ensureGroups, OutboxStreamGroups } from './stream-groups';
 
 export interface StreamRelayOptions {
@@ -38,13 +40,16 @@ export interface StreamRelayOptions {
   readonly onBatch?: (entries: number, oldestAgeMs: number) => void;
 }
 
-/** XREADGROUP's answer: per stream, its entries (`fields` null for an entry trimmed while pending). */
-type ReadResult = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
+/** One stream's entries as XREADGROUP answers them (`fields` null: trimmed while pending). */
+type StreamEntries = [id: string, fields: string[] | null][];
+
+/** relay_read.lua's answer: per stream, its entries, and its newest id when none were read. */
+type ReadResult = [key: string, entries: StreamEntries, lastId: string][];
 
 /** Group name the relay reads with; its one consumer name is fixed, so a new leader inherits the pending list. */
 const GROUP = OutboxStreamGroups.kafkaRelay;
 const CONSUMER = 'relay';
-/** Streams per XREADGROUP call (one call may name many streams on one Redis node). */
+/** Streams per relay_read call (one call may name many streams on one Redis node). */
 const STREAMS_PER_READ = 200;
 /** How long an empty round on a Redis Cluster waits before the next (it cannot block). */
 const CLUSTER_IDLE_NAP_MS = 50;
@@ -59,10 +64,14 @@ const MESSAGES_PER_SEND = 1000;
  * XACKed only after Kafka acknowledged it. A crash between the two re-sends the entry later
  * with the same event id (`<dropId>:<entry id>`), which consumers dedupe.
  *
- * Order: a drop's entries go out in id order. After any failed send the relay first re-sends
- * its whole pending list (XREADGROUP ... 0) before it reads anything new, so a later entry never
- * reaches Kafka before an earlier one that was still unacknowledged (consumers rely on this:
- * analytics dedupes stream events by a per-drop high-water mark).
+ * Order: a drop's entries go out in id order, also while two relays run at once (a leader that
+ * was paused past its lease and its successor). Every read is relay_read.lua: one atomic step
+ * that answers a stream's pending list (delivered, never acknowledged) when it has one and only
+ * otherwise new entries, under one consumer name for every relay. So after a failed send, or
+ * when another relay holds entries it has not yet sent, those go out again before anything
+ * newer, and a later entry never reaches Kafka before an earlier one that was still
+ * unacknowledged (consumers rely on this: analytics dedupes stream events by a per-drop
+ * high-water mark; what can arrive late is only a second copy of an event it already has).
  *
  * An entry that is not a valid catalog event goes to the dead-letter topic with its raw fields
  * instead of blocking the stream.
@@ -73,6 +82,7 @@ export class StreamRelay {
   private readonly blockMs: number;
   private readonly lingerMs: number;
   private readonly groupsReady = new Set<string>();
+  private readonly readStreams: LuaCall;
   private streams: string[] = [];
   private indexSize = -1;
   private indexReadAt = 0;
@@ -89,11 +99,13 @@ export class StreamRelay {
     this.batchSize = options.batchSize ?? 500;
     this.blockMs = options.blockMs ?? 200;
     this.lingerMs = options.lingerMs ?? 25;
+    this.readStreams = defineLuaScripts(reader, INVENTORY_SCRIPTS.prefix, {
+      relay_read: INVENTORY_SOURCES.relay_read,
+    }).relay_read;
   }
 
   /** Relays until `signal` aborts (lease lost or shutdown). */
   async run(signal: AbortSignal): Promise<void> {
-    let replayPending = true;
     while (!signal.aborted) {
       try {
         await this.refreshStreams();
@@ -101,13 +113,13 @@ export class StreamRelay {
           await sleep(this.blockMs, signal);
           continue;
         }
-        const sent = await this.round(replayPending ? '0' : '>', signal);
-        // The pending list is drained once a read from 0 comes back empty.
-        if (replayPending && sent === 0) replayPending = false;
-        else if (sent > 0 && sent < this.batchSize) await sleep(this.lingerMs, signal);
+        const sent = await this.round(signal);
+        if (sent > 0 && sent < this.batchSize) await sleep(this.lingerMs, signal);
       } catch (error) {
-        this.logger.warn(`relay round failed, re-sending the pending list next: ${String(error)}`);
-        replayPending = true;
+        // What was read stays pending: the next read of each stream answers it first.
+        this.logger.warn(
+          `relay round failed, re-sending the pending entries next: ${String(error)}`,
+        );
         await this.producer.reset();
         await sleep(500, signal);
       }
@@ -134,66 +146,62 @@ export class StreamRelay {
   }
 
   /** One read over every stream, one send, one acknowledgement; answers how many entries. */
-  private async round(from: '0' | '>', signal: AbortSignal): Promise<number> {
-    if (isCluster(this.reader)) return this.clusterRound(from, signal);
+  private async round(signal: AbortSignal): Promise<number> {
+    if (isCluster(this.reader)) return this.clusterRound(signal);
     let total = 0;
     const chunks = chunk(this.streams, STREAMS_PER_READ);
     for (const keys of chunks) {
       if (signal.aborted) break;
-      // Block only when one read covers every stream; otherwise poll each chunk and nap below.
-      const block = from === '>' && chunks.length === 1 ? ['BLOCK', this.blockMs] : [];
-      const result = (await this.reader.call(
-        'XREADGROUP',
-        'GROUP',
-        GROUP,
-        CONSUMER,
-        'COUNT',
-        this.batchSize,
-        ...block,
-        'STREAMS',
-        ...keys,
-        ...keys.map(() => from),
-      )) as ReadResult;
-      total += await this.relay(result ?? []);
+      const result = await this.read(keys);
+      const sent = await this.relay(result);
+      total += sent;
+      // Nothing new and one read covers every stream: wait (blocking) until any stream has an
+      // entry past its newest id, without reading it, so the next round reads it at once.
+      if (sent === 0 && chunks.length === 1) {
+        await this.reader.call(
+          'XREAD',
+          'BLOCK',
+          this.blockMs,
+          'STREAMS',
+          ...keys,
+          ...result.map(([, , lastId]) => lastId),
+        );
+      }
     }
-    if (total === 0 && from === '>' && chunks.length > 1) await sleep(20, signal);
+    if (total === 0 && chunks.length > 1) await sleep(20, signal);
     return total;
   }
 
   /**
-   * The same round on a Redis Cluster, where one XREADGROUP may name the streams of one slot
-   * only, so of one drop: a non-blocking read per stream, all sent at once (one write per
-   * node), then one send and one acknowledgement as above. Nothing can block on every stream,
-   * so an empty round naps CLUSTER_IDLE_NAP_MS (the first entry after a quiet spell waits up to
-   * that long; in a rush the rounds follow each other without a nap).
+   * The same round on a Redis Cluster, where one script may name the keys of one slot only, so
+   * one drop's stream: a read per stream, all sent at once, then one send and one
+   * acknowledgement as above. Nothing can block on every stream, so an empty round naps
+   * CLUSTER_IDLE_NAP_MS (the first entry after a quiet spell waits up to that long; in a rush
+   * the rounds follow each other without a nap).
    */
-  private async clusterRound(from: '0' | '>', signal: AbortSignal): Promise<number> {
+  private async clusterRound(signal: AbortSignal): Promise<number> {
     let total = 0;
     for (const keys of chunk(this.streams, STREAMS_PER_READ)) {
       if (signal.aborted) break;
-      const results = await Promise.all(
-        keys.map(
-          (key) =>
-            this.reader.call(
-              'XREADGROUP',
-              'GROUP',
-              GROUP,
-              CONSUMER,
-              'COUNT',
-              this.batchSize,
-              'STREAMS',
-              key,
-              from,
-            ) as Promise<ReadResult>,
-        ),
-      );
-      total += await this.relay(results.flatMap((result) => result ?? []));
+      const results = await Promise.all(keys.map((key) => this.read([key])));
+      total += await this.relay(results.flat());
     }
-    if (total === 0 && from === '>') await sleep(CLUSTER_IDLE_NAP_MS, signal);
+    if (total === 0) await sleep(CLUSTER_IDLE_NAP_MS, signal);
     return total;
   }
 
-  private async relay(result: NonNullable<ReadResult>): Promise<number> {
+  /** relay_read.lua over streams of one node: each stream's pending entries, else its new ones. */
+  private async read(keys: readonly string[]): Promise<ReadResult> {
+    return (await this.readStreams(
+      keys.length,
+      ...keys,
+      GROUP,
+      CONSUMER,
+      this.batchSize,
+    )) as ReadResult;
+  }
+
+  private async relay(result: ReadResult): Promise<number> {
     const byTopic = new Map<string, Message[]>();
     const acks: [key: string, ids: string[]][] = [];
     let count = 0;
