@@ -84,6 +84,20 @@ export class FlashdropConfig {
   })
   readonly REDIS_CLUSTER_NODES: string = '';
 
+  /**
+   * 0: a grab, reservation or payment step is answered once its primary has it (AOF always),
+   * and a failover of that primary may still lose it (replication is asynchronous). N > 0: it
+   * is answered only after `WAIT` confirms N replicas have it too; when they do not within
+   * REDIS_WAIT_TIMEOUT_MS the step is done but answered 503 SERVICE_UNAVAILABLE (a retry with
+   * the same Idempotency-Key gets its answer). Needs primaries with N replicas (a Redis Cluster).
+   */
+  @IntegerIn(0, 5)
+  readonly REDIS_WAIT_REPLICAS: number = 0;
+
+  /** How long a step waits for REDIS_WAIT_REPLICAS replicas before its 503. */
+  @IntegerIn(1, 10000)
+  readonly REDIS_WAIT_TIMEOUT_MS: number = 500;
+
   @Matches(/^postgres(ql)?:\/\/.+/, {
     message: 'DATABASE_URL must look like postgres://user:pass@host:port/db',
   })

@@ -54,4 +54,6 @@ export const TooManyMessages = {
 export const AtCapacityMessages = {
   requests: 'the service is at capacity; try again shortly',
   liveStreams: 'too many live streams; try again shortly',
+  replication:
+    'the write is done but its replicas did not confirm it in time; retry with the same Idempotency-Key',
 } as const;

@@ -1,4 +1,4 @@
-import type { RedisClient } from '@flashdrop/persistence';
+import { RedisClient, waitForReplicas } from '@flashdrop/persistence';
 import {
   DomainError,
   ErrorBody,
@@ -36,6 +36,22 @@ import {
 type Arg = LuaArg;
 type Reply = readonly unknown[];
 
+/** How many replicas must have an answered step before its answer, and how long to wait. */
+export interface ReplicaWait {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
+/** The scripts whose success a fan is answered for: with a ReplicaWait they wait for replicas. */
+const ANSWERED_STEPS: ReadonlySet<ScriptName> = new Set<ScriptName>([
+  'reserve',
+  'grab',
+  'begin_payment',
+  'complete_payment',
+  'abort_payment',
+  'cancel_order',
+]);
+
 /** How long begin_payment fences an order by default: the wallet's debit must finish within. */
 export const DEFAULT_PAYING_TTL_MS = 30_000;
 
@@ -67,7 +83,11 @@ export class Inventory {
     this.countRefusals(dropId, batchId, counts),
   );
 
-  constructor(readonly redis: RedisClient) {
+  constructor(
+    readonly redis: RedisClient,
+    /** REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: none by default (scripts, tests, tools). */
+    private readonly replication: ReplicaWait = { replicas: 0, timeoutMs: 0 },
+  ) {
     this.scripts = defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
   }
 
@@ -537,7 +557,23 @@ export class Inventory {
   private async run(name: ScriptName, keys: Arg[], args: Arg[]): Promise<Reply> {
     const reply = await this.scripts[name](...keys, ...args);
     if (!Array.isArray(reply)) throw new Error(`${name}: unexpected reply ${String(reply)}`);
+    if (this.replication.replicas > 0 && reply[0] !== 'ERR' && ANSWERED_STEPS.has(name)) {
+      await this.confirmReplicated(String(keys[0]));
+    }
     return reply;
+  }
+
+  /**
+   * With REDIS_WAIT_REPLICAS: a step a fan is answered for (a hold, a reservation, a payment
+   * step) is answered only once that many replicas of its primary have it, so a failover to
+   * one of them cannot lose what was acknowledged. A replay waits too: the first answer's write
+   * may still be on its way. Too few in time: the step is done but not confirmed, so the
+   * caller gets 503 and a retry with the same key gets its answer (and waits again).
+   */
+  private async confirmReplicated(key: string): Promise<void> {
+    const { replicas, timeoutMs } = this.replication;
+    const confirmed = await waitForReplicas(this.redis, key, replicas, timeoutMs);
+    if (confirmed < replicas) throw DomainError.atCapacity('replication', 1);
   }
 }
 

@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './timing';
 export * from './bigint-column';
 export * from './server-logs';
+export * from './replica-wait';
