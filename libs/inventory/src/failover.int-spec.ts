@@ -145,8 +145,9 @@ describe('a Redis primary killed during a rush', () => {
     process.stdout.write(`failover without WAIT: ${JSON.stringify(run)}\n`);
     // Answered from the primary alone. Whether the lagging waves survive is up to what the
     // primary had written to the replica's socket before it died (on loopback the kernel still
-    // delivers that after a kill -9, so here the count is usually 0; over a network, the
-    // replication lag): reported, not asserted. What never depends on it: nothing oversold.
+    // delivers that after a kill -9: 0 on a quiet box, 169 of 13,400 once on a loaded one; over
+    // a network, the replication lag): reported, not asserted. What never depends on it:
+    // nothing oversold.
     expect(run.acknowledged).toBeGreaterThanOrEqual(KILL_AT_WAVE * WAVE * 0.9);
     expect(run.unconfirmed).toBe(0);
     expect(run.accounted).toBe(QUANTITY);
