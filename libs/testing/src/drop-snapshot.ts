@@ -1,5 +1,5 @@
 import { dropSlotTag } from '@flashdrop/inventory';
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from './inventory-fixtures';
 
 /**
@@ -12,7 +12,7 @@ import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from './inventory-fixture
  * `except` leaves out keys (e.g. analytics' own).
  */
 export async function dropSnapshot(
-  redis: Redis,
+  redis: RedisClient,
   dropId: string,
   except?: RegExp,
 ): Promise<Record<string, string>> {

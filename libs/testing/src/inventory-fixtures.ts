@@ -59,7 +59,7 @@ export async function moveHoldDeadline(redis: RedisClient, orderId: string, expi
  * XX, unlike moveHoldDeadline): where the sweeper will meet it. For the guards of orders that
  * left the zset (paid, cancelled, expired), which expire_due must pass over.
  */
-export async function putInHolds(redis: Redis, orderId: string, at: number): Promise<void> {
+export async function putInHolds(redis: RedisClient, orderId: string, at: number): Promise<void> {
   await redis.zadd(dropKeys(orderId.split('-')[0]).holds, at, orderId);
 }
 
