@@ -75,8 +75,10 @@ describe('order persistence retries a failed batch (running stack)', () => {
     const first: string[] = [];
     for (let i = 0; i < 20; i++) first.push(await grabOnce());
     let pid: number | undefined;
+    // Up to a minute: after another test's kill -9 of the worker, the persister's lease must
+    // lapse before a new worker persists again (seen in a clean clone's test order).
     expect(
-      await eventually(async () => (pid = await blockedUpsert()) !== undefined, 15_000, 50),
+      await eventually(async () => (pid = await blockedUpsert()) !== undefined, 60_000, 50),
     ).toBe(true);
     // The batch fails: its connection is terminated mid-statement.
     await locker.query('SELECT pg_terminate_backend($1)', [pid]);
