@@ -26,11 +26,13 @@ const GROUP = OutboxStreamGroups.orderPersistence;
 describe('order persistence retries a failed batch (running stack)', () => {
   let c: StackConnections;
   let locker: Client;
+  let lockerPid: number;
 
   beforeAll(async () => {
     c = await openStackConnections();
     locker = new Client({ connectionString: testConfig().DATABASE_URL });
     await locker.connect();
+    lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   });
   afterAll(async () => {
     await locker.query('ROLLBACK').catch(() => undefined);
@@ -51,14 +53,20 @@ describe('order persistence retries a failed batch (running stack)', () => {
     return Number(summary[0]);
   }
 
-  /** The worker's upsert that waits on this test's lock, once it does. */
+  /**
+   * The worker's upsert that waits on this test's lock, once it does. Read on a connection
+   * outside the locking transaction: PostgreSQL takes one snapshot of pg_stat_activity per
+   * transaction, so polls from inside it would see the first answer for good (a poll before
+   * the worker blocked never saw it block: the failure seen in clean-clone runs).
+   */
   async function blockedUpsert(): Promise<number | undefined> {
-    const rows = await locker.query<{ pid: number }>(
+    const rows = (await c.db.query(
       `SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()
+        WHERE datname = current_database() AND pid <> $1
           AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO sales.orders%'`,
-    );
-    return rows.rows[0]?.pid;
+      [lockerPid],
+    )) as { pid: number }[];
+    return rows[0]?.pid;
   }
 
   it('a batch that failed is read again until it lands; nothing stays pending; trimming resumes', async () => {
@@ -75,10 +83,10 @@ describe('order persistence retries a failed batch (running stack)', () => {
     const first: string[] = [];
     for (let i = 0; i < 20; i++) first.push(await grabOnce());
     let pid: number | undefined;
-    // Up to a minute: after another test's kill -9 of the worker, the persister's lease must
-    // lapse before a new worker persists again (seen in a clean clone's test order).
+    // Up to 30 s: after another test's kill -9 of a worker, the persister's lease (5 s) must
+    // lapse before the stack's worker persists again.
     expect(
-      await eventually(async () => (pid = await blockedUpsert()) !== undefined, 60_000, 50),
+      await eventually(async () => (pid = await blockedUpsert()) !== undefined, 30_000, 50),
     ).toBe(true);
     // The batch fails: its connection is terminated mid-statement.
     await locker.query('SELECT pg_terminate_backend($1)', [pid]);
