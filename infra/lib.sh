@@ -109,3 +109,32 @@ ensure_redis_installed() {
   disable_distro_service redis-server
   command -v redis-server >/dev/null || die "redis-server still missing after install"
 }
+
+# redis_conf PORT DIR: the part of a redis.conf every Redis of ours shares (one server in
+# infra/redis.sh, each cluster node in infra/redis-cluster.sh): loopback only, our own pid and
+# log files in DIR, and the durability the invariants rest on: appendonly + appendfsync always,
+# so a write Redis acknowledged is on disk before the reply (kill -9 loses nothing answered).
+redis_conf() {
+  local port="$1" dir="$2"
+  cat <<CONF
+port $port
+bind 127.0.0.1
+protected-mode no
+daemonize yes
+supervised no
+pidfile $dir/redis.pid
+logfile $dir/redis.log
+loglevel notice
+dir $dir
+appendonly yes
+appendfsync always
+appendfilename "appendonly.aof"
+appenddirname "appendonlydir"
+aof-use-rdb-preamble yes
+no-appendfsync-on-rewrite no
+save 3600 1 300 100 60 10000
+dbfilename dump.rdb
+maxclients 10000
+tcp-backlog 511
+CONF
+}

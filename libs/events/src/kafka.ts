@@ -1,6 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { Admin, Kafka, logCreator, logLevel, Partitioners, Producer } from 'kafkajs';
-import { Topics, topicName } from './topics';
+import {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  logCreator,
+  logLevel,
+  Partitioners,
+  Producer,
+} from 'kafkajs';
+import { Topic, Topics, topicName } from './topics';
 
 /** kafkajs's lines go into the service's one log (pino's JSON), with their namespace and fields. */
 const kafkaLogs: logCreator = () => {
@@ -24,6 +33,50 @@ export function createKafka(clientId: string, brokers: string[]): Kafka {
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { initialRetryTime: 200, retries: 8 },
+  });
+}
+
+/**
+ * A consumer group member as every service's event consumer runs one (analytics, the
+ * notifier): a dead member is noticed within 10 s; the broker answers a fetch as soon as one
+ * byte is there, so `maxWaitTimeInMs` only bounds idle polls; a broker away for a while is
+ * retried for about a minute and a half before the member gives up.
+ */
+export function createEventsConsumer(kafka: Kafka, groupId: string): Consumer {
+  return kafka.consumer({
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 250,
+    retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5_000 },
+  });
+}
+
+/**
+ * Connects `consumer`, subscribes it to `topics` (under `prefix`) from the beginning, and runs
+ * `eachBatch` on every batch. What the handler must keep true: it resolves each offset itself
+ * (`resolveOffset`) only once the message's effect is stored, since offsets are committed
+ * every second from what was resolved; a crash replays at most that second, which the
+ * handlers dedupe by event id. Partitions are independent (order matters only within one):
+ * three at a time, so a busy drop's big batch never holds up a quiet drop's change.
+ */
+export async function consumeEvents(
+  consumer: Consumer,
+  topics: readonly Topic[],
+  prefix: string,
+  eachBatch: (payload: EachBatchPayload) => Promise<void>,
+): Promise<void> {
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: topics.map((t) => topicName(t, prefix)),
+    fromBeginning: true,
+  });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    autoCommitInterval: 1_000,
+    partitionsConsumedConcurrently: 3,
+    eachBatch,
   });
 }
 

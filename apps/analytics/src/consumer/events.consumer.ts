@@ -19,6 +19,8 @@ import {
   DeadLetterRecord,
   Topic,
   Topics,
+  consumeEvents,
+  createEventsConsumer,
   createIdempotentProducer,
   decodeEnvelope,
   topicFromName,
@@ -57,29 +59,11 @@ export class EventsConsumer {
     const deadLetters = createIdempotentProducer(this.kafka);
     await deadLetters.connect();
     this.deadLetters = deadLetters;
-    const consumer = this.kafka.consumer({
-      groupId: this.options.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      // The broker answers a fetch as soon as one byte is there; this only bounds idle polls.
-      maxWaitTimeInMs: 250,
-      retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5_000 },
-    });
+    const consumer = createEventsConsumer(this.kafka, this.options.groupId);
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: CONSUMED.map((t) => topicName(t, this.options.topicPrefix)),
-      fromBeginning: true,
-    });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      autoCommitInterval: 1_000,
-      // Partitions are independent (order matters only within one): a big batch of a busy
-      // drop's partition must not hold up a quiet drop's change on another.
-      partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await consumeEvents(consumer, CONSUMED, this.options.topicPrefix, (payload) =>
+      this.onBatch(payload),
+    );
   }
 
   async stop(): Promise<void> {

@@ -7,12 +7,13 @@ import {
 } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import {
+  consumeEvents,
+  createEventsConsumer,
   decodeEnvelope,
   KafkaConnection,
   KnownEnvelope,
   Topic,
   Topics,
-  topicName,
 } from '@flashdrop/events';
 import { MetricsRegistry } from '@flashdrop/http';
 import { Inventory } from '@flashdrop/inventory';
@@ -88,26 +89,11 @@ export class WebhookEventsConsumer implements OnApplicationBootstrap, OnApplicat
 
   private async startWithRetry(): Promise<void> {
     while (!this.stopped) {
-      const consumer = this.kafka.kafka.consumer({
-        groupId: webhooksGroupId(this.config),
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        maxWaitTimeInMs: 250,
-        retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5_000 },
-      });
+      const consumer = createEventsConsumer(this.kafka.kafka, webhooksGroupId(this.config));
       try {
-        await consumer.connect();
-        await consumer.subscribe({
-          topics: CONSUMED.map((t) => topicName(t, this.config.KAFKA_TOPIC_PREFIX)),
-          fromBeginning: true,
-        });
-        await consumer.run({
-          eachBatchAutoResolve: false,
-          autoCommit: true,
-          autoCommitInterval: 1_000,
-          partitionsConsumedConcurrently: 3,
-          eachBatch: (payload) => this.onBatch(payload),
-        });
+        await consumeEvents(consumer, CONSUMED, this.config.KAFKA_TOPIC_PREFIX, (payload) =>
+          this.onBatch(payload),
+        );
         this.consumer = consumer;
         return;
       } catch (error) {
