@@ -8,6 +8,7 @@ import { audit, auditCommand } from './commands/audit';
 import { demo, demoCommand } from './commands/demo';
 import { migrate, migrateCommand } from './commands/migrate';
 import { token, tokenCommand } from './commands/token';
+import { verifyDrawCli, verifyDrawCommand } from './commands/verify-draw';
 
 interface Command {
   readonly spec: CommandSpec<FlagSpecs>;
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { spec: demoCommand, run: demo },
   migrate: { spec: migrateCommand, run: migrate },
   token: { spec: tokenCommand, run: token },
+  'verify-draw': { spec: verifyDrawCommand, run: verifyDrawCli },
 };
 
 function overview(): string {

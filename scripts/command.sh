@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one of the commands of scripts/cli.ts (audit, demo, migrate, token): `npm run <command> --
+# Runs one of the commands of scripts/cli.ts (audit, demo, migrate, token, verify-draw): `npm run <command> --
 # [flags]`. From the built bundle (dist/scripts/cli.js) when it is there and no source is newer;
 # otherwise straight from the sources (ts-node: a few seconds more, no build needed). Variables
 # the caller has not set come from the dev stack's profile (scripts/profiles/dev.env, and .env

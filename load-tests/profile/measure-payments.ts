@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     reservationRequired: false,
     saleStartsAt: now - 1000,
     holdSeconds: 600,
+    allocation: 'first_come',
     paused: false,
     cancelled: false,
     createdAt: now - 2000,

@@ -16,6 +16,8 @@ import { DriveResult } from './load';
 import { PeerProcess, REPO_ROOT } from './processes';
 import { Machine, prependRun, renderRun, renderTable } from './report';
 import { CarResult, runCar } from './run-car';
+import { DrawResult, drawRows, runDraw } from './run-draw';
+import { phoneDraw, scalePhoneDraw } from '../scenarios/phone-draw';
 import { PaymentsResult, runPayments } from './run-payments';
 import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
 import { PhoneResult, RushResult, runPhone } from './run-phone';
@@ -30,9 +32,20 @@ import { CpuProfile, summarize } from '../profile/summarize';
 // Above every test slot's ports (libs/testing slotPort: up to ~3520), so a bench never takes one.
 const PORTS = { floor: 3610, naive: 3611, hello: 3612 };
 
-const STEPS = ['hello', 'wave', 'floor', 'phone', 'steady', 'naive', 'payments', 'car'] as const;
+const STEPS = [
+  'hello',
+  'wave',
+  'floor',
+  'phone',
+  'steady',
+  'naive',
+  'payments',
+  'car',
+  'draw',
+] as const;
 const USAGE = `Usage: npm run bench -- [--full] [--scale=F] [--only=STEP,...] [--help]
-  --full       the reservation wave at its real size (1.3 M fans; default ${reservationWave.benchScale} of it)
+  --full       the reservation wave and the draw at their real size (1.3 M fans; default
+               ${reservationWave.benchScale} of the wave, ${phoneDraw.benchScale} of the draw)
   --scale=F    the phone rush (and what follows from it) scaled by F, e.g. 0.1 for a quick look
   --only=...   a subset of ${STEPS.join(',')}; the rest print n/a
                (each stack step measures its floor beside it: wave, phone (with floor), steady, payments)
@@ -133,6 +146,7 @@ async function main(): Promise<void> {
   let pay: PaymentsResult | undefined;
   let floorPay: PaymentsResult | undefined;
   let car: CarResult | undefined;
+  let draw: DrawResult | undefined;
 
   const step = async (name: string, fn: () => Promise<void>) => {
     if (!wants(name)) return;
@@ -281,26 +295,39 @@ async function main(): Promise<void> {
       if (!apiReady || !(await routeExists(stack, 'POST', '/v1/orders/x/payment'))) return;
       car = await runCar(ctx);
     });
+    await step('draw', async () => {
+      if (!apiReady || !(await routeExists(stack, 'POST', '/v1/drops/x/waitlist'))) return;
+      const sized = scalePhoneDraw((flags.full ? 1 : phoneDraw.benchScale) * flags.scale);
+      const seedRedis = new Redis(config.REDIS_URL, { enableAutoPipelining: true });
+      try {
+        draw = await runDraw(ctx, new Inventory(seedRedis), sized.entrants, sized.quantity, 300);
+      } finally {
+        seedRedis.disconnect();
+      }
+    });
   } finally {
     await Promise.all(Object.values(peerProcs).map((p) => p.stop()));
     redis.disconnect();
     floorRedis.disconnect();
   }
 
-  const rows = tableRows({
-    hello,
-    wave,
-    floorWave,
-    floor,
-    phone,
-    steady,
-    naive,
-    pay,
-    floorPay,
-    car,
-    quantity,
-    fans,
-  });
+  const rows = [
+    ...tableRows({
+      hello,
+      wave,
+      floorWave,
+      floor,
+      phone,
+      steady,
+      naive,
+      pay,
+      floorPay,
+      car,
+      quantity,
+      fans,
+    }),
+    ...drawRows(draw),
+  ];
   notes.push(
     ...explanations({ hello, floor, phone, naive, wave, quantity, fans, full: flags.full }),
   );

@@ -37,6 +37,7 @@ export async function createFloorDrop(
     perUserLimit: d.perUserLimit,
     reservationRequired: d.reservationRequired,
     holdSeconds: d.holdSeconds,
+    allocation: 'first_come',
     paused: false,
     cancelled: false,
     createdAt: await inventory.now(),

@@ -83,6 +83,7 @@ export async function createDrop(
     perUserLimit: spec.perUserLimit,
     reservationRequired: spec.reservationRequired,
     holdSeconds: spec.holdSeconds,
+    ...(spec.allocation ? { allocation: spec.allocation } : {}),
     reservationOpensAt: iso(times.reservationOpensAt),
     reservationClosesAt: iso(times.reservationClosesAt),
     saleStartsAt: iso(times.saleStartsAt),

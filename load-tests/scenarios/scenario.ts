@@ -18,6 +18,8 @@ export interface DropSpec {
   readonly reservationRequired: boolean;
   /** How long a grabbed unit waits for payment (docs/api.md: 10..3600). */
   readonly holdSeconds: number;
+  /** API.md "Fair launch": `first_come` (the default) or `draw`. */
+  readonly allocation?: 'first_come' | 'draw';
 }
 
 /** How requests arrive. k6 runs it as an open model (constant-arrival-rate executor). */

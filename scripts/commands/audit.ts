@@ -4,13 +4,14 @@ import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
 import { LedgerFacts, walletPool } from '@flashdrop/ledger';
 import { connectRedis } from '@flashdrop/persistence';
+import { SalesDatabase } from '@flashdrop/sales';
 
 export const auditCommand = defineCommand({
   usage: 'npm run audit --',
   title: 'recompute every invariant from the stored truth; exit 1 on a breach',
   summary:
-    'Recomputes invariants 1-5 (no oversell, per-fan limit, eligibility, money conserved, ' +
-    'exactly once) from the stored truth of the stack whose environment it runs in (REDIS_URL, ' +
+    'Recomputes invariants 1-5 and 8 (no oversell, per-fan limit, eligibility, money conserved, ' +
+    'exactly once, fair allocation: the allocation logs and the draws) from the stored truth of the stack whose environment it runs in (REDIS_URL, ' +
     'DATABASE_URL), prints each breach, and exits 1 if there is any.',
   flags: {
     drop: {
@@ -28,14 +29,19 @@ export async function audit(flags: { drop?: string }): Promise<number> {
   const config = loadConfig(FlashdropConfig);
   const redis = connectRedis(config, { enableAutoPipelining: false });
   const db = walletPool(config, { applicationName: 'flashdrop-audit', poolSize: 2 });
+  const sales = SalesDatabase.pool(config, { applicationName: 'flashdrop-audit', poolSize: 2 });
   let progress: Progress | undefined;
   try {
     await db.initialize();
+    await sales.open();
     const report = await runAudit(
       new Inventory(redis),
       new LedgerFacts(db),
       flags.drop === undefined ? undefined : [flags.drop],
-      (done, total) => (progress ??= new Progress('drops audited', total)).tick(done),
+      {
+        progress: (done, total) => (progress ??= new Progress('drops audited', total)).tick(done),
+        records: sales,
+      },
     );
     for (const b of report.breaches) {
       console.log(
@@ -51,6 +57,7 @@ export async function audit(flags: { drop?: string }): Promise<number> {
     console.error(`audit could not run: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   } finally {
+    await sales.close().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     redis.disconnect();
   }

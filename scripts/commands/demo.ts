@@ -3,11 +3,12 @@ import { defineCommand, Flags } from '@flashdrop/cli';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { performance } from 'node:perf_hooks';
 import { DemoReceiver } from './demo-receiver';
+import { drawDemo } from './demo-draw';
 import { Traffic } from './demo-traffic';
 
 export const demoCommand = defineCommand({
   usage: 'npm run demo --',
-  title: 'a phone drop: reservations, the rush, payments, the counts (npm start runs it)',
+  title: 'a phone drop: the rush, then the same phone by draw (npm start runs it)',
   summary:
     'The demo drop (run by npm start against the dev stack): a phone drop modelled on the ' +
     'December 2012 sale, scaled down by default. Creates the drop, runs the reservation window ' +
@@ -15,9 +16,15 @@ export const demoCommand = defineCommand({
     'through the public API, pays a sample of the holds from wallets, and prints the sell-out ' +
     'time and the final counts. The brand registers a webhook to a receiver of the demo on ' +
     'loopback (the stack must allow loopback: WEBHOOK_ALLOWED_NETWORKS, as the dev profile ' +
-    'does), which verifies every delivery it gets and counts them.',
+    'does), which verifies every delivery it gets and counts them. Then the same phone by ' +
+    'draw: entrants reserve, the worker commits to a secret seed when reservations close and ' +
+    'draws at the sale start, the demo recomputes the draw from public data, and a tenth of ' +
+    'the winners let their hold pass down the waitlist.',
   flags: {
-    full: { type: 'boolean', description: 'the real sale: 50,000 units, 240,000 fans' },
+    full: {
+      type: 'boolean',
+      description: 'the real sale: 50,000 units, 240,000 fans; the draw among 1,300,000 entrants',
+    },
     units: { type: 'integer', value: 'N', description: 'units of the drop (default 5,000)' },
     fans: {
       type: 'integer',
@@ -31,8 +38,25 @@ export const demoCommand = defineCommand({
       value: 'URL',
       description: 'the API (default http://127.0.0.1:API_PORT)',
     },
+    'draw-units': {
+      type: 'integer',
+      value: 'N',
+      description: 'units of the draw drop (default 2,000; --full 50,000)',
+    },
+    'draw-entrants': {
+      type: 'integer',
+      value: 'N',
+      description: 'fans who enter the draw (default 20,000; --full 1,300,000)',
+    },
+    'no-draw': { type: 'boolean', description: 'the rush only' },
+    'draw-only': { type: 'boolean', description: 'the draw only' },
   },
-  examples: ['npm run demo', 'npm run demo -- --units=500 --fans=2000', 'npm run demo -- --full'],
+  examples: [
+    'npm run demo',
+    'npm run demo -- --units=500 --fans=2000',
+    'npm run demo -- --draw-only --draw-entrants=10000 --draw-units=1000',
+    'npm run demo -- --full',
+  ],
 });
 
 interface Options {
@@ -41,6 +65,10 @@ interface Options {
   concurrency: number;
   pay: number;
   api: string;
+  rush: boolean;
+  draw: boolean;
+  drawUnits: number;
+  drawEntrants: number;
 }
 
 interface Drop {
@@ -59,6 +87,10 @@ function options(flags: Flags<typeof demoCommand.flags>): Options {
     concurrency: flags.concurrency ?? 64,
     pay: flags.pay ?? 200,
     api: flags.api ?? `http://127.0.0.1:${config.API_PORT}`,
+    rush: !flags['draw-only'],
+    draw: !flags['no-draw'],
+    drawUnits: flags['draw-units'] ?? (flags.full ? 50_000 : 2_000),
+    drawEntrants: flags['draw-entrants'] ?? (flags.full ? 1_300_000 : 20_000),
   };
 }
 
@@ -116,6 +148,35 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
   const brand = token(`brand-demo-${run}`, 'brand');
   const operator = token(`ops-demo-${run}`, 'operator');
 
+  // The reservation window cannot move once open, so it is sized from a measured rate: a
+  // short calibration burst on a throwaway drop (cancelled right after, before its sale).
+  const rate = await calibrate(http, brand, (i) => token(`calib-${run}-${i}`, 'fan'), run);
+  console.log(`calibration: ~${count(Math.round(rate))} reservations/s on this machine now`);
+  if (opt.rush) await rush(opt, http, run, rate, { fanId, fanTokens, brand, operator });
+  if (opt.draw) {
+    await drawDemo(http, {
+      entrants: opt.drawEntrants,
+      units: opt.drawUnits,
+      reservationRate: rate,
+      api: opt.api,
+      run,
+      fanToken: (sub) => token(sub, 'fan'),
+      brand,
+      operator,
+    });
+  }
+  http.close();
+}
+
+/** The phone rush of Dec 2012: reservations, every fan grabbing at the start, payments. */
+async function rush(
+  opt: Options,
+  http: Traffic,
+  run: string,
+  rate: number,
+  who: { fanId: (i: number) => string; fanTokens: string[]; brand: string; operator: string },
+): Promise<void> {
+  const { fanId, fanTokens, brand, operator } = who;
   console.log(
     `Flashdrop demo: a phone drop of ${count(opt.units)} units, ${count(opt.fans)} fans ` +
       `(the 2012 sale: 50,000 units, 240,000 fans rushing, sold out in 314 s)`,
@@ -130,9 +191,6 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
   receiver.secret = hook.secret;
   console.log(`webhook ${hook.id} registered: a receiver on loopback verifies each delivery`);
 
-  // The reservation window cannot move once open, so it is sized from a measured rate: a
-  // short calibration burst on a throwaway drop (cancelled right after, before its sale).
-  const rate = await calibrate(http, brand, (i) => token(`calib-${run}-${i}`, 'fan'), run);
   // Capped so a busy machine still sees its sale within a minute or two (fans who did not
   // reserve in time are refused NOT_RESERVED in the rush, and counted).
   const maxWindowMs = opt.fans > 50_000 ? 600_000 : 60_000;
@@ -140,7 +198,6 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
     maxWindowMs,
     Math.max(8_000, Math.ceil((opt.fans / (rate * 0.9)) * 1000) + 2_000),
   );
-  console.log(`calibration: ~${count(Math.round(rate))} reservations/s on this machine now`);
   const opensAt = Date.now() + 1_000;
   const saleAt = opensAt + windowMs;
   const drop = await http.json<Drop>('POST', '/v1/drops', brand, {
@@ -282,6 +339,5 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
       `${JSON.stringify(receiver.byType())}, ${receiver.refused} refused`,
   );
   console.log(`watch it: http://127.0.0.1:${new URL(opt.api).port}/ops  (drop ${drop.id})`);
-  http.close();
   await receiver.close();
 }

@@ -8,12 +8,12 @@ import {
   grabVia,
   openDropBody,
   soakRounds,
+  SseClient,
   testConfig,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
 import { connect, Socket } from 'node:net';
-import { SseClient } from './sse-client';
 
 /**
  * The live streams are bounded (issue 11): streams per caller (LIVE_STREAMS_PER_CALLER, 8) and

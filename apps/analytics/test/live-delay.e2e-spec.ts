@@ -4,10 +4,11 @@ import {
   createDrop,
   grabVia,
   openDropBody,
+  percentile,
+  SseClient,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import { percentile, SseClient } from './sse-client';
 
 interface Frame {
   shares: number;

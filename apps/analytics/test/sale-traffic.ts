@@ -29,8 +29,9 @@ export async function retireOpenDrops(): Promise<void> {
 /**
  * A burst of mixed traffic on one drop through the sale's real Lua scripts: reservations (some
  * referred), shares on three channels, grabs by reserved and unreserved fans (more fans than
- * units), then payments, expiries and cancels of the holds. Each phase's requests are all in
- * flight at once. The reservations without a referrer are announced at the end (as the worker's
+ * units), waitlist joins by those left without, then payments, expiries and cancels of the
+ * holds (whose units pass down the line). Each phase's requests are all in flight at once.
+ * The reservations without a referrer are announced at the end (as the worker's
  * ReservationCounter does every 250 ms), unless `announce` is false: then a worker must.
  */
 export async function mixedBurst(
@@ -52,6 +53,10 @@ export async function mixedBurst(
     fanIds.map((fanId) => inventory.grab({ dropId, fanId, quantity: 1 })),
   );
   const orders = grabs.flatMap((g) => (g.ok ? [g.order.id] : []));
+  // Fans left without a unit queue (where the drop sold out), so releases below pass down.
+  await Promise.all(
+    fanIds.filter((_, i) => !grabs[i].ok).map((fan) => inventory.joinWaitlist(dropId, fan)),
+  );
   const now = await redisNow(inventory.redis);
   await Promise.all(
     orders.map(async (orderId, i) => {

@@ -12,6 +12,10 @@ export interface SaleTruth {
   expired: number;
   cancelled: number;
   reservations: number;
+  entrants: number;
+  winners: number;
+  waitlisted: number;
+  backfilled: number;
   shares: number;
   referrals: number;
   grabAttempts: number;
@@ -35,6 +39,10 @@ export async function readTruth(inventory: Inventory, dropId: string): Promise<S
     expired: c.expired,
     cancelled: c.cancelled,
     reservations: state.reservations,
+    entrants: c.entrants,
+    winners: c.winners,
+    waitlisted: c.waitlisted,
+    backfilled: c.backfilled,
     shares: c.shares,
     referrals: c.referrals,
     grabAttempts: c.grabAttempts,
@@ -61,6 +69,10 @@ const EMPTY: SaleTruth = {
   expired: 0,
   cancelled: 0,
   reservations: 0,
+  entrants: 0,
+  winners: 0,
+  waitlisted: 0,
+  backfilled: 0,
   shares: 0,
   referrals: 0,
   grabAttempts: 0,

@@ -17,6 +17,10 @@ import { PurchaseModule } from './purchase/purchase.module';
 import { ReservationsModule } from './reservations/reservations.module';
 import { SharesModule } from './shares/shares.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { WaitlistModule } from './waitlist/waitlist.module';
+import { AllocationsModule } from './allocations/allocations.module';
+import { DrawsModule } from './draws/draws.module';
+import { StandingModule } from './standing/standing.module';
 
 /** The public origin: every route of docs/api.md answers here, whatever service serves it. */
 @Module({
@@ -40,6 +44,10 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     OrdersModule,
     DropOrdersModule,
     WebhooksModule,
+    WaitlistModule,
+    StandingModule,
+    DrawsModule,
+    AllocationsModule,
   ],
 })
 export class AppModule {}

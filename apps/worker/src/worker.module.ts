@@ -13,6 +13,7 @@ import { StreamRelayService } from './relay/relay.service';
 import { ReservationCounter } from './reservation-counts/reservation-counter';
 import { WalletOutboxRelayService } from './relay/wallet-outbox-relay.service';
 import { SingletonsModule } from './singleton/singletons.module';
+import { DrawScheduler } from './draw/draw-scheduler';
 import { HoldSweeper } from './sweeper/hold-sweeper';
 
 @Public()
@@ -32,10 +33,11 @@ const singletons = [
   LifecycleScheduler, // drop.phase_changed as time points pass (sync_phase)
   HoldSweeper, // expired holds back to stock (expire_due)
   ReservationCounter, // reservations announced in aggregate (count_reservations)
-  OrderPersister, // the outbox streams -> sales.orders
+  OrderPersister, // the outbox streams -> sales.orders and the allocation logs
   PaymentRecoveryService, // payments a crash left in `paying`, settled with the wallet
   StreamRelayService, // the outbox streams -> Kafka, and their trimming
   WalletOutboxRelayService, // wallet.outbox -> Kafka
+  DrawScheduler, // draw drops: the seed committed, the draw in idempotent steps, the result
 ];
 
 @Module({

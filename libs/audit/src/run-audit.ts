@@ -3,6 +3,10 @@ import { LedgerFacts } from '@flashdrop/ledger';
 import { Breach } from './breach';
 import { auditMoney } from './money-audit';
 import { auditSales } from './sales-audit';
+import { auditFairness, logsCaughtUp, SaleRecords } from './fair-audit';
+
+/** How long the audit waits for the worker to chain the allocation logs up to the sale. */
+const LOG_CATCH_UP_MS = 15_000;
 
 export interface AuditReport {
   readonly breaches: Breach[];
@@ -13,18 +17,25 @@ export interface AuditReport {
 }
 
 /**
- * Recomputes invariants 1-5 from the stored truth: the sale in Redis (through libs/inventory)
- * and the money in PostgreSQL (through libs/ledger). With `dropIds`, the sale invariants and the
- * order <-> debit cross-check cover those drops only (a test auditing its own drops); the
- * ledger's own invariants are always global.
+ * Recomputes invariants 1-5 and 8 from the stored truth: the sale in Redis (through
+ * libs/inventory), the money in PostgreSQL (through libs/ledger), and the sale's durable records
+ * (the allocation logs and draws, through libs/sales). With `dropIds`, the sale invariants and
+ * the order <-> debit cross-check cover those drops only (a test auditing its own drops); the
+ * ledger's own invariants are always global. Without `records` (a database that has no sales
+ * schema, as some tests' own), invariant 8 is not checked.
  */
 export async function runAudit(
   inventory: Inventory,
   ledger: LedgerFacts,
   dropIds?: readonly string[],
-  /** Drops audited so far, of how many (the command prints it). */
-  progress?: (done: number, total: number) => void,
+  options: {
+    /** Drops audited so far, of how many (the command prints it). */
+    readonly progress?: (done: number, total: number) => void;
+    /** The sale's durable records (libs/sales); without them invariant 8 is not checked. */
+    readonly records?: SaleRecords;
+  } = {},
 ): Promise<AuditReport> {
+  const { progress, records } = options;
   const now = await inventory.now();
   // Every drop of the index, plus any drop money was paid for: a drop Redis has lost (or never
   // indexed) still has its debits checked against its orders.
@@ -33,8 +44,20 @@ export async function runAudit(
   ];
   const sales = await auditSales(inventory, drops, (done) => progress?.(done, drops.length));
   const money = await auditMoney(ledger, sales.orders, now, dropIds);
+  const fair: Breach[] = [];
+  if (records) {
+    const behind = await logsCaughtUp(records.allocations, sales.sales, LOG_CATCH_UP_MS);
+    for (const sale of sales.sales) fair.push(...(await auditFairness(records, sale)));
+    for (const dropId of behind) {
+      fair.push({
+        invariant: 8,
+        subject: `drop ${dropId}`,
+        message: `the allocation log still trails the sale after ${LOG_CATCH_UP_MS} ms`,
+      });
+    }
+  }
   return {
-    breaches: [...sales.breaches, ...money.breaches],
+    breaches: [...sales.breaches, ...money.breaches, ...fair],
     drops: sales.drops,
     orders: sales.orders.size,
     accounts: money.accounts,

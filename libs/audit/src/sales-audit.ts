@@ -6,13 +6,15 @@ export interface SalesAudit {
   /** Every order of the audited drops, by id (for the money cross-check). */
   readonly orders: Map<string, InventoryOrder>;
   readonly drops: number;
+  /** The audited drops' sales as read (for the fair-launch audit). */
+  readonly sales: StoredSale[];
 }
 
 const LIVE: readonly HoldStatus[] = ['held', 'paying'];
 
 /**
  * Invariants 1-3 of the given drops, from the sale as Redis stores it (libs/inventory
- * `storedSale`): held + paid units <= quantity and stock == quantity - held - paid; each fan's
+ * `storedSale`): held + paid units <= quantity and stock + parked == quantity - held - paid; each fan's
  * held + paid units <= perUserLimit (and equal to the per-fan counter the grab checks); where a
  * reservation is required, every order's fan reserved inside the window. Safe to run while the
  * stack serves: a read torn by a change is read again (see SALE_RECHECKS).
@@ -29,6 +31,7 @@ export async function auditSales(
 ): Promise<SalesAudit> {
   const breaches: Breach[] = [];
   const orders = new Map<string, InventoryOrder>();
+  const sales: StoredSale[] = [];
   for (const [done, dropId] of dropIds.entries()) {
     progress?.(done);
     let sale = await inventory.storedSale(dropId);
@@ -48,16 +51,17 @@ export async function auditSales(
       found = await breachesOf(inventory, sale);
     }
     breaches.push(...found);
+    sales.push(sale);
     for (const o of sale.orders) orders.set(o.id, o);
   }
   progress?.(dropIds.length);
-  return { breaches, orders, drops: dropIds.length };
+  return { breaches, orders, drops: dropIds.length, sales };
 }
 
 /** Invariants 1-3 of one read of one drop. */
 async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breach[]> {
   const breaches: Breach[] = [];
-  const { definition: drop, stock } = sale;
+  const { definition: drop, stock, parked } = sale;
   const dropId = drop.id;
   let liveOrPaid = 0;
   const perFan = new Map<string, number>();
@@ -75,11 +79,12 @@ async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breac
       message: `held+paid ${liveOrPaid} > ${drop.quantity}`,
     });
   }
-  if (stock !== drop.quantity - liveOrPaid) {
+  // Units released during a pause wait parked (neither held nor grabbable) until the resume.
+  if (stock + parked !== drop.quantity - liveOrPaid) {
     breaches.push({
       invariant: 1,
       subject,
-      message: `stock ${stock} != quantity ${drop.quantity} - held+paid ${liveOrPaid}`,
+      message: `stock ${stock} + parked ${parked} != quantity ${drop.quantity} - held+paid ${liveOrPaid}`,
     });
   }
   for (const [fanId, units] of perFan) {

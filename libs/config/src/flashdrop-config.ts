@@ -251,6 +251,18 @@ export class FlashdropConfig {
   @IntegerIn(1, 10_000_000)
   readonly WEBHOOK_MAX_BACKLOG: number = 100_000;
 
+  /** Fans per step of a draw (one Lua call each): smaller steps block Redis for less time. */
+  @IntegerIn(1, 20_000)
+  readonly DRAW_STEP_FANS: number = 2000;
+
+  /** Live standing streams (GET /v1/drops/:id/me/live) one API process serves at once (503 past it). */
+  @IntegerIn(1, 1_000_000)
+  readonly STANDING_STREAMS_MAX: number = 10_000;
+
+  /** Live standing streams one fan may hold open at once (429 past it). */
+  @IntegerIn(1, 100)
+  readonly STANDING_STREAMS_PER_FAN: number = 3;
+
   relayEnabled(relay: 'streams' | 'wallet-outbox'): boolean {
     return this.RELAYS.split(',').includes(relay);
   }

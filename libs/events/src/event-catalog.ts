@@ -5,8 +5,8 @@ import { ErrorCode } from '@flashdrop/contracts';
  * the API, the wallet's outbox) write exactly these shapes; consumers validate them.
  * A breaking change to a data shape is a new version, never an edit of an old one.
  *
- * Topic by type: `drop.*` -> Topics.drops; reservation, share, grab, hold, order -> Topics.sales;
- * `wallet.*` -> Topics.wallet. Key: the drop id (wallet events: the fan id).
+ * Topic by type: `drop.*` -> Topics.drops; reservation, share, grab, hold, order, waitlist, draw,
+ * units -> Topics.sales; `wallet.*` -> Topics.wallet. Key: the drop id (wallet events: the fan id).
  */
 export interface EventCatalog {
   'drop.created': {
@@ -35,6 +35,10 @@ export interface EventCatalog {
   /** `count` reservations without a referrer, announced together (libs/inventory count_reservations.lua). */
   'reservation.counted': { dropId: string; count: number };
   'share.recorded': { dropId: string; fanId: string; channel: string };
+  /**
+   * `seq`: the order's number in the drop's allocation log (absent on events written before the
+   * log existed: adding a field is not a breaking change).
+   */
   'grab.accepted': {
     dropId: string;
     orderId: string;
@@ -43,6 +47,7 @@ export interface EventCatalog {
     amountMinor: number;
     expiresAt: number;
     remaining: number;
+    seq?: number;
   };
   /**
    * v2: `count` refusals of one code, reported together by the API process that answered them
@@ -63,6 +68,48 @@ export interface EventCatalog {
     quantity: number;
     remaining: number;
   };
+  /** A fan queued on a sold-out first-come drop; `position` 1 is the next fan served. */
+  'waitlist.joined': { dropId: string; fanId: string; position: number };
+  /**
+   * A released unit of `fromOrderId` became a new 1-unit hold of the next fan in line (who left
+   * the line): `seq` is its number in the allocation log.
+   */
+  'hold.backfilled': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    amountMinor: number;
+    expiresAt: number;
+    fromOrderId: string;
+    seq: number;
+    remaining: number;
+  };
+  /** Units parked during a pause that went back to stock at the resume (nobody in line). */
+  'units.unparked': { dropId: string; quantity: number; remaining: number };
+  /** A draw's seed is drawn and committed (its SHA-256 published) and its entrants frozen. */
+  'draw.committed': {
+    dropId: string;
+    seedCommitment: string;
+    entrants: number;
+    entrantsDigest: string;
+  };
+  /** A draw winner's 1-unit hold; `rank` is their place in the shuffle (0 first). */
+  'draw.won': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    amountMinor: number;
+    expiresAt: number;
+    seq: number;
+    rank: number;
+    remaining: number;
+  };
+  /** `count` of the draw's losers put in line, ranks `fromRank` onwards (one event per step). */
+  'draw.waitlisted': { dropId: string; count: number; fromRank: number };
+  /** The draw is done; the seed is revealed. */
+  'draw.completed': { dropId: string; winners: number; waitlisted: number; seed: string };
   'order.paid': {
     dropId: string;
     orderId: string;
@@ -102,6 +149,13 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'grab.rejected': 2,
   'hold.expired': 1,
   'hold.cancelled': 1,
+  'waitlist.joined': 1,
+  'hold.backfilled': 1,
+  'units.unparked': 1,
+  'draw.committed': 1,
+  'draw.won': 1,
+  'draw.waitlisted': 1,
+  'draw.completed': 1,
   'order.paid': 1,
   'wallet.credited': 1,
   'wallet.debited': 1,

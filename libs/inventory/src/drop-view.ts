@@ -1,4 +1,4 @@
-import { DropPhase, DropState } from './types';
+import { Allocation, DropPhase, DropState } from './types';
 
 /**
  * A drop as the public API shows it (docs/api.md "Drops"): the body's fields plus id, brandId,
@@ -19,6 +19,7 @@ export interface DropView {
   readonly saleStartsAt: string;
   readonly saleEndsAt?: string;
   readonly holdSeconds: number;
+  readonly allocation: Allocation;
   readonly phase: DropPhase;
   readonly remaining: number;
   readonly reservations: number;
@@ -45,6 +46,7 @@ export function toDropView(state: DropState): DropView {
     saleStartsAt: iso(d.saleStartsAt),
     saleEndsAt: isoOpt(d.saleEndsAt),
     holdSeconds: d.holdSeconds,
+    allocation: d.allocation,
     phase: state.phase,
     // A cancelled or ended drop has nothing a fan could grab.
     remaining: state.phase === 'cancelled' || state.phase === 'ended' ? 0 : state.remaining,

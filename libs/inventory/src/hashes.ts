@@ -22,6 +22,7 @@ export function parseOrder(h: Record<string, string>): InventoryOrder {
     expiresAt: Number(h.expiresAt),
     paidAt: optionalNumber(h.paidAt),
     payingUntil: optionalNumber(h.payingUntil),
+    ...(h.fromOrderId ? { fromOrderId: h.fromOrderId } : {}),
   };
 }
 
@@ -41,6 +42,8 @@ export function parseDefinition(h: Record<string, string>): DropDefinition {
     saleStartsAt: Number(h.saleStartsAt),
     saleEndsAt: optionalNumber(h.saleEndsAt),
     holdSeconds: Number(h.holdSeconds),
+    // Drops mirrored before draws existed have no field: they are first-come.
+    allocation: h.allocation === 'draw' ? 'draw' : 'first_come',
     paused: h.paused === '1',
     cancelled: h.cancelled === '1',
     createdAt: Number(h.createdAt),

@@ -1,11 +1,15 @@
+import type { AllocationKind } from '@flashdrop/fair';
 import { randomBytes } from 'node:crypto';
 
 /**
- * Ids chosen by the server. An order id embeds its drop id (`<dropId>-<random>`), so an order
- * is found from its id alone, without a lookup table. Drop ids never contain '-'.
+ * Ids chosen by the server. An order id embeds its drop id (`<dropId>-<16 chars>`), so an order
+ * is found from its id alone, without a lookup table. Drop ids never contain '-'. The 16 chars
+ * say how the order was made: 16 random hex digits (a grab); `w` and the draw rank in 15 digits
+ * (a draw winner's hold); `r` and the allocation number in 15 digits (a released unit passed
+ * down the waitlist). The last two are made inside the Lua scripts (_lib.lua, draw_winners.lua).
  */
 const DROP_ID = /^d[0-9a-f]{12}$/;
-const ORDER_ID = /^(d[0-9a-f]{12})-[0-9a-f]{16}$/;
+const ORDER_ID = /^(d[0-9a-f]{12})-([0-9a-f]{16}|[wr][0-9]{15})$/;
 
 export function newDropId(): string {
   return `d${randomBytes(6).toString('hex')}`;
@@ -22,4 +26,12 @@ export function isDropId(value: string): boolean {
 /** The drop of an order id, or undefined when the id is not one of ours. */
 export function dropIdOfOrder(orderId: string): string | undefined {
   return ORDER_ID.exec(orderId)?.[1];
+}
+
+/** How an order was made, from its id (see above): grab, draw, or backfill. */
+export function allocationKindOf(orderId: string): AllocationKind {
+  const tail = orderId.slice(orderId.indexOf('-') + 1);
+  if (tail.startsWith('w')) return 'draw';
+  if (tail.startsWith('r')) return 'backfill';
+  return 'grab';
 }

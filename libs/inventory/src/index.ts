@@ -6,6 +6,7 @@ export { INVENTORY_SOURCES } from './lua-scripts';
 export type { ScriptName } from './lua-scripts';
 export * from './refusal-tally';
 export * from './bad-record';
+export * from './draw-steps';
 export { dropSlotTag } from './keys';
 export * from './ids';
 export * from './types';

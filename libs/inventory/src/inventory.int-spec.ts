@@ -294,6 +294,7 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         amountMinor: 3 * 10 ** 12,
         expiresAt: order.order.expiresAt,
         remaining: 2,
+        seq: 1,
       };
       expect(all[2].data).toEqual(accepted);
       expect(all[1].data).toEqual({ dropId: def.id, fanId: 'fan-1', referrerId: 'fan-ref' });
@@ -792,7 +793,11 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       const [a, b] = await Promise.all([inventory.syncPhase(def.id), clients[0].syncPhase(def.id)]);
       expect([a?.changed, b?.changed].sort()).toEqual([false, true]);
       await setDropTimes(redis, def.id, { saleStartsAt: now - 1 });
-      expect(await inventory.syncPhase(def.id)).toEqual({ phase: 'on_sale', changed: true });
+      expect(await inventory.syncPhase(def.id)).toEqual({
+        phase: 'on_sale',
+        changed: true,
+        parked: 0,
+      });
       const changes = (await events(def.id)).filter((e) => e.type === 'drop.phase_changed');
       expect(changes.map((e) => e.data.phase)).toEqual(['reservation_open', 'on_sale']);
     });

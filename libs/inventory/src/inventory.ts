@@ -11,7 +11,7 @@ import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import { randomBytes } from 'node:crypto';
 import { BadRecordError } from './bad-record';
 import { dropIdOfOrder, newOrderId } from './ids';
-import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from './keys';
+import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys, STANDING_CHANNEL } from './keys';
 import { OutboxStreamGroups } from './outbox/stream-groups';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts';
 import { RefusalTally } from './refusal-tally';
@@ -25,12 +25,15 @@ import {
   DropPhases,
   DropState,
   ExpirySweep,
+  FanStanding,
   GrabOutcome,
   GrabRequest,
   InventoryOrder,
   Outcome,
+  ParkedHandDown,
   Refusal,
   Reservation,
+  WaitlistPlace,
 } from './types';
 
 type Arg = LuaArg;
@@ -152,11 +155,33 @@ export class Inventory {
   }
 
   /** The scheduler's step: announces a phase change once (drop.phase_changed). */
-  async syncPhase(dropId: string): Promise<{ phase: DropPhase; changed: boolean } | undefined> {
+  async syncPhase(
+    dropId: string,
+  ): Promise<{ phase: DropPhase; changed: boolean; parked: number } | undefined> {
     const k = dropKeys(dropId);
-    const r = await this.run('sync_phase', [k.drop, k.stock, k.events], []);
+    const r = await this.run('sync_phase', [k.drop, k.stock, k.events, k.parked], []);
     if (r[0] !== 'OK') return undefined;
-    return { phase: r[1] as DropPhase, changed: r[2] === 1 };
+    return { phase: r[1] as DropPhase, changed: r[2] === 1, parked: Number(r[3]) };
+  }
+
+  /**
+   * Hands down units parked while the sale was paused (hand_down_parked.lua): each to the next
+   * eligible fan in line, else to stock. Loops in bounded steps until none is left; nothing
+   * moves while the drop is still paused.
+   */
+  async handDownParked(dropId: string, batch = 100): Promise<ParkedHandDown> {
+    let toFans = 0;
+    let toStock = 0;
+    for (;;) {
+      const r = await this.run('hand_down_parked', saleKeys(dropId), [batch]);
+      if (r[0] === 'ERR') throw new BadRecordError('drop', dropId, 'hand_down_parked refused it');
+      toFans += Number(r[0]);
+      toStock += Number(r[1]);
+      const stillParked = Number(r[2]);
+      if (stillParked === 0 || Number(r[0]) + Number(r[1]) === 0) {
+        return { toFans, toStock, stillParked };
+      }
+    }
   }
 
   /** Every drop ever created (the audit, the pickers). */
@@ -185,7 +210,7 @@ export class Inventory {
    */
   async retireIfDone(dropId: string): Promise<boolean> {
     const k = dropKeys(dropId);
-    const keys = [k.drop, k.stock, k.holds, k.events, k.stats];
+    const keys = [k.drop, k.stock, k.holds, k.events, k.stats, k.parked];
     const groups = Object.values(OutboxStreamGroups);
     // A cheap look first, so an open drop is never taken out of the index even for a moment.
     if ((await this.run('retire_drop', keys, ['check', ...groups]))[0] !== 'READY') return false;
@@ -240,12 +265,13 @@ export class Inventory {
           'quantity',
           'createdAt',
           'saleStartsAt',
+          'allocation',
         ),
       ),
     );
     const num = (v: string | null | undefined) => (v ? Number(v) : undefined);
     return ids.map((id, i) => {
-      const [title, brandId, quantity, createdAt, saleStartsAt] = rows[i];
+      const [title, brandId, quantity, createdAt, saleStartsAt, allocation] = rows[i];
       return {
         id,
         title: title ?? undefined,
@@ -253,6 +279,7 @@ export class Inventory {
         quantity: num(quantity),
         createdAt: num(createdAt),
         saleStartsAt: num(saleStartsAt),
+        allocation: allocation === 'draw' ? 'draw' : 'first_come',
       };
     });
   }
@@ -268,7 +295,12 @@ export class Inventory {
   }
 
   async counters(dropId: string): Promise<DropCounters> {
-    const h = await this.redis.hgetall(dropKeys(dropId).stats);
+    const k = dropKeys(dropId);
+    const [h, waitlisted, entrants] = await Promise.all([
+      this.redis.hgetall(k.stats),
+      this.redis.zcard(k.waitlist),
+      this.redis.hget(k.draw, 'entrants'),
+    ]);
     const n = (f: string) => Number(h[f] ?? 0);
     const rejections: Record<string, number> = {};
     for (const [f, v] of Object.entries(h)) {
@@ -285,6 +317,10 @@ export class Inventory {
       referrals: n('referrals'),
       reservationsPending: n('resPending'),
       revenueMinor: n('revenueMinor'),
+      entrants: Number(entrants ?? 0),
+      winners: n('winners'),
+      waitlisted,
+      backfilled: n('backfilled'),
       firstSaleAt: h.firstSaleAt ? Number(h.firstSaleAt) : undefined,
       soldOutAt: h.soldOutAt ? Number(h.soldOutAt) : undefined,
     };
@@ -308,6 +344,64 @@ export class Inventory {
 
   async isReserved(dropId: string, fanId: string): Promise<boolean> {
     return (await this.redis.hexists(dropKeys(dropId).reservations, fanId)) === 1;
+  }
+
+  /**
+   * POST /v1/drops/:id/waitlist (join_waitlist.lua): queues a fan on a sold-out first-come
+   * drop; a fan already in line gets their place again (`created: false`).
+   */
+  async joinWaitlist(dropId: string, fanId: string): Promise<Outcome<WaitlistPlace>> {
+    const k = dropKeys(dropId);
+    const r = await this.run(
+      'join_waitlist',
+      [k.drop, k.stock, k.reservations, k.waitlist, k.events, k.stats],
+      [fanId],
+    );
+    if (r[0] === 'ERR') return refusal(r);
+    return { ok: true, value: { position: Number(r[1]), created: r[0] === 'CREATED' } };
+  }
+
+  /** Where a fan stands in a drop, in one read (standing.lua); undefined for an unknown drop. */
+  async standing(dropId: string, fanId: string): Promise<FanStanding | undefined> {
+    const k = dropKeys(dropId);
+    const r = await this.run(
+      'standing',
+      [k.drop, k.reservations, k.waitlist, k.holds, k.fanOrders(fanId), k.stats, k.parked, k.draw],
+      [fanId],
+    );
+    if (r[0] !== 'OK') return undefined;
+    const place = Number(r[4]);
+    return {
+      now: Number(r[1]),
+      allocation: r[2] === 'draw' ? 'draw' : 'first_come',
+      reserved: r[3] === 1,
+      waitlistPosition: place >= 0 ? place + 1 : undefined,
+      drawnAt: r[5] === '' ? undefined : Number(r[5]),
+      unitsPending: Number(r[6]),
+      nextReleaseAt: r[7] === '' ? undefined : Number(r[7]),
+      orders: r
+        .slice(8)
+        .map((flat) => parseOrder(record(flat as Reply, 0)))
+        .sort((a, b) => b.createdAt - a.createdAt),
+    };
+  }
+
+  /**
+   * Calls `changed(dropId, fanId)` for every standing change the scripts announce (a hold
+   * passed down, a draw's result; `fanId` undefined: every fan of the drop), on a connection of
+   * its own (a subscriber can run nothing else).
+   */
+  static listenForStanding(
+    subscriber: Redis,
+    changed: (dropId: string, fanId: string | undefined) => void,
+  ): Promise<unknown> {
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== STANDING_CHANNEL) return;
+      const space = message.indexOf(' ');
+      if (space < 0) changed(message, undefined);
+      else changed(message.slice(0, space), message.slice(space + 1));
+    });
+    return subscriber.subscribe(STANDING_CHANNEL);
   }
 
   /**
@@ -469,12 +563,7 @@ export class Inventory {
 
   /** The sweeper's step for one drop: expires due holds (bounded batch). */
   async expireDue(dropId: string, batch = 500, stalePayingRecheckMs = 5000): Promise<ExpirySweep> {
-    const k = dropKeys(dropId);
-    const r = await this.run(
-      'expire_due',
-      [k.holds, k.stock, k.fans, k.events, k.stats],
-      [batch, k.orderPrefix, stalePayingRecheckMs],
-    );
+    const r = await this.run('expire_due', saleKeys(dropId), [batch, stalePayingRecheckMs]);
     const stale = 4 + Number(r[3]);
     return {
       expiredOrders: Number(r[0]),
@@ -510,6 +599,12 @@ export class Inventory {
     });
   }
 
+  /** The id of the last entry of a drop's outbox: it moves with every change of the sale. */
+  async lastEventId(dropId: string): Promise<string | undefined> {
+    const last = await this.redis.xrevrange(dropKeys(dropId).events, '+', '-', 'COUNT', 1);
+    return last[0]?.[0];
+  }
+
   /** The earliest hold deadline of a drop (epoch ms), or undefined when nothing is held. */
   async nextDeadline(dropId: string): Promise<number | undefined> {
     const first = await this.redis.zrange(dropKeys(dropId).holds, 0, 0, 'WITHSCORES');
@@ -531,9 +626,8 @@ export class Inventory {
   ): Promise<Outcome<InventoryOrder>> {
     const dropId = dropIdOfOrder(orderId);
     if (!dropId) return { ok: false, code: 'NOT_FOUND' };
-    const k = dropKeys(dropId);
-    const keys = [k.order(orderId), k.stock, k.fans, k.holds, k.events, k.stats];
-    if (name === 'begin_payment') keys.push(k.idempotency);
+    const keys = [dropKeys(dropId).order(orderId), ...saleKeys(dropId)];
+    if (name === 'begin_payment') keys.push(dropKeys(dropId).idempotency);
     const r = await this.run(name, keys, args);
     if (r[0] === 'OK') return { ok: true, value: parseOrder(record(r, 1)) };
     if (r[1] === 'BAD_RECORD') throw new BadRecordError('order', orderId, `${name} refused it`);
@@ -575,6 +669,15 @@ export class Inventory {
     const confirmed = await waitForReplicas(this.redis, key, replicas, timeoutMs);
     if (confirmed < replicas) throw DomainError.atCapacity('replication', 1);
   }
+}
+
+/**
+ * The keys of one drop that every script which may release units takes (_lib.lua sale_keys),
+ * in that order: a release hands units down the waitlist in the same step.
+ */
+export function saleKeys(dropId: string): string[] {
+  const k = dropKeys(dropId);
+  return [k.drop, k.stock, k.fans, k.holds, k.events, k.stats, k.waitlist, k.parked];
 }
 
 /** The public shape of an order: `paying` is still `held` to the fan. */
@@ -657,6 +760,8 @@ function fields(def: DropDefinition, mode: 'create' | 'update' | 'restore'): Arg
     def.saleEndsAt ?? '',
     'holdSeconds',
     def.holdSeconds,
+    'allocation',
+    def.allocation,
   ];
   // paused, cancelled and createdAt belong to the drop's life, not to an edit of it.
   if (mode !== 'update') {

@@ -28,6 +28,12 @@ export function dropKeys(dropId: string) {
     shareChannels: `${tag}:sch`,
     /** One fan's orders in this drop, oldest first (a list a grab appends to; bounded, see grab.lua). */
     fanOrders: (fanId: string) => `${tag}:fo:${fanId}`,
+    /** The waitlist: fanId -> place (the join counter, or the draw's rank); lowest is served first. */
+    waitlist: `${tag}:wl`,
+    /** Released units waiting for a paused sale's resume: one entry (the released order id) per unit. */
+    parked: `${tag}:parked`,
+    /** A draw drop's draw: the secret seed, its commitment, the entrants' digest, the steps done. */
+    draw: `${tag}:draw`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
     /** A run's receipt (share, count_refusals): lets a second run of the call find the first. */
@@ -54,3 +60,11 @@ export function dropIdOfStream(streamKey: string): string {
   if (!match) throw new Error(`not an outbox stream key: ${streamKey}`);
   return match[1];
 }
+
+/**
+ * Redis pub/sub channel on which the scripts announce a change to one fan's standing in a drop
+ * (a hold passed down to them, the draw placing them): message `<dropId> <fanId>`. Channels are
+ * not keys (one namespace per server, across databases): listeners ignore drops they do not watch.
+ */
+export const STANDING_CHANNEL = 'flashdrop:standing';
+

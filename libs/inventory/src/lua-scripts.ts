@@ -1,5 +1,6 @@
 import { EventVersions, OutboxStreamFields } from '@flashdrop/events';
 import { LuaScriptSet, loadLuaScripts } from '@flashdrop/lua';
+import { STANDING_CHANNEL } from './keys';
 
 /** Every script of this library, with the number of KEYS it takes (see each file's header). */
 const ScriptKeys = {
@@ -7,26 +8,33 @@ const ScriptKeys = {
   view_drop: 3,
   set_paused: 2,
   cancel_drop: 2,
-  sync_phase: 3,
+  sync_phase: 4,
   reserve: 4,
   share: 5,
   grab: 10,
   count_refusals: 4,
   count_reservations: 3,
-  cancel_order: 6,
-  expire_due: 5,
-  begin_payment: 7,
-  complete_payment: 6,
-  abort_payment: 6,
-  retire_drop: 5,
+  cancel_order: 9,
+  expire_due: 8,
+  begin_payment: 10,
+  complete_payment: 9,
+  abort_payment: 9,
+  retire_drop: 6,
+  join_waitlist: 6,
+  hand_down_parked: 8,
+  standing: 8,
+  commit_draw: 3,
+  draw_waitlist: 4,
+  draw_winners: 9,
+  finish_draw: 3,
   relay_read: 'variadic',
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;
 
 /**
- * The facts the scripts share with libs/events, generated so they have one source: the schema
- * version of each event type and the outbox stream's field names.
+ * The facts the scripts share with libs/events and ./keys.ts, generated so they have one source:
+ * the schema version of each event type, the outbox stream's field names, the standing channel.
  */
 function prelude(): string {
   const versions = Object.entries(EventVersions)
@@ -38,6 +46,7 @@ function prelude(): string {
     `local F_VERSION = ${JSON.stringify(OutboxStreamFields.version)}`,
     `local F_AT = ${JSON.stringify(OutboxStreamFields.occurredAtMs)}`,
     `local F_DATA = ${JSON.stringify(OutboxStreamFields.data)}`,
+    `local STANDING_CHANNEL = ${JSON.stringify(STANDING_CHANNEL)}`,
   ].join('\n');
 }
 

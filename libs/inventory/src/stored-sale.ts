@@ -8,6 +8,10 @@ export interface StoredSale {
   readonly definition: DropDefinition;
   /** Units a fan could grab now (the `stock` key). */
   readonly stock: number;
+  /** Released units waiting for a paused sale's resume (neither held nor in stock). */
+  readonly parked: number;
+  /** Allocations handed out (grab, draw, backfill): the last number of the allocation log. */
+  readonly allocated: number;
   /** Every order the fans' order lists name, in any status (every fan who grabbed: `fans`). */
   readonly orders: readonly InventoryOrder[];
   /** The per-fan counter the grab checks: fanId -> held + paid units. */
@@ -22,10 +26,12 @@ export async function readStoredSale(
   dropId: string,
 ): Promise<StoredSale | undefined> {
   const k = dropKeys(dropId);
-  const [drop, stock, fanUnits] = await Promise.all([
+  const [drop, stock, fanUnits, parked, allocated] = await Promise.all([
     redis.hgetall(k.drop),
     redis.get(k.stock),
     redis.hgetall(k.fans),
+    redis.llen(k.parked),
+    redis.hget(k.stats, 'allocSeq'),
   ]);
   if (!drop.id) return undefined; // indexed before it was mirrored (Inventory.createDrop)
   // Every fan who ever held units has a field in `fans` (a release leaves it at 0), and each
@@ -53,6 +59,8 @@ export async function readStoredSale(
   return {
     definition: parseDefinition(drop),
     stock: Number(stock ?? 0),
+    parked,
+    allocated: Number(allocated ?? 0),
     orders,
     unitsPerFan: new Map(Object.entries(fanUnits).map(([fan, n]) => [fan, Number(n)])),
   };

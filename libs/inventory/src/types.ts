@@ -1,5 +1,12 @@
 import { ErrorCode, ErrorDetail } from '@flashdrop/contracts';
 
+/**
+ * How a drop's units are handed out (API.md "Fair launch"): `first_come`, the rush; `draw`, a
+ * seeded shuffle of the reservations at saleStartsAt, the losers waitlisted in shuffled order.
+ */
+export const Allocations = ['first_come', 'draw'] as const;
+export type Allocation = (typeof Allocations)[number];
+
 /** A drop's sale-relevant definition as mirrored into Redis; times are epoch milliseconds. */
 export interface DropDefinition {
   readonly id: string;
@@ -16,6 +23,7 @@ export interface DropDefinition {
   readonly saleStartsAt: number;
   readonly saleEndsAt?: number;
   readonly holdSeconds: number;
+  readonly allocation: Allocation;
   readonly paused: boolean;
   readonly cancelled: boolean;
   readonly createdAt: number;
@@ -29,6 +37,7 @@ export interface DropSummary {
   readonly quantity?: number;
   readonly createdAt?: number;
   readonly saleStartsAt?: number;
+  readonly allocation: Allocation;
 }
 
 export const DropPhases = [
@@ -69,6 +78,8 @@ export interface InventoryOrder {
   readonly expiresAt: number;
   readonly paidAt?: number;
   readonly payingUntil?: number;
+  /** A backfilled hold: the released order its unit came from. */
+  readonly fromOrderId?: string;
 }
 
 export interface Refusal {
@@ -122,6 +133,48 @@ export interface DropCounters {
   /** Reservations without a referrer not yet announced (count_reservations.lua announces them). */
   readonly reservationsPending: number;
   readonly revenueMinor: number;
+  /** A draw's frozen entrants (fans; 0 before its commitment or on a first-come drop). */
+  readonly entrants: number;
+  /** Draw winners given a hold (fans). */
+  readonly winners: number;
+  /** Fans in line now. */
+  readonly waitlisted: number;
+  /** Units passed down the line as new holds. */
+  readonly backfilled: number;
   readonly firstSaleAt?: number;
   readonly soldOutAt?: number;
+}
+
+/** A fan's place in a drop's waitlist (POST /v1/drops/:id/waitlist). */
+export interface WaitlistPlace {
+  /** 1 for the next fan to be served. */
+  readonly position: number;
+  /** False when the fan was already in line. */
+  readonly created: boolean;
+}
+
+/** What a hand-down of parked units did (hand_down_parked.lua). */
+export interface ParkedHandDown {
+  readonly toFans: number;
+  readonly toStock: number;
+  /** Units still parked (the drop is paused again, or was never resumed). */
+  readonly stillParked: number;
+}
+
+/** Where one fan stands in one drop, read in one step (standing.lua); times are epoch ms. */
+export interface FanStanding {
+  /** Redis TIME when read. */
+  readonly now: number;
+  readonly allocation: Allocation;
+  readonly reserved: boolean;
+  /** 1 for the next fan to be served; undefined when not in line. */
+  readonly waitlistPosition?: number;
+  /** When the draw was done (draw drops); undefined before. */
+  readonly drawnAt?: number;
+  /** Units in unpaid holds (and parked by a pause) that may still pass down the line. */
+  readonly unitsPending: number;
+  /** The earliest deadline among those holds. */
+  readonly nextReleaseAt?: number;
+  /** The fan's orders of this drop, newest first. */
+  readonly orders: readonly InventoryOrder[];
 }

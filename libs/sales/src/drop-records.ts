@@ -91,6 +91,7 @@ function editableColumns(d: DropDefinition, updatedAt: Date): EditableColumns {
     saleStartsAt: new Date(d.saleStartsAt),
     saleEndsAt: dateOrNull(d.saleEndsAt),
     holdSeconds: d.holdSeconds,
+    allocation: d.allocation,
     updatedAt,
   };
 }
@@ -112,6 +113,7 @@ function toDefinition(e: DropEntity): DropDefinition {
     saleStartsAt: e.saleStartsAt.getTime(),
     saleEndsAt: msOrUndefined(e.saleEndsAt),
     holdSeconds: e.holdSeconds,
+    allocation: e.allocation,
     paused: e.paused,
     cancelled: e.cancelled,
     createdAt: e.createdAt.getTime(),

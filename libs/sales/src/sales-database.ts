@@ -3,13 +3,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { FlashdropConfig } from '@flashdrop/config';
 import { migrate, pingPostgres, postgresOptions } from '@flashdrop/persistence';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { AllocationRecords } from './allocation-records';
+import { DrawRecords } from './draw-records';
 import { DropRecords } from './drop-records';
 import { DropEntity } from './entities/drop.entity';
 import { OrderEntity } from './entities/order.entity';
 import { salesMigrations } from './migrations';
 import { OrderRecords } from './order-records';
 
-/** The sale's durable tables (drops, orders) live in this PostgreSQL schema. */
+/** The sale's durable tables (drops, orders, draws, allocations) live in this PostgreSQL schema. */
 export const SALES_SCHEMA = 'sales';
 
 export interface SalesPoolOptions {
@@ -40,10 +42,14 @@ export function migrateSales(config: FlashdropConfig): Promise<string[]> {
 export class SalesDatabase {
   readonly drops: DropRecords;
   readonly orders: OrderRecords;
+  readonly draws: DrawRecords;
+  readonly allocations: AllocationRecords;
 
   constructor(private readonly db: DataSource) {
     this.drops = new DropRecords(db);
     this.orders = new OrderRecords(db);
+    this.draws = new DrawRecords(db);
+    this.allocations = new AllocationRecords(db);
   }
 
   /** A pool of its own, not yet connected (for processes other than the API: the worker). */
@@ -89,7 +95,13 @@ export class SalesDatabase {
     },
     { provide: DropRecords, inject: [SalesDatabase], useFactory: (s: SalesDatabase) => s.drops },
     { provide: OrderRecords, inject: [SalesDatabase], useFactory: (s: SalesDatabase) => s.orders },
+    { provide: DrawRecords, inject: [SalesDatabase], useFactory: (s: SalesDatabase) => s.draws },
+    {
+      provide: AllocationRecords,
+      inject: [SalesDatabase],
+      useFactory: (s: SalesDatabase) => s.allocations,
+    },
   ],
-  exports: [SalesDatabase, DropRecords, OrderRecords],
+  exports: [SalesDatabase, DropRecords, OrderRecords, DrawRecords, AllocationRecords],
 })
 export class SalesDatabaseModule {}

@@ -13,3 +13,4 @@ export * from './drop-snapshot';
 export * from './frame-tap';
 export * from './topic-tail';
 export * from './webhook-receiver';
+export * from './sse-client';

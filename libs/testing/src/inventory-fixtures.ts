@@ -33,6 +33,7 @@ export function dropDefinition(
     reservationClosesAt: now + 3_600_000,
     saleStartsAt: now - 1_000,
     holdSeconds: 600,
+    allocation: 'first_come',
     paused: false,
     cancelled: false,
     createdAt: now - 120_000,

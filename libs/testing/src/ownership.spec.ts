@@ -17,8 +17,8 @@ function sqlNames(schema: string, tables: string): RegExp {
 
 const OWNERS: readonly { what: string; spelling: RegExp; owners: readonly string[] }[] = [
   {
-    what: 'the sales tables (sales.drops, sales.orders)',
-    spelling: sqlNames('sales', 'drops|orders'),
+    what: 'the sales tables (sales.drops, orders, draws, draw_entrants, allocations)',
+    spelling: sqlNames('sales', 'drops|orders|draws|draw_entrants|allocations'),
     owners: ['libs/sales/src/'],
   },
   {
@@ -32,8 +32,8 @@ const OWNERS: readonly { what: string; spelling: RegExp; owners: readonly string
     owners: ['libs/webhooks/src/'],
   },
   {
-    what: "the sale's Redis keys ({d:ID}:*, drops:index, drops:active)",
-    spelling: /\{d:|drops:(index|active)/,
+    what: "the sale's Redis keys and channel ({d:ID}:*, drops:index, drops:active, flashdrop:standing)",
+    spelling: /\{d:|drops:(index|active)|flashdrop:standing/,
     owners: ['libs/inventory/src/'],
   },
   {

@@ -56,6 +56,7 @@ export function createDrop(spec: DropSpec, quantity: number, times: DropTimes, r
     perUserLimit: spec.perUserLimit,
     reservationRequired: spec.reservationRequired,
     holdSeconds: spec.holdSeconds,
+    ...(spec.allocation ? { allocation: spec.allocation } : {}),
     saleStartsAt: iso(times.saleStartsAt),
     ...(times.reservationOpensAt ? { reservationOpensAt: iso(times.reservationOpensAt) } : {}),
     ...(times.reservationClosesAt ? { reservationClosesAt: iso(times.reservationClosesAt) } : {}),

@@ -18,8 +18,8 @@
 --      them in order) or 'seen' (other events, e.g. the wallet's outbox: uuid ids)
 --   +2 wm: the watermark field (the topic); seen: TTL seconds of the seen key
 --   +3 wm: the stream entry id 'ms-seq'
---   +4 type   +5 occurredAt ms   +6 quantity (grab.rejected, reservation.counted: the count)
---   +7 amountMinor
+--   +4 type   +5 occurredAt ms   +6 quantity (grab.rejected, reservation.counted,
+--      draw.waitlisted: the count; draw.committed: the entrants)   +7 amountMinor
 --   +8 remaining ('' when the event has none)
 --   +9 text: code | channel | referrerId ('' = none) | brandId | phase
 --   +10 priceMinor   +11 currency
@@ -118,6 +118,32 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency)
     hincrby(S, 'held', -q)
     hincrby(S, 'cancelled', q)
     set_remaining()
+  elseif etype == 'waitlist.joined' then
+    hincrby(S, 'waitlisted', 1)
+    hincrby(S, 'waitlistJoined', 1)
+  elseif etype == 'hold.backfilled' then
+    -- a unit passed to the next fan in line, who leaves the line
+    hincrby(S, 'held', q)
+    hincrby(S, 'backfilled', q)
+    hincrby(S, 'waitlisted', -1)
+    set_remaining()
+  elseif etype == 'units.unparked' then
+    set_remaining()
+  elseif etype == 'draw.committed' then
+    -- its quantity field carries the entrants' count
+    hset(S, 'entrants', q)
+  elseif etype == 'draw.won' then
+    hincrby(S, 'held', q)
+    hincrby(S, 'winners', 1)
+    hsetnx(S, 'firstSaleAt', at)
+    if remaining == '0' then hsetnx(S, 'soldOutAt', at) end
+    hincrby(KEYS[4], 'g' .. second, q)
+    set_remaining()
+  elseif etype == 'draw.waitlisted' then
+    -- its quantity field carries the count of fans put in line
+    hincrby(S, 'waitlisted', q)
+  elseif etype == 'draw.completed' then
+    hset(S, 'drawnAt', at)
   elseif etype == 'order.paid' then
     hincrby(S, 'held', -q)
     hincrby(S, 'paid', q)

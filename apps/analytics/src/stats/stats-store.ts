@@ -14,10 +14,21 @@ export const SELL_THROUGH_WINDOW_S = 120;
 const MIN_WINDOW_S = 30;
 const TOP_REFERRERS = 10;
 /** Events that announce many of a kind at once: their `count` goes where `quantity` would. */
-const COUNTED: ReadonlySet<string> = new Set(['grab.rejected', 'reservation.counted']);
+const COUNTED: ReadonlySet<string> = new Set([
+  'grab.rejected',
+  'reservation.counted',
+  'draw.waitlisted',
+]);
 
 /** A stream event's id is `<dropId>:<ms>-<seq>` (libs/events streamEventId). */
 const STREAM_ID = /^(.*):(\d+-\d+)$/;
+
+/** The number an event's counters move by: units, or the count a batch event carries. */
+function quantityOf(type: string, d: Record<string, unknown>): unknown {
+  if (COUNTED.has(type)) return d.count;
+  if (type === 'draw.committed') return d.entrants;
+  return d.quantity;
+}
 
 /** A checked event and the topic it came from (the watermark of stream events is per topic). */
 export interface TopicEvent {
@@ -94,7 +105,7 @@ export class StatsStore {
       args.push(
         event.type,
         Date.parse(event.occurredAt),
-        num(COUNTED.has(event.type) ? d.count : d.quantity),
+        num(quantityOf(event.type, d)),
         num(d.amountMinor),
         typeof d.remaining === 'number' ? d.remaining : '',
         String(text),
@@ -158,6 +169,10 @@ export class StatsStore {
       expired: int('expired'),
       cancelled: int('cancelled'),
       reservations: int('reservations'),
+      entrants: int('entrants'),
+      winners: int('winners'),
+      waitlisted: int('waitlisted'),
+      backfilled: int('backfilled'),
       shares: int('shares'),
       referrals: int('referrals'),
       grabAttempts: int('grabAttempts'),
@@ -172,6 +187,8 @@ export class StatsStore {
       paused: hash.paused === '1',
       acceptedOrders: int('accepted'),
       paidOrders: int('paidOrders'),
+      waitlistJoined: int('waitlistJoined'),
+      drawnAt: iso('drawnAt'),
       walletDebits: int('walletDebits'),
       walletDebitedMinor: int('walletDebitedMinor'),
       sharesByChannel,

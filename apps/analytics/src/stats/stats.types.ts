@@ -21,6 +21,11 @@ export interface DropStats {
   readonly expired: number;
   readonly cancelled: number;
   readonly reservations: number;
+  /** Fair launch: a draw's entrants, its winners, fans in line now (fans), backfills (units). */
+  readonly entrants: number;
+  readonly winners: number;
+  readonly waitlisted: number;
+  readonly backfilled: number;
   readonly shares: number;
   readonly referrals: number;
   readonly grabAttempts: number;
@@ -37,6 +42,10 @@ export interface DropStats {
   readonly paused: boolean;
   readonly acceptedOrders: number;
   readonly paidOrders: number;
+  /** Fans who ever joined the waitlist of a first-come drop (`waitlisted` counts those in line now). */
+  readonly waitlistJoined: number;
+  /** When the draw was done (draw drops). */
+  readonly drawnAt: string | null;
   /** Debits of this drop's orders as the wallet reported them (its outbox): payments seen from the money side. */
   readonly walletDebits: number;
   readonly walletDebitedMinor: number;

@@ -14,6 +14,7 @@ const base: DropFields = {
   reservationClosesAt: T - 1000,
   saleStartsAt: T,
   holdSeconds: 600,
+  allocation: 'first_come',
 };
 
 /**
@@ -51,8 +52,21 @@ describe('the rules between drop fields', () => {
     ['closes after sale start', { reservationClosesAt: T + 1 }, ['reservationClosesAt']],
     ['ends == starts', { saleEndsAt: T }, ['saleEndsAt']],
     ['ends before starts', { saleEndsAt: T - 1 }, ['saleEndsAt']],
+    [
+      'a draw without reservations',
+      {
+        allocation: 'draw',
+        reservationRequired: false,
+        reservationOpensAt: undefined,
+        reservationClosesAt: undefined,
+      },
+      ['allocation'],
+    ],
   ])('refuses %s', (_n, change, fields) => {
     expect(refusedFields({ ...base, ...change })).toEqual(fields);
+  });
+  it('accepts a draw with reservations', () => {
+    expect(fieldsOf({ ...base, allocation: 'draw' })).toEqual([]);
   });
   it('needs no window when no reservation is required', () => {
     expect(() =>

@@ -13,6 +13,7 @@ export const DROP_DEFAULTS = {
   perUserLimit: 1,
   reservationRequired: true,
   holdSeconds: 600,
+  allocation: 'first_come',
 } as const;
 
 /**
@@ -48,6 +49,7 @@ export function withDefaults(dto: CreateDropDto): DropFields {
     saleStartsAt: ms(dto.saleStartsAt),
     saleEndsAt: ms(dto.saleEndsAt),
     holdSeconds: dto.holdSeconds ?? DROP_DEFAULTS.holdSeconds,
+    allocation: dto.allocation ?? DROP_DEFAULTS.allocation,
   };
 }
 
@@ -67,10 +69,11 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
 }
 
 /**
- * The rules between fields (docs/api.md "Drops"): a reservation window is required when
- * reservations are, and given whole; opens < closes <= saleStartsAt; saleEndsAt > saleStartsAt;
- * priceMinor x quantity at most MAX_DROP_VALUE_MINOR (so no sum a script keeps can overflow,
- * libs/inventory _lib.lua MAX_EXACT). Throws 400 VALIDATION_FAILED with one detail per bad field.
+ * The rules between fields (docs/api.md "Drops", "Fair launch"): a reservation window is
+ * required when reservations are, and given whole; opens < closes <= saleStartsAt; saleEndsAt >
+ * saleStartsAt; priceMinor x quantity at most MAX_DROP_VALUE_MINOR (so no sum a script keeps can
+ * overflow, libs/inventory _lib.lua MAX_EXACT); a draw needs reservations (they are its entries).
+ * Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
 export function checkDropRules(d: DropFields): void {
   const details: ErrorDetail[] = [];
@@ -98,6 +101,9 @@ export function checkDropRules(d: DropFields): void {
       field: 'quantity',
       message: `priceMinor x quantity must be at most ${MAX_DROP_VALUE_MINOR}`,
     });
+  }
+  if (d.allocation === 'draw' && !d.reservationRequired) {
+    details.push({ field: 'allocation', message: 'a draw requires reservationRequired: true' });
   }
   if (details.length > 0) throw DomainError.invalid(details);
 }

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsRfc3339 } from '@flashdrop/http';
+import { Allocations } from '@flashdrop/inventory';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsString,
   Length,
@@ -85,6 +87,15 @@ export class CreateDropDto {
   @Min(10)
   @Max(3600)
   readonly holdSeconds?: number;
+
+  @ApiPropertyOptional({
+    enum: Allocations,
+    default: 'first_come',
+    description: 'first_come: the rush; draw: a seeded shuffle of the reservations at saleStartsAt',
+  })
+  @Optional()
+  @IsIn(Allocations, { message: `allocation must be one of ${Allocations.join(', ')}` })
+  readonly allocation?: (typeof Allocations)[number];
 }
 
 /** PATCH: any subset of the create body; the merged drop must satisfy the same rules. */
@@ -113,4 +124,9 @@ export class UpdateDropDto {
   @ApiPropertyOptional() @Optional() @IsRfc3339() readonly saleStartsAt?: string;
   @ApiPropertyOptional() @Optional() @IsRfc3339() readonly saleEndsAt?: string;
   @ApiPropertyOptional() @Optional() @IsInt() @Min(10) @Max(3600) readonly holdSeconds?: number;
+
+  @ApiPropertyOptional({ enum: Allocations })
+  @Optional()
+  @IsIn(Allocations, { message: `allocation must be one of ${Allocations.join(', ')}` })
+  readonly allocation?: (typeof Allocations)[number];
 }

@@ -78,6 +78,7 @@ export class DropsService {
           perUserLimit: dto.perUserLimit,
           reservationRequired: dto.reservationRequired,
           holdSeconds: dto.holdSeconds,
+          allocation: dto.allocation,
         }),
         ...patchTimes(dto),
       };
@@ -98,6 +99,9 @@ export class DropsService {
     const r = await this.inventory.setPaused(dropId, paused);
     if (!r.ok) throw refusalError(r);
     await this.drops.setPaused(dropId, paused, new Date());
+    // Units released during the pause waited; the resume hands them down the line now (the
+    // lifecycle scheduler does it too, for a resume whose caller died before this line).
+    if (!paused) await this.inventory.handDownParked(dropId);
     return this.view(dropId);
   }
 

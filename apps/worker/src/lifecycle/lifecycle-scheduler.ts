@@ -10,7 +10,9 @@ const RECONCILE_EVERY_MS = 5 * 60_000;
  * The drop lifecycle scheduler: announces each phase change (drop.phase_changed) when a time
  * point passes (reservations open/close, sale start/end) or the stock runs out or comes back.
  * The phase is computed in Lua on Redis TIME and compared-and-set there, so two schedulers
- * never announce one change twice.
+ * never announce one change twice. It also hands down units parked by a pause once the drop is
+ * no longer paused (the API does it at the resume; this covers a resume whose caller died, and a
+ * sale that ended while paused).
  *
  * It also keeps the active index (Inventory.activeDropIds) short: a drop whose phase is final
  * is retired once it holds nothing and its outbox is read (Inventory.retireIfDone), so what
@@ -40,10 +42,13 @@ export class LifecycleScheduler implements TickingWork {
     const results = await Promise.all(drops.map((d) => this.inventory.syncPhase(d)));
     let changed = 0;
     const finished: string[] = [];
+    const parked: string[] = [];
     results.forEach((r, i) => {
       if (r?.changed) changed += 1;
-      if (r && TERMINAL.has(r.phase)) finished.push(drops[i]);
+      if (r && r.parked > 0 && r.phase !== 'paused') parked.push(drops[i]);
+      else if (r && TERMINAL.has(r.phase)) finished.push(drops[i]);
     });
+    await Promise.all(parked.map((d) => this.inventory.handDownParked(d)));
     await Promise.all(finished.map((d) => this.inventory.retireIfDone(d)));
     return changed;
   }

@@ -17,12 +17,23 @@ import {
 import { RedisConnection } from '@flashdrop/persistence';
 import { SalesDatabase } from '@flashdrop/sales';
 import { Singleton, TickingWork } from '../singleton/singleton';
+import { AllocationLogWriter } from './allocation-log-writer';
 
-const ORDER_EVENTS = new Set(['grab.accepted', 'hold.expired', 'hold.cancelled', 'order.paid']);
+/** Events that make or change an order: grabbed, drawn and backfilled orders alike. */
+const ORDER_EVENTS = new Set([
+  'grab.accepted',
+  'draw.won',
+  'hold.backfilled',
+  'hold.expired',
+  'hold.cancelled',
+  'order.paid',
+]);
 
 /**
  * Order persistence: copies every order of every drop into PostgreSQL `sales.orders` (through
- * libs/sales, the schema's owner), so orders outlive Redis.
+ * libs/sales, the schema's owner), so orders outlive Redis, and appends every unit handed out to
+ * the drop's hash-chained allocation log (`sales.allocations`, AllocationLogWriter) from the same
+ * read of the stream: one pass over the outbox for both durable records of the sale.
  *
  * Delivery: at least once. A consumer group of its own on each drop's outbox stream
  * (libs/inventory OutboxReader); entries are acknowledged only after the rows are committed,
@@ -37,6 +48,7 @@ export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnAp
   private readonly logger = new Logger(OrderPersister.name);
   private readonly sales: SalesDatabase;
   private readonly reader: OutboxReader;
+  private readonly allocationLog: AllocationLogWriter;
   private wasLeader = false;
 
   constructor(
@@ -46,6 +58,7 @@ export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnAp
   ) {
     this.sales = SalesDatabase.pool(config, { poolSize: 4, applicationName: 'flashdrop-worker' });
     this.reader = new OutboxReader(redis.client, OutboxStreamGroups.orderPersistence, 'persister');
+    this.allocationLog = new AllocationLogWriter(this.sales.allocations);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,6 +79,7 @@ export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnAp
     if (!this.wasLeader) {
       // A new holder: re-read everything left pending by whoever held the lease before.
       this.reader.takeOver();
+      this.allocationLog.reset();
       this.wasLeader = true;
     }
     // A retired drop has no entry left to read (retire_drop.lua checks this group too).
@@ -75,6 +89,8 @@ export class OrderPersister implements TickingWork, OnApplicationBootstrap, OnAp
       drops.map((dropId) =>
         this.reader.readDrop(dropId, async (entries) => {
           written += await this.persist(entries);
+          // After the orders: an allocation entry never names an order PostgreSQL lacks.
+          await this.allocationLog.append(dropId, entries);
         }),
       ),
     );

@@ -145,26 +145,162 @@ local function is_live(status)
   return status == 'held' or status == 'paying'
 end
 
--- held/paying -> expired/cancelled: the ONLY way units go back to stock. Callers check the
--- status first (is_live), so a hold's units return exactly once however many sweepers, cancels
--- and payment aborts race over it: Redis runs one script at a time. Callers also check the
--- record (order_ok) first: nothing below can fail then.
--- K: {order, stock, fans, holds, events, stats}
-local function release(K, o, order_id, new_status, now)
+-- The keys of one drop that every script which may release units takes, in this order
+-- (Inventory `saleKeys`), from KEYS[first]. New orders' keys (backfill holds, whose ids are made
+-- here) and the order list of a fan chosen here (from the line) are derived from the drop key's
+-- hash tag, so they share the drop's slot.
+local function sale_keys(first)
+  local drop = KEYS[first]
+  -- '{d:ID}:drop' -> '{d:ID}:'
+  local tag = string.sub(drop, 1, -5)
+  return {
+    drop = drop, stock = KEYS[first + 1], fans = KEYS[first + 2], holds = KEYS[first + 3],
+    events = KEYS[first + 4], stats = KEYS[first + 5], waitlist = KEYS[first + 6],
+    parked = KEYS[first + 7],
+    order_prefix = tag .. 'o:',
+    fan_orders_prefix = tag .. 'fo:',
+  }
+end
+
+-- Appends an order id to a fan's order list in the drop (`{d:ID}:fo:<fanId>`, see grab.lua).
+local function add_fan_order(S, fan, order_id)
+  redis.call('RPUSH', S.fan_orders_prefix .. fan, order_id)
+end
+
+-- The next number of the drop's allocation log (API.md "Fair launch"): every unit handed out
+-- (grab, draw, backfill) takes one in the same atomic step that hands it out, so the log's order
+-- is fixed here; the worker chains the entries' hashes later, in this order, from the events.
+local function next_allocation_seq(stats)
+  return redis.call('HINCRBY', stats, 'allocSeq', 1)
+end
+
+-- Tells the fan's live standing (GET /v1/drops/:id/me/live) that it changed now.
+local function announce_standing(drop_id, fan)
+  redis.call('PUBLISH', STANDING_CHANNEL, drop_id .. ' ' .. fan)
+end
+
+-- How many fans of the waitlist one release looks at, at most, and how many per read. A fan at
+-- their perUserLimit is passed over (and keeps their place); past the bound, the units still
+-- unplaced go back to stock. The bound keeps one script step short whatever the line holds.
+local PASS_SCAN_BOUND = 200
+local PASS_SCAN_WINDOW = 50
+
+-- A released unit of `from_id` becomes a new 1-unit hold of `fan` (full holdSeconds to pay).
+-- Its id is the drop id and its allocation number ('-r' + 15 digits): made here, unique, and
+-- the same if this step is ever run again (it is not: the released order is no longer live).
+-- This is the one place a passed-down unit becomes an order: issue 14's group buy starts the
+-- fan's new group here. Answers the event to emit: {type, data}.
+local function backfill_hold(S, d, fan, from_id, now)
+  local seq = next_allocation_seq(S.stats)
+  local order_id = d.id .. '-r' .. string.format('%015d', seq)
+  local expires_at = now + tonumber(d.holdSeconds) * 1000
+  local amount = tonumber(d.priceMinor)
+  redis.call('HSET', S.order_prefix .. order_id, 'id', order_id, 'dropId', d.id, 'fanId', fan,
+    'quantity', 1, 'amountMinor', string.format('%d', amount), 'currency', d.currency,
+    'status', 'held', 'createdAt', now, 'expiresAt', expires_at, 'fromOrderId', from_id)
+  redis.call('ZADD', S.holds, expires_at, order_id)
+  redis.call('HINCRBY', S.fans, fan, 1)
+  add_fan_order(S, fan, order_id)
+  redis.call('ZREM', S.waitlist, fan)
+  redis.call('HINCRBY', S.stats, 'held', 1)
+  redis.call('HINCRBY', S.stats, 'backfilled', 1)
+  announce_standing(d.id, fan)
+  return {'hold.backfilled', {
+    'dropId', d.id, 'orderId', order_id, 'fanId', fan, 'quantity', 1, 'amountMinor', amount,
+    'expiresAt', expires_at, 'fromOrderId', from_id, 'seq', seq,
+  }}
+end
+
+-- The drop's fields that hand_down computes with, all valid (_lib's rule: checked before a
+-- script's first write, so the pass-down can never fail half-way). Every script that may release
+-- units checks it with the order, and answers BAD_RECORD with nothing written if it fails.
+local function sale_ok(S)
+  local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'perUserLimit', 'holdSeconds',
+    'priceMinor', 'currency')
+  return f[1] ~= false and time_ok(f[2]) and int_in(f[3], 1, 1000000) ~= nil
+    and int_in(f[4], 1, 86400) ~= nil and int_in(f[5], 0, MAX_EXACT) ~= nil and f[6] ~= false
+end
+
+-- Where `units` units just released from order `from_id` go (API.md "Fair launch"), each one:
+--   * after saleEndsAt (or on a cancelled drop): back to stock;
+--   * while the sale is paused: parked (`{d:ID}:parked`, one entry per unit naming `from_id`)
+--     until the resume hands them down (hand_down_parked.lua);
+--   * else to the first fan in line (lowest waitlist score) whose held + paid units leave room
+--     for one more, as a new 1-unit hold; a fan at their limit is passed over for that unit and
+--     keeps their place; nobody eligible within PASS_SCAN_BOUND fans: back to stock.
+-- Must run in the same script step that freed the units (callers: release, and issue 14's
+-- refund and failed-group paths), so a unit is never seen both free and handed out.
+-- Answers the events of the new holds ({type, data} each) for the caller to emit after its own.
+local function hand_down(S, units, from_id, now)
+  local out = {}
+  if units <= 0 then return out end
+  local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'paused', 'cancelled',
+    'perUserLimit', 'holdSeconds', 'priceMinor', 'currency')
+  local d = {id = f[1], saleEndsAt = f[2], paused = f[3], cancelled = f[4],
+    perUserLimit = f[5], holdSeconds = f[6], priceMinor = f[7], currency = f[8]}
+  local left = units
+  local ended = d.cancelled == '1' or (d.saleEndsAt and d.saleEndsAt ~= ''
+    and now >= tonumber(d.saleEndsAt))
+  if not ended and d.paused == '1' then
+    for _ = 1, units do redis.call('RPUSH', S.parked, from_id) end
+    return out
+  end
+  if not ended then
+    local limit = tonumber(d.perUserLimit)
+    -- `skipped` fans were passed over: they keep their place, so the next read starts after them.
+    local scanned, skipped = 0, 0
+    while left > 0 and scanned < PASS_SCAN_BOUND do
+      local n = math.min(PASS_SCAN_WINDOW, PASS_SCAN_BOUND - scanned)
+      local fans = redis.call('ZRANGE', S.waitlist, skipped, skipped + n - 1)
+      if #fans == 0 then break end
+      local owned = redis.call('HMGET', S.fans, unpack(fans))
+      for i, fan in ipairs(fans) do
+        if left == 0 then break end
+        scanned = scanned + 1
+        if (tonumber(owned[i]) or 0) < limit then
+          out[#out + 1] = backfill_hold(S, d, fan, from_id, now)
+          left = left - 1
+        else
+          skipped = skipped + 1
+        end
+      end
+      if #fans < n then break end
+    end
+  end
+  if left > 0 then redis.call('INCRBY', S.stock, left) end
+  return out
+end
+
+-- Emits events collected by hand_down, in order.
+local function emit_all(events_key, now, list)
+  for _, e in ipairs(list) do emit(events_key, e[1], now, e[2]) end
+end
+
+-- held/paying -> expired/cancelled: the ONLY way units leave a hold. Callers check the status
+-- first (is_live), so a hold's units are released exactly once however many sweepers, cancels
+-- and payment aborts race over it: Redis runs one script at a time. Each released unit then goes
+-- down the waitlist, to stock or to the parked list (hand_down) in this same step. Callers also
+-- check the records first (order_ok, and sale_ok for what hand_down reads): nothing below can
+-- fail then.
+-- S: sale_keys(...); `order_key` the order's hash.
+local function release(S, order_key, o, new_status, now)
   local q = tonumber(o.quantity)
-  redis.call('HSET', K[1], 'status', new_status)
-  redis.call('HDEL', K[1], 'payingUntil')
-  local remaining = redis.call('INCRBY', K[2], q)
-  redis.call('HINCRBY', K[3], o.fanId, -q)
-  redis.call('ZREM', K[4], order_id)
-  redis.call('HINCRBY', K[6], 'held', -q)
-  redis.call('HINCRBY', K[6], new_status, q)
+  redis.call('HSET', order_key, 'status', new_status)
+  redis.call('HDEL', order_key, 'payingUntil')
+  redis.call('HINCRBY', S.fans, o.fanId, -q)
+  redis.call('ZREM', S.holds, o.id)
+  redis.call('HINCRBY', S.stats, 'held', -q)
+  redis.call('HINCRBY', S.stats, new_status, q)
+  local passed = hand_down(S, q, o.id, now)
+  local remaining = tonumber(redis.call('GET', S.stock) or '0')
   local etype = 'hold.expired'
   if new_status == 'cancelled' then etype = 'hold.cancelled' end
-  emit(K[5], etype, now, {
-    'dropId', o.dropId, 'orderId', order_id, 'fanId', o.fanId, 'quantity', q,
+  emit(S.events, etype, now, {
+    'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'quantity', q,
     'remaining', remaining,
   })
+  for _, e in ipairs(passed) do e[2][#e[2] + 1] = 'remaining'; e[2][#e[2] + 1] = remaining end
+  emit_all(S.events, now, passed)
   o.status = new_status
   o.payingUntil = nil
   return remaining

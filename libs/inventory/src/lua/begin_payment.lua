@@ -2,9 +2,11 @@
 -- While `paying`, no sweeper, cancel or second payment can take the order; the wallet then
 -- calls complete_payment (debited) or abort_payment (not debited).
 --
--- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
--- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
--- KEYS[7] {d:ID}:idem          the drop's Idempotency-Keys (see grab.lua)
+-- KEYS[1] {d:ID}:o:<orderId>
+-- KEYS[2..9] the sale keys (_lib.lua sale_keys): KEYS[2] {d:ID}:drop  KEYS[3] {d:ID}:stock
+--   KEYS[4] {d:ID}:fans  KEYS[5] {d:ID}:holds  KEYS[6] {d:ID}:events  KEYS[7] {d:ID}:stats
+--   KEYS[8] {d:ID}:wl  KEYS[9] {d:ID}:parked (a fan's order list {d:ID}:fo:<fanId> is derived)
+-- KEYS[10] {d:ID}:idem         the drop's Idempotency-Keys (see grab.lua)
 -- ARGV[1] fanId of the payer ('' = any)   ARGV[2] how long the fence lasts (ms)
 -- ARGV[3] the payment's Idempotency-Key ('' when none)
 --
@@ -22,22 +24,23 @@
 --
 -- Returns {'OK', field, value, ...} | {'ERR', code, field, value, ...} | {'ERR', 'NOT_FOUND'}
 --       | {'ERR', 'IDEMPOTENCY_KEY_REUSED'} | {'ERR', 'BAD_RECORD'} (nothing written)
+local S = sale_keys(2)
 local o = hash_table(KEYS[1])
 if o.id == nil or (ARGV[1] ~= '' and o.fanId ~= ARGV[1]) then return {'ERR', 'NOT_FOUND'} end
 local ttl = int_in(ARGV[2], 1, 86400000)
-if not order_ok(o) or ttl == nil then return {'ERR', 'BAD_RECORD'} end
+if not order_ok(o) or not sale_ok(S) or ttl == nil then return {'ERR', 'BAD_RECORD'} end
 
 if ARGV[3] ~= '' then
   local field = idem_field(o.fanId, ARGV[3])
-  local bound = redis.call('HGET', KEYS[7], field)
+  local bound = redis.call('HGET', KEYS[10], field)
   if bound and bound ~= 'pay|' .. o.id then return {'ERR', 'IDEMPOTENCY_KEY_REUSED'} end
-  if not bound then redis.call('HSET', KEYS[7], field, 'pay|' .. o.id) end
+  if not bound then redis.call('HSET', KEYS[10], field, 'pay|' .. o.id) end
 end
 
 local now = now_ms()
 if o.status == 'held' then
   if now >= tonumber(o.expiresAt) then
-    release(KEYS, o, o.id, 'expired', now)
+    release(S, KEYS[1], o, 'expired', now)
     return {'ERR', 'HOLD_EXPIRED', unpack(order_reply(o))}
   end
   -- payingUntil is also the attempt's id (the wallet fences per order and attempt), so it must
@@ -47,7 +50,7 @@ if o.status == 'held' then
   local last = tonumber(o.lastAttempt or '0') or 0
   if until_ms <= last then until_ms = last + 1 end
   redis.call('HSET', KEYS[1], 'status', 'paying', 'payingUntil', until_ms, 'lastAttempt', until_ms)
-  redis.call('ZADD', KEYS[4], until_ms, o.id)
+  redis.call('ZADD', S.holds, until_ms, o.id)
   o.status = 'paying'
   o.payingUntil = tostring(until_ms)
   o.lastAttempt = tostring(until_ms)

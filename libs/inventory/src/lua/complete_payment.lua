@@ -5,20 +5,27 @@
 -- Called after a debit, so it completes even past expiresAt: the fence (`paying`) kept every
 -- sweeper and cancel away, so the units are still this order's.
 --
--- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:fans
--- KEYS[4] {d:ID}:holds         KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
+-- KEYS[1] {d:ID}:o:<orderId>
+-- KEYS[2..9] the sale keys (_lib.lua sale_keys): KEYS[2] {d:ID}:drop  KEYS[3] {d:ID}:stock
+--   KEYS[4] {d:ID}:fans  KEYS[5] {d:ID}:holds  KEYS[6] {d:ID}:events  KEYS[7] {d:ID}:stats
+--   KEYS[8] {d:ID}:wl  KEYS[9] {d:ID}:parked (a fan's order list {d:ID}:fo:<fanId> is derived)
 --
 -- Returns {'OK', field, value, ...}
 --       | {'ERR', 'HOLD_EXPIRED' | 'ORDER_CANCELLED', field, value, ...} (never debit those)
 --       | {'ERR', 'NOT_FOUND'}
---       | {'ERR', 'BAD_RECORD'} (the order's hash fails its check; nothing written)
+--       | {'ERR', 'BAD_RECORD'} (the order's hash, or the drop's when a lapsed hold must be
+--         released, fails its check; nothing written)
+local S = sale_keys(2)
 local o = hash_table(KEYS[1])
 if o.id == nil then return {'ERR', 'NOT_FOUND'} end
 if o.status == 'paid' then return {'OK', unpack(order_reply(o))} end
 if not order_ok(o) then return {'ERR', 'BAD_RECORD'} end
 local now = now_ms()
-if o.status == 'held' and now >= tonumber(o.expiresAt) then
-  release(KEYS, o, o.id, 'expired', now)
+-- Only a release reads the drop (its units go down the line): check it only then.
+local lapsed = o.status == 'held' and now >= tonumber(o.expiresAt)
+if lapsed and not sale_ok(S) then return {'ERR', 'BAD_RECORD'} end
+if lapsed then
+  release(S, KEYS[1], o, 'expired', now)
 end
 if o.status == 'paying' or o.status == 'held' then
   local q = tonumber(o.quantity)
@@ -26,13 +33,13 @@ if o.status == 'paying' or o.status == 'held' then
   -- The revenue counter first: it is the one write that could fail (HINCRBY past int64, which
   -- the border's priceMinor x quantity bound rules out), and failing as the first write, it
   -- leaves nothing half-done.
-  redis.call('HINCRBY', KEYS[6], 'revenueMinor', amount)
-  redis.call('HINCRBY', KEYS[6], 'held', -q)
-  redis.call('HINCRBY', KEYS[6], 'paid', q)
+  redis.call('HINCRBY', S.stats, 'revenueMinor', amount)
+  redis.call('HINCRBY', S.stats, 'held', -q)
+  redis.call('HINCRBY', S.stats, 'paid', q)
   redis.call('HSET', KEYS[1], 'status', 'paid', 'paidAt', now)
   redis.call('HDEL', KEYS[1], 'payingUntil')
-  redis.call('ZREM', KEYS[4], o.id)
-  emit(KEYS[5], 'order.paid', now, {
+  redis.call('ZREM', S.holds, o.id)
+  emit(S.events, 'order.paid', now, {
     'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'quantity', q,
     'amountMinor', amount,
   })

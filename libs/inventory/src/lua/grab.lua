@@ -21,7 +21,8 @@
 -- Checks, in order: drop exists; the order already exists (this is a second run of the same
 -- call, a client re-sending a command whose reply it lost: it gets the order, nothing is done
 -- again); a repeated Idempotency-Key returns the stored first answer, or
--- IDEMPOTENCY_KEY_REUSED when the key came with another request; quantity <= perUserLimit;
+-- IDEMPOTENCY_KEY_REUSED when the key came with another request; a draw drop is never grabbed
+-- (DRAW_ONLY: its units go to the draw's winners); quantity <= perUserLimit;
 -- cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt (SALE_NOT_STARTED); paused
 -- (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid units (LIMIT_REACHED);
 -- the fan's orders in the drop (LIMIT_REACHED); stock (SOLD_OUT).
@@ -37,6 +38,9 @@
 -- for the relay, Kafka and analytics to carry. The caller counts refusals and reports them in
 -- aggregate (count_refusals.lua, through Inventory's RefusalTally). The per-fan rate limit is
 -- the API's (apps/api FanRateLimiter), before this script.
+--
+-- An accepted grab takes the drop's next allocation number (the log's order, see _lib.lua
+-- next_allocation_seq), carried by grab.accepted as `seq`.
 --
 -- Returns {'OK', field, value, ...}      the new held order (HGETALL shape)
 --       | {'REPLAY', field, value, ...}  the order of the first answer to this key, or of the
@@ -54,7 +58,8 @@ local order_id = ARGV[4]
 local orders_beyond_limit = tonumber(ARGV[5])
 
 local d = redis.call('HMGET', KEYS[1], 'id', 'saleStartsAt', 'saleEndsAt', 'paused',
-  'cancelled', 'reservationRequired', 'perUserLimit', 'holdSeconds', 'priceMinor', 'currency')
+  'cancelled', 'reservationRequired', 'perUserLimit', 'holdSeconds', 'priceMinor', 'currency',
+  'allocation')
 local drop_id = d[1]
 if not drop_id then return {'ERR', 'NOT_FOUND'} end
 
@@ -98,6 +103,8 @@ local function refuse(code)
   return {'ERR', code}
 end
 
+if d[11] == 'draw' then return refuse('DRAW_ONLY') end
+
 if qty > limit then return {'ERR', 'QUANTITY_OVER_LIMIT', limit} end
 
 if d[5] == '1' then return refuse('SALE_ENDED') end
@@ -132,8 +139,9 @@ redis.call('HINCRBY', KEYS[7], 'attempts', 1)
 redis.call('HINCRBY', KEYS[7], 'held', qty)
 redis.call('HSETNX', KEYS[7], 'firstSaleAt', now)
 if remaining == 0 then redis.call('HSETNX', KEYS[7], 'soldOutAt', now) end
+local seq = next_allocation_seq(KEYS[7])
 emit(KEYS[6], 'grab.accepted', now, {
   'dropId', drop_id, 'orderId', order_id, 'fanId', fan, 'quantity', qty,
-  'amountMinor', amount, 'expiresAt', expires_at, 'remaining', remaining,
+  'amountMinor', amount, 'expiresAt', expires_at, 'remaining', remaining, 'seq', seq,
 })
 return {'OK', unpack(redis.call('HGETALL', KEYS[9]))}

@@ -9,6 +9,7 @@
 --
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:holds   KEYS[4] {d:ID}:events
 -- KEYS[5] {d:ID}:stats (reservations not yet announced, `resPending`, count as unread work)
+-- KEYS[6] {d:ID}:parked (units a pause parked wait for the scheduler's hand-down: work too)
 -- ARGV[1] 'check' (answer only) | 'retire'
 -- ARGV[2..] the consumer groups that must have read everything (OutboxStreamGroups)
 --
@@ -21,7 +22,7 @@ for i = 1, #flat, 2 do d[flat[i]] = flat[i + 1] end
 local now = now_ms()
 local phase = phase_of(d, tonumber(redis.call('GET', KEYS[2]) or '0'), now)
 if phase ~= 'ended' and phase ~= 'cancelled' then return {'OPEN', phase} end
-if redis.call('ZCARD', KEYS[3]) > 0 then return {'HOLDING'} end
+if redis.call('ZCARD', KEYS[3]) > 0 or redis.call('LLEN', KEYS[6]) > 0 then return {'HOLDING'} end
 if tonumber(redis.call('HGET', KEYS[5], 'resPending') or '0') > 0 then return {'UNCOUNTED'} end
 
 -- A flat XINFO answer {name, value, ...} as a table.

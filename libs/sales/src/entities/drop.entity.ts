@@ -1,3 +1,4 @@
+import { Allocation } from '@flashdrop/inventory';
 import { bigintToNumber } from '@flashdrop/persistence';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
@@ -24,6 +25,7 @@ export class DropEntity {
   @Column('timestamptz', { name: 'sale_starts_at' }) saleStartsAt!: Date;
   @Column('timestamptz', { name: 'sale_ends_at', nullable: true }) saleEndsAt!: Date | null;
   @Column('integer', { name: 'hold_seconds' }) holdSeconds!: number;
+  @Column('text') allocation!: Allocation;
   @Column('boolean') paused!: boolean;
   @Column('boolean') cancelled!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

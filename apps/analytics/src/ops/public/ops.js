@@ -182,6 +182,12 @@
     setText('reservations', fmt(s.reservations), true);
     setText('referrals', fmt(s.referrals));
     setText('shares', fmt(s.shares), true);
+    setText('entrants', fmt(s.entrants), true);
+    setText('drawn', s.drawnAt ? 'drawn at ' + time(s.drawnAt) : 'not a draw, or not drawn yet');
+    setText('winners', fmt(s.winners), true);
+    setText('waitlisted', fmt(s.waitlisted), true);
+    setText('waitlist-joined', fmt(s.waitlistJoined));
+    setText('backfilled', fmt(s.backfilled), true);
     setText('first-sale', time(s.firstSaleAt));
     setText('sold-out', time(s.soldOutAt));
     if (s.title) setText('drop-title', s.title);

@@ -1,0 +1,80 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { AllowQueryToken, CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
+import { DomainError, Principal } from '@flashdrop/contracts';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { StandingHub } from './standing-hub';
+import { StandingService, StandingView } from './standing.service';
+
+/** Bytes a slow reader may leave unread before its stream is closed. */
+const MAX_BUFFERED_BYTES = 256 * 1024;
+
+@ApiTags('fair launch')
+@ApiBearerAuth()
+@RequireRoles('fan')
+@Controller('v1/drops/:id/me')
+export class StandingController {
+  constructor(
+    private readonly standing: StandingService,
+    private readonly hub: StandingHub,
+  ) {}
+
+  /** Where the caller stands in a drop: reserved, in line, drawn, their orders, what may come. */
+  @Get()
+  me(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<StandingView> {
+    return this.standing.read(id, p.sub);
+  }
+
+  /**
+   * The same body as a server-sent event stream: when it changes (a hold passed down to the
+   * fan within ~1 s) and at least every 5 s. The token may come as `?access_token=` (a
+   * browser's EventSource cannot set headers); the stream ends when the token expires.
+   */
+  @Get('live')
+  @AllowQueryToken()
+  @ApiProduces('text/event-stream')
+  async live(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    // Refusals (404, the caps) happen before the stream starts, as ordinary error bodies.
+    await this.standing.read(id, p.sub);
+    const admitted = this.hub.admits(p.sub);
+    if (admitted !== 'ok') {
+      void reply.header('retry-after', '5');
+      throw admitted === 'fan-full'
+        ? new DomainError('TOO_MANY_REQUESTS', 'too many live streams open for this fan')
+        : new DomainError('SERVICE_UNAVAILABLE', 'too many live streams on this instance');
+    }
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': String(request.id),
+    });
+    raw.write('retry: 1000\n\n');
+    let close = () => undefined as void;
+    const unsubscribe = this.hub.subscribe(id, p.sub, {
+      write: (frame) => {
+        // A reader that stopped reading is dropped rather than buffered without bound.
+        if (raw.writableLength > MAX_BUFFERED_BYTES) close();
+        else raw.write(frame);
+      },
+    });
+    const expiry = setTimeout(() => close(), Math.max(0, p.exp * 1000 - Date.now()));
+    close = () => {
+      clearTimeout(expiry);
+      unsubscribe();
+      raw.end();
+    };
+    request.raw.on('close', () => {
+      clearTimeout(expiry);
+      unsubscribe();
+    });
+  }
+}

@@ -1,0 +1,190 @@
+import { FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { entrantsDigest, seedCommitment, shuffle, sortEntrants } from '@flashdrop/fair';
+import { allocationKindOf, DrawSteps, Inventory } from '@flashdrop/inventory';
+import { createRedis } from '@flashdrop/persistence';
+import { migrateSales, SalesDatabase } from '@flashdrop/sales';
+import {
+  DedicatedRedis,
+  dropDefinition,
+  dropKeys,
+  freshDatabase,
+  redisNow,
+  setDropTimes,
+  slotPort,
+  testProfileEnv,
+} from '@flashdrop/testing';
+import Redis from 'ioredis';
+import { DrawRunner } from './draw-runner';
+
+/**
+ * The draw, pass by pass, on a Redis and a database of the test's own (no worker of the stack
+ * may run these draws): the commitment when reservations close, the steps from saleStartsAt,
+ * each step safe to repeat, a pause that holds the winners' holds back, the result published.
+ */
+describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL)', () => {
+  const server = new DedicatedRedis(slotPort(6599));
+  let redis: Redis;
+  let inventory: Inventory;
+  let steps: DrawSteps;
+  let sales: SalesDatabase;
+
+  beforeAll(async () => {
+    server.start();
+    redis = createRedis(server.url);
+    await redis.flushdb();
+    inventory = new Inventory(redis);
+    steps = new DrawSteps(redis);
+    const config = loadConfig(FlashdropConfig, {
+      ...testProfileEnv(),
+      DATABASE_URL: await freshDatabase('draw_runner'),
+    });
+    await migrateSales(config);
+    sales = SalesDatabase.pool(config, { applicationName: 'draw-runner-test', poolSize: 2 });
+    await sales.open();
+  }, 60_000);
+  afterAll(async () => {
+    await sales?.close();
+    redis?.disconnect();
+    server.stop();
+  });
+
+  const runner = (stepFans = 7) => new DrawRunner(inventory, steps, sales.draws, { stepFans });
+
+  /** A draw drop whose `entrants` fans reserved, window still open, sale an hour away. */
+  async function drawDrop(entrants: number, quantity: number) {
+    const now = await redisNow(redis);
+    const def = dropDefinition(now, {
+      quantity,
+      allocation: 'draw',
+      reservationClosesAt: now + 3_600_000,
+      saleStartsAt: now + 3_600_000,
+      holdSeconds: 300,
+    });
+    await inventory.createDrop(def);
+    const fans = Array.from({ length: entrants }, (_, i) => `${def.id}-fan-${i}`);
+    await Promise.all(fans.map((f) => inventory.reserve(def.id, f)));
+    return { def, fans };
+  }
+
+  async function close(dropId: string, startSale: boolean) {
+    const now = (await redisNow(redis)) - 1;
+    await setDropTimes(redis, dropId, {
+      reservationClosesAt: now,
+      saleStartsAt: startSale ? now : now + 3_600_000,
+    });
+  }
+
+  it('commits when reservations close, draws at saleStartsAt, publishes the result', async () => {
+    const { def, fans } = await drawDrop(60, 10);
+    const r = runner();
+    expect(await r.advance(def.id)).toBe('waiting');
+    expect(await steps.record(def.id)).toBeUndefined();
+
+    await close(def.id, false);
+    expect(await r.advance(def.id)).toBe('waiting');
+    const committed = (await sales.draws.find(def.id))!;
+    const entrants = sortEntrants(fans);
+    expect(committed).toMatchObject({
+      entrants: 60,
+      entrantsDigest: entrantsDigest(entrants),
+      pageSize: 1000,
+    });
+    expect(committed.seed).toBeUndefined();
+    expect(await sales.draws.allEntrants(def.id)).toEqual(entrants);
+    // Nothing handed out before the sale starts.
+    expect(await redis.zcard(dropKeys(def.id).waitlist)).toBe(0);
+
+    await setDropTimes(redis, def.id, { saleStartsAt: (await redisNow(redis)) - 1 });
+    expect(await r.advance(def.id)).toBe('done');
+    const drawn = (await sales.draws.find(def.id))!;
+    expect(seedCommitment(drawn.seed!)).toBe(committed.seedCommitment);
+    const order = shuffle(entrants, drawn.seed!);
+    expect(drawn.winners).toEqual(order.slice(0, 10));
+    expect(await redis.zrange(dropKeys(def.id).waitlist, 0, -1)).toEqual(order.slice(10));
+    const sale = (await inventory.storedSale(def.id))!;
+    expect(sale.stock).toBe(0);
+    const holds = sale.orders.filter((o) => o.status === 'held');
+    expect(holds).toHaveLength(10);
+    for (const o of holds) {
+      expect(allocationKindOf(o.id)).toBe('draw');
+      expect(o.fanId).toBe(order[Number(o.id.slice(-15))]);
+      expect(o.expiresAt - o.createdAt).toBe(300_000);
+    }
+    expect(sale.allocated).toBe(10);
+    // A pass over a finished draw changes nothing.
+    expect(await runner().advance(def.id)).toBe('done');
+    expect((await inventory.storedSale(def.id))!.orders).toHaveLength(10);
+  });
+
+  it('every step is safe to repeat: steps run twice, out of turn and by two runners', async () => {
+    const { def } = await drawDrop(45, 8);
+    await close(def.id, true);
+    const a = runner(5);
+    const b = runner(3);
+    // Two runners at once, as two workers whose leases overlapped.
+    await Promise.all([a.advance(def.id), b.advance(def.id), a.advance(def.id)]);
+    const record = (await steps.record(def.id))!;
+    expect(record).toMatchObject({ winners: 8, winApplied: 8, waitApplied: 37 });
+    const seed = (await steps.secretSeed(def.id))!;
+    const entrants = await sales.draws.allEntrants(def.id);
+    const order = shuffle(entrants, seed);
+    // Repeating an old step, or a commitment with another seed, does nothing.
+    expect(await steps.placeLosers(def.id, 8, order.slice(8, 20))).toEqual({
+      ok: false,
+      code: 'DRAWN',
+    });
+    const again = await steps.commit(def.id, {
+      seed: 'another',
+      seedCommitment: seedCommitment('another'),
+      entrants: 45,
+      entrantsDigest: 'x',
+    });
+    expect(again).toMatchObject({ ok: true, value: { created: false } });
+    expect(await steps.secretSeed(def.id)).toBe(seed);
+    const sale = (await inventory.storedSale(def.id))!;
+    expect(sale.orders.map((o) => o.fanId).sort()).toEqual(order.slice(0, 8).sort());
+    expect(new Set(sale.orders.map((o) => o.fanId)).size).toBe(8);
+    expect(await redis.zcard(dropKeys(def.id).waitlist)).toBe(37);
+  });
+
+  it('a step from a later rank than the cursor is refused (GAP), writing nothing', async () => {
+    const { def } = await drawDrop(20, 5);
+    await close(def.id, false);
+    await runner().advance(def.id);
+    const before = await redis.zcard(dropKeys(def.id).waitlist);
+    expect(await steps.placeLosers(def.id, 9, ['x', 'y'])).toEqual({ ok: false, code: 'GAP' });
+    expect(await steps.placeWinners(def.id, 0, ['x'])).toEqual({
+      ok: false,
+      code: 'LINE_NOT_BUILT',
+    });
+    expect(await redis.zcard(dropKeys(def.id).waitlist)).toBe(before);
+  });
+
+  it('a pause at saleStartsAt holds the draw back; the resume lets it finish', async () => {
+    const { def } = await drawDrop(12, 4);
+    await close(def.id, true);
+    await inventory.setPaused(def.id, true);
+    expect(await runner().advance(def.id)).toBe('waiting');
+    expect((await inventory.storedSale(def.id))!.orders).toHaveLength(0);
+    await inventory.setPaused(def.id, false);
+    expect(await runner().advance(def.id)).toBe('done');
+    expect((await inventory.storedSale(def.id))!.orders).toHaveLength(4);
+  });
+
+  it('fewer entrants than units: every entrant wins, the rest stays in stock', async () => {
+    const { def } = await drawDrop(3, 10);
+    await close(def.id, true);
+    expect(await runner().advance(def.id)).toBe('done');
+    const sale = (await inventory.storedSale(def.id))!;
+    expect(sale.orders).toHaveLength(3);
+    expect(sale.stock).toBe(7);
+    expect((await sales.draws.find(def.id))!.winners).toHaveLength(3);
+  });
+
+  it('a draw with no entrants is done with no winners', async () => {
+    const { def } = await drawDrop(0, 10);
+    await close(def.id, true);
+    expect(await runner().advance(def.id)).toBe('done');
+    expect(await sales.draws.find(def.id)).toMatchObject({ entrants: 0, winners: [] });
+  });
+});
