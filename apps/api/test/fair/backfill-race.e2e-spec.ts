@@ -16,6 +16,7 @@ import {
   OrderBody,
   pay,
   redisNow,
+  soakRounds,
   testConfig,
   testDatabase,
   testProfileEnv,
@@ -25,8 +26,8 @@ import {
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 
-/** `npm run test:soak` runs 20 (SOAK=1); `npm test` a few. */
-const RUNS = Number(process.env.BACKFILL_RACE_RUNS ?? (process.env.SOAK ? 20 : 3));
+/** `npm run test:soak` runs SOAK_ROUNDS (20); `npm test` a few. */
+const RUNS = process.env.SOAK_ROUNDS ? soakRounds() : 3;
 const UNITS = 30;
 const PRICE = 1_000;
 
