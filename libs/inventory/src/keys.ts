@@ -67,4 +67,3 @@ export function dropIdOfStream(streamKey: string): string {
  * not keys (one namespace per server, across databases): listeners ignore drops they do not watch.
  */
 export const STANDING_CHANNEL = 'flashdrop:standing';
-

@@ -49,15 +49,22 @@ describe('no script fails half-way after its first write', () => {
   async function snapshot(dropId: string, orderIds: string[] = []) {
     const k = dropKeys(dropId);
     const fans = await redis.hgetall(k.fans);
+    const waitlist = await redis.zrange(k.waitlist, 0, -1, 'WITHSCORES');
     return {
       drop: await redis.hgetall(k.drop),
       stock: await redis.get(k.stock),
       fans,
       holds: await redis.zrange(k.holds, 0, -1, 'WITHSCORES'),
       stats: await redis.hgetall(k.stats),
+      // The fans with units, and the fans in line (a pass-down would give one of them an order).
       fanOrders: await Promise.all(
-        Object.keys(fans).map(async (fan) => [fan, await redis.lrange(k.fanOrders(fan), 0, -1)]),
+        [...Object.keys(fans), ...waitlist.filter((_, i) => i % 2 === 0)].map(async (fan) => [
+          fan,
+          await redis.lrange(k.fanOrders(fan), 0, -1),
+        ]),
       ),
+      waitlist,
+      parked: await redis.lrange(k.parked, 0, -1),
       events: (await redis.xrange(k.events, '-', '+')).map(
         ([, f]) => f[f.indexOf(OutboxStreamFields.type) + 1],
       ),
@@ -101,6 +108,26 @@ describe('no script fails half-way after its first write', () => {
     const before = await snapshot(def.id, [order.id]);
     await expect(inventory.cancelOrder(order.id)).rejects.toThrow(BadRecordError);
     expect(await snapshot(def.id, [order.id])).toEqual(before);
+  });
+
+  it.each([
+    ['holdSeconds is not a number', { holdSeconds: 'ten' }],
+    ['priceMinor is missing', { priceMinor: '' }],
+    ['perUserLimit is fractional', { perUserLimit: '1.5' }],
+  ])('a release down the line on a drop whose %s writes nothing', async (_what, fields) => {
+    const def = await newDrop({ quantity: 1 });
+    const order = await held(def, 'holder');
+    expect((await inventory.joinWaitlist(def.id, 'next')).ok).toBe(true);
+    await redis.hset(dropKeys(def.id).drop, fields);
+    const before = await snapshot(def.id, [order.id]);
+    await expect(inventory.cancelOrder(order.id)).rejects.toThrow(BadRecordError);
+    await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
+    const moved = await snapshot(def.id, [order.id]);
+    const sweep = await inventory.expireDue(def.id);
+    expect(sweep).toMatchObject({ expiredOrders: 0, badRecords: [order.id] });
+    expect({ ...(await snapshot(def.id, [order.id])), holds: moved.holds }).toEqual(moved);
+    expect(moved.waitlist).toEqual(before.waitlist);
+    expect(moved.orders[0].status).toBe('held');
   });
 
   it('a payment of an order whose deadline is not a number fences nothing', async () => {
