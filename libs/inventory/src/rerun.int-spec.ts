@@ -186,6 +186,46 @@ describe('every write script is safe to run twice with the same arguments', () =
     expect((await once.counters(def.id)).expired).toBe(1);
   });
 
+  it('join the waitlist: one place, one event', async () => {
+    const def = await newDrop({ quantity: 1 });
+    await held(def, 'first');
+    expect(await twice.joinWaitlist(def.id, 'queued')).toMatchObject({
+      ok: true,
+      value: { position: 1 },
+    });
+    expect(await redis.zcard(dropKeys(def.id).waitlist)).toBe(1);
+    expect(await count(def.id, 'waitlist.joined')).toBe(1);
+  });
+
+  it('a cancel with a fan in line: one unit passed down, one new hold', async () => {
+    const def = await newDrop({ quantity: 1 });
+    const order = await held(def, 'leaver');
+    await once.joinWaitlist(def.id, 'next');
+    await once.joinWaitlist(def.id, 'after');
+    await twice.cancelOrder(order.id, 'leaver');
+    expect(await count(def.id, 'hold.backfilled')).toBe(1);
+    expect(await units(def.id, 'next')).toBe(1);
+    expect(await units(def.id, 'after')).toBe(0);
+    expect(await redis.zrange(dropKeys(def.id).waitlist, 0, -1)).toEqual(['after']);
+    expect(await stock(def.id)).toBe(0);
+    expect(await once.counters(def.id)).toMatchObject({ held: 1, backfilled: 1, cancelled: 1 });
+  });
+
+  it('the units a pause parked go down the line once at the resume', async () => {
+    const def = await newDrop({ quantity: 2 });
+    const orders = [await held(def, 'a'), await held(def, 'b')];
+    await once.joinWaitlist(def.id, 'next');
+    await once.setPaused(def.id, true);
+    for (const o of orders) await once.cancelOrder(o.id);
+    expect(await redis.llen(dropKeys(def.id).parked)).toBe(2);
+    await once.setPaused(def.id, false);
+    expect(await twice.handDownParked(def.id, 1)).toMatchObject({ stillParked: 0 });
+    expect(await count(def.id, 'hold.backfilled')).toBe(1);
+    expect(await units(def.id, 'next')).toBe(1);
+    expect(await stock(def.id)).toBe(1);
+    expect(await redis.llen(dropKeys(def.id).parked)).toBe(0);
+  });
+
   it('drops: created, edited, paused, cancelled and phase-synced once each', async () => {
     const now = await redisNow(redis);
     const def = dropDefinition(now, {
