@@ -28,7 +28,7 @@ export class PurchaseRoute implements LeanRouteProvider {
           responses: {
             201: 'Order held until expiresAt',
             403: 'NOT_RESERVED',
-            409: 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED',
+            409: 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, DRAW_ONLY',
             429: 'TOO_MANY_REQUESTS',
           },
         }),

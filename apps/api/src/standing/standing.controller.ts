@@ -2,6 +2,7 @@ import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { AllowQueryToken, CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { DomainError, Principal } from '@flashdrop/contracts';
+import { ApiRefusals } from '@flashdrop/http';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { StandingHub } from './standing-hub';
 import { StandingService, StandingView } from './standing.service';
@@ -32,6 +33,7 @@ export class StandingController {
    */
   @Get('live')
   @AllowQueryToken()
+  @ApiRefusals('TOO_MANY_REQUESTS')
   @ApiProduces('text/event-stream')
   async live(
     @CurrentPrincipal() p: Principal,

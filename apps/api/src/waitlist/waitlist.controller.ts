@@ -1,6 +1,7 @@
 import { Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
+import { ApiRefusals } from '@flashdrop/http';
 import { Principal } from '@flashdrop/contracts';
 import { FastifyReply } from 'fastify';
 import { WaitlistService, WaitlistView } from './waitlist.service';
@@ -15,8 +16,7 @@ export class WaitlistController {
   @Post()
   @ApiResponse({ status: 201, description: 'queued' })
   @ApiResponse({ status: 200, description: 'already in line: the same place' })
-  @ApiResponse({ status: 403, description: 'NOT_RESERVED' })
-  @ApiResponse({ status: 409, description: 'NOT_SOLD_OUT, SALE_ENDED, DRAW_ONLY' })
+  @ApiRefusals('NOT_RESERVED', 'NOT_SOLD_OUT', 'SALE_ENDED', 'DRAW_ONLY')
   async join(
     @CurrentPrincipal() p: Principal,
     @Param('id') dropId: string,
