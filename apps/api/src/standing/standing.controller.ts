@@ -9,6 +9,8 @@ import { StandingService, StandingView } from './standing.service';
 
 /** Bytes a slow reader may leave unread before its stream is closed. */
 const MAX_BUFFERED_BYTES = 256 * 1024;
+/** How long a fan refused a stream (at a cap) is told to wait. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
 
 @ApiTags('fair launch')
 @ApiBearerAuth()
@@ -45,10 +47,10 @@ export class StandingController {
     await this.standing.read(id, p.sub);
     const admitted = this.hub.admits(p.sub);
     if (admitted !== 'ok') {
-      void reply.header('retry-after', '5');
+      // The error filter sets Retry-After from the error (libs/http retryHeaders).
       throw admitted === 'fan-full'
-        ? new DomainError('TOO_MANY_REQUESTS', 'too many live streams open for this fan')
-        : new DomainError('SERVICE_UNAVAILABLE', 'too many live streams on this instance');
+        ? DomainError.tooMany('liveStreams', STREAM_RETRY_AFTER_SECONDS)
+        : DomainError.atCapacity('liveStreams', STREAM_RETRY_AFTER_SECONDS);
     }
     reply.hijack();
     const raw = reply.raw;
