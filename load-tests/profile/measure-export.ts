@@ -121,6 +121,7 @@ async function main(flags: Flags<typeof spec.flags>): Promise<void> {
       reservationRequired: false,
       saleStartsAt: now - 60_000,
       holdSeconds: 600,
+      allocation: 'first_come',
       paused: false,
       cancelled: false,
       createdAt: now - 120_000,

@@ -1,5 +1,5 @@
 import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { dropKeys } from './keys';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts';
 import { saleKeys } from './inventory';
@@ -52,7 +52,7 @@ export type DrawOutcome<T> =
 export class DrawSteps {
   private readonly scripts: Record<ScriptName, LuaCall>;
 
-  constructor(readonly redis: Redis) {
+  constructor(readonly redis: RedisClient) {
     this.scripts = defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
   }
 

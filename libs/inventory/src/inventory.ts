@@ -53,6 +53,8 @@ const ANSWERED_STEPS: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'complete_payment',
   'abort_payment',
   'cancel_order',
+  // A fan's place in line is answered too: a failover must not lose it.
+  'join_waitlist',
 ]);
 
 /** How long begin_payment fences an order by default: the wallet's debit must finish within. */
@@ -392,7 +394,7 @@ export class Inventory {
    * its own (a subscriber can run nothing else).
    */
   static listenForStanding(
-    subscriber: Redis,
+    subscriber: RedisClient,
     changed: (dropId: string, fanId: string | undefined) => void,
   ): Promise<unknown> {
     subscriber.on('message', (channel: string, message: string) => {

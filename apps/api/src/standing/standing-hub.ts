@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
-import Redis from 'ioredis';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { StandingService } from './standing.service';
 
 /** One SSE connection watching a fan's standing. */
@@ -48,7 +47,7 @@ export class StandingHub implements OnModuleInit, OnApplicationShutdown {
   private readonly feeds = new Map<string, FanFeed>();
   private readonly byDrop = new Map<string, Set<FanFeed>>();
   private readonly lastEvent = new Map<string, string | undefined>();
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private ticker?: NodeJS.Timeout;
   private connections = 0;
 
@@ -59,7 +58,7 @@ export class StandingHub implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    const subscriber = createRedis(this.config.REDIS_URL, {
+    const subscriber = connectRedis(this.config, {
       connectionName: 'flashdrop-api-standing',
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,

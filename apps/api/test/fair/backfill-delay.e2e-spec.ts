@@ -1,4 +1,4 @@
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   apiBaseUrl,
@@ -14,7 +14,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 interface Standing {
   orders: OrderBody[];
@@ -31,10 +30,10 @@ interface Standing {
  */
 describe('release -> waitlisted fan sees the hold on /me/live', () => {
   const samples = Number(process.env.BACKFILL_DELAY_SAMPLES ?? 40);
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   });
   afterAll(async () => {
     await redis.quit();

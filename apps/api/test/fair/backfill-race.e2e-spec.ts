@@ -2,7 +2,7 @@ import { runAudit } from '@flashdrop/audit';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { allocationKindOf, Inventory } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import { SalesDatabase } from '@flashdrop/sales';
 import {
   api,
@@ -23,7 +23,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 
 /** `npm run test:soak` runs SOAK_ROUNDS (20); `npm test` a few. */
@@ -40,13 +39,13 @@ const PRICE = 1_000;
  * orders agree, and the audit (invariants 1-5 and 8) is clean.
  */
 describe(`backfill races (${RUNS} runs, ${UNITS} units each)`, () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
   let sales: SalesDatabase;
 
   beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
     inventory = new Inventory(redis);
     db = await testDatabase();
     sales = SalesDatabase.pool(loadConfig(FlashdropConfig, testProfileEnv()), {

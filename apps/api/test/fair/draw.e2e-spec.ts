@@ -1,5 +1,5 @@
 import { seedCommitment } from '@flashdrop/fair';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   apiBaseUrl,
@@ -17,7 +17,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { execFile } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -77,7 +76,7 @@ const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).po
  * seed is flipped; each fan's standing; the stats.
  */
 describe(`a draw of ${ENTRANTS} entrants for ${UNITS} units (running stack)`, () => {
-  let redis: Redis;
+  let redis: RedisClient;
   const brand = tokenFor('brand', uniqueId('brand'));
   const fans = Array.from({ length: ENTRANTS }, () => uniqueId('fan'));
   let dropId = '';
@@ -85,7 +84,7 @@ describe(`a draw of ${ENTRANTS} entrants for ${UNITS} units (running stack)`, ()
   let draw: DrawBody;
 
   beforeAll(async () => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
     const drop = await createDrop(
       dropBody({ allocation: 'draw', quantity: UNITS, holdSeconds: 600 }),
       brand,

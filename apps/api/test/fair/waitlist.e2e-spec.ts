@@ -1,5 +1,5 @@
 import { chainProblems } from '@flashdrop/fair';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   apiBaseUrl,
@@ -19,7 +19,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 
 interface Fan {
   id: string;
@@ -61,10 +60,10 @@ interface Allocations {
  * /me for each standing, /me/live pushing the hold to the fan it passed to.
  */
 describe('waitlist, standing and allocation log (running stack)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(() => {
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
   });
   afterAll(async () => {
     await redis.quit();
