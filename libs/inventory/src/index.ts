@@ -1,6 +1,7 @@
 // The sale's state in Redis, changed only by the Lua scripts of ./lua (see ../README.md), and
 // its outbox streams. The keys (./keys.ts) are this library's own: nothing outside spells them.
 export * from './inventory';
+export { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 // The scripts as Redis runs them (prelude + _lib.lua + the file): their SHA names them on the wire.
 export { INVENTORY_SOURCES } from './lua-scripts';
 export type { ScriptName } from './lua-scripts';

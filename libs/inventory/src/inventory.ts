@@ -10,6 +10,7 @@ import {
 import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import { randomBytes } from 'node:crypto';
 import { BadRecordError } from './bad-record';
+import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 import { dropIdOfOrder, newOrderId } from './ids';
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys, STANDING_CHANNEL } from './keys';
 import { OutboxStreamGroups } from './outbox/stream-groups';
@@ -59,13 +60,6 @@ const ANSWERED_STEPS: ReadonlySet<ScriptName> = new Set<ScriptName>([
 
 /** How long begin_payment fences an order by default: the wallet's debit must finish within. */
 export const DEFAULT_PAYING_TTL_MS = 30_000;
-
-/**
- * How many orders beyond the drop's perUserLimit a fan may have in one drop (orders that ended
- * unpaid: cancelled or expired). Past perUserLimit + this, grab.lua answers LIMIT_REACHED, so a
- * fan looping grab + cancel cannot grow the drop's keys without bound.
- */
-export const ORDERS_BEYOND_LIMIT = 20;
 
 /**
  * How many distinct share channels a drop counts by name (share.lua); shares on any further

@@ -1,6 +1,7 @@
 import { EventVersions, OutboxStreamFields } from '@flashdrop/events';
 import { LuaScriptSet, loadLuaScripts } from '@flashdrop/lua';
 import { STANDING_CHANNEL } from './keys';
+import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 
 /** Every script of this library, with the number of KEYS it takes (see each file's header). */
 const ScriptKeys = {
@@ -34,7 +35,8 @@ export type ScriptName = keyof typeof ScriptKeys;
 
 /**
  * The facts the scripts share with libs/events and ./keys.ts, generated so they have one source:
- * the schema version of each event type, the outbox stream's field names, the standing channel.
+ * the schema version of each event type, the outbox stream's field names, the standing channel,
+ * the bound on a fan's order list.
  */
 function prelude(): string {
   const versions = Object.entries(EventVersions)
@@ -47,6 +49,7 @@ function prelude(): string {
     `local F_AT = ${JSON.stringify(OutboxStreamFields.occurredAtMs)}`,
     `local F_DATA = ${JSON.stringify(OutboxStreamFields.data)}`,
     `local STANDING_CHANNEL = ${JSON.stringify(STANDING_CHANNEL)}`,
+    `local ORDERS_BEYOND_LIMIT = ${ORDERS_BEYOND_LIMIT}`,
   ].join('\n');
 }
 

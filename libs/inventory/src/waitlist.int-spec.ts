@@ -11,7 +11,13 @@ import {
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
 import { dropKeys } from './keys';
-import { allocationKindOf, DropDefinition, Inventory, InventoryOrder } from './index';
+import {
+  allocationKindOf,
+  DropDefinition,
+  Inventory,
+  InventoryOrder,
+  ORDERS_BEYOND_LIMIT,
+} from './index';
 
 /**
  * The waitlist and the release path that passes units down it (join_waitlist.lua, _lib.lua
@@ -192,6 +198,34 @@ describe('the waitlist and the release pass-down (Lua scripts on the real Redis)
       expect(await line(def.id)).toEqual([]);
       const orders = (await inventory.standing(def.id, 'holder-1'))!.orders;
       expect(orders.map((o) => o.status).sort()).toEqual(['cancelled', 'held']);
+    });
+
+    it("a fan whose order list is at the grab's bound is passed over like one at the limit", async () => {
+      // limit 1: the bound is 1 + ORDERS_BEYOND_LIMIT orders. `looper` reaches it the way the
+      // grab allows (grab, cancel, again), then holds nothing and queues on the sold-out drop.
+      const def = await newDrop({ quantity: 1 });
+      const bound = 1 + ORDERS_BEYOND_LIMIT;
+      for (let i = 0; i < bound; i++) {
+        expect((await inventory.cancelOrder((await held(def.id, 'looper')).id)).ok).toBe(true);
+      }
+      const refused = await inventory.grab({ dropId: def.id, fanId: 'looper', quantity: 1 });
+      expect(refused).toMatchObject({ ok: false, code: 'LIMIT_REACHED' });
+      const hold = await held(def.id, 'holder');
+      await join(def.id, 'looper');
+      await join(def.id, 'w2');
+      const list = dropKeys(def.id).fanOrders('looper');
+      expect(await redis.llen(list)).toBe(bound);
+
+      expect((await inventory.cancelOrder(hold.id)).ok).toBe(true);
+      // The unit went to w2; looper got nothing, their list did not grow, their place is kept.
+      expect(await redis.llen(list)).toBe(bound);
+      expect(await line(def.id)).toEqual(['looper']);
+      const [passed] = (await inventory.standing(def.id, 'w2'))!.orders;
+      expect(passed).toMatchObject({ status: 'held', fanId: 'w2', fromOrderId: hold.id });
+      const looper = await inventory.standing(def.id, 'looper');
+      expect(looper!.orders.filter((o) => o.status === 'held')).toEqual([]);
+      expect(await stock(def.id)).toBe(0);
+      expect(await inventory.counters(def.id)).toMatchObject({ held: 1 });
     });
 
     it('a multi-unit release goes to as many fans, in line order', async () => {

@@ -180,8 +180,9 @@ local function announce_standing(drop_id, fan)
 end
 
 -- How many fans of the waitlist one release looks at, at most, and how many per read. A fan at
--- their perUserLimit is passed over (and keeps their place); past the bound, the units still
--- unplaced go back to stock. The bound keeps one script step short whatever the line holds.
+-- their perUserLimit, or whose order list in the drop is at its bound (perUserLimit +
+-- ORDERS_BEYOND_LIMIT, the grab's bound too), is passed over (and keeps their place); past the
+-- bound, the units still unplaced go back to stock. The bound keeps one script step short whatever the line holds.
 local PASS_SCAN_BOUND = 200
 local PASS_SCAN_WINDOW = 50
 
@@ -226,8 +227,8 @@ end
 --   * while the sale is paused: parked (`{d:ID}:parked`, one entry per unit naming `from_id`)
 --     until the resume hands them down (hand_down_parked.lua);
 --   * else to the first fan in line (lowest waitlist score) whose held + paid units leave room
---     for one more, as a new 1-unit hold; a fan at their limit is passed over for that unit and
---     keeps their place; nobody eligible within PASS_SCAN_BOUND fans: back to stock.
+--     for one more, as a new 1-unit hold, and whose order list is below its bound; a fan at
+--     either limit is passed over for that unit and keeps their place; nobody eligible within PASS_SCAN_BOUND fans: back to stock.
 -- Must run in the same script step that freed the units (callers: release, and issue 14's
 -- refund and failed-group paths), so a unit is never seen both free and handed out.
 -- Answers the events of the new holds ({type, data} each) for the caller to emit after its own.
@@ -257,7 +258,10 @@ local function hand_down(S, units, from_id, now)
       for i, fan in ipairs(fans) do
         if left == 0 then break end
         scanned = scanned + 1
-        if (tonumber(owned[i]) or 0) < limit then
+        -- Both bounds the grab keeps: units held or paid, and the fan's order list (a fan who
+        -- joins, is handed a hold, cancels and joins again must not grow it past the grab's).
+        if (tonumber(owned[i]) or 0) < limit
+          and redis.call('LLEN', S.fan_orders_prefix .. fan) < limit + ORDERS_BEYOND_LIMIT then
           out[#out + 1] = backfill_hold(S, d, fan, from_id, now)
           left = left - 1
         else
