@@ -4,9 +4,11 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { DropDefinition, Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { allocationHash, AllocationEntry, GENESIS_HASH } from '@flashdrop/fair';
+import { DropDefinition, handedOutBy, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { LedgerRepository, migrateWallet } from '@flashdrop/ledger';
 import { createRedis } from '@flashdrop/persistence';
+import { AllocationRecords, migrateSales } from '@flashdrop/sales';
 import {
   DedicatedRedis,
   dropDefinition,
@@ -47,6 +49,7 @@ describe('npm run audit names each breach and exits 1', () => {
   let db: DataSource;
   let inventory: Inventory;
   let ledger: LedgerRepository;
+  const scratchDrops: string[] = [];
 
   beforeAll(async () => {
     redisServer.start();
@@ -54,9 +57,10 @@ describe('npm run audit names each breach and exits 1', () => {
     await redis.flushdb();
     inventory = new Inventory(redis);
     databaseUrl = await freshDatabase('audit');
-    await migrateWallet(
-      loadConfig(FlashdropConfig, { ...testProfileEnv(), DATABASE_URL: databaseUrl }),
-    );
+    // The sales schema too: the audit reads the allocation logs and the draws from it.
+    const config = loadConfig(FlashdropConfig, { ...testProfileEnv(), DATABASE_URL: databaseUrl });
+    await migrateWallet(config);
+    await migrateSales(config);
     db = await testDatabase(databaseUrl);
     ledger = new LedgerRepository(db);
   }, 60_000);
@@ -67,8 +71,31 @@ describe('npm run audit names each breach and exits 1', () => {
     redisServer.stop();
   });
 
+  /**
+   * What the worker's allocation log writer does on a stack: each scratch drop's log, chained
+   * from its outbox stream (the same chain every time; a stored entry is left as it is).
+   */
+  async function chainAllocationLogs(): Promise<void> {
+    const records = new AllocationRecords(db);
+    for (const dropId of scratchDrops) {
+      const stream = await redis.xrange(dropKeys(dropId).events, '-', '+');
+      let previous = GENESIS_HASH;
+      const log: AllocationEntry[] = [];
+      for (const [id, flat] of stream) {
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+        const handed = handedOutBy({ id, fields });
+        if (!handed) continue;
+        previous = allocationHash(previous, handed);
+        log.push({ ...handed, hash: previous });
+      }
+      await records.append(dropId, log);
+    }
+  }
+
   /** The command as a user runs it, against the scratch servers: its exit code and report. */
   async function audit(dropId?: string): Promise<AuditRun> {
+    await chainAllocationLogs();
     const args = [join(REPO_ROOT, 'dist/scripts/cli.js'), 'audit'];
     if (dropId) args.push(`--drop=${dropId}`);
     const env = {
@@ -99,6 +126,7 @@ describe('npm run audit names each breach and exits 1', () => {
       ...overrides,
     });
     await inventory.createDrop(drop);
+    scratchDrops.push(drop.id);
     return drop;
   }
 
@@ -296,4 +324,28 @@ describe('npm run audit names each breach and exits 1', () => {
     ]);
     expect(report.code).toBe(1);
   });
+
+  it('invariant 8: an allocation log entry rewritten', async () => {
+    const drop = await scratchDrop();
+    const [a, b] = fanIds(2);
+    const first = await grab(drop.id, a);
+    await grab(drop.id, b);
+    expect(await audit(drop.id)).toMatchObject({ breaches: [], code: 0 });
+    // The first unit's entry now names another fan: its hash no longer fits, nor does its order.
+    await db.query(
+      `UPDATE sales.allocations SET fan_id = 'intruder' WHERE drop_id = $1 AND seq = 1`,
+      [drop.id],
+    );
+    const report = await audit(drop.id);
+    const prefix = `BREACH invariant 8 (fair allocation): drop ${drop.id}: `;
+    expect(report.breaches).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${escapeRegExp(prefix)}allocation log: entry 1: hash [0-9a-f]{64} != recomputed`),
+      ),
+      `${prefix}allocation 1 (grab, intruder x1) != order ${first.id}`,
+    ]);
+    expect(report.code).toBe(1);
+  });
 });
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

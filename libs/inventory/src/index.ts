@@ -18,3 +18,4 @@ export * from './outbox/stream-groups';
 export * from './outbox/stream-relay';
 export * from './outbox/outbox-trimmer';
 export * from './outbox/outbox-reader';
+export * from './outbox/handed-out';

@@ -1,29 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { OutboxStreamFields } from '@flashdrop/events';
-import {
-  allocationHash,
-  AllocationEntry,
-  AllocationFields,
-  AllocationKind,
-  GENESIS_HASH,
-} from '@flashdrop/fair';
-import type { OutboxEntry } from '@flashdrop/inventory';
+import { allocationHash, AllocationEntry, GENESIS_HASH } from '@flashdrop/fair';
+import { handedOutBy, type OutboxEntry } from '@flashdrop/inventory';
 import { AllocationHead, AllocationRecords } from '@flashdrop/sales';
-
-/** The events that hand a unit out, and the kind of allocation each one is. */
-const HANDED_OUT: Readonly<Record<string, AllocationKind>> = {
-  'grab.accepted': 'grab',
-  'draw.won': 'draw',
-  'hold.backfilled': 'backfill',
-};
-
-interface HandedOutData {
-  orderId: string;
-  fanId: string;
-  quantity: number;
-  seq?: number;
-  fromOrderId?: string;
-}
 
 /**
  * Chains a drop's allocation log (API.md "Fair launch", DESIGN.md invariant 8) off the hot
@@ -53,24 +31,8 @@ export class AllocationLogWriter {
 
   /** Appends the allocations among one drop's entries (in stream order); answers how many. */
   async append(dropId: string, entries: readonly OutboxEntry[]): Promise<number> {
-    const handedOut = entries.flatMap((e) => {
-      const kind = HANDED_OUT[e.fields[OutboxStreamFields.type] ?? ''];
-      if (!kind) return [];
-      const data = JSON.parse(e.fields[OutboxStreamFields.data] ?? '{}') as HandedOutData;
-      // Events written before the log existed carry no seq.
-      if (data.seq === undefined) return [];
-      const at = new Date(Number(e.fields[OutboxStreamFields.occurredAtMs])).toISOString();
-      const fields: AllocationFields = {
-        seq: data.seq,
-        at,
-        kind,
-        orderId: data.orderId,
-        fanId: data.fanId,
-        quantity: data.quantity,
-        ...(data.fromOrderId === undefined ? {} : { fromOrderId: data.fromOrderId }),
-      };
-      return [fields];
-    });
+    // Events written before the log existed carry no seq: handedOutBy skips them.
+    const handedOut = entries.flatMap((e) => handedOutBy(e) ?? []);
     if (handedOut.length === 0 || this.broken.has(dropId)) return 0;
     let head = this.heads.get(dropId) ?? (await this.records.head(dropId));
     const chained: AllocationEntry[] = [];
