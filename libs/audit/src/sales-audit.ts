@@ -84,7 +84,7 @@ async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breac
     breaches.push({
       invariant: 1,
       subject,
-      message: `stock ${stock} + parked ${parked} != quantity ${drop.quantity} - held+paid ${liveOrPaid}`,
+      message: `stock ${stock}${parked > 0 ? ` + parked ${parked}` : ''} != quantity ${drop.quantity} - held+paid ${liveOrPaid}`,
     });
   }
   for (const [fanId, units] of perFan) {
