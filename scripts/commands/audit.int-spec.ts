@@ -340,7 +340,9 @@ describe('npm run audit names each breach and exits 1', () => {
     const prefix = `BREACH invariant 8 (fair allocation): drop ${drop.id}: `;
     expect(report.breaches).toEqual([
       expect.stringMatching(
-        new RegExp(`^${escapeRegExp(prefix)}allocation log: entry 1: hash [0-9a-f]{64} != recomputed`),
+        new RegExp(
+          `^${escapeRegExp(prefix)}allocation log: entry 1: hash [0-9a-f]{64} != recomputed`,
+        ),
       ),
       `${prefix}allocation 1 (grab, intruder x1) != order ${first.id}`,
     ]);
