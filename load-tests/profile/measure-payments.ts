@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     paused: false,
     cancelled: false,
     createdAt: now - 2000,
+    version: 1,
   });
   const orders: InventoryOrder[] = [];
   await pool(fans, async (fanId) => {

@@ -41,6 +41,7 @@ export async function createFloorDrop(
     paused: false,
     cancelled: false,
     createdAt: await inventory.now(),
+    version: 1,
     ...times,
   });
   return id;

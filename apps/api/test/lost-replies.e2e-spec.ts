@@ -1,8 +1,8 @@
-import { INVENTORY_SOURCES, Inventory, ScriptName } from '@flashdrop/inventory';
+import { Inventory, ScriptName } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
 import {
   api,
-  CuttingProxy,
+  ApiBehindProxy,
   debitsOf,
   dropBody,
   DropBody,
@@ -12,7 +12,7 @@ import {
   isoIn,
   openDropBody,
   OrderBody,
-  ServiceProcess,
+  scriptOnTheWire,
   slotPort,
   testConfig,
   testDatabase,
@@ -20,7 +20,6 @@ import {
   uniqueId,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
-import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 
 /**
@@ -34,43 +33,27 @@ import { DataSource } from 'typeorm';
  */
 describe('a reply lost between the API and Redis changes nothing twice', () => {
   const config = testConfig();
-  const redisUrl = new URL(config.REDIS_URL);
-  const proxy = new CuttingProxy(slotPort(7391), {
-    host: redisUrl.hostname,
-    port: Number(redisUrl.port || 6379),
-  });
-  const apiPort = slotPort(4306);
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
-  const apiProcess = new ServiceProcess('api', {
-    REDIS_URL: `redis://127.0.0.1:${proxy.port}${redisUrl.pathname}`,
-    API_PORT: String(apiPort),
+  const behind = new ApiBehindProxy(slotPort(7391), slotPort(4306), {
     GRAB_RATE_LIMIT_PER_SECOND: '0',
   });
+  const { proxy, baseUrl } = behind;
   let redis: Redis;
   let inventory: Inventory;
   let db: DataSource;
 
   beforeAll(async () => {
-    await proxy.start();
     redis = createRedis(config.REDIS_URL);
     inventory = new Inventory(redis);
     db = await testDatabase();
-    apiProcess.start();
-    await apiProcess.waitForHttp(`${baseUrl}/health/live`);
+    await behind.start();
   }, 60_000);
 
   afterAll(async () => {
-    await apiProcess.stop();
-    await proxy.stop();
+    await behind.stop();
     await db.destroy();
     await redis.quit();
   }, 30_000);
 
-  /** How a script shows on the wire: its SHA (EVALSHA), or its first line (EVAL, first use). */
-  const script = (name: ScriptName) => {
-    const source = INVENTORY_SOURCES[name];
-    return [createHash('sha1').update(source.lua).digest('hex'), source.file.split('\n')[0]];
-  };
   const brand = () => tokenFor('brand', uniqueId('brand'));
   const fan = (id = uniqueId('fan')) => ({ id, token: tokenFor('fan', id) });
   const stock = async (dropId: string) => Number(await redis.get(dropKeys(dropId).stock));
@@ -79,7 +62,7 @@ describe('a reply lost between the API and Redis changes nothing twice', () => {
 
   /** Runs `call` with the reply of the next `script` lost; answers what the caller got. */
   async function withLostReply<T>(name: ScriptName, call: () => Promise<T>): Promise<T> {
-    const markers = script(name);
+    const markers = scriptOnTheWire(name);
     const before = proxy.seen(markers);
     const cut = proxy.cutAfter(markers);
     const answer = await call();
@@ -161,7 +144,7 @@ describe('a reply lost between the API and Redis changes nothing twice', () => {
   it('refusals: the batch the API reports is counted once', async () => {
     const drop = await newDrop(openDropBody());
     await api('POST', `/v1/drops/${drop.id}/pause`, { token: tokenFor('operator'), baseUrl });
-    const cut = proxy.cutAfter(script('count_refusals'));
+    const cut = proxy.cutAfter(scriptOnTheWire('count_refusals'));
     const answers = await Promise.all([1, 2, 3].map(() => grab(drop.id, fan().token)));
     expect(answers.map((a) => a.status)).toEqual([409, 409, 409]);
     await cut;

@@ -47,5 +47,7 @@ export function parseDefinition(h: Record<string, string>): DropDefinition {
     paused: h.paused === '1',
     cancelled: h.cancelled === '1',
     createdAt: Number(h.createdAt),
+    // Mirrors written before versions existed hold the first one.
+    version: optionalNumber(h.version) ?? 1,
   };
 }

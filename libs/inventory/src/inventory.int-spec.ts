@@ -823,20 +823,51 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         reservationClosesAt: now + 120_000,
         saleStartsAt: now + 120_000,
       });
-      expect(await inventory.updateDrop({ ...future, quantity: 150 })).toEqual({
-        ok: true,
-        value: undefined,
+      expect(await inventory.beginEdit(future.id, 2)).toEqual({ ok: true, value: undefined });
+      expect((await inventory.viewDrop(future.id))?.pendingEdit).toBe(2);
+      expect(await inventory.syncDrop({ ...future, quantity: 150, version: 2 })).toEqual({
+        status: 'synced',
       });
       expect(await stock(future.id)).toBe(150);
+      expect(await inventory.viewDrop(future.id)).toMatchObject({
+        definition: { version: 2, quantity: 150 },
+      });
+      expect((await inventory.viewDrop(future.id))?.pendingEdit).toBeUndefined();
       expect(await inventory.cancelDrop(future.id)).toEqual({ ok: true, value: undefined });
-      expect(await inventory.updateDrop(future)).toEqual({ ok: false, code: 'DROP_LOCKED' });
+      expect(await inventory.beginEdit(future.id, 3)).toEqual({ ok: false, code: 'DROP_LOCKED' });
       const live = await newDrop();
       expect(await inventory.cancelDrop(live.id)).toEqual({ ok: false, code: 'DROP_LOCKED' });
-      expect(await inventory.updateDrop(live)).toEqual({ ok: false, code: 'DROP_LOCKED' });
-      expect(await inventory.updateDrop({ ...live, id: 'd000000000000' })).toEqual({
+      expect(await inventory.beginEdit(live.id, 2)).toEqual({ ok: false, code: 'DROP_LOCKED' });
+      expect(await inventory.beginEdit('d000000000000', 2)).toEqual({
         ok: false,
         code: 'NOT_FOUND',
       });
+      expect(await inventory.syncDrop({ ...live, id: 'd000000000000' })).toEqual({
+        status: 'missing',
+      });
+    });
+
+    it('a sync never applies an older version, and refuses changes once the drop locked', async () => {
+      const now = await redisNow(redis);
+      const def = await newDrop({
+        reservationOpensAt: now + 60_000,
+        reservationClosesAt: now + 120_000,
+        saleStartsAt: now + 120_000,
+      });
+      await inventory.syncDrop({ ...def, quantity: 120, version: 3 });
+      expect(await inventory.syncDrop({ ...def, quantity: 110, version: 2 })).toEqual({
+        status: 'synced',
+      });
+      expect(await stock(def.id)).toBe(120);
+      // The lock passes (reservations open) before the next edit reaches Redis.
+      await setDropTimes(redis, def.id, { reservationOpensAt: now - 1 });
+      const late = await inventory.syncDrop({ ...def, quantity: 90, version: 4 });
+      expect(late).toMatchObject({ status: 'locked', running: { quantity: 120, version: 3 } });
+      expect(await stock(def.id)).toBe(120);
+      // The same definition again (written back to PostgreSQL as version 5) is recorded.
+      const running = late.status === 'locked' ? late.running : def;
+      expect(await inventory.syncDrop({ ...running, version: 5 })).toEqual({ status: 'synced' });
+      expect((await inventory.viewDrop(def.id))?.definition.version).toBe(5);
     });
   });
 

@@ -30,6 +30,7 @@ import {
   GrabOutcome,
   GrabRequest,
   InventoryOrder,
+  SyncOutcome,
   Outcome,
   ParkedHandDown,
   Refusal,
@@ -100,7 +101,7 @@ export class Inventory {
     await this.mirror(def, 'create');
   }
 
-  /** Re-mirrors a drop that PostgreSQL has and Redis lost (no event). */
+  /** Re-mirrors a drop that PostgreSQL has and Redis lost (no event, stock = quantity). */
   async restoreDrop(def: DropDefinition): Promise<void> {
     await this.index(def.id);
     await this.mirror(def, 'restore');
@@ -111,9 +112,36 @@ export class Inventory {
     await this.redis.sadd(DROPS_ACTIVE_KEY, dropId);
   }
 
-  /** Changes a drop while it is not locked (the lock is checked in the script). */
-  async updateDrop(def: DropDefinition): Promise<Outcome<void>> {
-    return this.mirror(def, 'update');
+  /**
+   * The first half of an edit (begin_edit.lua): the drop may still be edited (checked on Redis
+   * TIME) and the edit of `version` is marked begun. Commit it to PostgreSQL, then `syncDrop`.
+   */
+  async beginEdit(dropId: string, version: number): Promise<Outcome<void>> {
+    const r = await this.run('begin_edit', [dropKeys(dropId).drop], [version]);
+    if (r[0] === 'ERR' && r[1] === 'BAD_RECORD') {
+      throw new BadRecordError('drop', dropId, 'begin_edit cannot read it');
+    }
+    return unit(r);
+  }
+
+  /**
+   * Makes the mirror PostgreSQL's definition `def` (mirror_drop sync): after an edit's commit,
+   * or to repair a mirror that missed one. `locked`: the drop locked before the edit reached
+   * it; `running` is the definition the sale runs with, to be written back to PostgreSQL.
+   * `repair`: `def` was read holding the row (no edit can be under way), so any begun edit is
+   * settled by it.
+   */
+  async syncDrop(def: DropDefinition, repair = false): Promise<SyncOutcome> {
+    const k = dropKeys(def.id);
+    const r = await this.run(
+      'mirror_drop',
+      [k.drop, k.stock, k.events],
+      ['sync', repair ? '1' : '', ...fields(def, 'sync')],
+    );
+    if (r[0] === 'OK') return { status: 'synced' };
+    if (r[0] === 'LOCKED') return { status: 'locked', running: parseDefinition(record(r, 1)) };
+    if (r[1] === 'NOT_FOUND') return { status: 'missing' };
+    throw new BadRecordError('drop', def.id, 'mirror_drop sync refused its definition');
   }
 
   /**
@@ -127,6 +155,7 @@ export class Inventory {
       throw new BadRecordError('drop', dropId, JSON.stringify(record(r, 2)));
     }
     if (r[0] !== 'OK') return undefined;
+    const fields = record(r, 5);
     const phase = r[2] as string;
     if (!(DropPhases as readonly string[]).includes(phase)) throw new Error(`bad phase ${phase}`);
     return {
@@ -134,7 +163,8 @@ export class Inventory {
       phase: phase as DropPhase,
       remaining: Math.max(0, Number(r[3])),
       reservations: Number(r[4]),
-      definition: parseDefinition(record(r, 5)),
+      definition: parseDefinition(fields),
+      ...(fields.editing ? { pendingEdit: Number(fields.editing) } : {}),
     };
   }
 
@@ -631,12 +661,12 @@ export class Inventory {
     return { ok: false, code: codeOf(r[1]), order };
   }
 
-  private async mirror(def: DropDefinition, mode: 'create' | 'update' | 'restore') {
+  private async mirror(def: DropDefinition, mode: 'create' | 'restore', stock?: number) {
     const k = dropKeys(def.id);
     const r = await this.run(
       'mirror_drop',
       [k.drop, k.stock, k.events],
-      [mode, ...fields(def, mode)],
+      [mode, stock ?? '', ...fields(def, mode)],
     );
     if (r[0] === 'ERR' && r[1] === 'BAD_RECORD') {
       throw new BadRecordError('drop', def.id, `mirror_drop ${mode} refused its definition`);
@@ -726,7 +756,7 @@ function record(r: Reply, from: number): Record<string, string> {
   return out;
 }
 
-function fields(def: DropDefinition, mode: 'create' | 'update' | 'restore'): Arg[] {
+function fields(def: DropDefinition, mode: 'create' | 'restore' | 'sync'): Arg[] {
   const kv: Arg[] = [
     'id',
     def.id,
@@ -758,17 +788,14 @@ function fields(def: DropDefinition, mode: 'create' | 'update' | 'restore'): Arg
     def.holdSeconds,
     'allocation',
     def.allocation,
+    'version',
+    def.version,
+    'createdAt',
+    def.createdAt,
   ];
-  // paused, cancelled and createdAt belong to the drop's life, not to an edit of it.
-  if (mode !== 'update') {
-    kv.push(
-      'paused',
-      def.paused ? '1' : '0',
-      'cancelled',
-      def.cancelled ? '1' : '0',
-      'createdAt',
-      def.createdAt,
-    );
-  }
+  // paused and cancelled are decided in Redis (set_paused, cancel_drop): a sync of the
+  // definition never overwrites them.
+  if (mode !== 'sync')
+    kv.push('paused', def.paused ? '1' : '0', 'cancelled', def.cancelled ? '1' : '0');
   return kv;
 }

@@ -6,6 +6,7 @@ import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 /** Every script of this library, with the number of KEYS it takes (see each file's header). */
 const ScriptKeys = {
   mirror_drop: 3,
+  begin_edit: 1,
   view_drop: 3,
   set_paused: 2,
   cancel_drop: 2,

@@ -235,8 +235,9 @@ describe('every write script is safe to run twice with the same arguments', () =
     });
     await twice.createDrop(def);
     expect(await stock(def.id)).toBe(def.quantity);
-    expect(await twice.updateDrop({ ...def, quantity: def.quantity + 5 })).toMatchObject({
-      ok: true,
+    expect(await twice.beginEdit(def.id, 2)).toMatchObject({ ok: true });
+    expect(await twice.syncDrop({ ...def, quantity: def.quantity + 5, version: 2 })).toEqual({
+      status: 'synced',
     });
     expect(await stock(def.id)).toBe(def.quantity + 5);
     await twice.restoreDrop(def);

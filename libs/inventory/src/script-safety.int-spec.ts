@@ -166,10 +166,12 @@ describe('no script fails half-way after its first write', () => {
       saleStartsAt: now + 120_000,
     });
     const before = await snapshot(def.id);
-    await expect(inventory.updateDrop({ ...def, saleStartsAt: NaN })).rejects.toThrow(
+    await expect(inventory.syncDrop({ ...def, saleStartsAt: NaN, version: 2 })).rejects.toThrow(
       BadRecordError,
     );
-    await expect(inventory.updateDrop({ ...def, quantity: 1.5 })).rejects.toThrow(BadRecordError);
+    await expect(inventory.syncDrop({ ...def, quantity: 1.5, version: 2 })).rejects.toThrow(
+      BadRecordError,
+    );
     expect(await snapshot(def.id)).toEqual(before);
   });
 });

@@ -27,6 +27,8 @@ export interface DropDefinition {
   readonly paused: boolean;
   readonly cancelled: boolean;
   readonly createdAt: number;
+  /** sales.drops' version of this definition (raised by every edit). */
+  readonly version: number;
 }
 
 /** A drop as a picker lists it: the mirrored fields that name it (times as epoch ms). */
@@ -61,6 +63,11 @@ export interface DropState {
   readonly reservations: number;
   /** Redis TIME, epoch ms, when this was read. */
   readonly now: number;
+  /**
+   * The version of an edit begun (begin_edit) but not yet mirrored: PostgreSQL may hold a newer
+   * definition than this one, and the reader repairs the mirror from it.
+   */
+  readonly pendingEdit?: number;
 }
 
 /** The hold state machine (libs/inventory/README.md); `paying` shows as `held` to fans. */
@@ -81,6 +88,12 @@ export interface InventoryOrder {
   /** A backfilled hold: the released order its unit came from. */
   readonly fromOrderId?: string;
 }
+
+/** What a sync of PostgreSQL's definition into the mirror did (Inventory.syncDrop). */
+export type SyncOutcome =
+  | { readonly status: 'synced' }
+  | { readonly status: 'missing' }
+  | { readonly status: 'locked'; readonly running: DropDefinition };
 
 export interface Refusal {
   readonly ok: false;

@@ -3,7 +3,10 @@ import { DataSource, Repository } from 'typeorm';
 import { DropEntity } from './entities/drop.entity';
 
 /** What a brand may change in a drop's definition (the rest belongs to the drop's life). */
-type EditableColumns = Omit<DropEntity, 'id' | 'brandId' | 'paused' | 'cancelled' | 'createdAt'>;
+type EditableColumns = Omit<
+  DropEntity,
+  'id' | 'brandId' | 'paused' | 'cancelled' | 'createdAt' | 'version'
+>;
 
 /**
  * `sales.drops`: the durable definition of every drop, and its only door. Speaks in the
@@ -25,12 +28,32 @@ export class DropRecords {
       paused: def.paused,
       cancelled: def.cancelled,
       createdAt: new Date(def.createdAt),
+      version: def.version,
     });
   }
 
   async find(dropId: string): Promise<DropDefinition | undefined> {
     const row = await this.drops.findOneBy({ id: dropId });
     return row ? toDefinition(row) : undefined;
+  }
+
+  /**
+   * Runs `use` with the drop's definition read under a share lock on its row, held until `use`
+   * returns: no edit (`edit` takes the row for update) can begin or commit meanwhile, so what
+   * `use` sees is the outcome of every edit before it. Answers undefined when there is no such
+   * drop. For repairs of the Redis mirror.
+   */
+  async whileHeld<T>(
+    dropId: string,
+    use: (current: DropDefinition) => Promise<T>,
+  ): Promise<T | undefined> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.getRepository(DropEntity).findOne({
+        where: { id: dropId },
+        lock: { mode: 'pessimistic_read' },
+      });
+      return row ? use(toDefinition(row)) : undefined;
+    });
   }
 
   /** One brand's drops (or every drop), newest first. */
@@ -45,23 +68,49 @@ export class DropRecords {
 
   /**
    * Edits a drop under its row lock: `edit` gets the current definition and answers the new one
-   * (it may throw to refuse; nothing is written then) with the time of the change. Concurrent
-   * edits of one drop run one after the other. Answers false when there is no such drop.
+   * (it may throw to refuse; nothing is written then) with the time of the change. The row's
+   * version goes up by one. Concurrent edits of one drop run one after the other. Answers the
+   * definition as committed (with its new version), or undefined when there is no such drop.
    */
   async edit(
     dropId: string,
     edit: (current: DropDefinition) => Promise<{ next: DropDefinition; at: number }>,
-  ): Promise<boolean> {
+  ): Promise<DropDefinition | undefined> {
     return this.db.transaction(async (tx) => {
       const repo = tx.getRepository(DropEntity);
       const row = await repo.findOne({
         where: { id: dropId },
         lock: { mode: 'pessimistic_write' },
       });
-      if (!row) return false;
+      if (!row) return undefined;
       const { next, at } = await edit(toDefinition(row));
-      await repo.update(dropId, editableColumns(next, new Date(at)));
-      return true;
+      const version = row.version + 1;
+      await repo.update(dropId, { ...editableColumns(next, new Date(at)), version });
+      return { ...next, version };
+    });
+  }
+
+  /**
+   * Puts back the editable fields of `definition` (the one the sale ran with) over an edit that
+   * was committed at `editedVersion` but could not reach the sale before it locked, as a new
+   * version. Does nothing when the row has moved on since. Answers the definition as stored.
+   */
+  async revert(
+    definition: DropDefinition,
+    editedVersion: number,
+    at: Date,
+  ): Promise<DropDefinition | undefined> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(DropEntity);
+      const row = await repo.findOne({
+        where: { id: definition.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!row) return undefined;
+      if (row.version !== editedVersion) return toDefinition(row);
+      const columns = { ...editableColumns(definition, at), version: row.version + 1 };
+      await repo.update(definition.id, columns);
+      return toDefinition({ ...row, ...columns });
     });
   }
 
@@ -117,5 +166,6 @@ function toDefinition(e: DropEntity): DropDefinition {
     paused: e.paused,
     cancelled: e.cancelled,
     createdAt: e.createdAt.getTime(),
+    version: e.version,
   };
 }

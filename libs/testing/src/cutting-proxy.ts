@@ -12,7 +12,9 @@ import { createServer, connect, Server, Socket } from 'node:net';
 export class CuttingProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
-  private armed?: { markers: readonly string[]; cut: () => void };
+  private armed?: { markers: readonly string[]; cut: () => void; swallow: boolean };
+  /** Until this time (epoch ms) every new connection is closed at once: the server is "down". */
+  private downUntil = 0;
   private readonly sightings = new Map<string, number>();
   private readonly watched = new Set<string>();
 
@@ -35,7 +37,29 @@ export class CuttingProxy {
    */
   cutAfter(markers: readonly string[]): Promise<void> {
     this.watch(markers);
-    return new Promise((resolve) => (this.armed = { markers, cut: resolve }));
+    return new Promise((resolve) => (this.armed = { markers, cut: resolve, swallow: false }));
+  }
+
+  /**
+   * Arms a loss of the command itself: the next client write carrying one of `markers` never
+   * reaches the server, the connection is cut, and for `downMs` every new connection is closed
+   * at once. Resolves as soon as the command was swallowed. ioredis keeps a command it sent
+   * and got no answer for, and re-sends it once a connection is ready again
+   * (`autoResendUnfulfilledCommands`): to lose it for good, the test kills the client's process
+   * while the server is "down".
+   */
+  swallowNext(markers: readonly string[], downMs: number): Promise<void> {
+    this.watch(markers);
+    return new Promise((resolve) => {
+      this.armed = {
+        markers,
+        swallow: true,
+        cut: () => {
+          this.downUntil = Date.now() + downMs;
+          resolve();
+        },
+      };
+    });
   }
 
   /** Counts, from now on, the client writes that carry one of `markers`. */
@@ -49,6 +73,7 @@ export class CuttingProxy {
   }
 
   async stop(): Promise<void> {
+    this.downUntil = 0;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
@@ -56,6 +81,10 @@ export class CuttingProxy {
   }
 
   private relay(client: Socket): void {
+    if (Date.now() < this.downUntil) {
+      client.destroy();
+      return;
+    }
     const server = connect(this.upstream.port, this.upstream.host);
     this.sockets.add(client).add(server);
     let cutting = false;
@@ -76,6 +105,11 @@ export class CuttingProxy {
       const armed = this.armed;
       if (armed && armed.markers.some((marker) => text.includes(marker))) {
         this.armed = undefined;
+        if (armed.swallow) {
+          close();
+          armed.cut();
+          return;
+        }
         cutting = true;
         server.once('data', () =>
           // The server answers a batch it read together in one go; a moment more lets the rest

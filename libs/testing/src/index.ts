@@ -14,3 +14,4 @@ export * from './frame-tap';
 export * from './topic-tail';
 export * from './webhook-receiver';
 export * from './sse-client';
+export * from './api-behind-proxy';

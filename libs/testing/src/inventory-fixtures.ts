@@ -1,5 +1,6 @@
-import { DropDefinition, newDropId } from '@flashdrop/inventory';
+import { DropDefinition, INVENTORY_SOURCES, newDropId, ScriptName } from '@flashdrop/inventory';
 import type { RedisClient } from '@flashdrop/persistence';
+import { createHash } from 'node:crypto';
 // The sale's raw keys are libs/inventory's own; tests read and bend them through here only.
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from '../../inventory/src/keys';
 
@@ -37,6 +38,7 @@ export function dropDefinition(
     paused: false,
     cancelled: false,
     createdAt: now - 120_000,
+    version: 1,
     ...overrides,
   };
 }
@@ -106,4 +108,14 @@ export function grabIdempotencyEntry(
     `${dropKeys(dropId).idempotency}#${fanId.length}:${fanId}:${key}`,
     `grab|${quantity}|${answer}`,
   ];
+}
+
+/**
+ * How one inventory script shows on the wire, for a proxy to spot it (libs/testing
+ * CuttingProxy): its SHA, as EVALSHA sends it, and its first line, as EVAL sends it (ioredis
+ * sends the whole script the first time on each connection).
+ */
+export function scriptOnTheWire(name: ScriptName): string[] {
+  const source = INVENTORY_SOURCES[name];
+  return [createHash('sha1').update(source.lua).digest('hex'), source.file.split('\n')[0]];
 }

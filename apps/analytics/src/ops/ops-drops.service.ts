@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MAX_TIME_MS } from '@flashdrop/contracts';
 import { Inventory } from '@flashdrop/inventory';
 
 export interface OpsDropSummary {
@@ -19,13 +20,19 @@ export class OpsDrops {
   constructor(private readonly inventory: Inventory) {}
 
   async list(): Promise<OpsDropSummary[]> {
-    const time = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
+    // A mirror with a time no Date can print (NaN, 1e20) shows it as unknown: one bad record
+    // never breaks the picker (the API repairs the mirror from PostgreSQL when it reads it).
+    const time = (ms: number | undefined) =>
+      ms !== undefined && Number.isInteger(ms) && ms >= 0 && ms <= MAX_TIME_MS
+        ? new Date(ms).toISOString()
+        : null;
+    const count = (n: number | undefined) => (Number.isSafeInteger(n) ? n! : null);
     return (await this.inventory.dropSummaries())
       .map((d) => ({
         id: d.id,
         title: d.title ?? null,
         brandId: d.brandId ?? null,
-        quantity: d.quantity ?? null,
+        quantity: count(d.quantity),
         createdAt: time(d.createdAt),
         saleStartsAt: time(d.saleStartsAt),
       }))

@@ -5,7 +5,7 @@ import { CreateDropDto } from './drop.dto';
 /** A drop body with defaults applied and times as epoch ms: the mirrored definition's own fields. */
 export type DropFields = Omit<
   DropDefinition,
-  'id' | 'brandId' | 'paused' | 'cancelled' | 'createdAt'
+  'id' | 'brandId' | 'paused' | 'cancelled' | 'createdAt' | 'version'
 >;
 
 export const DROP_DEFAULTS = {

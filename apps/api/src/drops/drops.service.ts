@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, Principal } from '@flashdrop/contracts';
 import {
+  BadRecordError,
   DropDefinition,
   DropState,
   DropView,
@@ -19,10 +20,13 @@ const notFound = () => DomainError.notFound('drop');
 /**
  * Drops: the definition is written to PostgreSQL first (the durable truth), then mirrored into
  * Redis for the sale. Phases and locks are decided by the Lua scripts on Redis TIME, so every
- * API instance agrees on them.
+ * API instance agrees on them. A mirror that is missing, fails its check, or may have missed an
+ * edit is repaired from PostgreSQL by whoever reads it next (`state`, `list`).
  */
 @Injectable()
 export class DropsService {
+  private readonly logger = new Logger(DropsService.name);
+
   constructor(
     private readonly drops: DropRecords,
     private readonly inventory: Inventory,
@@ -38,6 +42,7 @@ export class DropsService {
       paused: false,
       cancelled: false,
       createdAt: await this.inventory.now(),
+      version: 1,
     };
     await this.drops.insert(definition);
     await this.inventory.createDrop(definition);
@@ -49,24 +54,41 @@ export class DropsService {
     return toDropView(await this.state(dropId));
   }
 
-  /** A brand's own drops, newest first; an operator's: every drop (newest 500). */
+  /**
+   * A brand's own drops, newest first; an operator's: every drop (newest 500). One drop whose
+   * view cannot be built (even after a repair from PostgreSQL) is left out with a log line: it
+   * never turns the whole list into a 500.
+   */
   async list(caller: Principal): Promise<DropView[]> {
     const definitions = await this.drops.list(
       caller.role === 'operator' ? undefined : caller.sub,
       500,
     );
-    const states = await Promise.all(definitions.map((d) => this.stateOf(d)));
-    return states.map(toDropView);
+    const views = await Promise.all(
+      definitions.map(async (d) => {
+        try {
+          return toDropView(await this.stateOf(d));
+        } catch (error) {
+          this.logger.error({ dropId: d.id, err: error }, 'drop left out of a list');
+          return undefined;
+        }
+      }),
+    );
+    return views.filter((v): v is DropView => v !== undefined);
   }
 
   /**
-   * Only before the drop locks (reservations open; the sale starts when none is needed). The
-   * lock is checked by `mirror_drop` against Redis TIME while the row is locked, so an edit and
-   * the opening of the window cannot cross.
+   * Only before the drop locks (reservations open; the sale starts when none is needed).
+   * PostgreSQL first, then Redis: under the row's lock, `begin_edit` checks the lock on Redis
+   * TIME and marks the edit begun (writing nothing else), the row is updated with a new version
+   * and committed, and only then is the mirror synced. A failed commit leaves Redis as it was
+   * (the mark is cleared by the next read); a sync that fails after the commit is done by the
+   * next read (`state`). Should the drop lock between the commit and the sync, the sync refuses
+   * and the definition the sale runs with is written back: 409 DROP_LOCKED.
    */
   async update(brandId: string, dropId: string, dto: UpdateDropDto): Promise<DropView> {
     await this.owned(brandId, dropId);
-    const found = await this.drops.edit(dropId, async (current) => {
+    const committed = await this.drops.edit(dropId, async (current) => {
       const merged: DropFields = {
         ...current,
         ...stripUndefined({
@@ -83,12 +105,16 @@ export class DropsService {
         ...patchTimes(dto),
       };
       checkDropRules(merged);
-      const next = { ...current, ...merged };
-      const updated = await this.inventory.updateDrop(next);
-      if (!updated.ok) throw refusalError(updated);
-      return { next, at: await this.inventory.now() };
+      const begun = await this.inventory.beginEdit(dropId, current.version + 1);
+      if (!begun.ok) throw refusalError(begun);
+      return { next: { ...current, ...merged }, at: await this.inventory.now() };
     });
-    if (!found) throw notFound();
+    if (!committed) throw notFound();
+    const synced = await this.inventory.syncDrop(committed);
+    if (synced.status === 'locked') {
+      await this.undo(committed, synced.running);
+      throw new DomainError('DROP_LOCKED', 'the drop locked before the edit could reach it');
+    }
     return this.view(dropId);
   }
 
@@ -121,14 +147,20 @@ export class DropsService {
     return state;
   }
 
-  /** The live state from Redis; re-mirrored from PostgreSQL if Redis lacks the drop. */
+  /**
+   * The live state from Redis. Repaired from PostgreSQL first when Redis lacks the drop
+   * (re-mirrored), when its mirror fails its check, or when an edit was
+   * begun and may not have reached it.
+   */
   async state(dropId: string): Promise<DropState> {
     if (!isDropId(dropId)) throw notFound();
-    const live = await this.inventory.viewDrop(dropId);
+    const { live, repair } = await this.readMirror(dropId);
+    if (live && !repair) return live;
+    const repaired = await this.repair(dropId);
+    if (repaired) return repaired;
+    // PostgreSQL has no such drop: only what Redis holds, if that can be shown.
     if (live) return live;
-    const stored = await this.drops.find(dropId);
-    if (!stored) throw notFound();
-    return this.stateOf(stored);
+    throw notFound();
   }
 
   /** Makes sure Redis has the drop (routes other than the grab call this on NOT_FOUND). */
@@ -142,13 +174,76 @@ export class DropsService {
     }
   }
 
+  /**
+   * The live state of a drop PostgreSQL holds as `stored` (a list's row), the mirror repaired if
+   * it needs it or is behind `stored`'s version. Pause and cancel are decided in Redis (on its
+   * clock) and then written here: a flag that did not reach PostgreSQL is copied now.
+   */
   private async stateOf(stored: DropDefinition): Promise<DropState> {
-    const live = await this.inventory.viewDrop(stored.id);
-    if (live) return live;
-    await this.inventory.restoreDrop(stored);
-    const restored = await this.inventory.viewDrop(stored.id);
-    if (!restored) throw new Error(`drop ${stored.id} could not be mirrored into Redis`);
-    return restored;
+    const { live, repair } = await this.readMirror(stored.id);
+    if (!live || repair || live.definition.version < stored.version) {
+      const repaired = await this.repair(stored.id);
+      if (!repaired) throw notFound();
+      return repaired;
+    }
+    const { paused, cancelled } = live.definition;
+    if (paused !== stored.paused || cancelled !== stored.cancelled) {
+      this.logger.warn({ dropId: stored.id }, 'pause or cancel missing from PostgreSQL: copied');
+      if (paused !== stored.paused) await this.drops.setPaused(stored.id, paused, new Date());
+      if (cancelled && !stored.cancelled) await this.drops.setCancelled(stored.id, new Date());
+    }
+    return live;
+  }
+
+  /**
+   * Makes Redis hold what PostgreSQL holds, read under the row's share lock so that no edit is
+   * under way (its begun mark, if any, is settled by this sync): synced into the mirror, the
+   * drop re-mirrored when Redis lost it, or, when an edit reached PostgreSQL
+   * but the drop locked before it reached Redis, undone. Answers undefined when PostgreSQL has
+   * no such drop.
+   */
+  private async repair(dropId: string): Promise<DropState | undefined> {
+    const held = await this.drops.whileHeld(dropId, async (current) => ({
+      current,
+      synced: await this.inventory.syncDrop(current, true),
+    }));
+    if (!held) return undefined;
+    const { current, synced } = held;
+    if (synced.status === 'missing') {
+      this.logger.warn({ dropId }, 'drop missing from Redis: re-mirrored from PostgreSQL');
+      await this.inventory.restoreDrop(current);
+    } else if (synced.status === 'locked') {
+      await this.undo(current, synced.running);
+    }
+    const repaired = await this.inventory.viewDrop(dropId);
+    if (!repaired) throw new Error(`drop ${dropId} could not be mirrored into Redis`);
+    return repaired;
+  }
+
+  /**
+   * The mirror as Redis holds it, and whether it must be repaired from PostgreSQL: absent, not
+   * valid (BadRecordError, logged), or with an edit begun that may not have reached it.
+   */
+  private async readMirror(dropId: string): Promise<{ live?: DropState; repair: boolean }> {
+    try {
+      const live = await this.inventory.viewDrop(dropId);
+      return { live, repair: live === undefined || live.pendingEdit !== undefined };
+    } catch (error) {
+      if (!(error instanceof BadRecordError)) throw error;
+      this.logger.error({ dropId, err: error }, 'drop mirror not valid: repaired from PostgreSQL');
+      return { repair: true };
+    }
+  }
+
+  /**
+   * An edit committed to PostgreSQL as `edited` reached Redis only after the drop locked (fans
+   * may have reserved or grabbed under the definition the sale runs with, `running`): that one
+   * is written back to PostgreSQL as a new version and mirrored, and the edit did not happen.
+   */
+  private async undo(edited: DropDefinition, running: DropDefinition): Promise<void> {
+    const reverted = await this.drops.revert(running, edited.version, new Date());
+    if (reverted) await this.inventory.syncDrop(reverted);
+    this.logger.warn({ dropId: edited.id }, 'edit reached the drop after it locked: undone');
   }
 }
 

@@ -140,6 +140,16 @@ local function phase_of(d, stock, now)
   return 'on_sale'
 end
 
+-- When a drop's definition locks (edits refused from then on): reservations opening, or the
+-- sale starting when no reservation is required. From then on fans may have reserved or
+-- grabbed under the definition as it is.
+local function lock_time(d)
+  if d.reservationRequired == '1' and d.reservationOpensAt ~= nil and d.reservationOpensAt ~= '' then
+    return tonumber(d.reservationOpensAt)
+  end
+  return tonumber(d.saleStartsAt)
+end
+
 -- Statuses whose units count against stock and the fan's limit.
 local function is_live(status)
   return status == 'held' or status == 'paying'

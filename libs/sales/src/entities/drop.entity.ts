@@ -30,4 +30,6 @@ export class DropEntity {
   @Column('boolean') cancelled!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+  /** Raised by every edit; the Redis mirror records the version it holds. */
+  @Column('integer') version!: number;
 }

@@ -1,10 +1,12 @@
 import { SalesDropsOrders1764000000000 } from './1764000000000-sales-drops-orders';
+import { SalesDropVersion1765000000000 } from './1765000000000-drop-version';
 import { OrdersStorageSeq1766000000000 } from './1766000000000-orders-storage-seq';
 import { FairLaunch1767000000000 } from './1767000000000-fair-launch';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
   SalesDropsOrders1764000000000,
+  SalesDropVersion1765000000000,
   OrdersStorageSeq1766000000000,
   FairLaunch1767000000000,
 ];
