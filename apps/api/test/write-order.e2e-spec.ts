@@ -1,3 +1,6 @@
+import { runAudit } from '@flashdrop/audit';
+import { Inventory } from '@flashdrop/inventory';
+import { LedgerFacts } from '@flashdrop/ledger';
 import {
   api,
   ApiBehindProxy,
@@ -7,9 +10,15 @@ import {
   DropBody,
   DROPS_INDEX_KEY,
   dropKeys,
+  eventually,
+  fund,
   getDrop,
+  grabVia,
   isoIn,
+  openDropBody,
   openStackConnections,
+  OrderBody,
+  pay,
   retireDrop,
   scriptOnTheWire,
   slotPort,
@@ -23,13 +32,15 @@ import { DataSource } from 'typeorm';
  * The order of the durable and the live writes of a drop (PostgreSQL `sales.drops` and
  * `sales.orders` are the stored truth; Redis is the sale's live copy), through the running
  * stack: an edit is written to PostgreSQL first and a failure on either side leaves the two
- * repairable; a record Redis holds badly never breaks a list.
+ * repairable; a record Redis holds badly never breaks a list; a drop Redis lost is rebuilt
+ * from PostgreSQL with what was sold still out of stock.
  */
 describe('writes in the right order, repaired on the next read', () => {
   let redis: Redis;
+  let inventory: Inventory;
   let db: DataSource;
 
-  beforeAll(async () => ({ redis, db } = await openStackConnections()));
+  beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
   afterAll(() => closeStackConnections({ redis, db }));
 
   const brand = () => {
@@ -166,5 +177,75 @@ describe('writes in the right order, repaired on the next read', () => {
         await redis.del(dropKeys(ghost).drop);
       }
     });
+  });
+
+  describe('a drop Redis lost is rebuilt from the stored truth', () => {
+    /** Deletes every key of the drop's sale (not analytics' `{d:ID}:a:*`), as a lost Redis would. */
+    async function loseDrop(dropId: string) {
+      const keys = await redis.keys(`${dropKeys(dropId).drop.replace(':drop', '')}:*`);
+      const sale = keys.filter((k) => !k.includes('}:a:'));
+      if (sale.length > 0) await redis.del(...sale);
+      await retireDrop(redis, dropId);
+    }
+
+    it('units held or paid stay out of stock; holds can still be paid or cancelled', async () => {
+      const drop = await createDrop(openDropBody({ quantity: 10, priceMinor: 1_000 }));
+      const fans = Array.from({ length: 5 }, () => uniqueId('fan'));
+      const orders: OrderBody[] = [];
+      for (const fan of fans) {
+        const r = await grabVia(drop.id, tokenFor('fan', fan));
+        expect(r.status).toBe(201);
+        orders.push(r.body);
+      }
+      await fund([fans[3]], 5_000);
+      expect((await pay(orders[3].id, fans[3])).status).toBe(200);
+      const cancel = await api('POST', `/v1/orders/${orders[4].id}/cancel`, {
+        token: tokenFor('fan', fans[4]),
+      });
+      expect(cancel.status).toBe(200);
+      // Order persistence has copied every order, with its last status, into sales.orders.
+      const persisted = async () =>
+        (await db.query('SELECT id, status FROM sales.orders WHERE drop_id = $1 ORDER BY id', [
+          drop.id,
+        ])) as { id: string; status: string }[];
+      const expected = orders
+        .map((o, i) => ({ id: o.id, status: i === 3 ? 'paid' : i === 4 ? 'cancelled' : 'held' }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+      expect(
+        await eventually(
+          async () => JSON.stringify(await persisted()) === JSON.stringify(expected),
+          20_000,
+          200,
+        ),
+      ).toBe(true);
+
+      await loseDrop(drop.id);
+      expect(await redis.exists(dropKeys(drop.id).drop)).toBe(0);
+
+      // The next read rebuilds it: 3 held + 1 paid units are not sold again.
+      expect(await getDrop(drop.id)).toMatchObject({ quantity: 10, remaining: 6 });
+      expect(await redis.sismember(DROPS_INDEX_KEY, drop.id)).toBe(1);
+      const held = await api<OrderBody>('GET', `/v1/orders/${orders[0].id}`, {
+        token: tokenFor('fan', fans[0]),
+      });
+      expect(held.body).toMatchObject({ status: 'held', expiresAt: orders[0].expiresAt });
+      // The per-fan limit still counts the rebuilt hold.
+      const again = await grabVia(drop.id, tokenFor('fan', fans[0]));
+      expect(again.body).toMatchObject({ error: 'LIMIT_REACHED' });
+      // A rebuilt hold can be paid and cancelled like any other.
+      await fund([fans[1]], 5_000);
+      expect((await pay(orders[1].id, fans[1])).body).toMatchObject({ status: 'paid' });
+      const cancelled = await api('POST', `/v1/orders/${orders[2].id}/cancel`, {
+        token: tokenFor('fan', fans[2]),
+      });
+      expect(cancelled.status).toBe(200);
+      expect((await getDrop(drop.id)).remaining).toBe(7);
+      const paidOne = await api<OrderBody>('GET', `/v1/orders/${orders[3].id}`, {
+        token: tokenFor('fan', fans[3]),
+      });
+      expect(paidOne.body.status).toBe('paid');
+      const audit = await runAudit(inventory, new LedgerFacts(db), [drop.id]);
+      expect(audit.breaches).toEqual([]);
+    }, 60_000);
   });
 });

@@ -869,6 +869,55 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(await inventory.syncDrop({ ...running, version: 5 })).toEqual({ status: 'synced' });
       expect((await inventory.viewDrop(def.id))?.definition.version).toBe(5);
     });
+
+    it('rebuilds a lost drop from its stored orders: held and paid stay out of stock', async () => {
+      const def = dropDefinition(await redisNow(redis), {
+        reservationRequired: false,
+        quantity: 10,
+        perUserLimit: 3,
+      });
+      const at = await redisNow(redis);
+      const order = (n: number, status: InventoryOrder['status'], quantity = 1) => ({
+        id: `${def.id}-${String(n).padStart(16, '0')}`,
+        dropId: def.id,
+        fanId: `fan-${n % 3}`,
+        quantity,
+        amountMinor: quantity * def.priceMinor,
+        currency: def.currency,
+        status,
+        createdAt: at - 1000 + n,
+        expiresAt: at + 600_000,
+        ...(status === 'paid' ? { paidAt: at } : {}),
+      });
+      const stored = [
+        order(1, 'held', 2),
+        order(2, 'paid'),
+        order(3, 'cancelled'),
+        order(4, 'expired'),
+        order(5, 'paying'),
+      ];
+      await inventory.rebuildDrop(def, stored);
+      await clients[0].rebuildDrop(def, stored);
+      expect(await stock(def.id)).toBe(10 - 4);
+      expect(await redis.hgetall(dropKeys(def.id).fans)).toEqual({
+        'fan-0': '0',
+        'fan-1': '2',
+        'fan-2': '2',
+      });
+      expect(await redis.zcard(dropKeys(def.id).holds)).toBe(2);
+      expect(await inventory.counters(def.id)).toMatchObject({
+        held: 3,
+        paid: 1,
+        cancelled: 1,
+        expired: 1,
+        revenueMinor: def.priceMinor,
+      });
+      expect((await inventory.getOrder(stored[0].id))?.status).toBe('held');
+      expect((await inventory.getOrder(stored[4].id))?.status).toBe('paying');
+      expect((await inventory.storedSale(def.id))?.orders).toHaveLength(5);
+      expect((await inventory.cancelOrder(stored[0].id)).ok).toBe(true);
+      expect(await stock(def.id)).toBe(10 - 2);
+    });
   });
 
   /**

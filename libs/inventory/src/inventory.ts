@@ -18,6 +18,7 @@ import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts'
 import { RefusalTally } from './refusal-tally';
 import { parseDefinition, parseOrder } from './hashes';
 import { readReservedAt, readStoredSale, StoredSale } from './stored-sale';
+import { ensureGroups } from './outbox/stream-groups';
 import {
   DropCounters,
   DropDefinition,
@@ -58,6 +59,9 @@ const ANSWERED_STEPS: ReadonlySet<ScriptName> = new Set<ScriptName>([
   // A fan's place in line is answered too: a failover must not lose it.
   'join_waitlist',
 ]);
+
+/** Orders per restore_orders call when a lost drop is rebuilt: short scripts, Redis stays free. */
+const RESTORE_BATCH = 500;
 
 /** How long begin_payment fences an order by default: the wallet's debit must finish within. */
 export const DEFAULT_PAYING_TTL_MS = 30_000;
@@ -101,10 +105,44 @@ export class Inventory {
     await this.mirror(def, 'create');
   }
 
-  /** Re-mirrors a drop that PostgreSQL has and Redis lost (no event, stock = quantity). */
-  async restoreDrop(def: DropDefinition): Promise<void> {
+  /**
+   * Rebuilds a drop Redis lost from the stored truth: its definition (sales.drops) and its
+   * orders (sales.orders). The orders go back first, in batches (restore_orders: holds with
+   * their deadlines, the per-fan units, the fan's order lists, the counters), then the drop is
+   * mirrored with what was held or paid kept out of stock, so no grab meets it half rebuilt.
+   * The outbox stream starts again with every consumer group at its start. Safe to run twice,
+   * or from two instances at once. What Redis alone held is not rebuilt: reservations,
+   * Idempotency-Keys, refusal and share counters, orders not yet persisted (docs/sale.md).
+   */
+  async rebuildDrop(def: DropDefinition, orders: readonly InventoryOrder[]): Promise<void> {
+    const k = dropKeys(def.id);
     await this.index(def.id);
-    await this.mirror(def, 'restore');
+    await ensureGroups(this.redis, k.events);
+    for (let i = 0; i < orders.length; i += RESTORE_BATCH) {
+      const batch = orders
+        .slice(i, i + RESTORE_BATCH)
+        .flatMap((o) => [
+          o.id,
+          o.fanId,
+          o.quantity,
+          o.amountMinor,
+          o.currency,
+          o.status,
+          o.createdAt,
+          o.expiresAt,
+          o.paidAt ?? '',
+        ]);
+      const r = await this.run(
+        'restore_orders',
+        [k.fans, k.holds, k.stats],
+        [k.orderPrefix, k.fanOrders(''), ...batch],
+      );
+      if (r[0] !== 'OK') throw new BadRecordError('drop', def.id, 'its stored orders');
+    }
+    const taken = orders
+      .filter((o) => o.status === 'held' || o.status === 'paying' || o.status === 'paid')
+      .reduce((units, o) => units + o.quantity, 0);
+    await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
   }
 
   private async index(dropId: string): Promise<void> {

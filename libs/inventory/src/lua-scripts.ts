@@ -7,6 +7,7 @@ import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 const ScriptKeys = {
   mirror_drop: 3,
   begin_edit: 1,
+  restore_orders: 3,
   view_drop: 3,
   set_paused: 2,
   cancel_drop: 2,

@@ -176,6 +176,30 @@ describe('every write script is safe to run twice with the same arguments', () =
     expect(await stock(def.id)).toBe(def.quantity - 1);
   });
 
+  it('a rebuild of a lost drop: each stored order restored once', async () => {
+    const def = dropDefinition(await redisNow(redis), { reservationRequired: false });
+    const at = await redisNow(redis);
+    await twice.rebuildDrop(def, [
+      {
+        id: `${def.id}-${'1'.repeat(16)}`,
+        dropId: def.id,
+        fanId: 'fan-1',
+        quantity: 2,
+        amountMinor: 2 * def.priceMinor,
+        currency: def.currency,
+        status: 'held',
+        createdAt: at,
+        expiresAt: at + 600_000,
+      },
+    ]);
+    expect(await stock(def.id)).toBe(def.quantity - 2);
+    expect(await units(def.id, 'fan-1')).toBe(2);
+    expect(await once.counters(def.id)).toMatchObject({ held: 2 });
+    expect(await redis.lrange(dropKeys(def.id).fanOrders('fan-1'), 0, -1)).toEqual([
+      `${def.id}-${'1'.repeat(16)}`,
+    ]);
+  });
+
   it('expiry: the units back once', async () => {
     const def = await newDrop();
     const order = await held(def, 'late');
@@ -240,7 +264,7 @@ describe('every write script is safe to run twice with the same arguments', () =
       status: 'synced',
     });
     expect(await stock(def.id)).toBe(def.quantity + 5);
-    await twice.restoreDrop(def);
+    await twice.rebuildDrop(def, []);
     await twice.setPaused(def.id, true);
     await twice.syncPhase(def.id);
     expect(await twice.cancelDrop(def.id)).toMatchObject({ ok: true });

@@ -20,6 +20,15 @@ export class OrderRecords {
     return row ? fromRow(row) : undefined;
   }
 
+  /**
+   * Every stored order of a drop, oldest first: what a drop Redis lost is rebuilt from
+   * (libs/inventory `rebuildDrop`).
+   */
+  async listOfDrop(dropId: string): Promise<InventoryOrder[]> {
+    const rows = await this.orders.find({ where: { dropId }, order: { createdAt: 'ASC' } });
+    return rows.map(fromRow);
+  }
+
   /** The fan's orders, newest first. */
   async listOfFan(fanId: string, limit: number): Promise<InventoryOrder[]> {
     const rows = await this.orders.find({

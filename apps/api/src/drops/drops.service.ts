@@ -11,7 +11,7 @@ import {
   refusalError,
   toDropView,
 } from '@flashdrop/inventory';
-import { DropRecords } from '@flashdrop/sales';
+import { DropRecords, OrderRecords } from '@flashdrop/sales';
 import { checkDropRules, DropFields, patchTimes, withDefaults } from './drop-rules';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
 
@@ -29,6 +29,7 @@ export class DropsService {
 
   constructor(
     private readonly drops: DropRecords,
+    private readonly orders: OrderRecords,
     private readonly inventory: Inventory,
   ) {}
 
@@ -149,7 +150,7 @@ export class DropsService {
 
   /**
    * The live state from Redis. Repaired from PostgreSQL first when Redis lacks the drop
-   * (re-mirrored), when its mirror fails its check, or when an edit was
+   * (rebuilt from its stored orders), when its mirror fails its check, or when an edit was
    * begun and may not have reached it.
    */
   async state(dropId: string): Promise<DropState> {
@@ -198,7 +199,7 @@ export class DropsService {
   /**
    * Makes Redis hold what PostgreSQL holds, read under the row's share lock so that no edit is
    * under way (its begun mark, if any, is settled by this sync): synced into the mirror, the
-   * drop re-mirrored when Redis lost it, or, when an edit reached PostgreSQL
+   * drop rebuilt from its stored orders when Redis lost it, or, when an edit reached PostgreSQL
    * but the drop locked before it reached Redis, undone. Answers undefined when PostgreSQL has
    * no such drop.
    */
@@ -210,8 +211,8 @@ export class DropsService {
     if (!held) return undefined;
     const { current, synced } = held;
     if (synced.status === 'missing') {
-      this.logger.warn({ dropId }, 'drop missing from Redis: re-mirrored from PostgreSQL');
-      await this.inventory.restoreDrop(current);
+      this.logger.warn({ dropId }, 'drop missing from Redis: rebuilt from PostgreSQL');
+      await this.inventory.rebuildDrop(current, await this.orders.listOfDrop(dropId));
     } else if (synced.status === 'locked') {
       await this.undo(current, synced.running);
     }

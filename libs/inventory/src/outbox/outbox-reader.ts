@@ -56,16 +56,7 @@ export class OutboxReader {
     for (;;) {
       const from = this.recovered.has(stream) ? '>' : '0';
       try {
-        const reply = (await this.redis.xreadgroup(
-          'GROUP',
-          this.group,
-          this.consumer,
-          'COUNT',
-          this.batchSize,
-          'STREAMS',
-          stream,
-          from,
-        )) as StreamReply;
+        const reply = (await this.read(stream, from)) as StreamReply;
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length === 0) {
           if (from === '0') {
@@ -84,6 +75,28 @@ export class OutboxReader {
         this.recovered.delete(stream);
         throw error;
       }
+    }
+  }
+
+  /**
+   * One XREADGROUP of the stream. A stream whose group is gone (Redis lost the drop and it was
+   * rebuilt) gets its group again on the next pass rather than failing every pass.
+   */
+  private async read(stream: string, from: '0' | '>'): Promise<unknown> {
+    try {
+      return await this.redis.xreadgroup(
+        'GROUP',
+        this.group,
+        this.consumer,
+        'COUNT',
+        this.batchSize,
+        'STREAMS',
+        stream,
+        from,
+      );
+    } catch (error) {
+      if (String(error).includes('NOGROUP')) this.groups.delete(stream);
+      throw error;
     }
   }
 }

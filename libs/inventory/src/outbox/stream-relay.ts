@@ -120,6 +120,9 @@ export class StreamRelay {
         this.logger.warn(
           `relay round failed, re-sending the pending entries next: ${String(error)}`,
         );
+        // A stream whose group is gone (Redis lost the drop, which was rebuilt; or restored
+        // from an older copy): make sure of every stream's groups again before the next read.
+        if (String(error).includes('NOGROUP')) this.groupsReady.clear();
         await this.producer.reset();
         await sleep(500, signal);
       }

@@ -1,0 +1,64 @@
+-- restore_orders: puts back a batch of a lost drop's orders from PostgreSQL's `sales.orders`
+-- (Inventory.rebuildDrop), before the drop itself is mirrored again (mirror_drop restore), so
+-- no grab can meet the drop half rebuilt.
+--
+-- KEYS[1] {d:ID}:fans   KEYS[2] {d:ID}:holds   KEYS[3] {d:ID}:stats
+-- ARGV[1] order key prefix '{d:ID}:o:', ARGV[2] fan order list prefix '{d:ID}:fo:' (both in
+--         the drop's slot)
+-- ARGV[3..] per order, 9 values: id, fanId, quantity, amountMinor, currency, status,
+--           createdAt, expiresAt, paidAt ('' when not paid)   (times as epoch ms)
+--
+-- An order already in Redis is skipped (a second run, or two API instances rebuilding at once,
+-- restore each order once). A held order is held again with its own deadline (the sweeper
+-- expires it as any other); a `paying` one is `paying` again with payingUntil now, so the
+-- payment recovery settles it with the wallet at once. held/paying/paid units count against
+-- the fan's limit (every fan with an order gets a field in {d:ID}:fans); the counters get the units of each status and the paid revenue. Every value
+-- of the batch is checked before the first write.
+--
+-- Returns {'OK', restoredOrders, liveOrPaidUnits} | {'ERR', 'BAD_RECORD'} (nothing written)
+local statuses = {held = true, paying = true, paid = true, cancelled = true, expired = true}
+local n = (#ARGV - 2) / 9
+if n ~= math.floor(n) then return {'ERR', 'BAD_RECORD'} end
+for i = 0, n - 1 do
+  local a = 3 + i * 9
+  if int_in(ARGV[a + 2], 1, MAX_EXACT) == nil or int_in(ARGV[a + 3], 0, MAX_EXACT) == nil
+    or not statuses[ARGV[a + 5]] or int_in(ARGV[a + 6], 0, MAX_TIME_MS) == nil
+    or int_in(ARGV[a + 7], 0, MAX_TIME_MS) == nil or not time_ok(ARGV[a + 8]) then
+    return {'ERR', 'BAD_RECORD'}
+  end
+end
+local now = now_ms()
+local restored, units = 0, 0
+for i = 0, n - 1 do
+  local a = 3 + i * 9
+  local id, fan, q, status = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 5]
+  local key = ARGV[1] .. id
+  if redis.call('EXISTS', key) == 0 then
+    local drop_id = string.match(id, '^(.+)-[^-]+$')
+    redis.call('HSET', key, 'id', id, 'dropId', drop_id, 'fanId', fan, 'quantity', q,
+      'amountMinor', ARGV[a + 3], 'currency', ARGV[a + 4], 'status', status,
+      'createdAt', ARGV[a + 6], 'expiresAt', ARGV[a + 7])
+    if ARGV[a + 8] ~= '' then redis.call('HSET', key, 'paidAt', ARGV[a + 8]) end
+    if status == 'held' then
+      redis.call('ZADD', KEYS[2], tonumber(ARGV[a + 7]), id)
+    elseif status == 'paying' then
+      redis.call('HSET', key, 'payingUntil', now, 'lastAttempt', now)
+      redis.call('ZADD', KEYS[2], now, id)
+    end
+    -- Every fan with an order has a field in {d:ID}:fans, 0 once nothing counts (as after a
+    -- grab and a cancel): the audit and the fan's order list are found from it.
+    if status == 'held' or status == 'paying' or status == 'paid' then
+      redis.call('HINCRBY', KEYS[1], fan, q)
+      units = units + q
+    else
+      redis.call('HINCRBY', KEYS[1], fan, 0)
+    end
+    local counter = status
+    if status == 'paying' then counter = 'held' end
+    redis.call('HINCRBY', KEYS[3], counter, q)
+    if status == 'paid' then redis.call('HINCRBY', KEYS[3], 'revenueMinor', ARGV[a + 3]) end
+    redis.call('RPUSH', ARGV[2] .. fan, id)
+    restored = restored + 1
+  end
+end
+return {'OK', restored, units}
