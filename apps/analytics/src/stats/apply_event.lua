@@ -24,7 +24,13 @@
 --   +9 text: code | channel | referrerId ('' = none) | brandId | phase
 --   +10 priceMinor   +11 currency
 --
--- Returns {applied, duplicates}.
+-- Every number an event carries is checked before the first write (Redis does not roll a
+-- script back, and a seen-key written before a failing HINCRBY would make the event's
+-- redelivery a "duplicate" that is never counted): an event that fails the check is left out
+-- of the batch, counted as invalid, and the rest is applied. A second run of the same batch
+-- finds every event already applied (the watermarks, the seen-keys).
+--
+-- Returns {applied, duplicates, invalid}.
 local FIELDS = 11
 local S = KEYS[1]
 
@@ -108,8 +114,8 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency)
     set_remaining()
   elseif etype == 'grab.rejected' then
     -- v2: q refusals of one code, counted together by the API (its quantity field carries the count)
-    redis.call('HINCRBY', S, 'grabAttempts', q)
-    redis.call('HINCRBY', S, 'rej:' .. text, q)
+    hincrby(S, 'grabAttempts', q)
+    hincrby(S, 'rej:' .. text, q)
   elseif etype == 'hold.expired' then
     hincrby(S, 'held', -q)
     hincrby(S, 'expired', q)
@@ -182,11 +188,26 @@ local function is_new_stream_event(topic, id)
   return true
 end
 
-local applied, duplicates, seen_key = 0, 0, 6
+-- An integer as every counter needs it (Lua numbers are doubles; HINCRBY takes integers).
+local function int(v)
+  local n = tonumber(v)
+  return n ~= nil and n == math.floor(n) and n >= -9007199254740991 and n <= 9007199254740991
+end
+local function countable(b)
+  return int(ARGV[b + 5]) and int(ARGV[b + 6]) and int(ARGV[b + 7]) and int(ARGV[b + 10])
+    and (ARGV[b + 8] == '' or int(ARGV[b + 8]))
+    and (ARGV[b + 1] ~= 'wm' or string.match(ARGV[b + 3], '^%d+%-%d+$') ~= nil)
+end
+
+local applied, duplicates, invalid, seen_key = 0, 0, 0, 6
 for i = 0, #ARGV / FIELDS - 1 do
   local b = i * FIELDS
   local fresh
-  if ARGV[b + 1] == 'wm' then
+  if not countable(b) then
+    invalid = invalid + 1
+    fresh = nil
+    if ARGV[b + 1] ~= 'wm' then seen_key = seen_key + 1 end
+  elseif ARGV[b + 1] == 'wm' then
     fresh = is_new_stream_event(ARGV[b + 2], ARGV[b + 3])
   else
     fresh = redis.call('SET', KEYS[seen_key], '1', 'NX', 'EX', ARGV[b + 2]) ~= false
@@ -196,7 +217,7 @@ for i = 0, #ARGV / FIELDS - 1 do
     applied = applied + 1
     apply_one(ARGV[b + 4], ARGV[b + 5], tonumber(ARGV[b + 6]) or 0, tonumber(ARGV[b + 7]) or 0,
       ARGV[b + 8], ARGV[b + 9], ARGV[b + 10], ARGV[b + 11])
-  else
+  elseif fresh == false then
     duplicates = duplicates + 1
   end
 end
@@ -215,4 +236,4 @@ for _, key in ipairs(count_order) do
   for field, n in pairs(counts[key]) do redis.call('HINCRBY', key, field, n) end
 end
 for _, member in ipairs(z_order) do redis.call('ZINCRBY', KEYS[3], zcounts[member], member) end
-return {applied, duplicates}
+return {applied, duplicates, invalid}

@@ -205,4 +205,19 @@ describe('StatsStore.applyBatch (apply_event.lua)', () => {
       expect((await snapshot(dropId)).stats.shares).toBe('10');
     }
   });
+
+  it('one event that cannot be counted is left out; the rest of the batch still counts, once', async () => {
+    const dropId = newDropId();
+    const debit = walletDebit(dropId, `${dropId}-o1`);
+    const bad = streamEvent(dropId, 'grab.rejected', { dropId, code: 'SOLD_OUT', count: 1.5 });
+    const share = streamEvent(dropId, 'share.recorded', { dropId, fanId: 'f1', channel: 'qq' });
+    // Before: the debit's seen-key was written, then the fractional count failed the script, so
+    // its redelivery was a "duplicate" and the debit was never counted.
+    const first = await store.applyBatch([debit, bad, share]);
+    expect(first).toEqual({ applied: 2, duplicates: 0, invalid: 1 });
+    expect(await store.applyBatch([debit, share])).toEqual({ applied: 0, duplicates: 2 });
+    const { stats } = await snapshot(dropId);
+    expect(stats).toMatchObject({ walletDebits: '1', walletDebitedMinor: '500', shares: '1' });
+    expect(stats.grabAttempts).toBeUndefined();
+  });
 });

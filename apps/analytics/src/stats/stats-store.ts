@@ -2,6 +2,7 @@ import type { RedisClient } from '@flashdrop/persistence';
 import { KnownEnvelope, Topic } from '@flashdrop/events';
 import { Inventory } from '@flashdrop/inventory';
 import { defineLuaScripts, LuaCall } from '@flashdrop/lua';
+import { Logger } from '@nestjs/common';
 import { analyticsKeys, STATS_CHANGED_CHANNEL, walletKeys } from './analytics-keys';
 import { ANALYTICS_SOURCES } from './analytics-scripts';
 import { DropStats, SellThroughPoint } from './stats.types';
@@ -36,10 +37,11 @@ export interface TopicEvent {
   readonly topic: Topic;
 }
 
-/** What applying a batch did. */
+/** What applying a batch did (`invalid`: events left out, present only when some were). */
 export interface ApplyResult {
   applied: number;
   duplicates: number;
+  invalid?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export interface ApplyResult {
  * Redis) and changed only by the `apply_event` script, which applies each event exactly once.
  */
 export class StatsStore {
+  private readonly logger = new Logger(StatsStore.name);
   private readonly inventory: Inventory;
   private readonly applyEvents: LuaCall;
 
@@ -71,20 +74,22 @@ export class StatsStore {
     const results = await Promise.all(
       [...byDrop].map(([dropId, items]) => this.applyDropEvents(dropId, items)),
     );
-    return results.reduce(
-      (sum, [applied, duplicates]) => ({
-        applied: sum.applied + applied,
-        duplicates: sum.duplicates + duplicates,
-      }),
-      { applied: 0, duplicates: 0 },
-    );
+    const sum = { applied: 0, duplicates: 0, invalid: 0 };
+    for (const [applied, duplicates, invalid] of results) {
+      sum.applied += applied;
+      sum.duplicates += duplicates;
+      sum.invalid += invalid;
+    }
+    if (sum.invalid === 0) return { applied: sum.applied, duplicates: sum.duplicates };
+    this.logger.error(`${sum.invalid} events could not be counted and were left out`);
+    return sum;
   }
 
   /** One script call for one drop's events ('' = events of no drop: wallet credits). */
   private async applyDropEvents(
     dropId: string,
     items: readonly TopicEvent[],
-  ): Promise<[applied: number, duplicates: number]> {
+  ): Promise<[applied: number, duplicates: number, invalid: number]> {
     const k = dropId ? analyticsKeys(dropId) : undefined;
     const keys = k
       ? [k.stats, k.channels, k.referrers, k.seconds, k.watermark]
@@ -113,7 +118,7 @@ export class StatsStore {
         typeof d.currency === 'string' ? d.currency : '',
       );
     }
-    return (await this.applyEvents(keys.length, ...keys, ...args)) as [number, number];
+    return (await this.applyEvents(keys.length, ...keys, ...args)) as [number, number, number];
   }
 
   /**
