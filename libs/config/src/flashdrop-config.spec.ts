@@ -1,4 +1,10 @@
-import { ConfigError, FlashdropConfig, loadConfig } from './flashdrop-config';
+import {
+  ConfigError,
+  DEVELOPMENT_JWT_SECRET,
+  FlashdropConfig,
+  isLoopbackHost,
+  loadConfig,
+} from './flashdrop-config';
 
 describe('loadConfig', () => {
   it('fills defaults', () => {
@@ -42,5 +48,58 @@ describe('loadConfig', () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).message).toContain(name);
+  });
+});
+
+describe('secrets', () => {
+  const refusal = (env: Record<string, string>) => {
+    try {
+      loadConfig(FlashdropConfig, env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).message;
+    }
+    return undefined;
+  };
+  const strong = 's'.repeat(32);
+
+  it('refuses the development JWT secret with NODE_ENV=production, naming the variable', () => {
+    expect(refusal({ NODE_ENV: 'production' })).toMatch(/^invalid configuration: JWT_SECRET=/);
+    expect(refusal({ NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET })).toContain(
+      'JWT_SECRET',
+    );
+  });
+
+  it('refuses a production JWT secret shorter than 32 bytes, and never prints it', () => {
+    const message = refusal({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a-31-byte-secret-xxxxxxxxxxxxxx',
+    });
+    expect(message).toContain('JWT_SECRET=<31 bytes>');
+    expect(message).not.toContain('a-31-byte-secret');
+    // 32 bytes of UTF-8 (16 two-byte characters) are enough: bytes, not characters.
+    expect(refusal({ NODE_ENV: 'production', JWT_SECRET: 'é'.repeat(16) })).toBeUndefined();
+  });
+
+  it('takes the development secret outside production', () => {
+    expect(refusal({ NODE_ENV: 'development' })).toBeUndefined();
+    expect(refusal({ NODE_ENV: 'test' })).toBeUndefined();
+  });
+
+  it('needs WALLET_SECRET when the wallet listens beyond loopback', () => {
+    expect(refusal({ WALLET_HOST: '0.0.0.0' })).toContain('WALLET_SECRET=<0 bytes>');
+    expect(refusal({ WALLET_HOST: 'wallet.internal', WALLET_SECRET: 'short' })).toContain(
+      'WALLET_SECRET',
+    );
+    expect(refusal({ WALLET_HOST: '10.0.0.5', WALLET_SECRET: strong })).toBeUndefined();
+    for (const host of ['127.0.0.1', '127.3.2.1', 'localhost', '::1']) {
+      expect(refusal({ WALLET_HOST: host })).toBeUndefined();
+    }
+    expect(refusal({ WALLET_SECRET: 'short-but-given' })).toContain('WALLET_SECRET');
+  });
+
+  it('knows loopback hosts', () => {
+    expect(['127.0.0.1', 'localhost', '::1'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.1', '127.0.0.1.example.com', ''].some(isLoopbackHost)).toBe(false);
   });
 });

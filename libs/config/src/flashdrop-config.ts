@@ -9,6 +9,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 
@@ -19,6 +20,57 @@ const toInt = ({ value }: { value: unknown }) =>
 function IntegerIn(min: number, max: number): PropertyDecorator {
   return applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
 }
+
+/** The JWT secret README.md publishes for development: never a production one. */
+export const DEVELOPMENT_JWT_SECRET = 'flashdrop-dev-secret-change-me';
+
+/** The least a secret may hold with NODE_ENV=production (and the wallet's, anywhere). */
+export const MIN_SECRET_BYTES = 32;
+
+/** Variables whose values are secrets: never printed, not even in a refusal at boot. */
+const SECRETS: ReadonlySet<string> = new Set(['JWT_SECRET', 'WALLET_SECRET']);
+
+/** Whether a host name means this machine only (the wallet then needs no shared secret). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const bytes = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+
+/**
+ * JWT_SECRET: with NODE_ENV=production, neither the published development secret nor anything
+ * shorter than MIN_SECRET_BYTES (an HS256 key should hold at least 256 bits).
+ */
+const IsProductionJwtSecret = () =>
+  ValidateBy({
+    name: 'isProductionJwtSecret',
+    validator: {
+      validate: (value, args) =>
+        (args?.object as { NODE_ENV?: string }).NODE_ENV !== 'production' ||
+        (value !== DEVELOPMENT_JWT_SECRET && bytes(value) >= MIN_SECRET_BYTES),
+      defaultMessage: () =>
+        `with NODE_ENV=production JWT_SECRET must be your own secret of at least ${MIN_SECRET_BYTES} bytes, not the development one`,
+    },
+  });
+
+/**
+ * WALLET_SECRET: the key every message to the wallet service is signed with (libs/wallet-client
+ * message-signature.ts). Required, of at least MIN_SECRET_BYTES, whenever WALLET_HOST is not a
+ * loopback address (the wallet then listens beyond this machine); when given, always that long.
+ */
+const IsWalletSecret = () =>
+  ValidateBy({
+    name: 'isWalletSecret',
+    validator: {
+      validate: (value, args) => {
+        const host = (args?.object as { WALLET_HOST?: string }).WALLET_HOST ?? '';
+        if (value === '' && isLoopbackHost(host)) return true;
+        return bytes(value) >= MIN_SECRET_BYTES;
+      },
+      defaultMessage: () =>
+        `WALLET_SECRET must hold at least ${MIN_SECRET_BYTES} bytes, and is required when WALLET_HOST is not a loopback address`,
+    },
+  });
 
 /**
  * Every environment variable Flashdrop reads, with its development default. One typed object,
@@ -35,9 +87,19 @@ export class FlashdropConfig {
   @IntegerIn(1, 65535)
   readonly API_PORT: number = 3000;
 
+  /**
+   * Where the wallet service listens and where its clients reach it. A loopback address by
+   * default: the wallet's TCP transport then takes connections from this machine only. Any
+   * other address requires WALLET_SECRET.
+   */
   @IsString()
   @MinLength(1)
   readonly WALLET_HOST: string = '127.0.0.1';
+
+  /** The shared secret that signs every wallet message ('' = none, loopback only). */
+  @IsString()
+  @IsWalletSecret()
+  readonly WALLET_SECRET: string = '';
 
   @IntegerIn(1, 65535)
   readonly WALLET_PORT: number = 3101;
@@ -150,7 +212,8 @@ export class FlashdropConfig {
 
   @IsString()
   @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
-  readonly JWT_SECRET: string = 'flashdrop-dev-secret-change-me';
+  @IsProductionJwtSecret()
+  readonly JWT_SECRET: string = DEVELOPMENT_JWT_SECRET;
 
   /** Grabs one fan may send per drop per second before 429 TOO_MANY_REQUESTS; 0 = no limit. */
   @IntegerIn(0, 1_000_000)
@@ -307,10 +370,12 @@ export function loadConfig<T extends object>(
   const errors = validateSync(config, { forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map(
-        (e) =>
-          `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join(', ')}`,
-      ),
+      errors.map((e) => {
+        const value = SECRETS.has(e.property)
+          ? `<${bytes(raw[e.property])} bytes>`
+          : JSON.stringify(raw[e.property]);
+        return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join(', ')}`;
+      }),
     );
   }
   return Object.freeze(config);
