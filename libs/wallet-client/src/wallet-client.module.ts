@@ -4,7 +4,8 @@ import { WalletClient } from './wallet-client';
 
 /**
  * The process's one connection to the wallet service (WALLET_HOST, WALLET_PORT, every call
- * bounded by WALLET_TIMEOUT_MS), closed on shutdown. Import it where the wallet is needed.
+ * bounded by WALLET_TIMEOUT_MS, every message signed with WALLET_SECRET when one is set),
+ * closed on shutdown. Import it where the wallet is needed.
  */
 @Module({
   providers: [
@@ -16,6 +17,7 @@ import { WalletClient } from './wallet-client';
           host: config.WALLET_HOST,
           port: config.WALLET_PORT,
           timeoutMs: config.WALLET_TIMEOUT_MS,
+          secret: config.WALLET_SECRET,
         }),
     },
   ],

@@ -19,12 +19,15 @@ import {
   WalletErrorReply,
   WalletPatterns,
 } from '@flashdrop/contracts';
+import { MAX_MESSAGE_CHARS, SigningSerializer } from './message-signature';
 
 export interface WalletClientOptions {
   readonly host: string;
   readonly port: number;
   /** Every call answers within this or fails as SERVICE_UNAVAILABLE. */
   readonly timeoutMs: number;
+  /** WALLET_SECRET: every message is signed with it ('' = unsigned, a wallet on loopback). */
+  readonly secret?: string;
 }
 
 /**
@@ -49,7 +52,12 @@ export class WalletClient {
   constructor(options: WalletClientOptions) {
     this.client = ClientProxyFactory.create({
       transport: Transport.TCP,
-      options: { host: options.host, port: options.port },
+      options: {
+        host: options.host,
+        port: options.port,
+        maxBufferSize: MAX_MESSAGE_CHARS,
+        ...(options.secret ? { serializer: new SigningSerializer(options.secret) } : {}),
+      },
     });
     this.timeoutMs = options.timeoutMs;
   }
@@ -151,6 +159,13 @@ export class WalletClient {
     if (reply && reply.error === 'INTERNAL') {
       // A bug in the wallet, not an outage: a 500 whose error id leads to both logs.
       return new Error(`wallet ${pattern} failed: ${reply.message ?? 'internal error'}`);
+    }
+    if (reply && reply.error === 'UNAUTHENTICATED') {
+      // Not the caller's fault: this process and the wallet disagree on WALLET_SECRET.
+      this.logger.error(
+        `the wallet refused ${pattern}: its signature (WALLET_SECRET) is not valid`,
+      );
+      return new DomainError('SERVICE_UNAVAILABLE', 'the wallet is unavailable; try again shortly');
     }
     if (reply && isErrorCode(reply.error)) {
       return new DomainError(reply.error, reply.message ?? reply.error, reply.details);
