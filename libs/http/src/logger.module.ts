@@ -37,8 +37,25 @@ export function pinoParams(service: string, level: string): Params {
 }
 
 /**
+ * A request's URL as it may be logged: the path, and the names of its query parameters with
+ * every value replaced. A query can carry a token (`?access_token=` on the live streams, whose
+ * EventSource cannot send headers) or anything else a caller put there; no log line keeps it.
+ */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=[redacted]`);
+  return `${url.slice(0, q)}?${names.join('&')}`;
+}
+
+/**
  * One line per answered request: at debug (so the default level writes none and a rush costs a
- * comparison per request), and at error for a 5xx whatever the level.
+ * comparison per request), and at error for a 5xx whatever the level. The URL's query values
+ * are redacted (`loggableUrl`).
  */
 export function logRequests(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -49,7 +66,7 @@ export function logRequests(fastify: FastifyInstance): void {
       const line = {
         reqId: request.id,
         method: request.method,
-        url: request.url,
+        url: loggableUrl(request.url),
         statusCode: reply.statusCode,
         responseTime: Math.round(reply.elapsedTime),
       };
