@@ -125,6 +125,7 @@ async function main(flags: Flags<typeof spec.flags>): Promise<void> {
       paused: false,
       cancelled: false,
       createdAt: now - 120_000,
+      version: 1,
     });
     const stored = new Progress('orders stored', n);
     const storeStarted = process.hrtime.bigint();

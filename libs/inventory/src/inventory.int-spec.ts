@@ -1224,31 +1224,31 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         },
       ],
       [
-        'update: a locked drop',
+        'begin an edit: a locked drop',
         {
           arrange: async () => {
             const def = await onSale();
-            return { dropId: def.id, act: () => inventory.updateDrop({ ...def, quantity: 7 }) };
+            return { dropId: def.id, act: () => inventory.beginEdit(def.id, def.version + 1) };
           },
           answer: refused('DROP_LOCKED'),
         },
       ],
       [
-        'update: a cancelled drop',
+        'begin an edit: a cancelled drop',
         {
           arrange: async () => {
             const def = await onSale({ saleStartsAt: await soon(), cancelled: true });
-            return { dropId: def.id, act: () => inventory.updateDrop({ ...def, quantity: 7 }) };
+            return { dropId: def.id, act: () => inventory.beginEdit(def.id, def.version + 1) };
           },
           answer: refused('DROP_LOCKED'),
         },
       ],
       [
-        'update: unknown drop',
+        'begin an edit: unknown drop',
         {
           arrange: async () => {
             const def = dropDefinition(await redisNow(redis), { id: 'd0000000000fd' });
-            return { dropId: def.id, act: () => inventory.updateDrop(def) };
+            return { dropId: def.id, act: () => inventory.beginEdit(def.id, def.version + 1) };
           },
           answer: refused('NOT_FOUND'),
         },
