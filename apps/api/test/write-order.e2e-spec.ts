@@ -25,7 +25,7 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 
 /**
@@ -36,7 +36,7 @@ import { DataSource } from 'typeorm';
  * from PostgreSQL with what was sold still out of stock.
  */
 describe('writes in the right order, repaired on the next read', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 

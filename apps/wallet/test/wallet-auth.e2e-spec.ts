@@ -8,9 +8,9 @@ import {
   testConfig,
   uniqueId,
 } from '@flashdrop/testing';
+import type { RedisClient } from '@flashdrop/persistence';
 import { signPacket, WalletClient } from '@flashdrop/wallet-client';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
-import Redis from 'ioredis';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { firstValueFrom } from 'rxjs';
@@ -26,7 +26,7 @@ describe('the wallet service beyond loopback takes signed messages only', () => 
   const secret = 'wallet-test-secret-of-32-bytes!!';
   const port = slotPort(4329);
   const wallet = new ServiceProcess('wallet', {
-    WALLET_HOST: '0.0.0.0',
+    BIND_HOST: '0.0.0.0',
     WALLET_PORT: String(port),
     WALLET_SECRET: secret,
   });
@@ -41,7 +41,7 @@ describe('the wallet service beyond loopback takes signed messages only', () => 
     clients.push(c);
     return c;
   };
-  let redis: Redis;
+  let redis: RedisClient;
   let db: DataSource;
 
   beforeAll(async () => {
@@ -124,7 +124,7 @@ describe('the wallet service beyond loopback takes signed messages only', () => 
     expect(await creditsOf(fanId)).toBe(0);
   });
 
-  it("the stack's own wallet (default WALLET_HOST) is not reachable on another interface", async () => {
+  it("the stack's own wallet (default BIND_HOST) is not reachable on another interface", async () => {
     const external = Object.values(networkInterfaces())
       .flat()
       .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;

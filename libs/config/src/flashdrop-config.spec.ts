@@ -96,6 +96,9 @@ describe('secrets', () => {
       expect(refusal({ WALLET_HOST: host })).toBeUndefined();
     }
     expect(refusal({ WALLET_SECRET: 'short-but-given' })).toContain('WALLET_SECRET');
+    // The wallet listens on BIND_HOST: every interface is beyond loopback too.
+    expect(refusal({ BIND_HOST: '0.0.0.0' })).toContain('WALLET_SECRET=<0 bytes>');
+    expect(refusal({ BIND_HOST: '0.0.0.0', WALLET_SECRET: strong })).toBeUndefined();
   });
 
   it('knows loopback hosts', () => {

@@ -55,20 +55,23 @@ const IsProductionJwtSecret = () =>
 
 /**
  * WALLET_SECRET: the key every message to the wallet service is signed with (libs/wallet-client
- * message-signature.ts). Required, of at least MIN_SECRET_BYTES, whenever WALLET_HOST is not a
- * loopback address (the wallet then listens beyond this machine); when given, always that long.
+ * message-signature.ts). Required, of at least MIN_SECRET_BYTES, whenever the wallet can be
+ * reached from beyond this machine: it listens on BIND_HOST, and its clients reach it at
+ * WALLET_HOST, so either one not a loopback address needs it. When given, always that long.
  */
 const IsWalletSecret = () =>
   ValidateBy({
     name: 'isWalletSecret',
     validator: {
       validate: (value, args) => {
-        const host = (args?.object as { WALLET_HOST?: string }).WALLET_HOST ?? '';
-        if (value === '' && isLoopbackHost(host)) return true;
+        const hosts = args?.object as { WALLET_HOST?: string; BIND_HOST?: string };
+        const local =
+          isLoopbackHost(hosts.WALLET_HOST ?? '') && isLoopbackHost(hosts.BIND_HOST ?? '');
+        if (value === '' && local) return true;
         return bytes(value) >= MIN_SECRET_BYTES;
       },
       defaultMessage: () =>
-        `WALLET_SECRET must hold at least ${MIN_SECRET_BYTES} bytes, and is required when WALLET_HOST is not a loopback address`,
+        `WALLET_SECRET must hold at least ${MIN_SECRET_BYTES} bytes, and is required when WALLET_HOST or BIND_HOST is not a loopback address`,
     },
   });
 
@@ -88,9 +91,8 @@ export class FlashdropConfig {
   readonly API_PORT: number = 3000;
 
   /**
-   * Where the wallet service listens and where its clients reach it. A loopback address by
-   * default: the wallet's TCP transport then takes connections from this machine only. Any
-   * other address requires WALLET_SECRET.
+   * Where the wallet's clients reach it (the wallet itself listens on BIND_HOST). A loopback
+   * address by default; any other address requires WALLET_SECRET.
    */
   @IsString()
   @MinLength(1)
