@@ -30,7 +30,10 @@ export async function readTruth(inventory: Inventory, dropId: string): Promise<S
   if (!state) throw new Error(`drop ${dropId} is not in Redis`);
   const iso = (ms?: number) => (ms ? new Date(ms).toISOString() : null);
   const rejections: Record<string, number> = {};
-  for (const [code, n] of Object.entries(c.rejections)) if (n > 0) rejections[code] = n;
+  // By code, as the stats route answers them.
+  for (const code of Object.keys(c.rejections).sort()) {
+    if (c.rejections[code] > 0) rejections[code] = c.rejections[code];
+  }
   return {
     quantity: state.definition.quantity,
     remaining: state.remaining,

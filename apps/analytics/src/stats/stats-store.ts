@@ -150,9 +150,11 @@ export class StatsStore {
       this.inventory.viewDrop(dropId).catch(() => undefined),
     ]);
     const int = (field: string) => Number(hash[field] ?? 0);
+    // Codes in a fixed order (by name), not the hash's: apply_event writes a batch's counters
+    // once each at the end, in no particular order, so the hash's field order says nothing.
     const rejections: Record<string, number> = {};
-    for (const [field, value] of Object.entries(hash)) {
-      if (field.startsWith('rej:')) rejections[field.slice(4)] = Number(value);
+    for (const field of Object.keys(hash).sort()) {
+      if (field.startsWith('rej:')) rejections[field.slice(4)] = Number(hash[field]);
     }
     const sharesByChannel: Record<string, number> = {};
     for (const [channel, value] of Object.entries(channels)) sharesByChannel[channel] = +value;
