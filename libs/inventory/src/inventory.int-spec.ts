@@ -918,6 +918,33 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect((await inventory.cancelOrder(stored[0].id)).ok).toBe(true);
       expect(await stock(def.id)).toBe(10 - 2);
     });
+
+    it("a rebuilt drop's allocation numbers go on past every number used before the loss", async () => {
+      const def = dropDefinition(await redisNow(redis), { reservationRequired: false });
+      const at = await redisNow(redis);
+      // A hold passed down the waitlist is named by its allocation number (_lib backfill_hold).
+      const passedDown: InventoryOrder = {
+        id: `${def.id}-r${String(7).padStart(15, '0')}`,
+        dropId: def.id,
+        fanId: 'fan-w',
+        quantity: 1,
+        amountMinor: def.priceMinor,
+        currency: def.currency,
+        status: 'cancelled',
+        createdAt: at - 1000,
+        expiresAt: at + 600_000,
+      };
+      const allocated = async () => Number(await redis.hget(dropKeys(def.id).stats, 'allocSeq'));
+      // The stored log's head is 5, a stored passed-down order used 7: numbering goes on at 8.
+      await inventory.rebuildDrop(def, [passedDown], 5);
+      expect(await allocated()).toBe(7);
+      // A later rebuild (another instance, a rerun) never moves it back.
+      await clients[0].rebuildDrop(def, [passedDown], 3);
+      expect(await allocated()).toBe(7);
+      const empty = dropDefinition(await redisNow(redis), { reservationRequired: false });
+      await inventory.rebuildDrop(empty, [], 12);
+      expect(Number(await redis.hget(dropKeys(empty.id).stats, 'allocSeq'))).toBe(12);
+    });
   });
 
   /**

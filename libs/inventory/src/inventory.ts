@@ -63,6 +63,12 @@ const ANSWERED_STEPS: ReadonlySet<ScriptName> = new Set<ScriptName>([
 /** Orders per restore_orders call when a lost drop is rebuilt: short scripts, Redis stays free. */
 const RESTORE_BATCH = 500;
 
+/** The allocation number in a passed-down hold's id (`<dropId>-r<15 digits>`, _lib backfill_hold); 0 for any other. */
+function passedDownSeq(orderId: string): number {
+  const m = /-r(\d{15})$/.exec(orderId);
+  return m ? Number(m[1]) : 0;
+}
+
 /** How long begin_payment fences an order by default: the wallet's debit must finish within. */
 export const DEFAULT_PAYING_TTL_MS = 30_000;
 
@@ -110,15 +116,23 @@ export class Inventory {
    * orders (sales.orders). The orders go back first, in batches (restore_orders: holds with
    * their deadlines, the per-fan units, the fan's order lists, the counters), then the drop is
    * mirrored with what was held or paid kept out of stock, so no grab meets it half rebuilt.
+   * The allocation log's numbering goes on from `allocationHead` (the stored log's last number)
+   * or the highest number in a stored order's id, whichever is higher.
    * The outbox stream starts again with every consumer group at its start. Safe to run twice,
    * or from two instances at once. What Redis alone held is not rebuilt: reservations,
    * Idempotency-Keys, refusal and share counters, orders not yet persisted (docs/sale.md).
    */
-  async rebuildDrop(def: DropDefinition, orders: readonly InventoryOrder[]): Promise<void> {
+  async rebuildDrop(
+    def: DropDefinition,
+    orders: readonly InventoryOrder[],
+    allocationHead = 0,
+  ): Promise<void> {
     const k = dropKeys(def.id);
     await this.index(def.id);
     await ensureGroups(this.redis, k.events);
-    for (let i = 0; i < orders.length; i += RESTORE_BATCH) {
+    // The allocation log goes on past every number it used before the loss (restore_orders).
+    const floor = orders.reduce((max, o) => Math.max(max, passedDownSeq(o.id)), allocationHead);
+    for (let i = 0; i < Math.max(orders.length, 1); i += RESTORE_BATCH) {
       const batch = orders
         .slice(i, i + RESTORE_BATCH)
         .flatMap((o) => [
@@ -135,7 +149,7 @@ export class Inventory {
       const r = await this.run(
         'restore_orders',
         [k.fans, k.holds, k.stats],
-        [k.orderPrefix, k.fanOrders(''), ...batch],
+        [k.orderPrefix, k.fanOrders(''), floor, ...batch],
       );
       if (r[0] !== 'OK') throw new BadRecordError('drop', def.id, 'its stored orders');
     }

@@ -11,7 +11,7 @@ import {
   refusalError,
   toDropView,
 } from '@flashdrop/inventory';
-import { DropRecords, OrderRecords } from '@flashdrop/sales';
+import { AllocationRecords, DropRecords, OrderRecords } from '@flashdrop/sales';
 import { checkDropRules, DropFields, patchTimes, withDefaults } from './drop-rules';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
 
@@ -30,6 +30,7 @@ export class DropsService {
   constructor(
     private readonly drops: DropRecords,
     private readonly orders: OrderRecords,
+    private readonly allocations: AllocationRecords,
     private readonly inventory: Inventory,
   ) {}
 
@@ -212,7 +213,11 @@ export class DropsService {
     const { current, synced } = held;
     if (synced.status === 'missing') {
       this.logger.warn({ dropId }, 'drop missing from Redis: rebuilt from PostgreSQL');
-      await this.inventory.rebuildDrop(current, await this.orders.listOfDrop(dropId));
+      const [orders, head] = await Promise.all([
+        this.orders.listOfDrop(dropId),
+        this.allocations.head(dropId),
+      ]);
+      await this.inventory.rebuildDrop(current, orders, head?.seq ?? 0);
     } else if (synced.status === 'locked') {
       await this.undo(current, synced.running);
     }

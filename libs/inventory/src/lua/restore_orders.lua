@@ -5,7 +5,12 @@
 -- KEYS[1] {d:ID}:fans   KEYS[2] {d:ID}:holds   KEYS[3] {d:ID}:stats
 -- ARGV[1] order key prefix '{d:ID}:o:', ARGV[2] fan order list prefix '{d:ID}:fo:' (both in
 --         the drop's slot)
--- ARGV[3..] per order, 9 values: id, fanId, quantity, amountMinor, currency, status,
+-- ARGV[3] the allocation log's floor: the highest number it is known to have used (the stored
+--         log's head, the number in a stored passed-down order's id). The drop's `allocSeq`
+--         goes on from at least there: a number used before the loss is never handed out
+--         again, so a passed-down hold never gets the id of a stored order, and the log's
+--         numbers keep growing.
+-- ARGV[4..] per order, 9 values: id, fanId, quantity, amountMinor, currency, status,
 --           createdAt, expiresAt, paidAt ('' when not paid)   (times as epoch ms)
 --
 -- An order already in Redis is skipped (a second run, or two API instances rebuilding at once,
@@ -17,10 +22,10 @@
 --
 -- Returns {'OK', restoredOrders, liveOrPaidUnits} | {'ERR', 'BAD_RECORD'} (nothing written)
 local statuses = {held = true, paying = true, paid = true, cancelled = true, expired = true}
-local n = (#ARGV - 2) / 9
-if n ~= math.floor(n) then return {'ERR', 'BAD_RECORD'} end
+local n = (#ARGV - 3) / 9
+if n ~= math.floor(n) or int_in(ARGV[3], 0, MAX_EXACT) == nil then return {'ERR', 'BAD_RECORD'} end
 for i = 0, n - 1 do
-  local a = 3 + i * 9
+  local a = 4 + i * 9
   if int_in(ARGV[a + 2], 1, MAX_EXACT) == nil or int_in(ARGV[a + 3], 0, MAX_EXACT) == nil
     or not statuses[ARGV[a + 5]] or int_in(ARGV[a + 6], 0, MAX_TIME_MS) == nil
     or int_in(ARGV[a + 7], 0, MAX_TIME_MS) == nil or not time_ok(ARGV[a + 8]) then
@@ -28,9 +33,13 @@ for i = 0, n - 1 do
   end
 end
 local now = now_ms()
+local floor = tonumber(ARGV[3])
+if floor > (tonumber(redis.call('HGET', KEYS[3], 'allocSeq')) or 0) then
+  redis.call('HSET', KEYS[3], 'allocSeq', floor)
+end
 local restored, units = 0, 0
 for i = 0, n - 1 do
-  local a = 3 + i * 9
+  local a = 4 + i * 9
   local id, fan, q, status = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 5]
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 0 then
