@@ -29,7 +29,8 @@ import { StandingModule } from './standing/standing.module';
     LoggerModule.forService('api'),
     AuthModule,
     MetricsModule,
-    RedisModule,
+    // A request never waits on Redis past REDIS_COMMAND_TIMEOUT_MS: it answers 503 instead.
+    RedisModule.withCommandDeadline(),
     KafkaModule,
     SalesDatabaseModule,
     HealthModule,

@@ -75,6 +75,18 @@ const IsWalletSecret = () =>
     },
   });
 
+/** REDIS_COMMAND_TIMEOUT_MS: longer than REDIS_WAIT_TIMEOUT_MS (see the field). */
+const ExceedsWaitTimeout = () =>
+  ValidateBy({
+    name: 'exceedsWaitTimeout',
+    validator: {
+      validate: (value, args) =>
+        typeof value === 'number' &&
+        value > Number((args?.object as { REDIS_WAIT_TIMEOUT_MS?: unknown }).REDIS_WAIT_TIMEOUT_MS),
+      defaultMessage: () => 'REDIS_COMMAND_TIMEOUT_MS must be longer than REDIS_WAIT_TIMEOUT_MS',
+    },
+  });
+
 /**
  * Every environment variable Flashdrop reads, with its development default. One typed object,
  * validated once at boot (`loadConfig`); nothing else reads `process.env`.
@@ -161,6 +173,17 @@ export class FlashdropConfig {
   /** How long a step waits for REDIS_WAIT_REPLICAS replicas before its 503. */
   @IntegerIn(1, 10000)
   readonly REDIS_WAIT_TIMEOUT_MS: number = 500;
+
+  /**
+   * The API's deadline on each Redis command: a command not answered within it fails, and the
+   * request answers 503 SERVICE_UNAVAILABLE with Retry-After instead of hanging while Redis is
+   * unreachable (a stopped process, a lost network: TCP says nothing, ioredis waits for good).
+   * Longer than REDIS_WAIT_TIMEOUT_MS: a WAIT holds the connection, and the commands queued
+   * behind it must not time out for that alone.
+   */
+  @IntegerIn(100, 60000)
+  @ExceedsWaitTimeout()
+  readonly REDIS_COMMAND_TIMEOUT_MS: number = 5000;
 
   @Matches(/^postgres(ql)?:\/\/.+/, {
     message: 'DATABASE_URL must look like postgres://user:pass@host:port/db',

@@ -6,6 +6,7 @@ import {
   ErrorMessages,
   httpStatusOf,
 } from '@flashdrop/contracts';
+import { isRedisUnavailable } from '@flashdrop/persistence';
 import { randomUUID } from 'node:crypto';
 
 export interface ErrorResponse {
@@ -15,6 +16,8 @@ export interface ErrorResponse {
   readonly errorId?: string;
   /** Headers the answer carries (Retry-After on 429 and 503). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Set for a 503 because a server did not answer: the log gets one warning line. */
+  readonly unavailable?: 'redis';
 }
 
 /**
@@ -82,6 +85,16 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   if (error instanceof DomainError) {
     const status = httpStatusOf(error.code);
     return { status, body: error.toBody(), headers: retryHeaders(status, error.retryAfterSeconds) };
+  }
+  if (isRedisUnavailable(error)) {
+    // Redis did not answer in time (or at all): the caller retries, with its Idempotency-Key
+    // where the route takes one, and gets the step's one outcome whether or not it ran.
+    return {
+      status: 503,
+      body: { error: 'SERVICE_UNAVAILABLE', message: ErrorMessages.SERVICE_UNAVAILABLE },
+      headers: retryHeaders(503),
+      unavailable: 'redis',
+    };
   }
   const status = statusOf(error);
   const code = status === undefined ? undefined : codeForStatus(status);

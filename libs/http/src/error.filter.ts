@@ -24,7 +24,11 @@ export class ErrorFilter implements ExceptionFilter {
         `${ErrorMessages.METHOD_NOT_ALLOWED}; it serves ${allow.join(', ')}`,
       );
     }
-    const { status, body, errorId, headers } = toErrorResponse(exception);
+    const { status, body, errorId, headers, unavailable } = toErrorResponse(exception);
+    if (unavailable) {
+      const reqId = http?.getRequest<FastifyRequest>().id;
+      this.logger.warn({ reqId, err: String(exception) }, `${unavailable} did not answer: 503`);
+    }
     if (errorId) {
       const reqId = http?.getRequest<FastifyRequest>().id;
       this.logger.error({ errorId, reqId, err: exception }, 'unhandled error');

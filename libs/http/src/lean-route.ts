@@ -81,7 +81,13 @@ const logger = new Logger('HttpErrors');
  * gets. For errors Nest's filter never sees: lean routes, and Fastify's own (malformed JSON, 413).
  */
 export function sendError(reply: FastifyReply, error: unknown): void {
-  const { status, body, errorId, headers } = toErrorResponse(error);
+  const { status, body, errorId, headers, unavailable } = toErrorResponse(error);
+  if (unavailable) {
+    logger.warn(
+      { reqId: reply.request.id, err: String(error) },
+      `${unavailable} did not answer: 503`,
+    );
+  }
   if (errorId) logger.error({ errorId, reqId: reply.request.id, err: error }, 'unhandled error');
   void reply.status(status).headers(headers).send(body);
 }

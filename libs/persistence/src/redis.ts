@@ -1,4 +1,12 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { withTimeout } from './timing';
 import Redis, { Cluster, RedisOptions } from 'ioredis';
@@ -19,6 +27,7 @@ export type RedisConnectOptions = Pick<
   | 'enableAutoPipelining'
   | 'connectTimeout'
   | 'autoResendUnfulfilledCommands'
+  | 'commandTimeout'
 >;
 
 const DEFAULTS = {
@@ -98,13 +107,37 @@ export async function pingRedis(redis: RedisClient, timeoutMs = 1000): Promise<v
   if (answer !== 'PONG') throw new Error(`redis answered ${answer}`);
 }
 
+/**
+ * The errors ioredis rejects a command with when Redis did not answer it: the command timed out
+ * (`commandTimeout`), Redis stayed unreachable through `maxRetriesPerRequest` reconnects, the
+ * connection was closed, or no node of a cluster could be reached. Whether the command ran is
+ * unknown (it may have reached Redis before the answer was lost): callers say "try again", and
+ * every write script is safe to run twice (libs/inventory).
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name === 'ClusterAllFailedError' ||
+    error.message === 'Command timed out' ||
+    error.message === 'Connection is closed.' ||
+    error.message.startsWith("Stream isn't writeable")
+  );
+}
+
+/** Options of the process's shared connection (RedisModule.withCommandDeadline). */
+const SHARED_CONNECTION_OPTIONS = Symbol('SHARED_CONNECTION_OPTIONS');
+
 /** The process's shared Redis connection, closed on shutdown. */
 @Injectable()
 export class RedisConnection implements OnApplicationShutdown {
   readonly client: RedisClient;
 
-  constructor(@Inject(FlashdropConfig) config: FlashdropConfig) {
-    this.client = connectRedis(config, { connectionName: 'flashdrop' });
+  constructor(
+    @Inject(FlashdropConfig) config: FlashdropConfig,
+    @Optional() @Inject(SHARED_CONNECTION_OPTIONS) options: RedisConnectOptions = {},
+  ) {
+    this.client = connectRedis(config, { connectionName: 'flashdrop', ...options });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -114,4 +147,27 @@ export class RedisConnection implements OnApplicationShutdown {
 
 @Global()
 @Module({ providers: [RedisConnection], exports: [RedisConnection] })
-export class RedisModule {}
+export class RedisModule {
+  /**
+   * The public origin's connection: every command is answered within REDIS_COMMAND_TIMEOUT_MS
+   * or fails (isRedisUnavailable), so no request waits longer than that on Redis. Not for the
+   * background processes, whose loops hold blocking reads and retry on their own.
+   */
+  static withCommandDeadline(): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [
+        {
+          provide: SHARED_CONNECTION_OPTIONS,
+          inject: [FlashdropConfig],
+          useFactory: (config: FlashdropConfig): RedisConnectOptions => ({
+            commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+          }),
+        },
+        RedisConnection,
+      ],
+      exports: [RedisConnection],
+    };
+  }
+}

@@ -27,6 +27,8 @@ export interface ApiRequest {
   readonly rawBody?: string;
   readonly headers?: Record<string, string>;
   readonly baseUrl?: string;
+  /** Gives up (throws) after this long: for a test whose defect is a request that hangs. */
+  readonly giveUpAfterMs?: number;
 }
 
 /** One HTTP call to the running stack, JSON in and out; never throws on a 4xx or 5xx. */
@@ -45,6 +47,7 @@ export async function api<T = unknown>(
     method,
     headers,
     body: payload,
+    signal: request.giveUpAfterMs ? AbortSignal.timeout(request.giveUpAfterMs) : undefined,
   });
   if (request.baseUrl === undefined) recordStatus(method, path, res.status);
   const text = await res.text();

@@ -72,13 +72,34 @@ export class DedicatedRedis {
 
   /** `kill -9` of the server: what a crash looks like. */
   kill9(): void {
+    const pid = this.pid();
+    if (pid) process.kill(pid, 'SIGKILL');
+  }
+
+  /**
+   * SIGSTOP: the server keeps its connections open and answers nothing, as a hung process or
+   * a lost network looks to a client (no error, no close). `resume` (SIGCONT) lets it go on.
+   * Answers the pid, for `resume`.
+   */
+  pause(): number {
+    const pid = this.pid();
+    if (!pid) throw new Error(`no redis on port ${this.port}`);
+    process.kill(pid, 'SIGSTOP');
+    return pid;
+  }
+
+  resume(pid: number): void {
+    process.kill(pid, 'SIGCONT');
+  }
+
+  private pid(): number | undefined {
     const pid = execFileSync('bash', [
       '-c',
       `redis-cli -p ${this.port} info server | grep process_id | cut -d: -f2`,
     ])
       .toString()
       .trim();
-    if (pid) process.kill(Number(pid), 'SIGKILL');
+    return pid ? Number(pid) : undefined;
   }
 }
 
