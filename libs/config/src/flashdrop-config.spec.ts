@@ -39,6 +39,9 @@ describe('loadConfig', () => {
     ['KAFKA_REPLICATION_FACTOR', 'three'],
     ['KAFKA_BROKERS', 'nohost'],
     ['JWT_SECRET', 'short'],
+    ['REDIS_COMMAND_TIMEOUT_MS', '50'],
+    // Not longer than REDIS_WAIT_TIMEOUT_MS (500 by default): commands queued behind a WAIT.
+    ['REDIS_COMMAND_TIMEOUT_MS', '500'],
   ])('refuses %s=%s and names it', (name, value) => {
     let thrown: unknown;
     try {
