@@ -277,7 +277,7 @@ export class Inventory {
 
   /**
    * Takes a drop out of the active index when retire_drop.lua finds it done (over, holding
-   * nothing, its outbox read by every group); answers whether it did.
+   * nothing, drawn if it is a draw, its outbox read by every group); answers whether it did.
    *
    * What must stay true: a drop that gets new work is in the index. So the drop leaves the
    * index first, and only then does the script check and flag it: a script that writes an
@@ -288,7 +288,7 @@ export class Inventory {
    */
   async retireIfDone(dropId: string): Promise<boolean> {
     const k = dropKeys(dropId);
-    const keys = [k.drop, k.stock, k.holds, k.events, k.stats, k.parked];
+    const keys = [k.drop, k.stock, k.holds, k.events, k.stats, k.parked, k.draw];
     const groups = Object.values(OutboxStreamGroups);
     // A cheap look first, so an open drop is never taken out of the index even for a moment.
     if ((await this.run('retire_drop', keys, ['check', ...groups]))[0] !== 'READY') return false;

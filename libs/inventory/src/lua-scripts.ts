@@ -22,7 +22,7 @@ const ScriptKeys = {
   begin_payment: 10,
   complete_payment: 9,
   abort_payment: 9,
-  retire_drop: 6,
+  retire_drop: 7,
   join_waitlist: 6,
   hand_down_parked: 8,
   standing: 8,

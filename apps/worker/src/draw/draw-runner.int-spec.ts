@@ -1,6 +1,6 @@
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { entrantsDigest, seedCommitment, shuffle, sortEntrants } from '@flashdrop/fair';
-import { allocationKindOf, DrawSteps, Inventory } from '@flashdrop/inventory';
+import { allocationKindOf, DrawSteps, Inventory, OutboxStreamGroups } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
 import { migrateSales, SalesDatabase } from '@flashdrop/sales';
 import {
@@ -169,6 +169,49 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
     await inventory.setPaused(def.id, false);
     expect(await runner().advance(def.id)).toBe('done');
     expect((await inventory.storedSale(def.id))!.orders).toHaveLength(4);
+  });
+
+  /** What the worker's relay and order persistence do: every group reads the drop's outbox. */
+  async function readByEveryGroup(dropId: string) {
+    const stream = dropKeys(dropId).events;
+    for (const group of Object.values(OutboxStreamGroups)) {
+      await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch(() => undefined);
+      const read = (await redis.xreadgroup('GROUP', group, 'test', 'STREAMS', stream, '>')) as
+        [string, [string, string[]][]][] | null;
+      const ids = (read?.[0]?.[1] ?? []).map(([id]) => id);
+      if (ids.length > 0) await redis.xack(stream, group, ...ids);
+    }
+  }
+
+  it('a draw paused past saleEndsAt: the drop is not retired undrawn, and the resume draws it', async () => {
+    const { def } = await drawDrop(12, 4);
+    await close(def.id, true);
+    await inventory.setPaused(def.id, true);
+    expect(await runner().advance(def.id)).toBe('waiting');
+    await setDropTimes(redis, def.id, { saleEndsAt: (await redisNow(redis)) - 1 });
+    // Over, holding nothing, its outbox read: a first-come drop would retire here.
+    await readByEveryGroup(def.id);
+    expect(await inventory.retireIfDone(def.id)).toBe(false);
+    expect(await inventory.activeDropIds()).toContain(def.id);
+    expect(await redis.hget(dropKeys(def.id).drop, 'retired')).toBeNull();
+
+    // The entrants were promised this draw: the resume runs it, each winner with a full hold.
+    await inventory.setPaused(def.id, false);
+    expect(await runner().advance(def.id)).toBe('done');
+    const holds = (await inventory.storedSale(def.id))!.orders;
+    expect(holds).toHaveLength(4);
+    for (const o of holds) {
+      expect(o).toMatchObject({ status: 'held' });
+      expect(o.expiresAt - o.createdAt).toBe(300_000);
+    }
+    expect((await sales.draws.find(def.id))!.winners).toHaveLength(4);
+    // Released after the end, a winner's unit goes back to stock, not down the line.
+    expect((await inventory.cancelOrder(holds[0].id)).ok).toBe(true);
+    expect((await inventory.storedSale(def.id))!.stock).toBe(1);
+    // Drawn, and once nothing is held and everything is read, it retires.
+    for (const o of holds.slice(1)) expect((await inventory.cancelOrder(o.id)).ok).toBe(true);
+    await readByEveryGroup(def.id);
+    expect(await inventory.retireIfDone(def.id)).toBe(true);
   });
 
   it('fewer entrants than units: every entrant wins, the rest stays in stock', async () => {

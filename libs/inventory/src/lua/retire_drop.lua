@@ -10,10 +10,13 @@
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:holds   KEYS[4] {d:ID}:events
 -- KEYS[5] {d:ID}:stats (reservations not yet announced, `resPending`, count as unread work)
 -- KEYS[6] {d:ID}:parked (units a pause parked wait for the scheduler's hand-down: work too)
+-- KEYS[7] {d:ID}:draw (a draw drop not yet drawn still has its draw to run: work too. A draw
+--   paused past saleEndsAt runs when the sale resumes, and its winners' holds must be on a
+--   drop the loops walk: the draw scripts write no revive, so the drop must never leave)
 -- ARGV[1] 'check' (answer only) | 'retire'
 -- ARGV[2..] the consumer groups that must have read everything (OutboxStreamGroups)
 --
--- Returns {'RETIRED'} (retire) | {'READY'} (check) | {'OPEN', phase} | {'HOLDING'}
+-- Returns {'RETIRED'} (retire) | {'READY'} (check) | {'OPEN', phase} | {'HOLDING'} | {'UNDRAWN'}
 --       | {'UNREAD', group} | {'UNCOUNTED'} | {'NOT_FOUND'}
 local flat = redis.call('HGETALL', KEYS[1])
 if #flat == 0 then return {'NOT_FOUND'} end
@@ -24,6 +27,9 @@ local phase = phase_of(d, tonumber(redis.call('GET', KEYS[2]) or '0'), now)
 if phase ~= 'ended' and phase ~= 'cancelled' then return {'OPEN', phase} end
 if redis.call('ZCARD', KEYS[3]) > 0 or redis.call('LLEN', KEYS[6]) > 0 then return {'HOLDING'} end
 if tonumber(redis.call('HGET', KEYS[5], 'resPending') or '0') > 0 then return {'UNCOUNTED'} end
+if phase ~= 'cancelled' and d.allocation == 'draw' and not redis.call('HGET', KEYS[7], 'drawnAt') then
+  return {'UNDRAWN'}
+end
 
 -- A flat XINFO answer {name, value, ...} as a table.
 local function fields_of(list)
