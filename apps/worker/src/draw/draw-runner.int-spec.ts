@@ -171,8 +171,12 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
     expect((await inventory.storedSale(def.id))!.orders).toHaveLength(4);
   });
 
-  /** What the worker's relay and order persistence do: every group reads the drop's outbox. */
-  async function readByEveryGroup(dropId: string) {
+  /**
+   * What the worker does between passes: the reservations counted (announced), then every
+   * group (the relay, order persistence) reads the drop's outbox to its end.
+   */
+  async function settleAsTheWorker(dropId: string) {
+    await inventory.countReservations(dropId);
     const stream = dropKeys(dropId).events;
     for (const group of Object.values(OutboxStreamGroups)) {
       await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch(() => undefined);
@@ -190,7 +194,8 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
     expect(await runner().advance(def.id)).toBe('waiting');
     await setDropTimes(redis, def.id, { saleEndsAt: (await redisNow(redis)) - 1 });
     // Over, holding nothing, its outbox read: a first-come drop would retire here.
-    await readByEveryGroup(def.id);
+    await settleAsTheWorker(def.id);
+    expect(Number((await redis.hget(dropKeys(def.id).stats, 'resPending')) ?? 0)).toBe(0);
     expect(await inventory.retireIfDone(def.id)).toBe(false);
     expect(await inventory.activeDropIds()).toContain(def.id);
     expect(await redis.hget(dropKeys(def.id).drop, 'retired')).toBeNull();
@@ -210,7 +215,7 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
     expect((await inventory.storedSale(def.id))!.stock).toBe(1);
     // Drawn, and once nothing is held and everything is read, it retires.
     for (const o of holds.slice(1)) expect((await inventory.cancelOrder(o.id)).ok).toBe(true);
-    await readByEveryGroup(def.id);
+    await settleAsTheWorker(def.id);
     expect(await inventory.retireIfDone(def.id)).toBe(true);
   });
 
