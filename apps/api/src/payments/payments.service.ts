@@ -29,8 +29,9 @@ export class PaymentsService {
    * exactly once by order, so a repeat answers the order's outcome.
    */
   async pay(orderId: string, fanId: string, idempotencyKey?: string): Promise<Order> {
-    // One retry: the recovery job may have voided a stale attempt and put the hold back; a
-    // fresh attempt is then safe (the old one can never debit).
+    // One retry: the recovery job may have voided a stale attempt and put the hold back, or
+    // the attempt joined was declined before a top-up; a fresh attempt is then safe (the old
+    // one can never debit).
     for (let round = 0; ; round++) {
       const order = await this.beginOrJoin(orderId, fanId, idempotencyKey);
       if (order.status === 'paid') return toPublicOrder(order);
@@ -58,6 +59,10 @@ export class PaymentsService {
         // The wallet recorded this attempt as declined before we abort it, so no concurrent
         // caller of the same attempt can debit after the hold is back (or expired).
         await this.inventory.abortPayment(orderId, attempt);
+        // The attempt joined may have been declined long ago by a payer that died before it
+        // aborted (the wallet answers an attempt's recorded outcome): if the fan holds enough
+        // now, one fresh attempt pays, as after a void. The declined one can never debit.
+        if (debit.balanceMinor >= order.amountMinor && round === 0) continue;
         throw new DomainError(
           'INSUFFICIENT_FUNDS',
           `the wallet holds ${debit.balanceMinor}, the order costs ${order.amountMinor}`,
