@@ -1,5 +1,5 @@
 // The architecture rules that the layout shows (docs/architecture.md), checked in npm test over
-// apps, libs, scripts and load-tests. Besides these imports, libs/testing/src/ownership.spec.ts
+// apps, libs, scripts, load-tests and simulation. Besides these imports, libs/testing/src/ownership.spec.ts
 // checks that each table and Redis key family is spelled by its owner alone.
 const TESTS = '(\\.(spec|int-spec|e2e-spec)\\.ts$|/test/)';
 
@@ -19,7 +19,7 @@ module.exports = {
       comment: 'Shared code depends on neither a deployable, a command nor a bench tool.',
       severity: 'error',
       from: { path: '^libs/' },
-      to: { path: '^(apps|scripts|load-tests)/' },
+      to: { path: '^(apps|scripts|load-tests|simulation)/' },
     },
     {
       name: 'commands-are-not-libraries',
@@ -38,17 +38,21 @@ module.exports = {
     },
     {
       name: 'production-never-imports-bench-tools',
-      comment: 'load-tests/ measures the product; the product never depends on it.',
+      comment:
+        'load-tests/ measures the product and simulation/ attacks it; the product never depends on either.',
       severity: 'error',
       from: { path: '^(apps|libs|scripts)/' },
-      to: { path: '^load-tests/' },
+      to: { path: '^(load-tests|simulation)/' },
     },
     {
       name: 'libs-expose-only-their-index',
       comment:
         'A library is used through its index.ts: what it keeps inside (an owner’s keys, entities, SQL) is its own.',
       severity: 'error',
-      from: { path: '^(libs/[^/]+|apps|scripts|load-tests)/', pathNot: '^libs/testing/' },
+      from: {
+        path: '^(libs/[^/]+|apps|scripts|load-tests|simulation)/',
+        pathNot: '^libs/testing/',
+      },
       to: { path: '^libs/[^/]+/src/', pathNot: '^$1/|^libs/[^/]+/src/index\\.ts$' },
     },
     {
@@ -98,7 +102,7 @@ module.exports = {
       name: 'no-circular',
       comment: 'Over everything, the bench tools included.',
       severity: 'error',
-      from: { path: '^(apps|libs|scripts|load-tests)/' },
+      from: { path: '^(apps|libs|scripts|load-tests|simulation)/' },
       to: { circular: true },
     },
   ],

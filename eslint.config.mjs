@@ -23,6 +23,7 @@ export default tseslint.config(
     files: [
       'scripts/**/*.ts',
       'load-tests/**/*.ts',
+      'simulation/**/*.ts',
       '**/*.spec.ts',
       '**/*.int-spec.ts',
       '**/*.e2e-spec.ts',

@@ -20,17 +20,17 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests,simulation}/**/*.spec.ts'],
     },
     {
       ...common,
       displayName: 'int',
-      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests,simulation}/**/*.int-spec.ts'],
     },
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests}/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,load-tests,simulation}/**/*.e2e-spec.ts'],
     },
   ],
 };

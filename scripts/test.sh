@@ -32,8 +32,8 @@ step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - t0))"; }
 step "dependencies"; bash scripts/ensure-deps.sh
 if [ "${SKIP_STATIC:-0}" != 1 ]; then
   step "format (prettier)"; npx prettier --check . --log-level warn
-  step "lint (eslint)"; npx eslint "{apps,libs,load-tests,scripts}/**/*.ts" --max-warnings 0
-  step "architecture (dependency-cruiser)"; npx depcruise apps libs scripts load-tests --config .dependency-cruiser.js
+  step "lint (eslint)"; npx eslint "{apps,libs,load-tests,scripts,simulation}/**/*.ts" --max-warnings 0
+  step "architecture (dependency-cruiser)"; npx depcruise apps libs scripts load-tests simulation --config .dependency-cruiser.js
   step "types (tsc strict)"; npx tsc -p tsconfig.json --noEmit
   if [ -f load-tests/tsconfig.json ]; then step "k6 scripts (tsc against @types/k6)"; npx tsc -p load-tests/tsconfig.json --noEmit; fi
 fi

@@ -1,4 +1,4 @@
-import { Inventory } from '@flashdrop/inventory';
+import { Inventory, StoredSale } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
 import { Breach } from './breach';
 import { auditMoney } from './money-audit';
@@ -63,4 +63,24 @@ export async function runAudit(
     accounts: money.accounts,
     transfers: money.transfers,
   };
+}
+
+/**
+ * Invariants 1-5 and 8 of one drop, checked at once without waiting for the worker: for a
+ * caller that has just let order persistence catch up itself (the simulator, after every step
+ * of a seed). The same checks as runAudit, on one drop's sale read once; the ledger's own
+ * checks stay global (cheap on a ledger that holds one drop, as the simulator's does).
+ */
+export async function auditDrop(
+  inventory: Inventory,
+  ledger: LedgerFacts,
+  records: SaleRecords,
+  dropId: string,
+): Promise<{ readonly breaches: Breach[]; readonly sale?: StoredSale }> {
+  const now = await inventory.now();
+  const sales = await auditSales(inventory, [dropId]);
+  const money = await auditMoney(ledger, sales.orders, now, [dropId]);
+  const sale = sales.sales[0];
+  const fair = sale ? await auditFairness(records, sale) : [];
+  return { breaches: [...sales.breaches, ...money.breaches, ...fair], sale };
 }

@@ -1,0 +1,110 @@
+import { Allocation } from '@flashdrop/inventory';
+import { dropDefinition } from '@flashdrop/testing';
+import fc from 'fast-check';
+import { checkStep } from './checks';
+import { commandArbitrary, Real } from './commands';
+import { Coverage } from './coverage';
+import { SaleModel } from './model';
+import { World } from './world';
+
+/** The most steps of one seed (fast-check draws the length, ~half this on average). */
+export const MAX_STEPS = 100;
+
+/** One seed's drop: its shape is drawn too, so shrinking can simplify it. */
+interface DropShape {
+  readonly allocation: Allocation;
+  readonly quantity: number;
+  readonly perUserLimit: number;
+  readonly reservationRequired: boolean;
+  readonly fans: number;
+  readonly priceMinor: number;
+}
+
+const dropShape: fc.Arbitrary<DropShape> = fc
+  .record({
+    allocation: fc.constantFrom<Allocation>('first_come', 'first_come', 'draw'),
+    quantity: fc.integer({ min: 1, max: 4 }),
+    perUserLimit: fc.integer({ min: 1, max: 2 }),
+    reservationRequired: fc.boolean(),
+    fans: fc.integer({ min: 2, max: 6 }),
+    priceMinor: fc.constantFrom(500, 1_250, 9_900),
+  })
+  // A draw drop needs reservations (its entrants are the reservations).
+  .map((s) => (s.allocation === 'draw' ? { ...s, reservationRequired: true } : s));
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  /** The shortest failing sequence fast-check found, and why it failed. */
+  readonly failure?: string;
+  readonly coverage: Coverage;
+}
+
+/**
+ * Runs one seed: fast-check draws a drop and a sequence of steps from the seed (the same seed
+ * draws the same sequence, so `--seed S` replays it), runs it against the real parts with the
+ * invariants after each step, and on a failure shrinks it to the shortest sequence that still
+ * fails, re-running each candidate on a fresh world.
+ */
+export async function runSeed(
+  world: World,
+  seed: number,
+  options: { readonly shrink?: boolean } = {},
+): Promise<SeedResult> {
+  const coverage = new Coverage();
+  let firstRun = true;
+  const property = fc.asyncProperty(
+    dropShape,
+    fc.array(commandArbitrary(), { maxLength: MAX_STEPS, size: 'max' }),
+    async (shape, commands) => {
+      // Only the first run counts for coverage; shrinking re-runs would inflate it.
+      const real: Real = { world, coverage: firstRun ? coverage : new Coverage() };
+      firstRun = false;
+      const model = await startSeed(world, shape);
+      await checkStep(world, model);
+      await fc.asyncModelRun(() => ({ model, real }), commands);
+    },
+  );
+  const details = await fc.check(property, {
+    seed,
+    numRuns: 1,
+    endOnFailure: options.shrink === false,
+    verbose: fc.VerbosityLevel.None,
+  });
+  if (!details.failed) return { seed, ok: true, coverage };
+  const [shape, commands] = details.counterexample ?? [];
+  const error = details.errorInstance;
+  const failure = [
+    `seed ${seed} fails (shrunk ${details.numShrinks} times):`,
+    `  drop: ${JSON.stringify(shape)}`,
+    `  steps (${commands?.length ?? 0}):\n    ${(commands ?? []).map(String).join('\n    ')}`,
+    `  ${error instanceof Error ? error.message.split('\n').join('\n  ') : String(error)}`,
+    `replay: npm run simulate -- --seed ${seed}`,
+  ].join('\n');
+  return { seed, ok: false, failure, coverage };
+}
+
+/** A fresh world with the seed's drop on it, and the model of that drop. */
+async function startSeed(world: World, shape: DropShape): Promise<SaleModel> {
+  await world.reset();
+  const now = await world.now();
+  const draw = shape.allocation === 'draw';
+  const def = dropDefinition(now, {
+    brandId: 'brand-sim',
+    quantity: shape.quantity,
+    perUserLimit: shape.perUserLimit,
+    priceMinor: shape.priceMinor,
+    reservationRequired: shape.reservationRequired,
+    allocation: shape.allocation,
+    // A draw's sale starts (and its reservations close) when a step moves the clock there.
+    ...(draw
+      ? { reservationClosesAt: now + 3_600_000, saleStartsAt: now + 3_600_000 }
+      : shape.reservationRequired
+        ? {}
+        : { reservationOpensAt: undefined, reservationClosesAt: undefined }),
+  });
+  await world.inventory.createDrop(def);
+  await world.sales.drops.insert(def);
+  const fans = Array.from({ length: shape.fans }, (_, i) => `fan-${i}`);
+  return new SaleModel(def, fans);
+}
