@@ -13,7 +13,7 @@ export const simulateCommand = defineCommand({
   usage: 'npm run simulate --',
   title: 'seeded simulation of a drop: random steps and faults, invariants after each step',
   summary:
-    'Runs seeds of the simulation: each seed draws a drop and up to 100 steps (reserve, share, ' +
+    'Runs seeds of the simulation: each seed draws a drop and up to 150 steps (reserve, share, ' +
     'grab, cancel, pay once, repeated and concurrently, expiry by the clock and by the sweeper, ' +
     'waitlist, backfill, draw, pause and resume, credits, recovery) with faults between them ' +
     '(a lost reply and its retry, a payer killed between its Redis step and the debit or after ' +

@@ -20,7 +20,6 @@ export class SaleModel {
   /** Each payment attempt's first answer from the wallet (`orderId@attempt`). */
   readonly attempts = new Map<string, string>();
   readonly reserved = new Set<string>();
-  readonly waitlisted = new Set<string>();
   /** The last sale read (after the previous step). */
   last?: StoredSale;
   creditSeq = 0;
