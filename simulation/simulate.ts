@@ -56,6 +56,7 @@ export async function runSeed(
 ): Promise<SeedResult> {
   const coverage = new Coverage();
   let firstRun = true;
+  let failedAt: number | undefined;
   const seedArbitrary = dropShape.chain((shape) =>
     fc.tuple(
       fc.constant(shape),
@@ -66,17 +67,22 @@ export async function runSeed(
     // Only the first run counts for coverage; shrinking re-runs would inflate it.
     const real: Real = { world, coverage: firstRun ? coverage : new Coverage() };
     firstRun = false;
-    const model = await startSeed(world, shape);
-    await checkStep(world, model);
-    await fc.asyncModelRun(() => ({ model, real }), commands);
+    // Each shrinking candidate is a whole run on the servers: past the limit every candidate
+    // passes unrun, so shrinking ends with the shortest failing sequence found so far.
+    if (failedAt !== undefined && Date.now() - failedAt > SHRINK_LIMIT_MS) return;
+    try {
+      const model = await startSeed(world, shape);
+      await checkStep(world, model);
+      await fc.asyncModelRun(() => ({ model, real }), commands);
+    } catch (e) {
+      failedAt ??= Date.now();
+      throw e;
+    }
   });
   const details = await fc.check(property, {
     seed,
     numRuns: 1,
     endOnFailure: options.shrink === false,
-    // Each shrinking candidate is a whole run on the servers: stop shrinking after this long
-    // and report the shortest sequence found so far.
-    interruptAfterTimeLimit: SHRINK_LIMIT_MS,
     verbose: fc.VerbosityLevel.None,
   });
   if (!details.failed) return { seed, ok: true, coverage };

@@ -120,6 +120,9 @@ export class World {
     await truncateSchemas(this.config.DATABASE_URL, ['wallet', 'sales']);
     this.faults.clear();
     this.faults.takeDebits();
+    // A new holder of order persistence (as after a lease change): no cached stream cursors or
+    // log heads from the seed before. The old one's pool is closed first.
+    await this.persister.onApplicationShutdown();
     this.persister = new OrderPersister(this.inventory, this.redisConnection, this.config);
   }
 
