@@ -478,18 +478,21 @@ const clock = command(
     const now = (await r.world.now()) - 1;
     const d = (await sale(r, m)).definition;
     count(r, 'clock-past-deadline');
+    // A drop without a reservation window keeps none (a window is both ends or neither).
+    const closes =
+      d.reservationClosesAt === undefined
+        ? {}
+        : { reservationClosesAt: Math.min(d.reservationClosesAt, now) };
     if (what === 'reservations close') {
-      await setDropTimes(r.world.redis, m.drop.id, {
-        reservationClosesAt: Math.min(d.reservationClosesAt ?? now, now),
-      });
+      await setDropTimes(r.world.redis, m.drop.id, closes);
     } else if (what === 'sale starts') {
       await setDropTimes(r.world.redis, m.drop.id, {
-        reservationClosesAt: Math.min(d.reservationClosesAt ?? now, now),
+        ...closes,
         saleStartsAt: Math.min(d.saleStartsAt, now),
       });
     } else {
       await setDropTimes(r.world.redis, m.drop.id, {
-        reservationClosesAt: Math.min(d.reservationClosesAt ?? now, now),
+        ...closes,
         saleStartsAt: Math.min(d.saleStartsAt, now - 1),
         saleEndsAt: now,
       });
