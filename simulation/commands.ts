@@ -185,6 +185,41 @@ const grab = command(
   },
 );
 
+/**
+ * The rush in one step: the fans, in a drawn order, each grab one unit until the drop is sold
+ * out, then the rest queue (each grab and join checked as the single steps check theirs). What a
+ * first-come drop meets in its first second, and what makes the later releases pass down the
+ * line.
+ */
+const rush = command(
+  fc.nat({ max: 5 }),
+  (start) => `rush (fans from ${start}: grab one each, then queue)`,
+  (start) => async (m, r) => {
+    for (let i = 0; i < m.fans.length; i++) {
+      const fanId = m.fan(start + i);
+      const before = await sale(r, m);
+      const out = await r.world.inventory.grab({ dropId: m.drop.id, fanId, quantity: 1 });
+      count(r, 'grab', out.ok ? 'ok' : out.code);
+      if (out.ok) {
+        const after = await sale(r, m);
+        if (before.stock < 1 || after.stock !== before.stock - 1) {
+          fail(`rush grab by ${fanId}: stock ${before.stock} -> ${after.stock}`);
+        }
+        m.orderIds.push(out.order.id);
+        m.acknowledged.add(out.order.id);
+        continue;
+      }
+      if (out.code !== 'SOLD_OUT') continue;
+      const joined = await r.world.inventory.joinWaitlist(m.drop.id, fanId);
+      count(
+        r,
+        'waitlist-join',
+        joined.ok ? (joined.value.created ? 'created' : 'again') : joined.code,
+      );
+    }
+  },
+);
+
 const joinWaitlist = command(
   fanIndex,
   (fan) => `waitlist(fan ${fan})`,
@@ -303,6 +338,8 @@ const pay = command(
       'once',
       'once',
       'repeated',
+      'repeated',
+      'concurrent',
       'concurrent',
       'lost-wallet-reply',
       'lost-api-reply',
@@ -566,23 +603,26 @@ export function commandArbitrary(
   const drawn = allocation === 'draw';
   const weighted: [number, fc.Arbitrary<SimCommand>][] = [
     [drawn ? 6 : 5, reserve],
-    [1, share],
+    [2, share],
     [drawn ? 1 : 8, grab],
+    [drawn ? 0 : 2, rush],
     [drawn ? 1 : 4, joinWaitlist],
     [4, cancel],
     [6, credit],
-    [7, pay],
-    [3, expireByClock],
+    [9, pay],
+    [5, expireByClock],
     [3, agePastDeadline],
     [1, sweep],
     [2, recover],
-    [1, pause],
+    [2, pause],
     [3, resume],
-    [1, lifecycle],
+    [2, lifecycle],
     [drawn ? 4 : 1, draw],
     [drawn ? 3 : 1, clock],
     [1, relayResend],
     [3, race],
   ];
-  return fc.oneof(...weighted.map(([weight, arbitrary]) => ({ weight, arbitrary })));
+  return fc.oneof(
+    ...weighted.filter(([w]) => w > 0).map(([weight, arbitrary]) => ({ weight, arbitrary })),
+  );
 }

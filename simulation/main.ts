@@ -25,6 +25,13 @@ export const simulateCommand = defineCommand({
     seed: { type: 'integer', value: 'S', min: 0, description: 'run (replay) this one seed' },
     seeds: { type: 'integer', value: 'N', description: 'how many seeds to run (default 10)' },
     from: { type: 'integer', value: 'K', min: 0, description: 'the first seed (default 0)' },
+    lane: {
+      type: 'integer',
+      value: 'L',
+      min: 0,
+      description:
+        'run beside other runs of the same slot (0-4): a Redis port and a database of its own',
+    },
     'no-shrink': {
       type: 'boolean',
       description: 'print a failing seed as it failed, without shrinking it (quicker)',
@@ -36,7 +43,7 @@ export const simulateCommand = defineCommand({
   ],
   examples: [
     'npm run simulate -- --seeds 1000',
-    'npm run simulate -- --from 500 --seeds 500',
+    'npm run simulate -- --from 500 --seeds 500 --lane 1   (beside a run of seeds 0..499)',
     'npm run simulate -- --seed 4242',
   ],
 });
@@ -48,6 +55,7 @@ export async function simulate(flags: {
   seed?: number;
   seeds?: number;
   from?: number;
+  lane?: number;
   'no-shrink': boolean;
 }): Promise<number> {
   if (flags.seed !== undefined && (flags.seeds !== undefined || flags.from !== undefined)) {
@@ -55,7 +63,12 @@ export async function simulate(flags: {
   }
   const first = flags.seed ?? flags.from ?? 0;
   const total = flags.seed !== undefined ? 1 : (flags.seeds ?? 10);
-  const world = await World.open({ redisPortBase: REDIS_PORT_BASE, databaseName: 'simulate' });
+  const lane = flags.lane ?? 0;
+  if (lane > 4) throw new Error('--lane is 0 to 4');
+  const world = await World.open({
+    redisPortBase: REDIS_PORT_BASE + lane,
+    databaseName: lane === 0 ? 'simulate' : `simulate_${lane}`,
+  });
   const coverage = new Coverage();
   const failed: number[] = [];
   const progress = new Progress('seeds run', total);
