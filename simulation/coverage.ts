@@ -21,6 +21,7 @@ export const TRANSITIONS = [
   'credit',
   'recovery',
   'lifecycle',
+  'invariant-7',
 ] as const;
 export type Transition = (typeof TRANSITIONS)[number];
 

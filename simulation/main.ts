@@ -5,6 +5,7 @@
  * coverage of transitions and faults.
  */
 import { defineCommand, Progress, runCommand } from '@flashdrop/cli';
+import { TEST_SLOT } from '@flashdrop/testing';
 import { Coverage } from './coverage';
 import { runSeed } from './simulate';
 import { closeTruncator, World } from './world';
@@ -68,6 +69,7 @@ export async function simulate(flags: {
   const world = await World.open({
     redisPortBase: REDIS_PORT_BASE + lane,
     databaseName: lane === 0 ? 'simulate' : `simulate_${lane}`,
+    topicPrefix: `sim${TEST_SLOT}-${lane}.`,
   });
   const coverage = new Coverage();
   const failed: number[] = [];

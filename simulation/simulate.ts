@@ -1,7 +1,7 @@
 import { Allocation } from '@flashdrop/inventory';
 import { dropDefinition } from '@flashdrop/testing';
 import fc from 'fast-check';
-import { checkStep } from './checks';
+import { checkStep, InvariantBroken } from './checks';
 import { commandArbitrary, Real } from './commands';
 import { Coverage } from './coverage';
 import { SaleModel } from './model';
@@ -74,6 +74,12 @@ export async function runSeed(
       const model = await startSeed(world, shape);
       await checkStep(world, model);
       await fc.asyncModelRun(() => ({ model, real }), commands);
+      if (world.pipeline) {
+        const broken = await world.pipeline.settle(world.inventory, model.drop.id);
+        if (broken) throw new InvariantBroken(`at the end of the seed: ${broken}`);
+        real.coverage.add('relay-resend');
+        real.coverage.add('invariant-7');
+      }
     } catch (e) {
       failedAt ??= Date.now();
       throw e;

@@ -23,6 +23,7 @@ import { OrderPersister } from '../apps/worker/src/order-persistence/order-persi
 import { PaymentRecoveryService } from '../apps/worker/src/payment-recovery/payment-recovery.service';
 import { HoldSweeper } from '../apps/worker/src/sweeper/hold-sweeper';
 import { Faults } from './faults';
+import { Pipeline } from './pipeline';
 
 /**
  * How long a payment attempt fences its order (PAYMENT_WINDOW_MS): the shortest the config
@@ -38,6 +39,8 @@ export interface WorldOptions {
   readonly redisPortBase: number;
   /** Suffix of the database created on the test stack's PostgreSQL server. */
   readonly databaseName: string;
+  /** Kafka topic prefix of the end-of-seed pipeline (invariant 7); none: not checked. */
+  readonly topicPrefix?: string;
 }
 
 /**
@@ -60,6 +63,7 @@ export class World {
   readonly lifecycle: LifecycleScheduler;
   readonly draw: DrawRunner;
   persister: OrderPersister;
+  pipeline?: Pipeline;
 
   private constructor(
     readonly config: FlashdropConfig,
@@ -105,7 +109,11 @@ export class World {
       poolSize: 4,
     });
     await sales.open();
-    return new World(config, redis, new RedisConnection(config), walletDb, sales, server);
+    const world = new World(config, redis, new RedisConnection(config), walletDb, sales, server);
+    if (options.topicPrefix !== undefined) {
+      world.pipeline = await Pipeline.open(server.url, config.kafkaBrokers, options.topicPrefix);
+    }
+    return world;
   }
 
   /**
@@ -117,6 +125,7 @@ export class World {
     // Grab refusals are written in aggregate a moment later: write them now, into this seed.
     await this.inventory.refusals.flush();
     await this.redis.flushdb();
+    await this.pipeline?.beginSeed();
     await truncateSchemas(this.config.DATABASE_URL, ['wallet', 'sales']);
     this.faults.clear();
     this.faults.takeDebits();
@@ -133,6 +142,7 @@ export class World {
 
   async close(): Promise<void> {
     await this.inventory.refusals.flush();
+    await this.pipeline?.close();
     await this.persister.onApplicationShutdown();
     await this.sales.close();
     await this.walletDb.destroy();
