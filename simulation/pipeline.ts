@@ -123,7 +123,13 @@ export class Pipeline {
       const info = new Map<string, unknown>();
       for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
       if (info.get('name') !== OutboxStreamGroups.kafkaRelay) continue;
-      return Number(info.get('pending')) === 0 && info.get('last-delivered-id') === last[0]?.[0];
+      // A retired drop's acknowledged entries are deleted (retire_drop.lua): an empty stream
+      // has nothing left to relay.
+      const newest = last[0]?.[0];
+      return (
+        Number(info.get('pending')) === 0 &&
+        (newest === undefined || info.get('last-delivered-id') === newest)
+      );
     }
     return false;
   }
