@@ -43,6 +43,16 @@ export class SaleModel {
     return from.length === 0 ? undefined : from[Math.floor(i / 2) % from.length];
   }
 
+  /**
+   * A hold by a drawn index, among the orders held after the last step (none: undefined): the
+   * clock's step moves a hold's deadline, so it aims at holds only (a step spent on an order
+   * that is not held would move nothing).
+   */
+  pickHeld(i: number): string | undefined {
+    const held = (this.last?.orders ?? []).filter((o) => o.status === 'held').map((o) => o.id);
+    return held.length === 0 ? undefined : held[i % held.length];
+  }
+
   fan(i: number): string {
     return this.fans[i % this.fans.length];
   }
