@@ -34,6 +34,21 @@ export const FAULTS = [
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
+/**
+ * The least count a run must reach for each transition and each fault (`--min-coverage`): under
+ * it the run fails, so a coverage claim is checked, not read off the report.
+ */
+export interface CoverageFloor {
+  readonly transitions: number;
+  readonly faults: number;
+}
+
+/** A coverage as one JSON value (a lane's run sends its coverage to the run that merges). */
+export interface CoverageJson {
+  readonly steps: number;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
 /** Counts of what ran, summed over seeds. */
 export class Coverage {
   readonly counts = new Map<string, number>();
@@ -52,13 +67,31 @@ export class Coverage {
     this.steps += other.steps;
   }
 
+  /** Every transition and fault under the floor, with its count (`pay-repeated 912 < 1,000`). */
+  shortfalls(floor: CoverageFloor): string[] {
+    const under = (names: readonly string[], min: number) =>
+      names.filter((k) => this.get(k) < min).map((k) => `${k} ${fmt(this.get(k))} < ${fmt(min)}`);
+    return [...under(TRANSITIONS, floor.transitions), ...under(FAULTS, floor.faults)];
+  }
+
+  toJSON(): CoverageJson {
+    return { steps: this.steps, counts: Object.fromEntries(this.counts) };
+  }
+
+  static fromJSON(json: CoverageJson): Coverage {
+    const coverage = new Coverage();
+    coverage.steps = json.steps;
+    for (const [k, v] of Object.entries(json.counts)) coverage.counts.set(k, v);
+    return coverage;
+  }
+
   /** The report: every transition and fault with its count, then the outcomes seen. */
   report(): string {
     const width = 34;
-    const line = (k: string) => `  ${k.padEnd(width)} ${this.get(k).toLocaleString('en-US')}`;
+    const line = (k: string) => `  ${k.padEnd(width)} ${fmt(this.get(k))}`;
     const outcomes = [...this.counts.keys()].filter((k) => k.includes(':')).sort();
     return [
-      `steps: ${this.steps.toLocaleString('en-US')}`,
+      `steps: ${fmt(this.steps)}`,
       'transitions:',
       ...TRANSITIONS.map(line),
       'faults:',
@@ -67,4 +100,8 @@ export class Coverage {
       ...outcomes.map(line),
     ].join('\n');
   }
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
 }
