@@ -1,3 +1,4 @@
+import { FlashdropConfig } from '@flashdrop/config';
 import {
   createIdempotentProducer,
   createKafka,
@@ -36,12 +37,19 @@ export class Pipeline {
     private readonly topicPrefix: string,
   ) {}
 
-  static async open(redisUrl: string, brokers: string[], topicPrefix: string): Promise<Pipeline> {
-    const kafka = createKafka('flashdrop-simulation', brokers);
+  static async open(
+    redisUrl: string,
+    config: FlashdropConfig,
+    topicPrefix: string,
+  ): Promise<Pipeline> {
+    const kafka = createKafka('flashdrop-simulation', config.kafkaBrokers);
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, topicPrefix);
+      await ensureTopics(admin, topicPrefix, {
+        partitions: config.KAFKA_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      });
     } finally {
       await admin.disconnect();
     }

@@ -111,7 +111,7 @@ export class World {
     await sales.open();
     const world = new World(config, redis, new RedisConnection(config), walletDb, sales, server);
     if (options.topicPrefix !== undefined) {
-      world.pipeline = await Pipeline.open(server.url, config.kafkaBrokers, options.topicPrefix);
+      world.pipeline = await Pipeline.open(server.url, config, options.topicPrefix);
     }
     return world;
   }
