@@ -12,6 +12,8 @@ import { SIM_PAYMENT_WINDOW_MS, World } from './world';
 export interface Real {
   readonly world: World;
   readonly coverage: Coverage;
+  /** Units the sweeper returned during the current step (who expired a hold: it, or a touch). */
+  sweptUnits: number;
 }
 
 type Step = (m: SaleModel, r: Real) => Promise<void>;
@@ -33,6 +35,7 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
 
   async run(m: SaleModel, r: Real): Promise<void> {
     const n = ++m.steps;
+    r.sweptUnits = 0;
     try {
       await this.step(m, r);
     } catch (e) {
@@ -44,10 +47,11 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
       throw new InvariantBroken(`after step ${n} (${this.label}): ${e.message}`);
     });
     for (const o of sale.orders) {
-      // A hold that expired in this step: by the sweeper, or by the clock at its next touch
-      // (the expiries themselves are the transitions counted; a sweeper pass is an outcome).
+      // A hold that expired in this step: by the sweeper (it returned units in this step), or
+      // by the clock at its next touch. The expiries are the transitions counted; a sweeper pass
+      // that found nothing is only an outcome (`expire-sweeper:pass`).
       if (o.status === 'expired' && (was.get(o.id) === 'held' || was.get(o.id) === 'paying')) {
-        r.coverage.add(this.label.includes('sweeper') ? 'expire-sweeper' : 'expire-clock');
+        r.coverage.add(r.sweptUnits > 0 ? 'expire-sweeper' : 'expire-clock');
       }
       if (before.has(o.id)) continue;
       const kind = allocationKindOf(o.id);
@@ -439,8 +443,7 @@ const agePastDeadline = command(
       await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
     }
     const before = await sale(r, m);
-    await r.world.sweeper.sweepOnce();
-    r.coverage.add('expire-sweeper:pass');
+    await sweepNow(r);
     const after = id === undefined ? undefined : (await r.world.inventory.getOrder(id))?.status;
     if (id !== undefined && after !== 'expired') fail(`the sweeper left ${id} ${after}`);
     if (units(await sale(r, m)) > units(before)) fail('the sweeper handed out more than it took');
@@ -451,10 +454,15 @@ const sweep = command(
   fc.constant(null),
   () => 'sweeper pass',
   () => async (m, r) => {
-    await r.world.sweeper.sweepOnce();
-    r.coverage.add('expire-sweeper:pass');
+    await sweepNow(r);
   },
 );
+
+/** One pass of the worker's sweeper over every active drop. */
+async function sweepNow(r: Real): Promise<void> {
+  r.sweptUnits += await r.world.sweeper.sweepOnce();
+  r.coverage.add('expire-sweeper:pass');
+}
 
 const recover = command(
   fc.constant(null),
@@ -563,24 +571,29 @@ const relayResend = command(
 const race = command(
   fc.record({
     order: orderIndex,
-    fan: fanIndex,
     with: fc.constantFrom('pay+cancel', 'pay+sweeper', 'cancel+sweeper', 'pay+recovery'),
+    pastDeadline: fc.boolean(),
   }),
-  (a) => `race(order #${a.order}: ${a.with})`,
+  (a) =>
+    `race(order #${a.order}: ${a.with}${a.pastDeadline && a.with.includes('sweeper') ? ', the hold past its deadline' : ''})`,
   (a) => async (m, r) => {
     const id = m.pickOrder(a.order);
     if (!id) return;
     const o = await r.world.inventory.getOrder(id);
     if (!o) fail(`order ${id} is gone`);
+    // The sweeper against a touch of the same hold, both at once, once its deadline has passed:
+    // two paths expire it, and its units must come back once (invariant 1, checked after).
+    const contended = a.pastDeadline && a.with.includes('sweeper') && o.status === 'held';
+    if (contended) {
+      count(r, 'clock-past-deadline');
+      await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
+    }
     const payIt = async () => count(r, 'pay', await payOnce(m, r, id, o.fanId));
     const cancelIt = async () => {
       const out = await r.world.inventory.cancelOrder(id, o.fanId);
       count(r, 'cancel', out.ok ? 'ok' : out.code);
     };
-    const sweepIt = async () => {
-      await r.world.sweeper.sweepOnce();
-      r.coverage.add('expire-sweeper:pass');
-    };
+    const sweepIt = () => sweepNow(r);
     const recoverIt = async () => {
       const report = await r.world.recovery.recoverOnce();
       count(r, 'recovery', `${report.completed}c${report.aborted}a${report.failed}f`);
@@ -596,6 +609,8 @@ const race = command(
             : recoverIt();
     await Promise.all([run(x), run(y)]);
     takeDebits(m, r);
+    const after = (await r.world.inventory.getOrder(id))?.status;
+    if (contended && after !== 'expired') fail(`a hold past its deadline, raced, is ${after}`);
   },
 );
 

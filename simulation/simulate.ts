@@ -71,7 +71,7 @@ export async function runSeed(
   let failedAt: number | undefined;
   const property = fc.asyncProperty(seedArbitrary, async ([shape, commands]) => {
     // Only the first run counts for coverage; shrinking re-runs would inflate it.
-    const real: Real = { world, coverage: firstRun ? coverage : new Coverage() };
+    const real: Real = { world, coverage: firstRun ? coverage : new Coverage(), sweptUnits: 0 };
     firstRun = false;
     // Each shrinking candidate is a whole run on the servers: past the limit every candidate
     // passes unrun, so shrinking ends with the shortest failing sequence found so far.
