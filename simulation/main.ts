@@ -194,7 +194,8 @@ async function runSeeds(
 /**
  * Splits the seeds into `jobs` runs of consecutive seeds, each a child process on a lane of its
  * own (lanes 0..jobs-1), and sums what they send back. Each lane prints its own progress and
- * its own failing seeds; a lane that ends without its result (it crashed) fails the run.
+ * its own failing seeds; a lane that ends without its result (it crashed) fails the run, once
+ * the other lanes have ended.
  */
 async function runLanes(
   first: number,
@@ -208,7 +209,9 @@ async function runLanes(
     from: first + lane * per,
     seeds: Math.min(per, total - lane * per),
   })).filter((r) => r.seeds > 0);
-  const results = await Promise.all(
+  // Every lane runs to its end, even when one crashed: its seeds are checked all the same, and
+  // no lane is left running after this process has exited.
+  const settled = await Promise.allSettled(
     runs.map(
       (run) =>
         new Promise<RunResult>((resolve, reject) => {
@@ -242,6 +245,9 @@ async function runLanes(
         }),
     ),
   );
+  const crashed = settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+  if (crashed.length > 0) throw new Error(crashed.join('; '));
+  const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const coverage = new Coverage();
   for (const r of results) coverage.merge(r.coverage);
   return { failed: results.flatMap((r) => r.failed).sort((a, b) => a - b), coverage };
