@@ -431,21 +431,33 @@ const expireByClock = command(
 );
 
 const agePastDeadline = command(
-  orderIndex,
-  (i) => `clock past the deadline of hold #${i}, then the sweeper`,
-  (i) => async (m, r) => {
-    // Without a live hold this is a sweeper pass on its own (a pass that finds nothing to do).
-    const id = m.pickHeld(i);
-    if (id) {
+  fc.record({ hold: orderIndex, every: fc.boolean() }),
+  (a) =>
+    a.every
+      ? 'clock past the deadline of every live hold, then the sweeper'
+      : `clock past the deadline of hold #${a.hold}, then the sweeper`,
+  (a) => async (m, r) => {
+    // The clock passes one hold's deadline, or every live hold's (as time passes for all of
+    // them: the sweeper meets a batch). Without a live hold this is a sweeper pass on its own.
+    const one = m.pickHeld(a.hold);
+    const ids = a.every
+      ? (m.last?.orders ?? []).filter((o) => o.status === 'held').map((o) => o.id)
+      : one === undefined
+        ? []
+        : [one];
+    const now = await r.world.now();
+    for (const id of ids) {
       const o = await r.world.inventory.getOrder(id);
       if (o?.status !== 'held') fail(`order ${id}, held after the last step, is ${o?.status}`);
       count(r, 'clock-past-deadline');
-      await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
+      await moveHoldDeadline(r.world.redis, id, now - 1);
     }
     const before = await sale(r, m);
     await sweepNow(r);
-    const after = id === undefined ? undefined : (await r.world.inventory.getOrder(id))?.status;
-    if (id !== undefined && after !== 'expired') fail(`the sweeper left ${id} ${after}`);
+    for (const id of ids) {
+      const after = (await r.world.inventory.getOrder(id))?.status;
+      if (after !== 'expired') fail(`the sweeper left ${id} ${after}`);
+    }
     if (units(await sale(r, m)) > units(before)) fail('the sweeper handed out more than it took');
   },
 );
@@ -524,7 +536,14 @@ const draw = command(
 
 const clock = command(
   // Mostly towards the sale: a sale that ends early leaves the rest of the seed refusals.
-  fc.constantFrom('reservations close', 'sale starts', 'sale starts', 'sale starts', 'sale ends'),
+  fc.constantFrom(
+    'reservations close',
+    'sale starts',
+    'sale starts',
+    'sale starts',
+    'sale starts',
+    'sale ends',
+  ),
   (what) => `clock: ${what}`,
   (what) => async (m, r) => {
     const now = (await r.world.now()) - 1;
@@ -636,10 +655,10 @@ export function commandArbitrary(
     [drawn ? 0 : 3, rush],
     [drawn ? 1 : 4, joinWaitlist],
     [5, cancel],
-    [6, credit],
+    [5, credit],
     [10, pay],
-    [7, expireByClock],
-    [5, agePastDeadline],
+    [8, expireByClock],
+    [7, agePastDeadline],
     [1, sweep],
     [2, recover],
     [2, pause],
