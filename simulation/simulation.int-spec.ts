@@ -10,7 +10,7 @@ import { closeTruncator, World } from './world';
  * failure here replays with `npm run simulate -- --seed S`); `npm run test:soak` runs
  * SOAK_ROUNDS times as many. The thousand-seed runs are `npm run simulate -- --seeds 1000`.
  */
-const SEEDS = 12 * soakRounds();
+const SEEDS = 24 * soakRounds();
 
 describe('the seeded simulation of a drop (simulation/, docs/simulation.md)', () => {
   let world: World;
