@@ -1,7 +1,7 @@
 import { signToken } from '@flashdrop/auth';
-import { defineCommand, Flags } from '@flashdrop/cli';
+import { defineCommand, Flags, UsageError } from '@flashdrop/cli';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { Role, Roles } from '@flashdrop/contracts';
+import { Role, Roles, TIER_PATTERN } from '@flashdrop/contracts';
 
 export const tokenCommand = defineCommand({
   usage: 'npm run token --',
@@ -22,6 +22,11 @@ export const tokenCommand = defineCommand({
       value: 'ID',
       description: 'the subject: the fan, brand or operator id (default <role>-dev)',
     },
+    tier: {
+      type: 'string',
+      value: 'TIER',
+      description: "a fan's membership tier (1..32 of a-z0-9_-), for members-only drops",
+    },
     ttl: { type: 'integer', value: 'SECONDS', description: 'lifetime (default 86,400: a day)' },
     url: {
       type: 'boolean',
@@ -35,6 +40,7 @@ export const tokenCommand = defineCommand({
   examples: [
     'npm run token -- --role operator --sub ops-1',
     'npm run token -- --role brand --sub brand-acme --ttl 3600',
+    'npm run token -- --role fan --sub fan-1 --tier gold',
     'curl -H "Authorization: Bearer $(npm run --silent token -- --role fan --sub fan-1)" http://127.0.0.1:3000/v1/orders',
   ],
 });
@@ -43,9 +49,12 @@ export const tokenCommand = defineCommand({
 export async function token(flags: Flags<typeof tokenCommand.flags>): Promise<void> {
   const config = loadConfig(FlashdropConfig);
   const role = flags.role as Role;
+  if (flags.tier !== undefined && !TIER_PATTERN.test(flags.tier)) {
+    throw new UsageError('--tier must be 1..32 of a-z0-9_-');
+  }
   const jwt = signToken(
     config.JWT_SECRET,
-    { sub: flags.sub ?? `${role}-dev`, role },
+    { sub: flags.sub ?? `${role}-dev`, role, tier: flags.tier },
     flags.ttl ?? 86_400,
   );
   console.log(

@@ -3,6 +3,7 @@ import { LedgerFacts } from '@flashdrop/ledger';
 import { Breach } from './breach';
 import { auditMoney } from './money-audit';
 import { auditSales } from './sales-audit';
+import { auditPrices } from './campaign-audit';
 import { auditFairness, logsCaughtUp, SaleRecords } from './fair-audit';
 
 /** How long the audit waits for the worker to chain the allocation logs up to the sale. */
@@ -17,7 +18,7 @@ export interface AuditReport {
 }
 
 /**
- * Recomputes invariants 1-5 and 8 from the stored truth: the sale in Redis (through
+ * Recomputes invariants 1-5, 8 and 9 (prices so far) from the stored truth: the sale in Redis (through
  * libs/inventory), the money in PostgreSQL (through libs/ledger), and the sale's durable records
  * (the allocation logs and draws, through libs/sales). With `dropIds`, the sale invariants and
  * the order <-> debit cross-check cover those drops only (a test auditing its own drops); the
@@ -44,6 +45,8 @@ export async function runAudit(
   ];
   const sales = await auditSales(inventory, drops, (done) => progress?.(done, drops.length));
   const money = await auditMoney(ledger, sales.orders, now, dropIds);
+  const campaigns: Breach[] = [];
+  for (const sale of sales.sales) campaigns.push(...(await auditPrices(inventory, sale)));
   const fair: Breach[] = [];
   if (records) {
     const behind = await logsCaughtUp(records.allocations, sales.sales, LOG_CATCH_UP_MS);
@@ -57,7 +60,7 @@ export async function runAudit(
     }
   }
   return {
-    breaches: [...sales.breaches, ...money.breaches, ...fair],
+    breaches: [...sales.breaches, ...money.breaches, ...campaigns, ...fair],
     drops: sales.drops,
     orders: sales.orders.size,
     accounts: money.accounts,

@@ -20,6 +20,12 @@ describe('TokenVerifier', () => {
     const p = verifier.verifyHeader(`Bearer ${signToken(SECRET, { sub: 'fan-1', role: 'fan' })}`);
     expect(p.sub).toBe('fan-1');
     expect(p.role).toBe('fan');
+    expect(p.tier).toBeUndefined();
+  });
+
+  it('carries a membership tier when the token has one', () => {
+    const token = signToken(SECRET, { sub: 'fan-2', role: 'fan', tier: 'gold_2' });
+    expect(verifier.verify(token)).toMatchObject({ sub: 'fan-2', tier: 'gold_2' });
   });
 
   it.each([
@@ -37,6 +43,22 @@ describe('TokenVerifier', () => {
     ],
     ['unknown role', `Bearer ${sign({ sub: 'x', role: 'admin' }, SECRET, { expiresIn: 60 })}`],
     ['no exp', `Bearer ${sign({ sub: 'x', role: 'fan' }, SECRET)}`],
+    [
+      'a tier of the wrong form',
+      `Bearer ${sign({ sub: 'x', role: 'fan', tier: 'Gold' }, SECRET, { expiresIn: 60 })}`,
+    ],
+    [
+      'an empty tier',
+      `Bearer ${sign({ sub: 'x', role: 'fan', tier: '' }, SECRET, { expiresIn: 60 })}`,
+    ],
+    [
+      'a tier of 33 chars',
+      `Bearer ${sign({ sub: 'x', role: 'fan', tier: 'a'.repeat(33) }, SECRET, { expiresIn: 60 })}`,
+    ],
+    [
+      'a tier that is not a string',
+      `Bearer ${sign({ sub: 'x', role: 'fan', tier: 7 }, SECRET, { expiresIn: 60 })}`,
+    ],
     [
       'HS512',
       `Bearer ${sign({ sub: 'x', role: 'fan' }, SECRET, { algorithm: 'HS512', expiresIn: 60 })}`,

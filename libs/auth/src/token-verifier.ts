@@ -1,4 +1,4 @@
-import { DomainError, Principal, Role, Roles } from '@flashdrop/contracts';
+import { DomainError, Principal, Role, Roles, TIER_PATTERN } from '@flashdrop/contracts';
 import { JsonWebTokenError, sign, verify } from 'jsonwebtoken';
 import { createSecretKey, KeyObject } from 'node:crypto';
 
@@ -53,7 +53,7 @@ export class TokenVerifier {
       throw unauthenticated(reason);
     }
     if (typeof claims !== 'object' || claims === null) throw unauthenticated('token has no claims');
-    const { sub, role, exp } = claims as Record<string, unknown>;
+    const { sub, role, exp, tier } = claims as Record<string, unknown>;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) {
       throw unauthenticated('token has no valid sub');
     }
@@ -61,7 +61,13 @@ export class TokenVerifier {
       throw unauthenticated('token has no valid role');
     }
     if (typeof exp !== 'number') throw unauthenticated('token has no exp');
-    return { sub, role: role as Role, exp };
+    if (tier === undefined) return { sub, role: role as Role, exp };
+    // A malformed tier is a malformed token: guessing what it meant could admit a fan to a
+    // members-only drop they are not a member of.
+    if (typeof tier !== 'string' || !TIER_PATTERN.test(tier)) {
+      throw unauthenticated('token has an invalid tier (1..32 of a-z0-9_-)');
+    }
+    return { sub, role: role as Role, exp, tier };
   }
 }
 
@@ -95,10 +101,12 @@ function secretKey(secret: string): KeyObject {
 /** Issues a token (demo, tests, load generators). Production tokens come from the platform. */
 export function signToken(
   secret: string,
-  claims: { sub: string; role: Role },
+  claims: { sub: string; role: Role; tier?: string },
   ttlSeconds = 3600,
 ): string {
-  return sign({ sub: claims.sub, role: claims.role }, secretKey(secret), {
+  const { sub, role, tier } = claims;
+  const payload = tier === undefined ? { sub, role } : { sub, role, tier };
+  return sign(payload, secretKey(secret), {
     algorithm: 'HS256',
     expiresIn: ttlSeconds,
   });

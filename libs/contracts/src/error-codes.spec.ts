@@ -13,6 +13,8 @@ describe('error codes', () => {
     expect(httpStatusOf('INSUFFICIENT_FUNDS')).toBe(402);
     expect(httpStatusOf('NOT_RESERVED')).toBe(403);
     expect(httpStatusOf('SOLD_OUT')).toBe(409);
+    expect(httpStatusOf('MEMBERS_ONLY')).toBe(403);
+    expect(httpStatusOf('ORDER_NOT_PAID')).toBe(409);
     expect(httpStatusOf('TOO_MANY_REQUESTS')).toBe(429);
   });
 

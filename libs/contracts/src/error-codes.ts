@@ -29,6 +29,8 @@ export const ErrorCodes = [
   'IDEMPOTENCY_KEY_REUSED',
   'DRAW_ONLY',
   'NOT_SOLD_OUT',
+  'MEMBERS_ONLY',
+  'ORDER_NOT_PAID',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -49,6 +51,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 402;
     case 'FORBIDDEN':
     case 'NOT_RESERVED':
+    case 'MEMBERS_ONLY':
       return 403;
     case 'NOT_FOUND':
       return 404;
@@ -69,6 +72,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'DRAW_ONLY':
     case 'NOT_SOLD_OUT':
+    case 'ORDER_NOT_PAID':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;

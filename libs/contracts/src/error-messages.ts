@@ -31,6 +31,8 @@ export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
   IDEMPOTENCY_KEY_REUSED: 'this idempotency key was used for another request',
   DRAW_ONLY: 'this drop is sold by draw',
   NOT_SOLD_OUT: 'the drop is not sold out',
+  MEMBERS_ONLY: 'this drop is for members of another tier',
+  ORDER_NOT_PAID: 'only a paid order can be refunded',
   SERVICE_UNAVAILABLE: 'a service this needs is unavailable; try again shortly',
   INTERNAL: 'internal error; quote the errorId when reporting it',
 };

@@ -7,6 +7,10 @@ export interface Order {
   readonly fanId: string;
   readonly quantity: number;
   readonly amountMinor: number;
+  /** What one unit costs this order: the drop's price, less the share discount when it applied. */
+  readonly unitPriceMinor: number;
+  /** The share discount of the whole order (`shareDiscountMinor` x quantity; 0 when none). */
+  readonly discountMinor: number;
   readonly currency: string;
   readonly status: OrderStatus;
   readonly createdAt: string;

@@ -6,6 +6,11 @@ export type Role = (typeof Roles)[number];
 export interface Principal {
   readonly sub: string;
   readonly role: Role;
+  /** The fan's membership tier on the platform (docs/api.md "Campaigns"), when the token has one. */
+  readonly tier?: string;
   /** Expiry, seconds since the epoch. */
   readonly exp: number;
 }
+
+/** The form of a membership tier: a token's `tier` claim and a drop's `audienceTier` alike. */
+export const TIER_PATTERN = /^[a-z0-9_-]{1,32}$/;

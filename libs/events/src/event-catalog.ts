@@ -45,6 +45,8 @@ export interface EventCatalog {
     fanId: string;
     quantity: number;
     amountMinor: number;
+    /** The share discount in amountMinor (campaigns; absent on events written before them). */
+    discountMinor?: number;
     expiresAt: number;
     remaining: number;
     seq?: number;
@@ -80,6 +82,7 @@ export interface EventCatalog {
     fanId: string;
     quantity: number;
     amountMinor: number;
+    discountMinor?: number;
     expiresAt: number;
     fromOrderId: string;
     seq: number;
@@ -101,6 +104,7 @@ export interface EventCatalog {
     fanId: string;
     quantity: number;
     amountMinor: number;
+    discountMinor?: number;
     expiresAt: number;
     seq: number;
     rank: number;
@@ -116,6 +120,7 @@ export interface EventCatalog {
     fanId: string;
     quantity: number;
     amountMinor: number;
+    discountMinor?: number;
   };
   'wallet.credited': {
     fanId: string;

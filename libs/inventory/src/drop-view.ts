@@ -20,6 +20,9 @@ export interface DropView {
   readonly saleEndsAt?: string;
   readonly holdSeconds: number;
   readonly allocation: Allocation;
+  /** Members-only drops: the tier a fan's token must carry. */
+  readonly audienceTier?: string;
+  readonly shareDiscountMinor: number;
   readonly phase: DropPhase;
   readonly remaining: number;
   readonly reservations: number;
@@ -47,6 +50,8 @@ export function toDropView(state: DropState): DropView {
     saleEndsAt: isoOpt(d.saleEndsAt),
     holdSeconds: d.holdSeconds,
     allocation: d.allocation,
+    audienceTier: d.audienceTier,
+    shareDiscountMinor: d.shareDiscountMinor ?? 0,
     phase: state.phase,
     // A cancelled or ended drop has nothing a fan could grab.
     remaining: state.phase === 'cancelled' || state.phase === 'ended' ? 0 : state.remaining,

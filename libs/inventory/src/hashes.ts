@@ -10,12 +10,17 @@ function optionalNumber(v: string | undefined): number | undefined {
 }
 
 export function parseOrder(h: Record<string, string>): InventoryOrder {
+  const quantity = Number(h.quantity);
+  const amountMinor = Number(h.amountMinor);
   return {
     id: h.id,
     dropId: h.dropId,
     fanId: h.fanId,
-    quantity: Number(h.quantity),
-    amountMinor: Number(h.amountMinor),
+    quantity,
+    amountMinor,
+    // Orders held before campaigns existed carry neither field: full price, no discount.
+    unitPriceMinor: h.unitPriceMinor ? Number(h.unitPriceMinor) : amountMinor / quantity,
+    discountMinor: Number(h.discountMinor ?? 0),
     currency: h.currency,
     status: h.status as HoldStatus,
     createdAt: Number(h.createdAt),
@@ -44,6 +49,8 @@ export function parseDefinition(h: Record<string, string>): DropDefinition {
     holdSeconds: Number(h.holdSeconds),
     // Drops mirrored before draws existed have no field: they are first-come.
     allocation: h.allocation === 'draw' ? 'draw' : 'first_come',
+    ...(h.audienceTier ? { audienceTier: h.audienceTier } : {}),
+    shareDiscountMinor: Number(h.shareDiscountMinor ?? 0),
     paused: h.paused === '1',
     cancelled: h.cancelled === '1',
     createdAt: Number(h.createdAt),

@@ -372,6 +372,13 @@ export class Inventory {
     return readReservedAt(this.redis, drop, fanIds);
   }
 
+  /** Which of `fanIds` are in the drop's share record (share.lua), in their order. */
+  async sharedBy(dropId: string, fanIds: readonly string[]): Promise<boolean[]> {
+    if (fanIds.length === 0) return [];
+    const found = await this.redis.smismember(dropKeys(dropId).sharers, ...fanIds);
+    return found.map((n) => n === 1);
+  }
+
   async counters(dropId: string): Promise<DropCounters> {
     const k = dropKeys(dropId);
     const [h, waitlisted, entrants] = await Promise.all([
@@ -395,6 +402,7 @@ export class Inventory {
       referrals: n('referrals'),
       reservationsPending: n('resPending'),
       revenueMinor: n('revenueMinor'),
+      discountsMinor: n('discountsMinor'),
       entrants: Number(entrants ?? 0),
       winners: n('winners'),
       waitlisted,
@@ -406,12 +414,18 @@ export class Inventory {
 
   // ---- fans -----------------------------------------------------------------------------
 
-  async reserve(dropId: string, fanId: string, referrerId?: string): Promise<Outcome<Reservation>> {
+  /** `tier`: the fan's membership tier (their token's), checked against a members-only drop. */
+  async reserve(
+    dropId: string,
+    fanId: string,
+    referrerId?: string,
+    tier?: string,
+  ): Promise<Outcome<Reservation>> {
     const k = dropKeys(dropId);
     const r = await this.run(
       'reserve',
       [k.drop, k.reservations, k.events, k.stats],
-      [fanId, referrerId ?? ''],
+      [fanId, referrerId ?? '', tier ?? ''],
     );
     if (r[0] === 'ERR') return refusal(r);
     return {
@@ -428,12 +442,16 @@ export class Inventory {
    * POST /v1/drops/:id/waitlist (join_waitlist.lua): queues a fan on a sold-out first-come
    * drop; a fan already in line gets their place again (`created: false`).
    */
-  async joinWaitlist(dropId: string, fanId: string): Promise<Outcome<WaitlistPlace>> {
+  async joinWaitlist(
+    dropId: string,
+    fanId: string,
+    tier?: string,
+  ): Promise<Outcome<WaitlistPlace>> {
     const k = dropKeys(dropId);
     const r = await this.run(
       'join_waitlist',
       [k.drop, k.stock, k.reservations, k.waitlist, k.events, k.stats],
-      [fanId],
+      [fanId, tier ?? ''],
     );
     if (r[0] === 'ERR') return refusal(r);
     return { ok: true, value: { position: Number(r[1]), created: r[0] === 'CREATED' } };
@@ -484,14 +502,16 @@ export class Inventory {
 
   /**
    * Counts a share; answers the channel it was counted under (see SHARE_CHANNELS_PER_DROP). The
-   * share's own id lets a re-sent call count once (share.lua).
+   * share's own id lets a re-sent call count once (share.lua). The fan joins the drop's share
+   * record (once however often they share), which the steps that make holds read for the
+   * share discount.
    */
   async share(dropId: string, fanId: string, channel: string): Promise<Outcome<string>> {
     const k = dropKeys(dropId);
     const shareId = randomBytes(8).toString('hex');
     const r = await this.run(
       'share',
-      [k.drop, k.events, k.stats, k.receipt(shareId), k.shareChannels],
+      [k.drop, k.events, k.stats, k.receipt(shareId), k.shareChannels, k.sharers],
       [fanId, channel, SHARE_CHANNELS_PER_DROP, OTHER_SHARE_CHANNEL],
     );
     if (r[0] !== 'OK') return refusal(r);
@@ -519,8 +539,16 @@ export class Inventory {
         k.idempotency,
         k.order(orderId),
         k.fanOrders(req.fanId),
+        k.sharers,
       ],
-      [req.fanId, req.quantity, req.idempotencyKey ?? '', orderId, ORDERS_BEYOND_LIMIT],
+      [
+        req.fanId,
+        req.quantity,
+        req.idempotencyKey ?? '',
+        orderId,
+        ORDERS_BEYOND_LIMIT,
+        req.tier ?? '',
+      ],
     );
     const status = r[0];
     if (status === 'ERR' && r[1] === 'BAD_RECORD') {
@@ -766,6 +794,8 @@ export function toPublicOrder(o: InventoryOrder): Order {
     fanId: o.fanId,
     quantity: o.quantity,
     amountMinor: o.amountMinor,
+    unitPriceMinor: o.unitPriceMinor,
+    discountMinor: o.discountMinor,
     currency: o.currency,
     status: o.status === 'paying' ? 'held' : o.status,
     createdAt: new Date(o.createdAt).toISOString(),
@@ -840,6 +870,10 @@ function fields(def: DropDefinition, mode: 'create' | 'restore' | 'sync'): Arg[]
     def.holdSeconds,
     'allocation',
     def.allocation,
+    'audienceTier',
+    def.audienceTier ?? '',
+    'shareDiscountMinor',
+    def.shareDiscountMinor ?? 0,
     'version',
     def.version,
     'createdAt',

@@ -34,6 +34,11 @@ export function dropKeys(dropId: string) {
     parked: `${tag}:parked`,
     /** A draw drop's draw: the secret seed, its commitment, the entrants' digest, the steps done. */
     draw: `${tag}:draw`,
+    /**
+     * The fans who shared the drop (a set of fan ids): the share discount's record, read by every
+     * step that makes a hold. _lib.lua sale_keys derives the same name from the drop key.
+     */
+    sharers: `${tag}:sh`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
     /** A run's receipt (share, count_refusals): lets a second run of the call find the first. */

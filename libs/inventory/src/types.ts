@@ -24,6 +24,10 @@ export interface DropDefinition {
   readonly saleEndsAt?: number;
   readonly holdSeconds: number;
   readonly allocation: Allocation;
+  /** Members-only: only fans whose token carries this tier may reserve, grab or queue. */
+  readonly audienceTier?: string;
+  /** Repost for a discount: what a fan who shared the drop saves per unit (absent or 0: none). */
+  readonly shareDiscountMinor?: number;
   readonly paused: boolean;
   readonly cancelled: boolean;
   readonly createdAt: number;
@@ -79,6 +83,10 @@ export interface InventoryOrder {
   readonly fanId: string;
   readonly quantity: number;
   readonly amountMinor: number;
+  /** What one unit costs this order (amountMinor = unitPriceMinor x quantity). */
+  readonly unitPriceMinor: number;
+  /** The share discount of the whole order, decided by the step that made the hold. */
+  readonly discountMinor: number;
   readonly currency: string;
   readonly status: HoldStatus;
   readonly createdAt: number;
@@ -110,6 +118,8 @@ export interface GrabRequest {
   readonly fanId: string;
   readonly quantity: number;
   readonly idempotencyKey?: string;
+  /** The fan's membership tier (their token's `tier`), for a members-only drop. */
+  readonly tier?: string;
 }
 
 export type GrabOutcome =
@@ -146,6 +156,8 @@ export interface DropCounters {
   /** Reservations without a referrer not yet announced (count_reservations.lua announces them). */
   readonly reservationsPending: number;
   readonly revenueMinor: number;
+  /** Share discounts of the paid orders (minor units): revenueMinor is already net of them. */
+  readonly discountsMinor: number;
   /** A draw's frozen entrants (fans; 0 before its commitment or on a first-come drop). */
   readonly entrants: number;
   /** Draw winners given a hold (fans). */

@@ -141,6 +141,8 @@ function editableColumns(d: DropDefinition, updatedAt: Date): EditableColumns {
     saleEndsAt: dateOrNull(d.saleEndsAt),
     holdSeconds: d.holdSeconds,
     allocation: d.allocation,
+    audienceTier: d.audienceTier ?? null,
+    shareDiscountMinor: d.shareDiscountMinor ?? 0,
     updatedAt,
   };
 }
@@ -163,6 +165,8 @@ function toDefinition(e: DropEntity): DropDefinition {
     saleEndsAt: msOrUndefined(e.saleEndsAt),
     holdSeconds: e.holdSeconds,
     allocation: e.allocation,
+    ...(e.audienceTier === null ? {} : { audienceTier: e.audienceTier }),
+    shareDiscountMinor: e.shareDiscountMinor,
     paused: e.paused,
     cancelled: e.cancelled,
     createdAt: e.createdAt.getTime(),

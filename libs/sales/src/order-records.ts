@@ -47,7 +47,7 @@ export class OrderRecords {
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
     for (const o of orders) {
       const row = [
         o.id,
@@ -60,6 +60,8 @@ export class OrderRecords {
         new Date(o.createdAt),
         new Date(o.expiresAt),
         o.paidAt === undefined ? null : new Date(o.paidAt),
+        o.unitPriceMinor,
+        o.discountMinor,
       ];
       row.forEach((value, i) => columns[i].push(value));
     }
@@ -81,13 +83,14 @@ export class OrderRecords {
       // far more cheaply than 5,000 separate parameters.
       await tx.query(
         `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
-           created_at, expires_at, paid_at, updated_at)
+           created_at, expires_at, paid_at, unit_price_minor, discount_minor, updated_at)
          SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
-           expires_at, paid_at, now()
+           expires_at, paid_at, unit_price_minor, discount_minor, now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
-           $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+           $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bigint[],
+           $12::bigint[])
            WITH ORDINALITY AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status,
-             created_at, expires_at, paid_at, n)
+             created_at, expires_at, paid_at, unit_price_minor, discount_minor, n)
          ORDER BY n
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
            updated_at = now()
@@ -137,8 +140,8 @@ export class OrderRecords {
     let after = range.after;
     while (after < range.upTo) {
       const rows = (await this.db.query(
-        `SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
-           expires_at, paid_at, seq
+        `SELECT id, drop_id, fan_id, quantity, amount_minor, unit_price_minor, discount_minor,
+           currency, status, created_at, expires_at, paid_at, seq
          FROM sales.orders
          WHERE drop_id = $1 AND seq > $2 AND seq <= $3
            AND ($4::text[] IS NULL OR status = ANY($4::text[]))
@@ -175,6 +178,8 @@ interface RawOrderRow {
   fan_id: string;
   quantity: number;
   amount_minor: string;
+  unit_price_minor: string;
+  discount_minor: string;
   currency: string;
   status: InventoryOrder['status'];
   created_at: Date;
@@ -190,6 +195,8 @@ function fromRaw(row: RawOrderRow): StoredOrder {
     fanId: row.fan_id,
     quantity: row.quantity,
     amountMinor: toSafeNumber(row.amount_minor),
+    unitPriceMinor: toSafeNumber(row.unit_price_minor),
+    discountMinor: toSafeNumber(row.discount_minor),
     currency: row.currency,
     status: row.status,
     createdAt: row.created_at.getTime(),
@@ -206,6 +213,8 @@ function fromRow(row: OrderEntity): InventoryOrder {
     fanId: row.fanId,
     quantity: row.quantity,
     amountMinor: row.amountMinor,
+    unitPriceMinor: row.unitPriceMinor,
+    discountMinor: row.discountMinor,
     currency: row.currency,
     status: row.status,
     createdAt: row.createdAt.getTime(),

@@ -4,8 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { testConfig } from './test-env';
 
 /** A valid token for the test stack. */
-export function tokenFor(role: Role, sub: string = `${role}-${randomUUID().slice(0, 8)}`): string {
-  return signToken(testConfig().JWT_SECRET, { sub, role });
+export function tokenFor(
+  role: Role,
+  sub: string = `${role}-${randomUUID().slice(0, 8)}`,
+  tier?: string,
+): string {
+  return signToken(testConfig().JWT_SECRET, { sub, role, tier });
 }
 
 /** A fresh id, unique across test runs, for fans, brands and operators. */

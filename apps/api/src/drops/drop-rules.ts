@@ -14,6 +14,7 @@ export const DROP_DEFAULTS = {
   reservationRequired: true,
   holdSeconds: 600,
   allocation: 'first_come',
+  shareDiscountMinor: 0,
 } as const;
 
 /**
@@ -50,6 +51,8 @@ export function withDefaults(dto: CreateDropDto): DropFields {
     saleEndsAt: ms(dto.saleEndsAt),
     holdSeconds: dto.holdSeconds ?? DROP_DEFAULTS.holdSeconds,
     allocation: dto.allocation ?? DROP_DEFAULTS.allocation,
+    ...(dto.audienceTier === undefined ? {} : { audienceTier: dto.audienceTier }),
+    shareDiscountMinor: dto.shareDiscountMinor ?? DROP_DEFAULTS.shareDiscountMinor,
   };
 }
 
@@ -73,6 +76,8 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
  * required when reservations are, and given whole; opens < closes <= saleStartsAt; saleEndsAt >
  * saleStartsAt; priceMinor x quantity at most MAX_DROP_VALUE_MINOR (so no sum a script keeps can
  * overflow, libs/inventory _lib.lua MAX_EXACT); a draw needs reservations (they are its entries).
+ * A share discount is less than the price (docs/api.md \"Campaigns\": a discounted unit still
+ * costs something).
  * Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
 export function checkDropRules(d: DropFields): void {
@@ -104,6 +109,9 @@ export function checkDropRules(d: DropFields): void {
   }
   if (d.allocation === 'draw' && !d.reservationRequired) {
     details.push({ field: 'allocation', message: 'a draw requires reservationRequired: true' });
+  }
+  if ((d.shareDiscountMinor ?? 0) >= d.priceMinor) {
+    details.push({ field: 'shareDiscountMinor', message: 'must be less than priceMinor' });
   }
   if (details.length > 0) throw DomainError.invalid(details);
 }

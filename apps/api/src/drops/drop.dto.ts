@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TIER_PATTERN } from '@flashdrop/contracts';
 import { IsRfc3339 } from '@flashdrop/http';
 import { Allocations } from '@flashdrop/inventory';
 import {
@@ -96,6 +97,26 @@ export class CreateDropDto {
   @Optional()
   @IsIn(Allocations, { message: `allocation must be one of ${Allocations.join(', ')}` })
   readonly allocation?: (typeof Allocations)[number];
+
+  @ApiPropertyOptional({
+    pattern: TIER_PATTERN.source,
+    description: "members-only: only fans whose token's tier claim is this may take part",
+  })
+  @Optional()
+  @IsString()
+  @Matches(TIER_PATTERN, { message: 'audienceTier must be 1..32 of a-z0-9_-' })
+  readonly audienceTier?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    default: 0,
+    description: 'what a fan who shared the drop before grabbing saves per unit (< priceMinor)',
+  })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(1e12)
+  readonly shareDiscountMinor?: number;
 }
 
 /** PATCH: any subset of the create body; the merged drop must satisfy the same rules. */
@@ -129,4 +150,17 @@ export class UpdateDropDto {
   @Optional()
   @IsIn(Allocations, { message: `allocation must be one of ${Allocations.join(', ')}` })
   readonly allocation?: (typeof Allocations)[number];
+
+  @ApiPropertyOptional({ pattern: TIER_PATTERN.source })
+  @Optional()
+  @IsString()
+  @Matches(TIER_PATTERN, { message: 'audienceTier must be 1..32 of a-z0-9_-' })
+  readonly audienceTier?: string;
+
+  @ApiPropertyOptional()
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(1e12)
+  readonly shareDiscountMinor?: number;
 }

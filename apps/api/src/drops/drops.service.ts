@@ -103,6 +103,8 @@ export class DropsService {
           reservationRequired: dto.reservationRequired,
           holdSeconds: dto.holdSeconds,
           allocation: dto.allocation,
+          audienceTier: dto.audienceTier,
+          shareDiscountMinor: dto.shareDiscountMinor,
         }),
         ...patchTimes(dto),
       };

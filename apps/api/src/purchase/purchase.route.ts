@@ -19,7 +19,7 @@ export class PurchaseRoute implements LeanRouteProvider {
         url: '/v1/drops/:id/purchases',
         roles: ['fan'],
         handle: ({ principal, params, body, headers }) =>
-          this.purchases.grab(params.id, principal.sub, body, headers['idempotency-key']),
+          this.purchases.grab(principal, params.id, body, headers['idempotency-key']),
         openapi: leanOperation({
           tag: 'fans',
           summary: 'Grab units of a drop: an order held until expiresAt',
@@ -27,7 +27,7 @@ export class PurchaseRoute implements LeanRouteProvider {
           headers: ['Idempotency-Key'],
           responses: {
             201: 'Order held until expiresAt',
-            403: 'NOT_RESERVED',
+            403: 'NOT_RESERVED, MEMBERS_ONLY',
             409: 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, DRAW_ONLY',
             429: 'TOO_MANY_REQUESTS',
           },

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { ErrorBody, httpStatusOf, NotFoundMessages, Order } from '@flashdrop/contracts';
+import {
+  ErrorBody,
+  httpStatusOf,
+  NotFoundMessages,
+  Order,
+  Principal,
+} from '@flashdrop/contracts';
 import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
 import { isErrorBody, parseIdempotencyKey, retryHeaders } from '@flashdrop/http';
 import { FanRateLimiter } from '../rate-limit/fan-rate-limiter';
@@ -43,8 +49,8 @@ export class PurchaseService {
   }
 
   async grab(
+    fan: Principal,
     dropId: string,
-    fanId: string,
     body: unknown,
     idempotencyHeader: string | string[] | undefined,
   ): Promise<PurchaseAnswer> {
@@ -53,6 +59,7 @@ export class PurchaseService {
     const idempotencyKey = parseIdempotencyKey(idempotencyHeader);
     if (isErrorBody(idempotencyKey)) return { status: 400, body: idempotencyKey };
     if (!isDropId(dropId)) return UNKNOWN_DROP;
+    const fanId = fan.sub;
     if (!this.rateLimiter.allow(fanId)) {
       this.inventory.refusals.record(dropId, 'TOO_MANY_REQUESTS');
       return TOO_MANY;
@@ -63,6 +70,7 @@ export class PurchaseService {
       fanId,
       quantity: parsed.quantity,
       idempotencyKey,
+      tier: fan.tier,
     });
     if (outcome.ok) return { status: 201, body: toPublicOrder(outcome.order) };
     return { status: httpStatusOf(outcome.code), body: refusalBody(outcome) };

@@ -32,6 +32,7 @@ export class ReservationRoute implements LeanRouteProvider {
             params.id,
             principal.sub,
             parsed.referrerId,
+            principal.tier,
           );
           return { status: created ? 201 : 200, body: view };
         },
@@ -42,6 +43,7 @@ export class ReservationRoute implements LeanRouteProvider {
           responses: {
             201: 'Reserved: {dropId, fanId, reservedAt}',
             200: 'Already reserved: the same body',
+            403: 'MEMBERS_ONLY',
             409: 'RESERVATION_NOT_OPEN, RESERVATION_CLOSED',
           },
         }),

@@ -16,11 +16,12 @@ export class ReservationsService {
     dropId: string,
     fanId: string,
     referrerId?: string,
+    tier?: string,
   ): Promise<{ created: boolean; view: ReservationView }> {
     if (!isDropId(dropId)) throw DomainError.notFound('drop');
-    let r = await this.inventory.reserve(dropId, fanId, referrerId);
+    let r = await this.inventory.reserve(dropId, fanId, referrerId, tier);
     if (!r.ok && r.code === 'NOT_FOUND' && (await this.drops.ensureMirrored(dropId))) {
-      r = await this.inventory.reserve(dropId, fanId, referrerId);
+      r = await this.inventory.reserve(dropId, fanId, referrerId, tier);
     }
     if (!r.ok) throw refusalError(r);
     return {

@@ -16,13 +16,13 @@ export class WaitlistController {
   @Post()
   @ApiResponse({ status: 201, description: 'queued' })
   @ApiResponse({ status: 200, description: 'already in line: the same place' })
-  @ApiRefusals('NOT_RESERVED', 'NOT_SOLD_OUT', 'SALE_ENDED', 'DRAW_ONLY')
+  @ApiRefusals('NOT_RESERVED', 'MEMBERS_ONLY', 'NOT_SOLD_OUT', 'SALE_ENDED', 'DRAW_ONLY')
   async join(
     @CurrentPrincipal() p: Principal,
     @Param('id') dropId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WaitlistView> {
-    const { created, view } = await this.waitlist.join(dropId, p.sub);
+    const { created, view } = await this.waitlist.join(dropId, p.sub, p.tier);
     void reply.status(created ? 201 : 200);
     return view;
   }

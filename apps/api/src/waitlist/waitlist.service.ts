@@ -23,11 +23,15 @@ export class WaitlistService {
     private readonly drops: DropsService,
   ) {}
 
-  async join(dropId: string, fanId: string): Promise<{ created: boolean; view: WaitlistView }> {
+  async join(
+    dropId: string,
+    fanId: string,
+    tier?: string,
+  ): Promise<{ created: boolean; view: WaitlistView }> {
     if (!isDropId(dropId)) throw DomainError.notFound('drop');
-    let r = await this.inventory.joinWaitlist(dropId, fanId);
+    let r = await this.inventory.joinWaitlist(dropId, fanId, tier);
     if (!r.ok && r.code === 'NOT_FOUND' && (await this.drops.ensureMirrored(dropId))) {
-      r = await this.inventory.joinWaitlist(dropId, fanId);
+      r = await this.inventory.joinWaitlist(dropId, fanId, tier);
     }
     if (!r.ok) throw refusalError(r);
     return { created: r.value.created, view: { dropId, fanId, position: r.value.position } };

@@ -73,6 +73,13 @@ local function time_ok(v)
   return v == nil or v == false or v == '' or int_in(v, 0, MAX_TIME_MS) ~= nil
 end
 
+-- A drop's shareDiscountMinor (absent on drops mirrored before campaigns): 0..price-1.
+local function discount_ok(v, price)
+  if v == nil or v == false or v == '' or v == '0' then return true end
+  local n = int_in(v, 0, MAX_EXACT)
+  return n ~= nil and price ~= nil and n < tonumber(price)
+end
+
 -- The fields the scripts compute with, in a drop's mirrored hash (as a table), all valid.
 local function drop_ok(d)
   return d.id ~= nil and int_in(d.saleStartsAt, 0, MAX_TIME_MS) ~= nil and time_ok(d.saleEndsAt)
@@ -81,6 +88,7 @@ local function drop_ok(d)
     and int_in(d.createdAt, 0, MAX_TIME_MS) ~= nil and int_in(d.quantity, 0, MAX_EXACT) ~= nil
     and int_in(d.perUserLimit, 1, 1000000) ~= nil and int_in(d.holdSeconds, 1, 86400) ~= nil
     and int_in(d.priceMinor, 0, MAX_EXACT) ~= nil
+    and discount_ok(d.shareDiscountMinor, d.priceMinor)
 end
 
 -- The fields the transitions compute with, in an order's hash (as a table), all valid.
@@ -169,7 +177,36 @@ local function sale_keys(first)
     parked = KEYS[first + 7],
     order_prefix = tag .. 'o:',
     fan_orders_prefix = tag .. 'fo:',
+    -- keys.ts `sharers`: read by backfill_hold for the share discount
+    sharers = tag .. 'sh',
   }
+end
+
+-- Members-only (API.md "Campaigns"): a drop with an audienceTier admits only a fan whose token
+-- carries that tier (`tier`: '' for none). Every step that lets a fan in (reserve, grab, join
+-- the waitlist) asks here, inside its own atomic step, before its first write.
+local function admits(audience_tier, tier)
+  return audience_tier == nil or audience_tier == false or audience_tier == ''
+    or audience_tier == tier
+end
+
+-- An event's discountMinor: only on a discounted hold (json() leaves a false value out), so the
+-- events of drops without campaigns read as they always did.
+local function discount_field(discount)
+  if discount > 0 then return discount end
+  return false
+end
+
+-- Repost for a discount: what one unit of a new hold of `fan` costs, and the discount in it.
+-- Decided from the share record (`sharers`, written by share.lua) in the same atomic step that
+-- makes the hold, so a share racing a hold either counted for all of it or not at all. Every
+-- step that makes a hold (grab, draw_winners, backfill_hold) prices it here and nowhere else.
+local function unit_price(price, share_discount, sharers, fan)
+  local discount = tonumber(share_discount) or 0
+  if discount > 0 and redis.call('SISMEMBER', sharers, fan) == 1 then
+    return price - discount, discount
+  end
+  return price, 0
 end
 
 -- Appends an order id to a fan's order list in the drop (`{d:ID}:fo:<fanId>`, see grab.lua).
@@ -205,10 +242,12 @@ local function backfill_hold(S, d, fan, from_id, now)
   local seq = next_allocation_seq(S.stats)
   local order_id = d.id .. '-r' .. string.format('%015d', seq)
   local expires_at = now + tonumber(d.holdSeconds) * 1000
-  local amount = tonumber(d.priceMinor)
+  local amount, discount = unit_price(tonumber(d.priceMinor), d.shareDiscountMinor, S.sharers, fan)
   redis.call('HSET', S.order_prefix .. order_id, 'id', order_id, 'dropId', d.id, 'fanId', fan,
-    'quantity', 1, 'amountMinor', string.format('%d', amount), 'currency', d.currency,
-    'status', 'held', 'createdAt', now, 'expiresAt', expires_at, 'fromOrderId', from_id)
+    'quantity', 1, 'amountMinor', string.format('%d', amount),
+    'unitPriceMinor', string.format('%d', amount), 'discountMinor', string.format('%d', discount),
+    'currency', d.currency, 'status', 'held', 'createdAt', now, 'expiresAt', expires_at,
+    'fromOrderId', from_id)
   redis.call('ZADD', S.holds, expires_at, order_id)
   redis.call('HINCRBY', S.fans, fan, 1)
   add_fan_order(S, fan, order_id)
@@ -218,7 +257,8 @@ local function backfill_hold(S, d, fan, from_id, now)
   announce_standing(d.id, fan)
   return {'hold.backfilled', {
     'dropId', d.id, 'orderId', order_id, 'fanId', fan, 'quantity', 1, 'amountMinor', amount,
-    'expiresAt', expires_at, 'fromOrderId', from_id, 'seq', seq,
+    'discountMinor', discount_field(discount), 'expiresAt', expires_at, 'fromOrderId', from_id,
+    'seq', seq,
   }}
 end
 
@@ -227,9 +267,10 @@ end
 -- units checks it with the order, and answers BAD_RECORD with nothing written if it fails.
 local function sale_ok(S)
   local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'perUserLimit', 'holdSeconds',
-    'priceMinor', 'currency')
+    'priceMinor', 'currency', 'shareDiscountMinor')
   return f[1] ~= false and time_ok(f[2]) and int_in(f[3], 1, 1000000) ~= nil
     and int_in(f[4], 1, 86400) ~= nil and int_in(f[5], 0, MAX_EXACT) ~= nil and f[6] ~= false
+    and discount_ok(f[7], f[5])
 end
 
 -- Where `units` units just released from order `from_id` go (API.md "Fair launch"), each one:
@@ -246,9 +287,10 @@ local function hand_down(S, units, from_id, now)
   local out = {}
   if units <= 0 then return out end
   local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'paused', 'cancelled',
-    'perUserLimit', 'holdSeconds', 'priceMinor', 'currency')
+    'perUserLimit', 'holdSeconds', 'priceMinor', 'currency', 'shareDiscountMinor')
   local d = {id = f[1], saleEndsAt = f[2], paused = f[3], cancelled = f[4],
-    perUserLimit = f[5], holdSeconds = f[6], priceMinor = f[7], currency = f[8]}
+    perUserLimit = f[5], holdSeconds = f[6], priceMinor = f[7], currency = f[8],
+    shareDiscountMinor = f[9]}
   local left = units
   local ended = d.cancelled == '1' or (d.saleEndsAt and d.saleEndsAt ~= ''
     and now >= tonumber(d.saleEndsAt))

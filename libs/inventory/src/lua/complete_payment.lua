@@ -39,9 +39,11 @@ if o.status == 'paying' or o.status == 'held' then
   redis.call('HSET', KEYS[1], 'status', 'paid', 'paidAt', now)
   redis.call('HDEL', KEYS[1], 'payingUntil')
   redis.call('ZREM', S.holds, o.id)
+  local discount = int_in(o.discountMinor or '0', 0, amount) or 0
+  if discount > 0 then redis.call('HINCRBY', S.stats, 'discountsMinor', discount) end
   emit(S.events, 'order.paid', now, {
     'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'quantity', q,
-    'amountMinor', amount,
+    'amountMinor', amount, 'discountMinor', discount_field(discount),
   })
   o.status = 'paid'
   o.paidAt = tostring(now)

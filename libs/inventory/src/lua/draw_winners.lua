@@ -22,7 +22,7 @@ if c[4] then return {'ERR', 'DRAWN'} end
 local winners, applied = tonumber(c[2]), tonumber(c[3])
 if tonumber(c[6]) < tonumber(c[5]) - winners then return {'ERR', 'LINE_NOT_BUILT'} end
 local f = redis.call('HMGET', S.drop, 'id', 'paused', 'cancelled', 'holdSeconds', 'priceMinor',
-  'currency')
+  'currency', 'shareDiscountMinor')
 if f[3] == '1' then return {'ERR', 'CANCELLED'} end
 if f[2] == '1' then return {'PAUSED'} end
 if not sale_ok(S) then return {'ERR', 'BAD_RECORD'} end
@@ -37,7 +37,6 @@ if tonumber(redis.call('GET', S.stock) or '0') < last - first + 1 then
 end
 local now = now_ms()
 local expires_at = now + tonumber(f[4]) * 1000
-local amount = tonumber(f[5])
 local placed = 0
 for i = first, last do
   local rank = from + i - 2
@@ -45,9 +44,12 @@ for i = first, last do
   local seq = next_allocation_seq(S.stats)
   local order_id = f[1] .. '-w' .. string.format('%015d', rank)
   local remaining = redis.call('DECRBY', S.stock, 1)
+  -- A winner who shared the drop pays the discounted price (_lib.lua unit_price).
+  local amount, discount = unit_price(tonumber(f[5]), f[7], S.sharers, fan)
   redis.call('HSET', S.order_prefix .. order_id, 'id', order_id, 'dropId', f[1], 'fanId', fan,
-    'quantity', 1, 'amountMinor', string.format('%d', amount), 'currency', f[6],
-    'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
+    'quantity', 1, 'amountMinor', string.format('%d', amount),
+    'unitPriceMinor', string.format('%d', amount), 'discountMinor', string.format('%d', discount),
+    'currency', f[6], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
   redis.call('ZADD', S.holds, expires_at, order_id)
   redis.call('HINCRBY', S.fans, fan, 1)
   add_fan_order(S, fan, order_id)
@@ -57,8 +59,8 @@ for i = first, last do
   if remaining == 0 then redis.call('HSETNX', S.stats, 'soldOutAt', now) end
   announce_standing(f[1], fan)
   emit(S.events, 'draw.won', now, {'dropId', f[1], 'orderId', order_id, 'fanId', fan,
-    'quantity', 1, 'amountMinor', amount, 'expiresAt', expires_at, 'seq', seq, 'rank', rank,
-    'remaining', remaining})
+    'quantity', 1, 'amountMinor', amount, 'discountMinor', discount_field(discount),
+    'expiresAt', expires_at, 'seq', seq, 'rank', rank, 'remaining', remaining})
   placed = placed + 1
 end
 redis.call('HSET', KEYS[9], 'winApplied', applied + placed)

@@ -13,15 +13,18 @@
 --                          (begin_payment keeps 'pay|<orderId>' there: one key, one route)
 -- KEYS[9]  {d:ID}:o:<orderId> hash, the new order (orderId chosen by the caller, unique)
 -- KEYS[10] {d:ID}:fo:<fanId> list, the fan's order ids in this drop, oldest first
+-- KEYS[11] {d:ID}:sh       set, the fans who shared the drop (the share discount's record)
 -- ARGV[1] fanId   ARGV[2] quantity (1..100, checked by the caller)
 -- ARGV[3] Idempotency-Key ('' when none)   ARGV[4] orderId (the id of KEYS[9])
 -- ARGV[5] how many orders beyond perUserLimit a fan may have in the drop (Inventory's
 --         ORDERS_BEYOND_LIMIT): the bound on the fan's list, see below
+-- ARGV[6] the fan's membership tier ('' when their token has none)
 --
 -- Checks, in order: drop exists; the order already exists (this is a second run of the same
 -- call, a client re-sending a command whose reply it lost: it gets the order, nothing is done
 -- again); a repeated Idempotency-Key returns the stored first answer, or
--- IDEMPOTENCY_KEY_REUSED when the key came with another request; a draw drop is never grabbed
+-- IDEMPOTENCY_KEY_REUSED when the key came with another request; a members-only drop and the
+-- fan not of its tier (MEMBERS_ONLY); a draw drop is never grabbed
 -- (DRAW_ONLY: its units go to the draw's winners); quantity <= perUserLimit;
 -- cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt (SALE_NOT_STARTED); paused
 -- (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid units (LIMIT_REACHED);
@@ -38,6 +41,9 @@
 -- for the relay, Kafka and analytics to carry. The caller counts refusals and reports them in
 -- aggregate (count_refusals.lua, through Inventory's RefusalTally). The per-fan rate limit is
 -- the API's (apps/api FanRateLimiter), before this script.
+--
+-- The price: a fan in the share record pays priceMinor - shareDiscountMinor per unit
+-- (_lib.lua unit_price), decided here, in the step that makes the hold.
 --
 -- An accepted grab takes the drop's next allocation number (the log's order, see _lib.lua
 -- next_allocation_seq), carried by grab.accepted as `seq`.
@@ -56,10 +62,11 @@ local qty = int_in(ARGV[2], 1, 100)
 local idem_key = ARGV[3]
 local order_id = ARGV[4]
 local orders_beyond_limit = tonumber(ARGV[5])
+local tier = ARGV[6]
 
 local d = redis.call('HMGET', KEYS[1], 'id', 'saleStartsAt', 'saleEndsAt', 'paused',
   'cancelled', 'reservationRequired', 'perUserLimit', 'holdSeconds', 'priceMinor', 'currency',
-  'allocation')
+  'allocation', 'audienceTier', 'shareDiscountMinor')
 local drop_id = d[1]
 if not drop_id then return {'ERR', 'NOT_FOUND'} end
 
@@ -91,7 +98,8 @@ local limit = int_in(d[7], 1, 1000000)
 local hold_seconds = int_in(d[8], 1, 86400)
 local price = int_in(d[9], 0, MAX_EXACT)
 if qty == nil or sale_starts == nil or not time_ok(sale_ends) or limit == nil
-  or hold_seconds == nil or price == nil or d[10] == false or price * qty > MAX_EXACT then
+  or hold_seconds == nil or price == nil or d[10] == false or price * qty > MAX_EXACT
+  or not discount_ok(d[13], price) then
   return {'ERR', 'BAD_RECORD'}
 end
 
@@ -103,6 +111,7 @@ local function refuse(code)
   return {'ERR', code}
 end
 
+if not admits(d[12], tier) then return refuse('MEMBERS_ONLY') end
 if d[11] == 'draw' then return refuse('DRAW_ONLY') end
 
 if qty > limit then return {'ERR', 'QUANTITY_OVER_LIMIT', limit} end
@@ -126,12 +135,15 @@ if stock < qty then return refuse('SOLD_OUT') end
 -- Accepted: the decrement, the fan's units, the order, its deadline, the fan's order list,
 -- the idempotency answer and the event are one atomic step. Nothing from here on can fail.
 local expires_at = now + hold_seconds * 1000
-local amount = price * qty
+local unit, unit_discount = unit_price(price, d[13], KEYS[11], fan)
+local amount = unit * qty
+local discount = unit_discount * qty
 local remaining = redis.call('DECRBY', KEYS[2], qty)
 redis.call('HINCRBY', KEYS[4], fan, qty)
 redis.call('HSET', KEYS[9], 'id', order_id, 'dropId', drop_id, 'fanId', fan,
-  'quantity', qty, 'amountMinor', string.format('%d', amount), 'currency', d[10],
-  'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
+  'quantity', qty, 'amountMinor', string.format('%d', amount),
+  'unitPriceMinor', string.format('%d', unit), 'discountMinor', string.format('%d', discount),
+  'currency', d[10], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
 redis.call('ZADD', KEYS[5], expires_at, order_id)
 redis.call('RPUSH', KEYS[10], order_id)
 if idem then redis.call('HSET', KEYS[8], idem, request .. order_id) end
@@ -142,6 +154,7 @@ if remaining == 0 then redis.call('HSETNX', KEYS[7], 'soldOutAt', now) end
 local seq = next_allocation_seq(KEYS[7])
 emit(KEYS[6], 'grab.accepted', now, {
   'dropId', drop_id, 'orderId', order_id, 'fanId', fan, 'quantity', qty,
-  'amountMinor', amount, 'expiresAt', expires_at, 'remaining', remaining, 'seq', seq,
+  'amountMinor', amount, 'discountMinor', discount_field(discount), 'expiresAt', expires_at,
+  'remaining', remaining, 'seq', seq,
 })
 return {'OK', unpack(redis.call('HGETALL', KEYS[9]))}

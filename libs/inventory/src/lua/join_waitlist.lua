@@ -3,9 +3,10 @@
 --
 -- KEYS[1] {d:ID}:drop    KEYS[2] {d:ID}:stock   KEYS[3] {d:ID}:res   KEYS[4] {d:ID}:wl
 -- KEYS[5] {d:ID}:events  KEYS[6] {d:ID}:stats
--- ARGV[1] fanId
+-- ARGV[1] fanId   ARGV[2] the fan's membership tier ('' when none)
 --
--- Checks, in order: drop exists (NOT_FOUND); a draw drop (DRAW_ONLY: the draw waitlists its
+-- Checks, in order: drop exists (NOT_FOUND); a members-only drop and the fan not of its tier
+-- (MEMBERS_ONLY); a draw drop (DRAW_ONLY: the draw waitlists its
 -- entrants); a fan already in line answers their position; cancelled or past saleEndsAt
 -- (SALE_ENDED); a reservation required and none (NOT_RESERVED); before saleStartsAt or with
 -- stock left (NOT_SOLD_OUT). A paused drop that sold out takes joins. A fan at their
@@ -17,8 +18,9 @@
 --       | {'ERR', code}
 local fan = ARGV[1]
 local d = redis.call('HMGET', KEYS[1], 'id', 'allocation', 'cancelled', 'saleStartsAt',
-  'saleEndsAt', 'reservationRequired')
+  'saleEndsAt', 'reservationRequired', 'audienceTier')
 if not d[1] then return {'ERR', 'NOT_FOUND'} end
+if not admits(d[7], ARGV[2]) then return {'ERR', 'MEMBERS_ONLY'} end
 if d[2] == 'draw' then return {'ERR', 'DRAW_ONLY'} end
 local rank = redis.call('ZRANK', KEYS[4], fan)
 if rank then return {'EXISTING', rank + 1} end

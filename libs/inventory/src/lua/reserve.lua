@@ -1,7 +1,10 @@
 -- reserve: a fan reserves a drop (idempotent per fan).
 --
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:res   KEYS[3] {d:ID}:events   KEYS[4] {d:ID}:stats
--- ARGV[1] fanId   ARGV[2] referrerId ('' when none)
+-- ARGV[1] fanId   ARGV[2] referrerId ('' when none)   ARGV[3] the fan's tier ('' when none)
+--
+-- A members-only drop refuses a fan not of its audienceTier (MEMBERS_ONLY) before anything else,
+-- a repeat of a reservation included: the tier is the token's, now.
 --
 -- A reservation is one field of the hash {d:ID}:res: fanId -> milliseconds since the drop's
 -- `createdAt` (short, so a reservation costs < 100 bytes of Redis). A fan who already reserved
@@ -19,12 +22,13 @@
 -- A second run of the same call finds the reservation: EXISTING with the same reservedAt.
 --
 -- Returns {'CREATED', reservedAtMs} | {'EXISTING', reservedAtMs}
---       | {'ERR', 'NOT_FOUND' | 'RESERVATION_NOT_OPEN' | 'RESERVATION_CLOSED'}
+--       | {'ERR', 'NOT_FOUND' | 'MEMBERS_ONLY' | 'RESERVATION_NOT_OPEN' | 'RESERVATION_CLOSED'}
 --       | {'ERR', 'BAD_RECORD'} (the drop's hash fails its check; nothing written)
 local fan = ARGV[1]
 local d = redis.call('HMGET', KEYS[1], 'id', 'createdAt', 'reservationOpensAt',
-  'reservationClosesAt', 'saleEndsAt', 'cancelled')
+  'reservationClosesAt', 'saleEndsAt', 'cancelled', 'audienceTier')
 if not d[1] then return {'ERR', 'NOT_FOUND'} end
+if not admits(d[7], ARGV[3]) then return {'ERR', 'MEMBERS_ONLY'} end
 local created_at = int_in(d[2], 0, MAX_TIME_MS)
 for i = 3, 5 do
   if not time_ok(d[i]) then return {'ERR', 'BAD_RECORD'} end

@@ -26,6 +26,9 @@ export class DropEntity {
   @Column('timestamptz', { name: 'sale_ends_at', nullable: true }) saleEndsAt!: Date | null;
   @Column('integer', { name: 'hold_seconds' }) holdSeconds!: number;
   @Column('text') allocation!: Allocation;
+  @Column('text', { name: 'audience_tier', nullable: true }) audienceTier!: string | null;
+  @Column('bigint', { name: 'share_discount_minor', transformer: bigintToNumber })
+  shareDiscountMinor!: number;
   @Column('boolean') paused!: boolean;
   @Column('boolean') cancelled!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

@@ -16,6 +16,9 @@ export class OrderEntity {
   @Column('text', { name: 'fan_id' }) fanId!: string;
   @Column('integer') quantity!: number;
   @Column('bigint', { name: 'amount_minor', transformer: bigintToNumber }) amountMinor!: number;
+  @Column('bigint', { name: 'unit_price_minor', transformer: bigintToNumber })
+  unitPriceMinor!: number;
+  @Column('bigint', { name: 'discount_minor', transformer: bigintToNumber }) discountMinor!: number;
   @Column('text') currency!: string;
   @Column('text') status!: 'held' | 'paying' | 'paid' | 'cancelled' | 'expired';
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

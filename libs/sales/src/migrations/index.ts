@@ -2,6 +2,7 @@ import { SalesDropsOrders1764000000000 } from './1764000000000-sales-drops-order
 import { SalesDropVersion1765000000000 } from './1765000000000-drop-version';
 import { OrdersStorageSeq1766000000000 } from './1766000000000-orders-storage-seq';
 import { FairLaunch1767000000000 } from './1767000000000-fair-launch';
+import { Campaigns1768000000000 } from './1768000000000-campaigns';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -9,4 +10,5 @@ export const salesMigrations: (new () => object)[] = [
   SalesDropVersion1765000000000,
   OrdersStorageSeq1766000000000,
   FairLaunch1767000000000,
+  Campaigns1768000000000,
 ];
