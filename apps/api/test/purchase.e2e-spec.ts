@@ -481,6 +481,8 @@ describe('purchases and orders (running stack)', () => {
         fanId: fan.id,
         quantity: 1,
         amountMinor: 199_900,
+        unitPriceMinor: 199_900,
+        discountMinor: 0,
         currency: 'CNY',
         status: 'held',
         createdAt: expect.any(String),

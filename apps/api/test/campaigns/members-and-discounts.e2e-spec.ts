@@ -14,6 +14,7 @@ import {
   fanIds,
   fund,
   grabVia,
+  isoIn,
   openDropBody,
   openStackConnections,
   OrderBody,
@@ -45,7 +46,12 @@ describe('campaigns: members-only drops and repost for a discount', () => {
   describe('the drop fields', () => {
     it('shows audienceTier and shareDiscountMinor (default 0), and takes them in a PATCH before the lock', async () => {
       const brand = tokenFor('brand', uniqueId('brand'));
-      const plain = await createDrop(dropBody(), brand);
+      // Reservations open later: the drop can still be edited.
+      const unlocked = {
+        reservationOpensAt: isoIn(600_000),
+        reservationClosesAt: isoIn(1_200_000),
+      };
+      const plain = await createDrop(dropBody(unlocked), brand);
       expect(plain).toMatchObject({ shareDiscountMinor: 0 });
       expect(plain.audienceTier).toBeUndefined();
       const drop = await createDrop(
