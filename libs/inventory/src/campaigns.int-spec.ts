@@ -86,11 +86,12 @@ describe('campaigns: members-only and the share discount (Lua scripts on the rea
 
   /**
    * A snapshot without what a grab's refusal is allowed to write, later and in aggregate: the
-   * per-process RefusalTally's `attempts`, `rej:<CODE>` and grab.rejected entries
-   * (libs/inventory README "Why Redis and Lua").
+   * per-process RefusalTally's `attempts`, `rej:<CODE>`, grab.rejected entries and the receipt of
+   * each of its runs (libs/inventory README "Why Redis and Lua").
    */
   function withoutRefusalCounts(snap: Record<string, unknown>, dropId: string) {
     const k = dropKeys(dropId);
+    snap = Object.fromEntries(Object.entries(snap).filter(([key]) => !key.includes(':rcpt:')));
     const stats = { ...((snap[k.stats] as Record<string, string> | undefined) ?? {}) };
     for (const field of Object.keys(stats)) {
       if (field === 'attempts' || field.startsWith('rej:')) delete stats[field];
