@@ -13,6 +13,7 @@ import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
 import { DropOrdersModule } from './drop-orders/drop-orders.module';
 import { DropsModule } from './drops/drops.module';
 import { OrdersModule } from './orders/orders.module';
+import { RefundsModule } from './refunds/refunds.module';
 import { PurchaseModule } from './purchase/purchase.module';
 import { ReservationsModule } from './reservations/reservations.module';
 import { SharesModule } from './shares/shares.module';
@@ -45,6 +46,7 @@ import { StandingModule } from './standing/standing.module';
     OrdersModule,
     DropOrdersModule,
     WebhooksModule,
+    RefundsModule,
     WaitlistModule,
     StandingModule,
     DrawsModule,

@@ -9,6 +9,7 @@ import { WalletClientModule } from '@flashdrop/wallet-client';
 import { LifecycleScheduler } from './lifecycle/lifecycle-scheduler';
 import { OrderPersister } from './order-persistence/order-persister';
 import { PaymentRecoveryService } from './payment-recovery/payment-recovery.service';
+import { RefundRecovery } from './refund-recovery/refund-recovery';
 import { StreamRelayService } from './relay/relay.service';
 import { ReservationCounter } from './reservation-counts/reservation-counter';
 import { WalletOutboxRelayService } from './relay/wallet-outbox-relay.service';
@@ -35,6 +36,7 @@ const singletons = [
   ReservationCounter, // reservations announced in aggregate (count_reservations)
   OrderPersister, // the outbox streams -> sales.orders and the allocation logs
   PaymentRecoveryService, // payments a crash left in `paying`, settled with the wallet
+  RefundRecovery, // refunds a crash left in `refunding`, finished with the wallet
   StreamRelayService, // the outbox streams -> Kafka, and their trimming
   WalletOutboxRelayService, // wallet.outbox -> Kafka
   DrawScheduler, // draw drops: the seed committed, the draw in idempotent steps, the result

@@ -1,5 +1,5 @@
 /** An order as the public API shows it (docs/api.md "Fans"). Times are ISO 8601 UTC. */
-export type OrderStatus = 'held' | 'paid' | 'cancelled' | 'expired';
+export type OrderStatus = 'held' | 'paid' | 'cancelled' | 'expired' | 'refunded';
 
 export interface Order {
   readonly id: string;
@@ -16,4 +16,6 @@ export interface Order {
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly paidAt?: string;
+  /** A refunded order: when its money went back. */
+  readonly refundedAt?: string;
 }

@@ -8,6 +8,8 @@ export const WalletPatterns = {
   /** Several debits in one message: what the client sends when debits arrive together. */
   debitMany: 'wallet.debit-many',
   settle: 'wallet.settle',
+  /** Reverses an order's payment, once (PAYMENTS.md "Refunds"). */
+  refund: 'wallet.refund',
 } as const;
 
 /** The currency of a wallet when the caller names none (docs/api.md: drops default to CNY). */
@@ -36,8 +38,8 @@ export interface TransactionsRequest {
 export interface WalletTransaction {
   readonly id: string;
   readonly transferId: string;
-  readonly kind: 'credit' | 'payment';
-  /** Signed: positive adds to the balance (credit), negative takes from it (payment). */
+  readonly kind: 'credit' | 'payment' | 'refund';
+  /** Signed: positive adds to the balance (credit, refund), negative takes from it (payment). */
   readonly amountMinor: number;
   readonly balanceAfterMinor: number;
   readonly currency: string;
@@ -113,6 +115,25 @@ export interface SettleReply {
   readonly orderId: string;
   /** `debited`: complete the order; otherwise the attempt is fenced off: abort it. */
   readonly outcome: PaymentOutcome;
+}
+
+export interface RefundRequest {
+  readonly orderId: string;
+}
+
+/**
+ * `refunded`: this call moved the payment's amount back to the fan; `already`: an earlier call
+ * did (nothing moved now); `not_paid`: the order has no payment (nothing moved).
+ */
+export type RefundOutcome = 'refunded' | 'already' | 'not_paid';
+
+export interface RefundReply {
+  readonly orderId: string;
+  readonly outcome: RefundOutcome;
+  /** What went back to the fan (0 when not paid). */
+  readonly amountMinor: number;
+  /** The fan's balance right after the refund (0 when not paid). */
+  readonly balanceMinor: number;
 }
 
 /** How the wallet reports a refusal over TCP; the API turns it back into a DomainError. */

@@ -122,6 +122,20 @@ export interface EventCatalog {
     amountMinor: number;
     discountMinor?: number;
   };
+  /**
+   * A paid order refunded by its brand or an operator (docs/api.md "Campaigns"): the money is
+   * back in the fan's wallet; its units went down the waitlist or back to stock (their own
+   * hold.backfilled events follow). `remaining`: stock after the step.
+   */
+  'order.refunded': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    amountMinor: number;
+    reason: string;
+    remaining: number;
+  };
   'wallet.credited': {
     fanId: string;
     amountMinor: number;
@@ -129,6 +143,14 @@ export interface EventCatalog {
     balanceMinor: number;
   };
   'wallet.debited': {
+    fanId: string;
+    orderId: string;
+    dropId: string;
+    amountMinor: number;
+    balanceMinor: number;
+  };
+  /** An order's payment reversed: the refund transfer (revenue -> fan), written once per order. */
+  'wallet.refunded': {
     fanId: string;
     orderId: string;
     dropId: string;
@@ -164,4 +186,6 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'order.paid': 1,
   'wallet.credited': 1,
   'wallet.debited': 1,
+  'order.refunded': 1,
+  'wallet.refunded': 1,
 };

@@ -111,6 +111,15 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     amountMinor: 'count',
     discountMinor: { optional: 'count' },
   },
+  'order.refunded': {
+    dropId: 'id',
+    orderId: 'id',
+    fanId: 'id',
+    quantity: 'count',
+    amountMinor: 'count',
+    reason: 'text',
+    remaining: 'count',
+  },
   'wallet.credited': {
     fanId: 'id',
     amountMinor: 'count',
@@ -118,6 +127,13 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     balanceMinor: 'count',
   },
   'wallet.debited': {
+    fanId: 'id',
+    orderId: 'id',
+    dropId: 'id',
+    amountMinor: 'count',
+    balanceMinor: 'count',
+  },
+  'wallet.refunded': {
     fanId: 'id',
     orderId: 'id',
     dropId: 'id',

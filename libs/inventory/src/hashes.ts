@@ -28,6 +28,9 @@ export function parseOrder(h: Record<string, string>): InventoryOrder {
     paidAt: optionalNumber(h.paidAt),
     payingUntil: optionalNumber(h.payingUntil),
     ...(h.fromOrderId ? { fromOrderId: h.fromOrderId } : {}),
+    ...(h.refundReason ? { refundReason: h.refundReason } : {}),
+    ...(h.refundedAt ? { refundedAt: Number(h.refundedAt) } : {}),
+    ...(h.refundingSince ? { refundingSince: Number(h.refundingSince) } : {}),
   };
 }
 

@@ -396,6 +396,7 @@ export class Inventory {
       paid: n('paid'),
       expired: n('expired'),
       cancelled: n('cancelled'),
+      refunded: n('refunded'),
       grabAttempts: n('attempts'),
       rejections,
       shares: n('shares'),
@@ -667,6 +668,52 @@ export class Inventory {
     return this.transition('abort_payment', orderId, [attempt]);
   }
 
+  /**
+   * paid -> refunding (begin_refund.lua): the fence before the wallet's refund. `joined`: a
+   * refund was already under way; `repeat`: the order is refunded already (nothing moves).
+   */
+  async beginRefund(
+    orderId: string,
+    reason: string,
+  ): Promise<Outcome<{ order: InventoryOrder; joined: boolean; repeat: boolean }>> {
+    const dropId = dropIdOfOrder(orderId);
+    if (!dropId) return { ok: false, code: 'NOT_FOUND' };
+    const k = dropKeys(dropId);
+    const r = await this.run('begin_refund', [k.order(orderId), k.refunding], [reason]);
+    if (r[0] === 'ERR') {
+      const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
+      return { ok: false, code: codeOf(r[1]), order };
+    }
+    return {
+      ok: true,
+      value: {
+        order: parseOrder(record(r, 1)),
+        joined: r[0] === 'REFUNDING',
+        repeat: r[0] === 'REFUNDED',
+      },
+    };
+  }
+
+  /** refunding -> refunded after the wallet's refund; the unit goes down the line. Idempotent. */
+  async completeRefund(orderId: string): Promise<Outcome<InventoryOrder>> {
+    const dropId = dropIdOfOrder(orderId);
+    if (!dropId) return { ok: false, code: 'NOT_FOUND' };
+    const k = dropKeys(dropId);
+    const r = await this.run(
+      'complete_refund',
+      [k.order(orderId), ...saleKeys(dropId), k.refunding],
+      [],
+    );
+    if (r[0] === 'OK') return { ok: true, value: parseOrder(record(r, 1)) };
+    const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
+    return { ok: false, code: codeOf(r[1]), order };
+  }
+
+  /** Refunds of a drop begun before `before` and not completed (for the refund recovery). */
+  async refundsUnderWay(dropId: string, before: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(dropKeys(dropId).refunding, '-inf', before, 'LIMIT', 0, limit);
+  }
+
   /** The sweeper's step for one drop: expires due holds (bounded batch). */
   async expireDue(dropId: string, batch = 500, stalePayingRecheckMs = 5000): Promise<ExpirySweep> {
     const r = await this.run('expire_due', saleKeys(dropId), [batch, stalePayingRecheckMs]);
@@ -797,11 +844,22 @@ export function toPublicOrder(o: InventoryOrder): Order {
     unitPriceMinor: o.unitPriceMinor,
     discountMinor: o.discountMinor,
     currency: o.currency,
-    status: o.status === 'paying' ? 'held' : o.status,
+    status: publicStatus(o.status),
     createdAt: new Date(o.createdAt).toISOString(),
     expiresAt: new Date(o.expiresAt).toISOString(),
   } as const;
-  return o.paidAt === undefined ? base : { ...base, paidAt: new Date(o.paidAt).toISOString() };
+  const paid =
+    o.paidAt === undefined ? base : { ...base, paidAt: new Date(o.paidAt).toISOString() };
+  return o.refundedAt === undefined
+    ? paid
+    : { ...paid, refundedAt: new Date(o.refundedAt).toISOString() };
+}
+
+/** The fan sees the fences' states as the states they came from. */
+function publicStatus(status: InventoryOrder['status']): Order['status'] {
+  if (status === 'paying') return 'held';
+  if (status === 'refunding') return 'paid';
+  return status;
 }
 
 /** A refusal as the DomainError the one exception filter turns into the contract's body. */

@@ -39,6 +39,8 @@ export function dropKeys(dropId: string) {
      * step that makes a hold. _lib.lua sale_keys derives the same name from the drop key.
      */
     sharers: `${tag}:sh`,
+    /** Refunds under way: orderId -> when begin_refund fenced it (the refund recovery's index). */
+    refunding: `${tag}:refunding`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
     /** A run's receipt (share, count_refusals): lets a second run of the call find the first. */

@@ -31,6 +31,8 @@ const ScriptKeys = {
   draw_winners: 9,
   finish_draw: 3,
   relay_read: 'variadic',
+  begin_refund: 2,
+  complete_refund: 11,
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;

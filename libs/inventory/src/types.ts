@@ -75,7 +75,15 @@ export interface DropState {
 }
 
 /** The hold state machine (libs/inventory/README.md); `paying` shows as `held` to fans. */
-export type HoldStatus = 'held' | 'paying' | 'paid' | 'cancelled' | 'expired';
+export type HoldStatus =
+  | 'held'
+  | 'paying'
+  | 'paid'
+  | 'cancelled'
+  | 'expired'
+  /** A refund under way (the fence before the wallet moves the money back): shows as `paid`. */
+  | 'refunding'
+  | 'refunded';
 
 export interface InventoryOrder {
   readonly id: string;
@@ -93,6 +101,11 @@ export interface InventoryOrder {
   readonly expiresAt: number;
   readonly paidAt?: number;
   readonly payingUntil?: number;
+  /** Refunds: why (the brand's or operator's words), and when it completed (epoch ms). */
+  readonly refundReason?: string;
+  readonly refundedAt?: number;
+  /** When the refund under way began (a `refunding` order). */
+  readonly refundingSince?: number;
   /** A backfilled hold: the released order its unit came from. */
   readonly fromOrderId?: string;
 }
@@ -155,6 +168,8 @@ export interface DropCounters {
   readonly referrals: number;
   /** Reservations without a referrer not yet announced (count_reservations.lua announces them). */
   readonly reservationsPending: number;
+  /** Units refunded (their orders' paid units no longer count in `paid`). */
+  readonly refunded: number;
   readonly revenueMinor: number;
   /** Share discounts of the paid orders (minor units): revenueMinor is already net of them. */
   readonly discountsMinor: number;

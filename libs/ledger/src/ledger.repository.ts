@@ -8,6 +8,9 @@ import {
   DebitRequest,
   DomainError,
   PaymentOutcome,
+  RefundOutcome,
+  RefundReply,
+  RefundRequest,
   SettleReply,
   SettleRequest,
   TransactionsReply,
@@ -53,7 +56,7 @@ interface DebitBatchRow {
 interface EntryRow {
   id: string;
   transfer_id: string;
-  kind: 'credit' | 'payment';
+  kind: 'credit' | 'payment' | 'refund';
   amount_minor: string;
   balance_after_minor: string;
   currency: string;
@@ -194,6 +197,25 @@ export class LedgerRepository {
       );
       return Promise.all(items.map(async (item) => (await this.inBatch([item], run))[0]));
     }
+  }
+
+  /**
+   * Reverses the order's payment, once (wallet.refund_order): a refund transfer unique per
+   * order, so concurrent and repeated calls move the money once and answer `already` after.
+   * One transaction per refund: refunds are rare, so they are not batched.
+   */
+  async refund(request: RefundRequest): Promise<RefundReply> {
+    const [row] = await this.run<
+      { outcome: RefundOutcome; amount_minor: string; balance_minor: string | null }[]
+    >(`SELECT outcome, amount_minor, balance_minor FROM wallet.refund_order($1)`, [
+      request.orderId,
+    ]);
+    return {
+      orderId: request.orderId,
+      outcome: row.outcome,
+      amountMinor: toSafeNumber(row.amount_minor),
+      balanceMinor: toSafeNumber(row.balance_minor ?? '0'),
+    };
   }
 
   async settle(request: SettleRequest): Promise<SettleReply> {

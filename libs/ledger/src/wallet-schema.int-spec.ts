@@ -12,6 +12,11 @@ describe('the wallet schema', () => {
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname = 'wallet' ORDER BY p.proname`,
     );
-    expect(rows.map((r) => r.proname)).toEqual(['credit_batch', 'debit_orders', 'settle_order']);
+    expect(rows.map((r) => r.proname)).toEqual([
+      'credit_batch',
+      'debit_orders',
+      'refund_order',
+      'settle_order',
+    ]);
   });
 });

@@ -41,13 +41,13 @@ export class OrderRecords {
 
   /**
    * Writes each order as Redis holds it now, in one statement. Idempotent and order-proof:
-   * a terminal status (paid, expired, cancelled) is final, so a replayed or late copy never
-   * moves an order back. A new row takes the next storage position (`seq`); an update keeps
-   * the row's position.
+   * a terminal status (expired, cancelled, refunded) is final and paid moves only to refunded,
+   * so a replayed or late copy never moves an order back. A new row takes the next storage
+   * position (`seq`); an update keeps the row's position.
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 14 }, () => []);
     for (const o of orders) {
       const row = [
         o.id,
@@ -56,12 +56,15 @@ export class OrderRecords {
         o.quantity,
         o.amountMinor,
         o.currency,
-        o.status,
+        // A refund under way is Redis's fence; the durable record stays `paid` until it is done.
+        o.status === 'refunding' ? 'paid' : o.status,
         new Date(o.createdAt),
         new Date(o.expiresAt),
         o.paidAt === undefined ? null : new Date(o.paidAt),
         o.unitPriceMinor,
         o.discountMinor,
+        o.refundedAt === undefined ? null : new Date(o.refundedAt),
+        o.refundReason ?? null,
       ];
       row.forEach((value, i) => columns[i].push(value));
     }
@@ -83,18 +86,23 @@ export class OrderRecords {
       // far more cheaply than 5,000 separate parameters.
       await tx.query(
         `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
-           created_at, expires_at, paid_at, unit_price_minor, discount_minor, updated_at)
+           created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
+           refund_reason, updated_at)
          SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
-           expires_at, paid_at, unit_price_minor, discount_minor, now()
+           expires_at, paid_at, unit_price_minor, discount_minor, refunded_at, refund_reason,
+           now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
            $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bigint[],
-           $12::bigint[])
+           $12::bigint[], $13::timestamptz[], $14::text[])
            WITH ORDINALITY AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status,
-             created_at, expires_at, paid_at, unit_price_minor, discount_minor, n)
+             created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
+             refund_reason, n)
          ORDER BY n
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
+           refunded_at = EXCLUDED.refunded_at, refund_reason = EXCLUDED.refund_reason,
            updated_at = now()
-         WHERE sales.orders.status IN ('held', 'paying')`,
+         WHERE sales.orders.status IN ('held', 'paying')
+           OR (sales.orders.status = 'paid' AND EXCLUDED.status = 'refunded')`,
         columns,
       );
     });
@@ -141,7 +149,7 @@ export class OrderRecords {
     while (after < range.upTo) {
       const rows = (await this.db.query(
         `SELECT id, drop_id, fan_id, quantity, amount_minor, unit_price_minor, discount_minor,
-           currency, status, created_at, expires_at, paid_at, seq
+           currency, status, created_at, expires_at, paid_at, refunded_at, refund_reason, seq
          FROM sales.orders
          WHERE drop_id = $1 AND seq > $2 AND seq <= $3
            AND ($4::text[] IS NULL OR status = ANY($4::text[]))
@@ -185,6 +193,8 @@ interface RawOrderRow {
   created_at: Date;
   expires_at: Date;
   paid_at: Date | null;
+  refunded_at: Date | null;
+  refund_reason: string | null;
   seq: string;
 }
 
@@ -202,6 +212,8 @@ function fromRaw(row: RawOrderRow): StoredOrder {
     createdAt: row.created_at.getTime(),
     expiresAt: row.expires_at.getTime(),
     paidAt: row.paid_at?.getTime(),
+    ...(row.refunded_at ? { refundedAt: row.refunded_at.getTime() } : {}),
+    ...(row.refund_reason ? { refundReason: row.refund_reason } : {}),
     seq: toSafeNumber(row.seq),
   };
 }
@@ -220,5 +232,7 @@ function fromRow(row: OrderEntity): InventoryOrder {
     createdAt: row.createdAt.getTime(),
     expiresAt: row.expiresAt.getTime(),
     paidAt: row.paidAt?.getTime(),
+    ...(row.refundedAt ? { refundedAt: row.refundedAt.getTime() } : {}),
+    ...(row.refundReason ? { refundReason: row.refundReason } : {}),
   };
 }

@@ -10,6 +10,8 @@ import {
   DebitReply,
   DebitRequest,
   MAX_DEBITS_PER_MESSAGE,
+  RefundReply,
+  RefundRequest,
   SettleReply,
   SettleRequest,
   TransactionsReply,
@@ -93,6 +95,11 @@ export class WalletClient {
 
   settle(request: SettleRequest): Promise<SettleReply> {
     return this.call(WalletPatterns.settle, request);
+  }
+
+  /** Reverses the order's payment once (PAYMENTS.md "Refunds"); safe to ask again. */
+  refund(request: RefundRequest): Promise<RefundReply> {
+    return this.call(WalletPatterns.refund, request);
   }
 
   private sendDebits(): void {

@@ -156,6 +156,16 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency)
     hincrby(S, 'paidOrders', 1)
     hincrby(S, 'revenueMinor', amount)
     hincrby(KEYS[4], 'p' .. second, q)
+  elseif etype == 'order.refunded' then
+    -- paid and revenue are net of refunds (docs/api.md "Campaigns")
+    hincrby(S, 'paid', -q)
+    hincrby(S, 'refunded', q)
+    hincrby(S, 'refundedOrders', 1)
+    hincrby(S, 'revenueMinor', -amount)
+    set_remaining()
+  elseif etype == 'wallet.refunded' then
+    hincrby(S, 'walletRefunds', 1)
+    hincrby(S, 'walletRefundedMinor', amount)
   elseif etype == 'wallet.debited' then
     hincrby(S, 'walletDebits', 1)
     hincrby(S, 'walletDebitedMinor', amount)

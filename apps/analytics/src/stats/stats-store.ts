@@ -175,6 +175,7 @@ export class StatsStore {
       paid: int('paid'),
       expired: int('expired'),
       cancelled: int('cancelled'),
+      refunded: int('refunded'),
       reservations: int('reservations'),
       entrants: int('entrants'),
       winners: int('winners'),
@@ -198,6 +199,9 @@ export class StatsStore {
       drawnAt: iso('drawnAt'),
       walletDebits: int('walletDebits'),
       walletDebitedMinor: int('walletDebitedMinor'),
+      refundedOrders: int('refundedOrders'),
+      walletRefunds: int('walletRefunds'),
+      walletRefundedMinor: int('walletRefundedMinor'),
       sharesByChannel,
       topReferrers,
       sellThrough: await this.sellThrough(

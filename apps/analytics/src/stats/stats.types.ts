@@ -20,6 +20,8 @@ export interface DropStats {
   readonly paid: number;
   readonly expired: number;
   readonly cancelled: number;
+  /** Units refunded; `paid` and `revenueMinor` are net of them (docs/api.md "Campaigns"). */
+  readonly refunded: number;
   readonly reservations: number;
   /** Fair launch: a draw's entrants, its winners, fans in line now (fans), backfills (units). */
   readonly entrants: number;
@@ -49,6 +51,10 @@ export interface DropStats {
   /** Debits of this drop's orders as the wallet reported them (its outbox): payments seen from the money side. */
   readonly walletDebits: number;
   readonly walletDebitedMinor: number;
+  /** Refunded orders, and the wallet's refunds of this drop's orders as its outbox reported them. */
+  readonly refundedOrders: number;
+  readonly walletRefunds: number;
+  readonly walletRefundedMinor: number;
   readonly sharesByChannel: Record<string, number>;
   readonly topReferrers: readonly { referrerId: string; referrals: number }[];
   readonly sellThrough: readonly SellThroughPoint[];

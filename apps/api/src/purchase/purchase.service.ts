@@ -1,12 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import {
-  ErrorBody,
-  httpStatusOf,
-  NotFoundMessages,
-  Order,
-  Principal,
-} from '@flashdrop/contracts';
+import { ErrorBody, httpStatusOf, NotFoundMessages, Order, Principal } from '@flashdrop/contracts';
 import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
 import { isErrorBody, parseIdempotencyKey, retryHeaders } from '@flashdrop/http';
 import { FanRateLimiter } from '../rate-limit/fan-rate-limiter';

@@ -4,17 +4,18 @@ import {
   DebitManyReply,
   DebitOutcome,
   DebitReply,
+  RefundReply,
   SettleReply,
   WalletPatterns,
 } from '@flashdrop/contracts';
 import { LedgerRepository } from '@flashdrop/ledger';
 import { toWalletErrorReply } from '../rpc/rpc-error.filter';
-import { debitManyItems, parseDebitMessage, SettleMessage } from './payments.dto';
+import { debitManyItems, parseDebitMessage, RefundMessage, SettleMessage } from './payments.dto';
 
 /**
  * The wallet's half of checkout (PAYMENTS.md): `debit` decides one payment attempt of an order
  * exactly once; `settle` is the recovery job's question for an attempt left half-way, and
- * fences it off when it was not debited.
+ * fences it off when it was not debited; `refund` reverses a paid order's debit, once.
  */
 @Controller()
 export class PaymentsController {
@@ -41,6 +42,11 @@ export class PaymentsController {
       }),
     );
     return { results };
+  }
+
+  @MessagePattern(WalletPatterns.refund)
+  refund(@Payload() message: RefundMessage): Promise<RefundReply> {
+    return this.ledger.refund(message);
   }
 
   @MessagePattern(WalletPatterns.settle)

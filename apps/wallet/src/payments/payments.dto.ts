@@ -3,6 +3,7 @@ import {
   DebitRequest,
   DomainError,
   MAX_DEBITS_PER_MESSAGE,
+  RefundRequest,
   SettleRequest,
 } from '@flashdrop/contracts';
 import { currencyCode, integerIn, stringOfLength } from '@flashdrop/http';
@@ -36,6 +37,10 @@ export function debitManyItems(message: unknown): unknown[] {
     ]);
   }
   return items;
+}
+
+export class RefundMessage implements RefundRequest {
+  @IsString() @MinLength(1) @MaxLength(200) readonly orderId!: string;
 }
 
 export class SettleMessage implements SettleRequest {

@@ -27,6 +27,7 @@ const ORDER_EVENTS = new Set([
   'hold.expired',
   'hold.cancelled',
   'order.paid',
+  'order.refunded',
 ]);
 
 /**

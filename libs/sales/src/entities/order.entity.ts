@@ -20,9 +20,11 @@ export class OrderEntity {
   unitPriceMinor!: number;
   @Column('bigint', { name: 'discount_minor', transformer: bigintToNumber }) discountMinor!: number;
   @Column('text') currency!: string;
-  @Column('text') status!: 'held' | 'paying' | 'paid' | 'cancelled' | 'expired';
+  @Column('text') status!: 'held' | 'paying' | 'paid' | 'cancelled' | 'expired' | 'refunded';
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
   @Column('timestamptz', { name: 'paid_at', nullable: true }) paidAt!: Date | null;
+  @Column('timestamptz', { name: 'refunded_at', nullable: true }) refundedAt!: Date | null;
+  @Column('text', { name: 'refund_reason', nullable: true }) refundReason!: string | null;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }

@@ -1,0 +1,66 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Inventory } from '@flashdrop/inventory';
+import { WalletClient } from '@flashdrop/wallet-client';
+import { Singleton, TickingWork } from '../singleton/singleton';
+
+/**
+ * A refund is left to this job once it has been under way this long: the API's own caller
+ * finishes it in well under a second, so a refund this old lost its caller (a crash, a timeout).
+ */
+export const REFUND_GRACE_MS = 10_000;
+/** At most this many refunds per drop per pass, so one pass stays short. */
+const BATCH = 200;
+
+export interface RefundRecoveryReport {
+  readonly completed: number;
+  readonly failed: number;
+}
+
+/**
+ * Finishes refunds a crash or a timeout left half-way (apps/wallet/PAYMENTS.md "Refunds"): an
+ * order `refunding` for more than REFUND_GRACE_MS is refunded by the wallet (a reversing
+ * transfer unique per order, so a refund that already moved the money answers `already` and
+ * moves nothing) and then completed in Redis (idempotent), which frees its unit. A refund once
+ * begun only goes forward, so there is nothing to abort and no attempt to name: two passes at
+ * once (a lapsed lease) or a pass racing the API's own caller move the money once.
+ */
+@Singleton({ name: 'refund-recovery', leaseMs: 10_000, everyMs: 1_000 })
+@Injectable()
+export class RefundRecovery implements TickingWork {
+  private readonly logger = new Logger(RefundRecovery.name);
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly wallet: WalletClient,
+  ) {}
+
+  tick(): Promise<RefundRecoveryReport> {
+    return this.recoverOnce();
+  }
+
+  /** One pass over every drop; `graceMs` 0 finishes every refund under way (tests). */
+  async recoverOnce(graceMs = REFUND_GRACE_MS): Promise<RefundRecoveryReport> {
+    const before = (await this.inventory.now()) - graceMs;
+    let completed = 0;
+    let failed = 0;
+    for (const dropId of await this.inventory.dropIds()) {
+      for (const orderId of await this.inventory.refundsUnderWay(dropId, before, BATCH)) {
+        try {
+          const { outcome } = await this.wallet.refund({ orderId });
+          // A paid order always has its debit; without one the order stays refunding and
+          // the audit reports it (the money never came in, so none goes out).
+          if (outcome === 'not_paid') throw new Error('the wallet has no payment to refund');
+          const done = await this.inventory.completeRefund(orderId);
+          if (!done.ok) throw new Error(`not completable: ${done.code}`);
+          completed++;
+        } catch (e) {
+          failed++;
+          this.logger.warn(`could not finish the refund of ${orderId}: ${(e as Error).message}`);
+        }
+      }
+    }
+    if (completed + failed > 0)
+      this.logger.log(`refund recovery: ${completed} completed, ${failed} failed`);
+    return { completed, failed };
+  }
+}

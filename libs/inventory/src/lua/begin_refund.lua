@@ -1,0 +1,29 @@
+-- begin_refund: a brand or an operator refunds a paid order: paid -> refunding, the fence
+-- before the wallet moves the money back (apps/wallet/PAYMENTS.md "Refunds"). While
+-- `refunding`, no other transition touches the order (each checks its own statuses: held,
+-- paying), and its unit stays counted as paid until complete_refund frees it. A refund once
+-- begun only ever goes forward: the wallet's refund is unique per order, so the refund
+-- recovery may always ask it again and complete.
+--
+-- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:refunding  zset, orderId -> when the refund began
+-- ARGV[1] reason (1..200 chars, checked by the caller)
+--
+-- paid -> refunding (refundReason, refundingSince), OK. refunding -> REFUNDING (join the refund
+-- under way); refunded -> REFUNDED (a repeat: nothing moves); any other status ->
+-- ORDER_NOT_PAID (nothing written); no such order -> NOT_FOUND.
+--
+-- Returns {'OK' | 'REFUNDING' | 'REFUNDED', field, value, ...}
+--       | {'ERR', 'ORDER_NOT_PAID', field, value, ...} | {'ERR', 'NOT_FOUND'}
+local o = hash_table(KEYS[1])
+if o.id == nil then return {'ERR', 'NOT_FOUND'} end
+if o.status == 'refunding' then return {'REFUNDING', unpack(order_reply(o))} end
+if o.status == 'refunded' then return {'REFUNDED', unpack(order_reply(o))} end
+if o.status ~= 'paid' then return {'ERR', 'ORDER_NOT_PAID', unpack(order_reply(o))} end
+local now = now_ms()
+redis.call('HSET', KEYS[1], 'status', 'refunding', 'refundReason', ARGV[1],
+  'refundingSince', now)
+redis.call('ZADD', KEYS[2], now, o.id)
+o.status = 'refunding'
+o.refundReason = ARGV[1]
+o.refundingSince = tostring(now)
+return {'OK', unpack(order_reply(o))}
