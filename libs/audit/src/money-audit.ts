@@ -2,13 +2,19 @@ import { InventoryOrder } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
 import { Breach } from './breach';
 
+/** Orders whose payment stands in the ledger: paid, and paid then refunded (or being). */
+const PAID_ONCE: readonly string[] = ['paid', 'refunding', 'refunded'];
+
 /** A debit whose order is still `paying` this long after payingUntil is stuck. */
 const STUCK_AFTER_MS = 30_000;
 
 /**
  * Invariant 4 from the ledger alone (libs/ledger `LedgerFacts`), and invariant 5 across the
  * ledger and the orders in Redis: every paid order debited exactly once with its amount, every
- * debit belonging to a paid order, nothing debited on an expired or cancelled order.
+ * debit belonging to a paid (or since refunded) order, nothing debited on an expired or
+ * cancelled order. Invariant 9's refunds: each refund reverses one payment (its fan, its amount,
+ * back from the revenue shard it went to), once, and belongs to a refunded order; a refunded
+ * order has its refund.
  */
 export async function auditMoney(
   ledger: LedgerFacts,
@@ -21,6 +27,8 @@ export async function auditMoney(
     breaches.push({ invariant: 4, subject, message });
   const once = (subject: string, message: string) =>
     breaches.push({ invariant: 5, subject, message });
+  const campaign = (subject: string, message: string) =>
+    breaches.push({ invariant: 9, subject, message });
 
   for (const t of await ledger.unbalancedTransfers()) {
     money(`transfer ${t.id}`, `not balanced: ${t.entries} entries summing to ${t.total}`);
@@ -63,15 +71,43 @@ export async function auditMoney(
       }
       continue;
     }
-    if (order.status !== 'paid') once(subject, `debited but ${order.status}`);
+    if (!PAID_ONCE.includes(order.status)) once(subject, `debited but ${order.status}`);
     if (d.amount !== order.amountMinor) {
       once(subject, `debited ${d.amount}, the order costs ${order.amountMinor}`);
     }
     if (d.fanId !== order.fanId) once(subject, `debited fan ${d.fanId}, not ${order.fanId}`);
   }
   for (const order of orders.values()) {
-    if (order.status === 'paid' && !debited.has(order.id)) {
-      once(`order ${order.id}`, 'paid but never debited');
+    if (PAID_ONCE.includes(order.status) && !debited.has(order.id)) {
+      once(`order ${order.id}`, `${order.status} but never debited`);
+    }
+  }
+
+  const refunded = new Set<string>();
+  for (const r of await ledger.refundsByOrder()) {
+    if (!inScope(r.orderId)) continue;
+    refunded.add(r.orderId);
+    const subject = `order ${r.orderId}`;
+    if (r.count !== 1) campaign(subject, `refunded ${r.count} times`);
+    if (r.paymentAmount === undefined) {
+      campaign(subject, `refunded ${r.amount} but never paid`);
+      continue;
+    }
+    if (r.amount !== r.paymentAmount || r.fanId !== r.paymentFanId || !r.reversesPayment) {
+      campaign(
+        subject,
+        `refund of ${r.amount} to ${r.fanId} does not reverse the payment of ` +
+          `${r.paymentAmount} by ${r.paymentFanId}`,
+      );
+    }
+    const order = orders.get(r.orderId);
+    if (order && order.status !== 'refunded' && order.status !== 'refunding') {
+      campaign(subject, `refunded in the wallet but ${order.status}`);
+    }
+  }
+  for (const order of orders.values()) {
+    if (order.status === 'refunded' && !refunded.has(order.id)) {
+      campaign(`order ${order.id}`, 'refunded but the wallet holds no refund');
     }
   }
   return { breaches, ...(await ledger.counts()) };

@@ -66,7 +66,8 @@ async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breac
   let liveOrPaid = 0;
   const perFan = new Map<string, number>();
   for (const o of sale.orders) {
-    if (!LIVE.includes(o.status) && o.status !== 'paid') continue;
+    // A refund under way still holds its units: complete_refund frees them.
+    if (!LIVE.includes(o.status) && o.status !== 'paid' && o.status !== 'refunding') continue;
     liveOrPaid += o.quantity;
     perFan.set(o.fanId, (perFan.get(o.fanId) ?? 0) + o.quantity);
   }

@@ -37,6 +37,22 @@ export interface OrderDebits {
 }
 
 /**
+ * Every refund transfer of one order, summed, beside the order's payment: a refund reverses
+ * exactly one payment (the payment's fan and amount), once.
+ */
+export interface OrderRefunds {
+  readonly orderId: string;
+  readonly fanId: string;
+  readonly amount: number;
+  readonly count: number;
+  /** The order's payment transfer (undefined when it has none). */
+  readonly paymentFanId?: string;
+  readonly paymentAmount?: number;
+  /** Whether the refund's entries credit the fan's account and take from the payment's revenue shard. */
+  readonly reversesPayment: boolean;
+}
+
+/**
  * Read-only facts of the `wallet` schema, for the audit (libs/audit): the ledger's own
  * invariants and what it says was debited, so no other library spells the wallet's tables.
  */
@@ -103,6 +119,39 @@ export class LedgerFacts {
       fanId: r.fan_id,
       amount: Number(r.amount),
       count: Number(r.n),
+    }));
+  }
+
+  async refundsByOrder(): Promise<OrderRefunds[]> {
+    const rows: {
+      order_id: string;
+      fan_id: string;
+      amount: string;
+      n: string;
+      payment_fan: string | null;
+      payment_amount: string | null;
+      reverses: boolean;
+    }[] = await this.db.query(
+      `SELECT r.order_id, min(r.fan_id) AS fan_id, sum(r.amount_minor) AS amount, count(*) AS n,
+              min(p.fan_id) AS payment_fan, min(p.amount_minor) AS payment_amount,
+              bool_and(EXISTS (
+                SELECT 1 FROM wallet.entries re JOIN wallet.entries pe
+                  ON pe.account_id = re.account_id AND pe.amount_minor = -re.amount_minor
+                WHERE re.transfer_id = r.id AND pe.transfer_id = p.id
+                GROUP BY re.transfer_id HAVING count(*) = 2)) AS reverses
+       FROM wallet.transfers r
+       LEFT JOIN wallet.transfers p ON p.kind = 'payment' AND p.order_id = r.order_id
+       WHERE r.kind = 'refund' GROUP BY r.order_id`,
+    );
+    return rows.map((r) => ({
+      orderId: r.order_id,
+      fanId: r.fan_id,
+      amount: Number(r.amount),
+      count: Number(r.n),
+      ...(r.payment_fan === null
+        ? {}
+        : { paymentFanId: r.payment_fan, paymentAmount: Number(r.payment_amount) }),
+      reversesPayment: r.reverses === true,
     }));
   }
 

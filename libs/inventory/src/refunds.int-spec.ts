@@ -1,0 +1,215 @@
+import { OutboxStreamFields } from '@flashdrop/events';
+import { createRedis } from '@flashdrop/persistence';
+import {
+  DedicatedRedis,
+  dropDefinition,
+  redisNow,
+  setDropTimes,
+  slotPort,
+} from '@flashdrop/testing';
+import Redis from 'ioredis';
+import { dropKeys } from './keys';
+import { DropDefinition, Inventory, InventoryOrder } from './index';
+
+/**
+ * The refund's two steps in Redis (begin_refund.lua, complete_refund.lua) against a Redis of
+ * this test's own: the `refunding` fence no other transition touches, and the freed unit passed
+ * down the waitlist (or to stock) the one way every release is. The wallet's half is tested
+ * through the stack (apps/api/test/campaigns/refunds.e2e-spec.ts).
+ */
+describe('refunds in the scripts (real Redis)', () => {
+  const server = new DedicatedRedis(slotPort(6372));
+  let redis: Redis;
+  let inventory: Inventory;
+
+  beforeAll(async () => {
+    server.start();
+    redis = createRedis(server.url);
+    await redis.flushdb();
+    inventory = new Inventory(redis);
+  }, 30_000);
+  afterAll(async () => {
+    await redis.quit();
+    server.stop();
+  });
+
+  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
+    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
+    await inventory.createDrop(def);
+    return def;
+  }
+
+  async function paid(dropId: string, fanId: string, quantity = 1): Promise<InventoryOrder> {
+    const r = await inventory.grab({ dropId, fanId, quantity });
+    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
+    expect((await inventory.beginPayment(r.order.id)).ok).toBe(true);
+    const done = await inventory.completePayment(r.order.id);
+    if (!done.ok) throw new Error(`not paid: ${done.code}`);
+    return done.value;
+  }
+
+  async function events(dropId: string) {
+    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
+    return entries.map(([, flat]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+      return {
+        type: f[OutboxStreamFields.type],
+        data: JSON.parse(f[OutboxStreamFields.data]) as Record<string, unknown>,
+      };
+    });
+  }
+
+  /** Every key of the drop with its whole content. */
+  async function snapshot(dropId: string) {
+    const keys = (await redis.keys(`{d:${dropId}}:*`)).sort();
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const type = await redis.type(key);
+      if (type === 'string') out[key] = await redis.get(key);
+      else if (type === 'hash') out[key] = await redis.hgetall(key);
+      else if (type === 'zset') out[key] = await redis.zrange(key, 0, -1, 'WITHSCORES');
+      else if (type === 'list') out[key] = await redis.lrange(key, 0, -1);
+      else if (type === 'stream') out[key] = await redis.xrange(key, '-', '+');
+      else if (type === 'set') out[key] = (await redis.smembers(key)).sort();
+    }
+    return out;
+  }
+
+  it('paid -> refunding -> refunded: stats net of the refund, the fan may buy again, the unit back to stock', async () => {
+    const def = await newDrop({ quantity: 3, perUserLimit: 2 });
+    const order = await paid(def.id, 'fan', 2);
+    const begun = await inventory.beginRefund(order.id, 'damaged in transit');
+    expect(begun).toMatchObject({
+      ok: true,
+      value: { joined: false, repeat: false, order: { status: 'refunding' } },
+    });
+    expect(await redis.zscore(dropKeys(def.id).refunding, order.id)).not.toBeNull();
+    const done = await inventory.completeRefund(order.id);
+    expect(done).toMatchObject({
+      ok: true,
+      value: { status: 'refunded', refundReason: 'damaged in transit' },
+    });
+    expect(await redis.zcard(dropKeys(def.id).refunding)).toBe(0);
+    const c = await inventory.counters(def.id);
+    expect(c).toMatchObject({ paid: 0, refunded: 2, revenueMinor: 0, held: 0 });
+    expect(Number(await redis.get(dropKeys(def.id).stock))).toBe(3);
+    expect(Number((await redis.hget(dropKeys(def.id).fans, 'fan')) ?? 0)).toBe(0);
+    const refundedEvents = (await events(def.id)).filter((e) => e.type === 'order.refunded');
+    expect(refundedEvents.map((e) => e.data)).toEqual([
+      {
+        dropId: def.id,
+        orderId: order.id,
+        fanId: 'fan',
+        quantity: 2,
+        amountMinor: order.amountMinor,
+        reason: 'damaged in transit',
+        remaining: 3,
+      },
+    ]);
+    // The fan buys again, up to their limit.
+    expect((await inventory.grab({ dropId: def.id, fanId: 'fan', quantity: 2 })).ok).toBe(true);
+  });
+
+  it('a repeat answers the refunded order and writes nothing; a second begin joins the refund under way', async () => {
+    const def = await newDrop({ quantity: 2 });
+    const order = await paid(def.id, 'fan');
+    await inventory.beginRefund(order.id, 'first');
+    expect(await inventory.beginRefund(order.id, 'second')).toMatchObject({
+      ok: true,
+      value: { joined: true, repeat: false, order: { refundReason: 'first' } },
+    });
+    await inventory.completeRefund(order.id);
+    const before = await snapshot(def.id);
+    expect(await inventory.beginRefund(order.id, 'again')).toMatchObject({
+      ok: true,
+      value: { repeat: true, order: { status: 'refunded', refundReason: 'first' } },
+    });
+    expect((await inventory.completeRefund(order.id)).ok).toBe(true);
+    expect(await snapshot(def.id)).toEqual(before);
+  });
+
+  it('refuses every order not paid with ORDER_NOT_PAID, writing nothing', async () => {
+    const def = await newDrop({ quantity: 10 });
+    const held = await inventory.grab({ dropId: def.id, fanId: 'h', quantity: 1 });
+    const paying = await inventory.grab({ dropId: def.id, fanId: 'p', quantity: 1 });
+    const cancelled = await inventory.grab({ dropId: def.id, fanId: 'c', quantity: 1 });
+    if (!held.ok || !paying.ok || !cancelled.ok) throw new Error('grab refused');
+    await inventory.beginPayment(paying.order.id);
+    await inventory.cancelOrder(cancelled.order.id);
+    for (const id of [held.order.id, paying.order.id, cancelled.order.id]) {
+      const before = await snapshot(def.id);
+      expect(await inventory.beginRefund(id, 'why')).toMatchObject({
+        ok: false,
+        code: 'ORDER_NOT_PAID',
+      });
+      expect(await inventory.completeRefund(id)).toMatchObject({
+        ok: false,
+        code: 'ORDER_NOT_PAID',
+      });
+      expect(await snapshot(def.id)).toEqual(before);
+    }
+    expect(await inventory.beginRefund(`${def.id}-0000000000000000`, 'why')).toEqual({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('no other transition touches a refund under way: cancel, payment, expiry', async () => {
+    const def = await newDrop({ quantity: 1, holdSeconds: 10 });
+    const order = await paid(def.id, 'fan');
+    await inventory.beginRefund(order.id, 'why');
+    const before = await snapshot(def.id);
+    expect((await inventory.cancelOrder(order.id)).ok).toBe(false);
+    expect((await inventory.beginPayment(order.id)).ok).toBe(false);
+    expect((await inventory.abortPayment(order.id)).ok).toBe(true); // answers the order as it is
+    await redis.hset(dropKeys(def.id).order(order.id), 'expiresAt', 1);
+    await inventory.expireDue(def.id);
+    await redis.hset(dropKeys(def.id).order(order.id), 'expiresAt', order.expiresAt);
+    expect(await snapshot(def.id)).toEqual(before);
+    expect((await inventory.completeRefund(order.id)).ok).toBe(true);
+  });
+
+  it('the freed unit goes to the next fan in line, priced for them; parked while paused', async () => {
+    const def = await newDrop({ quantity: 2 });
+    const a = await paid(def.id, 'buyer-a');
+    const b = await paid(def.id, 'buyer-b');
+    await inventory.joinWaitlist(def.id, 'waiting');
+    await inventory.beginRefund(a.id, 'why');
+    await inventory.completeRefund(a.id);
+    const tail = (await events(def.id)).slice(-2);
+    expect(tail.map((e) => e.type)).toEqual(['order.refunded', 'hold.backfilled']);
+    expect(tail[1].data).toMatchObject({ fanId: 'waiting', fromOrderId: a.id, quantity: 1 });
+    expect(await redis.zcard(dropKeys(def.id).waitlist)).toBe(0);
+    // Paused: the refunded unit waits parked for the resume.
+    expect((await inventory.setPaused(def.id, true)).ok).toBe(true);
+    await inventory.beginRefund(b.id, 'why');
+    await inventory.completeRefund(b.id);
+    expect(await redis.lrange(dropKeys(def.id).parked, 0, -1)).toEqual([b.id]);
+    expect(Number(await redis.get(dropKeys(def.id).stock))).toBe(0);
+  });
+
+  it('after saleEndsAt the unit goes back to stock, not to the line', async () => {
+    const now = await redisNow(redis);
+    const def = await newDrop({ quantity: 1 });
+    const a = await paid(def.id, 'buyer');
+    await inventory.joinWaitlist(def.id, 'waiting');
+    await setDropTimes(redis, def.id, { saleEndsAt: now - 1 });
+    await inventory.beginRefund(a.id, 'why');
+    await inventory.completeRefund(a.id);
+    expect(Number(await redis.get(dropKeys(def.id).stock))).toBe(1);
+    expect(await redis.zrange(dropKeys(def.id).waitlist, 0, -1)).toEqual(['waiting']);
+  });
+
+  it('lists the refunds under way for the recovery job', async () => {
+    const def = await newDrop({ quantity: 2 });
+    const a = await paid(def.id, 'a');
+    const b = await paid(def.id, 'b');
+    await inventory.beginRefund(a.id, 'why');
+    await inventory.beginRefund(b.id, 'why');
+    await inventory.completeRefund(b.id);
+    const now = await redisNow(redis);
+    expect(await inventory.refundsUnderWay(def.id, now, 10)).toEqual([a.id]);
+    expect(await inventory.refundsUnderWay(def.id, now - 60_000, 10)).toEqual([]);
+  });
+});
