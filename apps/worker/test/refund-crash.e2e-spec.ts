@@ -1,0 +1,143 @@
+import { runAudit } from '@flashdrop/audit';
+import { Inventory } from '@flashdrop/inventory';
+import { LedgerFacts } from '@flashdrop/ledger';
+import { createRedis } from '@flashdrop/persistence';
+import {
+  api,
+  balancesOf,
+  eventually,
+  fanIds,
+  fund,
+  heldOrders,
+  pay,
+  portOpen,
+  ServiceProcess,
+  slotPort,
+  testConfig,
+  testDatabase,
+  tokenFor,
+} from '@flashdrop/testing';
+import { WalletClient } from '@flashdrop/wallet-client';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { RefundRecovery } from '../src/refund-recovery/refund-recovery';
+
+const ORDERS = 80;
+const CONCURRENCY = 16;
+const PRICE = 1_999;
+const KILL_AFTER_ACKS = 15;
+
+/**
+ * kill -9 of the wallet in the middle of a storm of refunds (apps/wallet/PAYMENTS.md
+ * "Refunds"): a refund the API acknowledged stays refunded, none is refunded twice, and every
+ * refund the crash left `refunding` is finished by the recovery job once the wallet is back.
+ */
+describe('refunds survive kill -9 of the wallet', () => {
+  const walletPort = slotPort(3378);
+  const apiPort = slotPort(3377);
+  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  const env = {
+    WALLET_PORT: String(walletPort),
+    API_PORT: String(apiPort),
+    WALLET_TIMEOUT_MS: '3000',
+  };
+  const wallet = new ServiceProcess('wallet', env);
+  const apiService = new ServiceProcess('api', env);
+  let redis: Redis;
+  let db: DataSource;
+  let client: WalletClient;
+
+  beforeAll(async () => {
+    wallet.start();
+    expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+    apiService.start();
+    await apiService.waitForHttp(`${baseUrl}/health/live`);
+    redis = createRedis(testConfig().REDIS_URL);
+    db = await testDatabase();
+    client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await client.onApplicationShutdown();
+    await apiService.stop();
+    await wallet.stop();
+    await db.destroy();
+    redis.disconnect();
+  });
+
+  it('nothing acknowledged lost, nothing refunded twice, nothing left refunding; audit clean', async () => {
+    const inventory = new Inventory(redis);
+    const recovery = new RefundRecovery(inventory, client);
+    const fans = fanIds(ORDERS);
+    await fund(fans, 2 * PRICE, baseUrl);
+    const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+    for (const o of orders) expect((await pay(o.id, o.fanId, {}, baseUrl)).status).toBe(200);
+
+    const operator = tokenFor('operator');
+    const acked = new Set<string>();
+    let killed = false;
+    let next = 0;
+    const worker = async () => {
+      while (next < orders.length) {
+        const o = orders[next++];
+        const res = await api('POST', `/v1/orders/${o.id}/refund`, {
+          token: operator,
+          body: { reason: 'crash test' },
+          baseUrl,
+        }).catch(() => undefined);
+        if (res?.status !== 200) continue;
+        acked.add(o.id);
+        if (!killed && acked.size >= KILL_AFTER_ACKS) {
+          killed = true;
+          wallet.kill9();
+          setTimeout(() => wallet.start(), 1_000);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    expect(killed).toBe(true);
+    expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+
+    const statuses = () =>
+      Promise.all(orders.map(async (o) => (await inventory.getOrder(o.id))?.status));
+    const settled = await eventually(
+      async () => {
+        await recovery.recoverOnce(0);
+        return !(await statuses()).includes('refunding');
+      },
+      30_000,
+      500,
+    );
+    expect(settled).toBe(true);
+
+    const after = await statuses();
+    const refunds = new Map(
+      (
+        (await db.query(
+          `SELECT order_id, count(*)::int AS n FROM wallet.transfers
+           WHERE kind = 'refund' AND order_id = ANY($1) GROUP BY order_id`,
+          [orders.map((o) => o.id)],
+        )) as { order_id: string; n: number }[]
+      ).map((r) => [r.order_id, r.n]),
+    );
+    const balances = await balancesOf(db, fans);
+    orders.forEach((o, i) => {
+      if (acked.has(o.id)) expect(after[i]).toBe('refunded');
+      if (after[i] === 'refunded') {
+        expect(refunds.get(o.id)).toBe(1);
+        expect(balances.get(o.fanId)).toBe(2 * PRICE);
+      } else {
+        // Its refund never began (the request died before the fence): still paid, not refunded.
+        expect(after[i]).toBe('paid');
+        expect(refunds.get(o.id)).toBeUndefined();
+        expect(balances.get(o.fanId)).toBe(PRICE);
+      }
+    });
+    const recovered = after.filter((s, i) => s === 'refunded' && !acked.has(orders[i].id)).length;
+    console.log(
+      `refunds, wallet kill -9: ${acked.size} acknowledged, ${recovered} finished by recovery, ` +
+        `${after.filter((s) => s === 'paid').length} never begun`,
+    );
+    expect((await runAudit(inventory, new LedgerFacts(db), [drop.id])).breaches).toEqual([]);
+  }, 180_000);
+});
