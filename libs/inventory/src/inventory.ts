@@ -705,6 +705,9 @@ export class Inventory {
       [],
     );
     if (r[0] === 'OK') return { ok: true, value: parseOrder(record(r, 1)) };
+    if (r[1] === 'BAD_RECORD') {
+      throw new BadRecordError('order', orderId, 'the refund cannot compute with its fields');
+    }
     const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
     return { ok: false, code: codeOf(r[1]), order };
   }

@@ -11,16 +11,20 @@
 --
 -- Stats: paid - quantity, refunded + quantity, revenueMinor - amountMinor, discountsMinor -
 -- discountMinor: paid and revenue are net of refunds.
+-- Safe to run twice (a second run finds `refunded`) and never half-way: the order and the drop
+-- fields the pass-down computes with are checked before the first write.
 -- Returns {'OK', field, value, ...} | {'ERR', 'ORDER_NOT_PAID', field, value, ...}
 --       | {'ERR', 'NOT_FOUND'}
+--       | {'ERR', 'BAD_RECORD'} (the order's or the drop's hash fails its check; nothing written)
 local S = sale_keys(2)
 local o = hash_table(KEYS[1])
 if o.id == nil then return {'ERR', 'NOT_FOUND'} end
 if o.status == 'refunded' then return {'OK', unpack(order_reply(o))} end
 if o.status ~= 'refunding' then return {'ERR', 'ORDER_NOT_PAID', unpack(order_reply(o))} end
+if not order_ok(o) or not sale_ok(S) then return {'ERR', 'BAD_RECORD'} end
 local q = tonumber(o.quantity)
 local amount = tonumber(o.amountMinor)
-local discount = tonumber(o.discountMinor or '0')
+local discount = int_in(o.discountMinor or '0', 0, amount) or 0
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'status', 'refunded', 'refundedAt', now)
 redis.call('HDEL', KEYS[1], 'refundingSince')
