@@ -288,7 +288,7 @@ export class Inventory {
    */
   async retireIfDone(dropId: string): Promise<boolean> {
     const k = dropKeys(dropId);
-    const keys = [k.drop, k.stock, k.holds, k.events, k.stats, k.parked, k.draw];
+    const keys = [k.drop, k.stock, k.holds, k.events, k.stats, k.parked, k.draw, k.refunding];
     const groups = Object.values(OutboxStreamGroups);
     // A cheap look first, so an open drop is never taken out of the index even for a moment.
     if ((await this.run('retire_drop', keys, ['check', ...groups]))[0] !== 'READY') return false;
@@ -679,15 +679,16 @@ export class Inventory {
     const dropId = dropIdOfOrder(orderId);
     if (!dropId) return { ok: false, code: 'NOT_FOUND' };
     const k = dropKeys(dropId);
-    const r = await this.run('begin_refund', [k.order(orderId), k.refunding], [reason]);
+    const r = await this.run('begin_refund', [k.order(orderId), k.refunding, k.drop], [reason]);
     if (r[0] === 'ERR') {
       const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
       return { ok: false, code: codeOf(r[1]), order };
     }
+    await this.reactivateIf(r[1], dropId);
     return {
       ok: true,
       value: {
-        order: parseOrder(record(r, 1)),
+        order: parseOrder(record(r, 2)),
         joined: r[0] === 'REFUNDING',
         repeat: r[0] === 'REFUNDED',
       },
@@ -704,7 +705,10 @@ export class Inventory {
       [k.order(orderId), ...saleKeys(dropId), k.refunding],
       [],
     );
-    if (r[0] === 'OK') return { ok: true, value: parseOrder(record(r, 1)) };
+    if (r[0] === 'OK') {
+      await this.reactivateIf(r[1], dropId);
+      return { ok: true, value: parseOrder(record(r, 2)) };
+    }
     if (r[1] === 'BAD_RECORD') {
       throw new BadRecordError('order', orderId, 'the refund cannot compute with its fields');
     }

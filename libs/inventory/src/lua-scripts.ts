@@ -22,7 +22,7 @@ const ScriptKeys = {
   begin_payment: 10,
   complete_payment: 9,
   abort_payment: 9,
-  retire_drop: 7,
+  retire_drop: 8,
   join_waitlist: 6,
   hand_down_parked: 8,
   standing: 8,
@@ -31,8 +31,8 @@ const ScriptKeys = {
   draw_winners: 9,
   finish_draw: 3,
   relay_read: 'variadic',
-  begin_refund: 2,
-  complete_refund: 11,
+  begin_refund: 3,
+  complete_refund: 10,
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;

@@ -120,7 +120,7 @@ describe('campaigns: members-only drops and repost for a discount', () => {
       return {
         reserved: await redis.hexists(k.reservations, fanId),
         units: await redis.hget(k.fans, fanId),
-        orders: await redis.hget(k.fanOrders, fanId),
+        orders: await redis.lrange(k.fanOrders(fanId), 0, -1),
         inLine: await redis.zscore(k.waitlist, fanId),
         holds: await redis.zcard(k.holds),
         stock: await redis.get(k.stock),

@@ -43,7 +43,8 @@ export class RefundRecovery implements TickingWork {
     const before = (await this.inventory.now()) - graceMs;
     let completed = 0;
     let failed = 0;
-    for (const dropId of await this.inventory.dropIds()) {
+    // A drop with a refund under way stays active (begin_refund revives it; retire_drop waits).
+    for (const dropId of await this.inventory.activeDropIds()) {
       for (const orderId of await this.inventory.refundsUnderWay(dropId, before, BATCH)) {
         try {
           const { outcome } = await this.wallet.refund({ orderId });

@@ -6,18 +6,21 @@
 -- recovery may always ask it again and complete.
 --
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:refunding  zset, orderId -> when the refund began
+-- KEYS[3] {d:ID}:drop  (a refund is new work on a drop that may be retired: revive() it, so the
+--         worker's refund recovery, which walks the active drops, sees the refund)
 -- ARGV[1] reason (1..200 chars, checked by the caller)
 --
 -- paid -> refunding (refundReason, refundingSince), OK. refunding -> REFUNDING (join the refund
 -- under way); refunded -> REFUNDED (a repeat: nothing moves); any other status ->
 -- ORDER_NOT_PAID (nothing written); no such order -> NOT_FOUND.
 --
--- Returns {'OK' | 'REFUNDING' | 'REFUNDED', field, value, ...}
+-- Safe to run twice: a second run finds `refunding` and joins.
+-- Returns {'OK' | 'REFUNDING' | 'REFUNDED', revived (1: the drop was retired), field, value, ...}
 --       | {'ERR', 'ORDER_NOT_PAID', field, value, ...} | {'ERR', 'NOT_FOUND'}
 local o = hash_table(KEYS[1])
 if o.id == nil then return {'ERR', 'NOT_FOUND'} end
-if o.status == 'refunding' then return {'REFUNDING', unpack(order_reply(o))} end
-if o.status == 'refunded' then return {'REFUNDED', unpack(order_reply(o))} end
+if o.status == 'refunding' then return {'REFUNDING', revive(KEYS[3]), unpack(order_reply(o))} end
+if o.status == 'refunded' then return {'REFUNDED', 0, unpack(order_reply(o))} end
 if o.status ~= 'paid' then return {'ERR', 'ORDER_NOT_PAID', unpack(order_reply(o))} end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'status', 'refunding', 'refundReason', ARGV[1],
@@ -26,4 +29,4 @@ redis.call('ZADD', KEYS[2], now, o.id)
 o.status = 'refunding'
 o.refundReason = ARGV[1]
 o.refundingSince = tostring(now)
-return {'OK', unpack(order_reply(o))}
+return {'OK', revive(KEYS[3]), unpack(order_reply(o))}

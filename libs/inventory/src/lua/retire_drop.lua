@@ -13,6 +13,7 @@
 -- KEYS[7] {d:ID}:draw (a draw drop not yet drawn still has its draw to run: work too. A draw
 --   paused past saleEndsAt runs when the sale resumes, and its winners' holds must be on a
 --   drop the loops walk: the draw scripts write no revive, so the drop must never leave)
+-- KEYS[8] {d:ID}:refunding (refunds under way: the refund recovery may still have to finish them)
 -- ARGV[1] 'check' (answer only) | 'retire'
 -- ARGV[2..] the consumer groups that must have read everything (OutboxStreamGroups)
 --
@@ -25,7 +26,10 @@ for i = 1, #flat, 2 do d[flat[i]] = flat[i + 1] end
 local now = now_ms()
 local phase = phase_of(d, tonumber(redis.call('GET', KEYS[2]) or '0'), now)
 if phase ~= 'ended' and phase ~= 'cancelled' then return {'OPEN', phase} end
-if redis.call('ZCARD', KEYS[3]) > 0 or redis.call('LLEN', KEYS[6]) > 0 then return {'HOLDING'} end
+if redis.call('ZCARD', KEYS[3]) > 0 or redis.call('LLEN', KEYS[6]) > 0
+  or redis.call('ZCARD', KEYS[8]) > 0 then
+  return {'HOLDING'}
+end
 if tonumber(redis.call('HGET', KEYS[5], 'resPending') or '0') > 0 then return {'UNCOUNTED'} end
 if phase ~= 'cancelled' and d.allocation == 'draw' and not redis.call('HGET', KEYS[7], 'drawnAt') then
   return {'UNDRAWN'}
