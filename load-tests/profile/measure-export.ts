@@ -139,6 +139,8 @@ async function main(flags: Flags<typeof spec.flags>): Promise<void> {
           fanId: `fan-measure-${k}`,
           quantity: 1,
           amountMinor: 1_999,
+          unitPriceMinor: 1_999,
+          discountMinor: 0,
           currency: 'CNY',
           status: paid ? 'paid' : 'expired',
           createdAt: now - 60_000 + k,

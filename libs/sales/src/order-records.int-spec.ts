@@ -34,6 +34,8 @@ describe('OrderRecords: storage positions and the pages read on them', () => {
     fanId: `fan-${counter}`,
     quantity: 1,
     amountMinor: 100,
+    unitPriceMinor: 100,
+    discountMinor: 0,
     currency: 'CNY',
     status,
     createdAt: Date.now(),

@@ -39,13 +39,13 @@ const order =
 
 /**
  * Which published event (libs/events) becomes which webhook event: one row per source. The
- * refund and group events arrive with the campaigns (issue 14): when their events exist in the
- * catalog, each is one more row here (e.g. `'order.refunded': order('order.refunded',
- * 'refunded')`); nothing else changes. An order's status is the one the event moved it to, so a
+ * group events arrive with group buy (issue 14): when they exist in the catalog, each is one
+ * more row here; nothing else changes. An order's status is the one the event moved it to, so a
  * later change (a refund after a payment) never rewrites what an earlier delivery says.
  */
 export const WEBHOOK_SOURCES: { readonly [T in EventType]?: Source<T> } = {
   'order.paid': order('order.paid', 'paid'),
+  'order.refunded': order('order.refunded', 'refunded'),
   'hold.expired': order('order.expired', 'expired'),
   'hold.cancelled': order('order.cancelled', 'cancelled'),
   'drop.phase_changed': (data) =>

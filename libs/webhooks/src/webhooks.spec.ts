@@ -136,6 +136,10 @@ describe('published events as webhook events', () => {
   it('maps today’s events and leaves the rest alone', () => {
     const order = { dropId: 'd1', orderId: 'o1', fanId: 'f', quantity: 1, amountMinor: 5 };
     expect(webhookMappingOf('order.paid', order)?.type).toBe('order.paid');
+    expect(webhookMappingOf('order.refunded', { ...order, reason: 'r', remaining: 1 })).toEqual({
+      type: 'order.refunded',
+      subject: { kind: 'order', orderId: 'o1', status: 'refunded' },
+    });
     expect(webhookMappingOf('hold.expired', { ...order, remaining: 1 })).toEqual({
       type: 'order.expired',
       subject: { kind: 'order', orderId: 'o1', status: 'expired' },

@@ -7,7 +7,13 @@ const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
 
 /** The Order statuses a brand may filter its export by (docs/api.md "Fans"). */
-export const EXPORT_STATUSES: readonly OrderStatus[] = ['held', 'paid', 'cancelled', 'expired'];
+export const EXPORT_STATUSES: readonly OrderStatus[] = [
+  'held',
+  'paid',
+  'cancelled',
+  'expired',
+  'refunded',
+];
 
 /** GET /v1/drops/:id/orders?status=&cursor=&limit= (docs/api.md "Brands' fulfilment"). */
 export class DropOrdersQuery {

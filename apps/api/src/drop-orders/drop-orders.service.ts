@@ -6,12 +6,17 @@ import { DropOrdersQuery } from './drop-orders.dto';
 
 const DEFAULT_LIMIT = 100;
 
-/** The stored statuses behind a public one: `paying` shows as `held` (toPublicOrder). */
+/**
+ * The stored statuses behind a public one: `paying` shows as `held` (toPublicOrder); a refund
+ * under way is stored as `paid` until it is done (order persistence), so only `refunded` rows
+ * are refunded.
+ */
 const STORED_STATUSES: Readonly<Record<OrderStatus, readonly HoldStatus[]>> = {
   held: ['held', 'paying'],
   paid: ['paid'],
   cancelled: ['cancelled'],
   expired: ['expired'],
+  refunded: ['refunded'],
 };
 
 /** One page of the export, ready to be read: its rows are streamed by `rows`. */

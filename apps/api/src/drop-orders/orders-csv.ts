@@ -12,6 +12,9 @@ export const ORDER_CSV_COLUMNS = [
   'createdAt',
   'expiresAt',
   'paidAt',
+  'unitPriceMinor',
+  'discountMinor',
+  'refundedAt',
 ] as const satisfies readonly (keyof Order)[];
 
 /**

@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { Order, Principal } from '@flashdrop/contracts';
+import { ApiRefusals } from '@flashdrop/http';
 import { RefundDto } from './refund.dto';
 import { RefundsService } from './refunds.service';
 
@@ -14,9 +15,9 @@ export class RefundsController {
   @RequireRoles('brand', 'operator')
   @Post()
   @HttpCode(200)
-  @ApiResponse({ status: 200, description: 'the order, refunded (a repeat moves nothing)' })
-  @ApiResponse({ status: 404, description: 'no such order, or another brand’s' })
-  @ApiResponse({ status: 409, description: 'ORDER_NOT_PAID' })
+  // The 200 (the order, refunded; a repeat moves nothing) is Nest's own from @HttpCode; the 404
+  // (no such order, or another brand's) is every :id route's (libs/http completeDocument).
+  @ApiRefusals('ORDER_NOT_PAID')
   refund(
     @CurrentPrincipal() p: Principal,
     @Param('id') orderId: string,

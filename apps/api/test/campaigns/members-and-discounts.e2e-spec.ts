@@ -23,7 +23,7 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+import { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 
 const PRICE = 10_000;
@@ -36,7 +36,7 @@ const DISCOUNT = 1_500;
  * the ledger, the revenue and the stats to the fen.
  */
 describe('campaigns: members-only drops and repost for a discount', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 

@@ -23,7 +23,7 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+import { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 
 const PRICE = 10_000;
@@ -37,7 +37,7 @@ const RUNS = process.env.SOAK_ROUNDS ? soakRounds() : 2;
  * again; the stats, the ledger and the audit agreeing.
  */
 describe('refunds', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 

@@ -181,6 +181,9 @@ describe("GET /v1/drops/:id/orders: the brands' export", () => {
       'createdAt',
       'expiresAt',
       'paidAt',
+      'unitPriceMinor',
+      'discountMinor',
+      'refundedAt',
     ]);
     expect(first.rows).toHaveLength(10);
     expect(first.nextCursor).toBe(json.body.nextCursor);
@@ -188,6 +191,7 @@ describe("GET /v1/drops/:id/orders: the brands' export", () => {
     expect(first.rows[0]).toEqual({
       ...Object.fromEntries(Object.entries(json.body.items[0]).map(([k, v]) => [k, String(v)])),
       paidAt: '',
+      refundedAt: '',
     });
 
     const ids = first.rows.map((r) => r.id);
