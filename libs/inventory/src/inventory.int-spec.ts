@@ -883,6 +883,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         fanId: `fan-${n % 3}`,
         quantity,
         amountMinor: quantity * def.priceMinor,
+        unitPriceMinor: def.priceMinor,
+        discountMinor: 0,
         currency: def.currency,
         status,
         createdAt: at - 1000 + n,
@@ -919,6 +921,54 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(await stock(def.id)).toBe(10 - 2);
     });
 
+    it("a rebuilt drop's orders keep their price, share discount and refund", async () => {
+      const def = dropDefinition(await redisNow(redis), {
+        reservationRequired: false,
+        shareDiscountMinor: 100,
+      });
+      const at = await redisNow(redis);
+      const base = {
+        dropId: def.id,
+        quantity: 1,
+        currency: def.currency,
+        createdAt: at - 1000,
+        expiresAt: at + 600_000,
+      };
+      const discounted: InventoryOrder = {
+        ...base,
+        id: `${def.id}-${'1'.repeat(16)}`,
+        fanId: 'fan-sharer',
+        amountMinor: def.priceMinor - 100,
+        unitPriceMinor: def.priceMinor - 100,
+        discountMinor: 100,
+        status: 'paid',
+        paidAt: at - 500,
+      };
+      const refunded: InventoryOrder = {
+        ...base,
+        id: `${def.id}-${'2'.repeat(16)}`,
+        fanId: 'fan-refunded',
+        amountMinor: def.priceMinor,
+        unitPriceMinor: def.priceMinor,
+        discountMinor: 0,
+        status: 'refunded',
+        paidAt: at - 500,
+        refundedAt: at - 100,
+        refundReason: 'damaged',
+      };
+      await inventory.rebuildDrop(def, [discounted, refunded]);
+      expect(await inventory.getOrder(discounted.id)).toMatchObject(discounted);
+      expect(await inventory.getOrder(refunded.id)).toMatchObject(refunded);
+      expect(await inventory.counters(def.id)).toMatchObject({
+        paid: 1,
+        refunded: 1,
+        revenueMinor: def.priceMinor - 100,
+        discountsMinor: 100,
+      });
+      // The refunded unit is free again; the paid one is not.
+      expect(await stock(def.id)).toBe(def.quantity - 1);
+    });
+
     it("a rebuilt drop's allocation numbers go on past every number used before the loss", async () => {
       const def = dropDefinition(await redisNow(redis), { reservationRequired: false });
       const at = await redisNow(redis);
@@ -928,6 +978,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         dropId: def.id,
         fanId: 'fan-w',
         quantity: 1,
+        unitPriceMinor: def.priceMinor,
+        discountMinor: 0,
         amountMinor: def.priceMinor,
         currency: def.currency,
         status: 'cancelled',

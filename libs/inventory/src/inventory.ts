@@ -145,6 +145,10 @@ export class Inventory {
           o.createdAt,
           o.expiresAt,
           o.paidAt ?? '',
+          o.unitPriceMinor,
+          o.discountMinor,
+          o.refundedAt ?? '',
+          o.refundReason ?? '',
         ]);
       const r = await this.run(
         'restore_orders',

@@ -186,6 +186,8 @@ describe('every write script is safe to run twice with the same arguments', () =
         fanId: 'fan-1',
         quantity: 2,
         amountMinor: 2 * def.priceMinor,
+        unitPriceMinor: def.priceMinor,
+        discountMinor: 0,
         currency: def.currency,
         status: 'held',
         createdAt: at,

@@ -10,25 +10,32 @@
 --         goes on from at least there: a number used before the loss is never handed out
 --         again, so a passed-down hold never gets the id of a stored order, and the log's
 --         numbers keep growing.
--- ARGV[4..] per order, 9 values: id, fanId, quantity, amountMinor, currency, status,
---           createdAt, expiresAt, paidAt ('' when not paid)   (times as epoch ms)
+-- ARGV[4..] per order, 13 values: id, fanId, quantity, amountMinor, currency, status,
+--           createdAt, expiresAt, paidAt ('' when not paid), unitPriceMinor, discountMinor,
+--           refundedAt ('' when not refunded), refundReason   (times as epoch ms)
 --
 -- An order already in Redis is skipped (a second run, or two API instances rebuilding at once,
 -- restore each order once). A held order is held again with its own deadline (the sweeper
 -- expires it as any other); a `paying` one is `paying` again with payingUntil now, so the
 -- payment recovery settles it with the wallet at once. held/paying/paid units count against
--- the fan's limit (every fan with an order gets a field in {d:ID}:fans); the counters get the units of each status and the paid revenue. Every value
--- of the batch is checked before the first write.
+-- the fan's limit (every fan with an order gets a field in {d:ID}:fans); the counters get the
+-- units of each status and the paid revenue and discounts. A refunded order comes back
+-- refunded (its units free, counted in `refunded`). Every value of the batch is checked
+-- before the first write.
 --
 -- Returns {'OK', restoredOrders, liveOrPaidUnits} | {'ERR', 'BAD_RECORD'} (nothing written)
-local statuses = {held = true, paying = true, paid = true, cancelled = true, expired = true}
-local n = (#ARGV - 3) / 9
+local statuses = {held = true, paying = true, paid = true, cancelled = true, expired = true,
+  refunded = true}
+local PER_ORDER = 13
+local n = (#ARGV - 3) / PER_ORDER
 if n ~= math.floor(n) or int_in(ARGV[3], 0, MAX_EXACT) == nil then return {'ERR', 'BAD_RECORD'} end
 for i = 0, n - 1 do
-  local a = 4 + i * 9
+  local a = 4 + i * PER_ORDER
   if int_in(ARGV[a + 2], 1, MAX_EXACT) == nil or int_in(ARGV[a + 3], 0, MAX_EXACT) == nil
     or not statuses[ARGV[a + 5]] or int_in(ARGV[a + 6], 0, MAX_TIME_MS) == nil
-    or int_in(ARGV[a + 7], 0, MAX_TIME_MS) == nil or not time_ok(ARGV[a + 8]) then
+    or int_in(ARGV[a + 7], 0, MAX_TIME_MS) == nil or not time_ok(ARGV[a + 8])
+    or int_in(ARGV[a + 9], 0, MAX_EXACT) == nil
+    or int_in(ARGV[a + 10], 0, tonumber(ARGV[a + 3])) == nil or not time_ok(ARGV[a + 11]) then
     return {'ERR', 'BAD_RECORD'}
   end
 end
@@ -39,15 +46,19 @@ if floor > (tonumber(redis.call('HGET', KEYS[3], 'allocSeq')) or 0) then
 end
 local restored, units = 0, 0
 for i = 0, n - 1 do
-  local a = 4 + i * 9
+  local a = 4 + i * PER_ORDER
   local id, fan, q, status = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 5]
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 0 then
     local drop_id = string.match(id, '^(.+)-[^-]+$')
     redis.call('HSET', key, 'id', id, 'dropId', drop_id, 'fanId', fan, 'quantity', q,
       'amountMinor', ARGV[a + 3], 'currency', ARGV[a + 4], 'status', status,
-      'createdAt', ARGV[a + 6], 'expiresAt', ARGV[a + 7])
+      'createdAt', ARGV[a + 6], 'expiresAt', ARGV[a + 7], 'unitPriceMinor', ARGV[a + 9],
+      'discountMinor', ARGV[a + 10])
     if ARGV[a + 8] ~= '' then redis.call('HSET', key, 'paidAt', ARGV[a + 8]) end
+    if ARGV[a + 11] ~= '' then
+      redis.call('HSET', key, 'refundedAt', ARGV[a + 11], 'refundReason', ARGV[a + 12])
+    end
     if status == 'held' then
       redis.call('ZADD', KEYS[2], tonumber(ARGV[a + 7]), id)
     elseif status == 'paying' then
@@ -65,7 +76,10 @@ for i = 0, n - 1 do
     local counter = status
     if status == 'paying' then counter = 'held' end
     redis.call('HINCRBY', KEYS[3], counter, q)
-    if status == 'paid' then redis.call('HINCRBY', KEYS[3], 'revenueMinor', ARGV[a + 3]) end
+    if status == 'paid' then
+      redis.call('HINCRBY', KEYS[3], 'revenueMinor', ARGV[a + 3])
+      redis.call('HINCRBY', KEYS[3], 'discountsMinor', ARGV[a + 10])
+    end
     redis.call('RPUSH', ARGV[2] .. fan, id)
     restored = restored + 1
   end
