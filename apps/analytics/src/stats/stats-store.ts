@@ -9,8 +9,10 @@ import { DropStats, SellThroughPoint } from './stats.types';
 
 /** How long the id of a non-stream event is remembered for dedupe: Kafka's retention (7 days). */
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
-/** Seconds of sell-through a snapshot carries (the chart's window). */
-export const SELL_THROUGH_WINDOW_S = 120;
+/** Points the sell-through chart shows at most: a longer sale is shown in buckets of seconds. */
+export const SELL_THROUGH_MAX_POINTS = 300;
+/** A drop quiet for this long (s) ends its chart at its last event instead of now. */
+export const SELL_THROUGH_IDLE_S = 120;
 /** The chart never shows fewer seconds than this. */
 const MIN_WINDOW_S = 30;
 const TOP_REFERRERS = 10;
@@ -216,9 +218,10 @@ export class StatsStore {
   }
 
   /**
-   * Units grabbed and paid per second, up to SELL_THROUGH_WINDOW_S seconds: the window ends now
-   * while the drop is active (or at its last event once it went quiet) and starts a few seconds
-   * before the first sale when that is more recent, so a young rush fills the chart.
+   * Units grabbed and paid over the whole sale: from a few seconds before its first activity to
+   * now while it is active (or to its last event once it went quiet for SELL_THROUGH_IDLE_S),
+   * per second, or per bucket of several seconds once the sale is longer than
+   * SELL_THROUGH_MAX_POINTS seconds, so a rush stays on the chart however long ago it was.
    */
   private async sellThrough(
     key: string,
@@ -227,20 +230,33 @@ export class StatsStore {
     now: number,
   ): Promise<SellThroughPoint[]> {
     if (lastEventAt === undefined) return [];
+    const fields = await this.redis.hgetall(key);
+    const grabbed = new Map<number, number>();
+    const paid = new Map<number, number>();
+    let first = firstSaleAt === undefined ? undefined : Math.floor(firstSaleAt / 1000);
+    for (const [field, value] of Object.entries(fields)) {
+      const second = Number(field.slice(1));
+      if (!Number.isSafeInteger(second)) continue;
+      (field[0] === 'g' ? grabbed : paid).set(second, Number(value));
+      first = first === undefined ? second : Math.min(first, second);
+    }
     const nowS = Math.floor(now / 1000);
     const lastS = Math.floor(lastEventAt / 1000);
-    const end = nowS - lastS <= SELL_THROUGH_WINDOW_S ? nowS : lastS;
-    let start = end - SELL_THROUGH_WINDOW_S + 1;
-    if (firstSaleAt !== undefined) start = Math.max(start, Math.floor(firstSaleAt / 1000) - 5);
+    const end = nowS - lastS <= SELL_THROUGH_IDLE_S ? nowS : lastS;
+    let start = (first ?? lastS) - 2;
     start = Math.min(start, end - MIN_WINDOW_S + 1);
-    const seconds: number[] = [];
-    for (let s = start; s <= end; s++) seconds.push(s);
-    const fields = seconds.flatMap((s) => [`g${s}`, `p${s}`]);
-    const values = await this.redis.hmget(key, ...fields);
-    return seconds.map((s, i) => ({
-      at: new Date(s * 1000).toISOString(),
-      grabbed: Number(values[2 * i] ?? 0),
-      paid: Number(values[2 * i + 1] ?? 0),
-    }));
+    const span = end - start + 1;
+    const width = Math.max(1, Math.ceil(span / SELL_THROUGH_MAX_POINTS));
+    const points: SellThroughPoint[] = [];
+    for (let at = start; at <= end; at += width) {
+      let g = 0;
+      let p = 0;
+      for (let s = at; s < at + width && s <= end; s++) {
+        g += grabbed.get(s) ?? 0;
+        p += paid.get(s) ?? 0;
+      }
+      points.push({ at: new Date(at * 1000).toISOString(), seconds: width, grabbed: g, paid: p });
+    }
+    return points;
   }
 }

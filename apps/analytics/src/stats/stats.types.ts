@@ -1,10 +1,12 @@
-/** One second of the sell-through chart. */
+/** One bar of the sell-through chart: a second, or a bucket of seconds for a long sale. */
 export interface SellThroughPoint {
-  /** The second's start, ISO 8601 UTC. */
+  /** The bucket's start, ISO 8601 UTC. */
   readonly at: string;
-  /** Units grabbed (held) in that second. */
+  /** How many seconds the bucket covers (1 unless the sale is longer than the chart's points). */
+  readonly seconds: number;
+  /** Units grabbed (held) in the bucket. */
   readonly grabbed: number;
-  /** Units paid in that second. */
+  /** Units paid in the bucket. */
   readonly paid: number;
 }
 

@@ -202,10 +202,20 @@
     document.body.dataset.frames = String(frames);
 
     if (charts.sell) {
+      // The whole sale: a bar per second, or per bucket of seconds once the sale is long.
       const points = s.sellThrough || [];
+      const width = points.length > 0 ? points[0].seconds || 1 : 1;
+      const per = width > 1 ? width + ' s' : 's';
+      charts.sell.data.datasets[0].label = 'units grabbed / ' + per;
+      charts.sell.data.datasets[1].label = 'units paid / ' + per;
+      const long = points.length * width > 3600;
       charts.sell.data.labels = points.map((p) =>
-        new Date(p.at).toLocaleTimeString([], { minute: '2-digit', second: '2-digit' }),
+        new Date(p.at).toLocaleTimeString(
+          [],
+          long ? { hour: '2-digit', minute: '2-digit' } : { minute: '2-digit', second: '2-digit' },
+        ),
       );
+      setText('sell-span', points.length > 0 ? '(the whole sale, per ' + per + ')' : '');
       charts.sell.data.datasets[0].data = points.map((p) => p.grabbed);
       charts.sell.data.datasets[1].data = points.map((p) => p.paid);
       charts.sell.update('none');
