@@ -11,6 +11,7 @@ import { PaymentsModule } from './payments/payments.module';
 import { WalletModule } from './wallet/wallet.module';
 import { AnalyticsProxyModule } from './analytics-proxy/analytics-proxy.module';
 import { DropOrdersModule } from './drop-orders/drop-orders.module';
+import { DropReportModule } from './drop-report/drop-report.module';
 import { DropsModule } from './drops/drops.module';
 import { OrdersModule } from './orders/orders.module';
 import { RefundsModule } from './refunds/refunds.module';
@@ -45,6 +46,7 @@ import { StandingModule } from './standing/standing.module';
     PurchaseModule,
     OrdersModule,
     DropOrdersModule,
+    DropReportModule,
     WebhooksModule,
     RefundsModule,
     WaitlistModule,

@@ -43,7 +43,8 @@ export class OrderRecords {
    * Writes each order as Redis holds it now, in one statement. Idempotent and order-proof:
    * a terminal status (expired, cancelled, refunded) is final and paid moves only to refunded,
    * so a replayed or late copy never moves an order back. A new row takes the next storage
-   * position (`seq`); an update keeps the row's position.
+   * position (`seq`); an update keeps the row's position. While the hold is open its deadline
+   * is copied too, so the report after the sale places an expiry at the deadline it really had.
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
@@ -99,8 +100,8 @@ export class OrderRecords {
              refund_reason, n)
          ORDER BY n
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
-           refunded_at = EXCLUDED.refunded_at, refund_reason = EXCLUDED.refund_reason,
-           updated_at = now()
+           expires_at = EXCLUDED.expires_at, refunded_at = EXCLUDED.refunded_at,
+           refund_reason = EXCLUDED.refund_reason, updated_at = now()
          WHERE sales.orders.status IN ('held', 'paying')
            OR (sales.orders.status = 'paid' AND EXCLUDED.status = 'refunded')`,
         columns,

@@ -5,6 +5,7 @@ import { migrate, pingPostgres, postgresOptions } from '@flashdrop/persistence';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AllocationRecords } from './allocation-records';
 import { DrawRecords } from './draw-records';
+import { DropFigures } from './drop-figures';
 import { DropRecords } from './drop-records';
 import { DropEntity } from './entities/drop.entity';
 import { OrderEntity } from './entities/order.entity';
@@ -44,12 +45,15 @@ export class SalesDatabase {
   readonly orders: OrderRecords;
   readonly draws: DrawRecords;
   readonly allocations: AllocationRecords;
+  /** Read-only: one drop's report figures. */
+  readonly figures: DropFigures;
 
   constructor(private readonly db: DataSource) {
     this.drops = new DropRecords(db);
     this.orders = new OrderRecords(db);
     this.draws = new DrawRecords(db);
     this.allocations = new AllocationRecords(db);
+    this.figures = new DropFigures(db);
   }
 
   /** A pool of its own, not yet connected (for processes other than the API: the worker). */
@@ -101,7 +105,8 @@ export class SalesDatabase {
       inject: [SalesDatabase],
       useFactory: (s: SalesDatabase) => s.allocations,
     },
+    { provide: DropFigures, inject: [SalesDatabase], useFactory: (s: SalesDatabase) => s.figures },
   ],
-  exports: [SalesDatabase, DropRecords, OrderRecords, DrawRecords, AllocationRecords],
+  exports: [SalesDatabase, DropRecords, OrderRecords, DrawRecords, AllocationRecords, DropFigures],
 })
 export class SalesDatabaseModule {}

@@ -15,6 +15,7 @@ const PUBLIC_DIR = 'apps/analytics/src/ops/public';
  */
 const ASSETS: Record<string, { path: string; type: string }> = {
   'ops.js': { path: `${PUBLIC_DIR}/ops.js`, type: 'text/javascript; charset=utf-8' },
+  'report.js': { path: `${PUBLIC_DIR}/report.js`, type: 'text/javascript; charset=utf-8' },
   'ops.css': { path: `${PUBLIC_DIR}/ops.css`, type: 'text/css; charset=utf-8' },
   'chart.umd.min.js': {
     path: 'node_modules/chart.js/dist/chart.umd.min.js',
@@ -44,6 +45,15 @@ export class OpsController {
   @Header('cache-control', 'no-cache')
   page(): Buffer {
     return load(`${PUBLIC_DIR}/index.html`);
+  }
+
+  /** GET /ops/report: one drop's report after the sale (public page; its data needs a token). */
+  @Public()
+  @Get('ops/report')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-cache')
+  reportPage(): Buffer {
+    return load(`${PUBLIC_DIR}/report.html`);
   }
 
   @Public()

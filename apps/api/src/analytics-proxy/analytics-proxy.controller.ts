@@ -51,6 +51,14 @@ export class AnalyticsProxyController {
     return this.proxy.forward(request, reply);
   }
 
+  /** GET /ops/report?drop=ID: the report after the sale, drawn (for the owner brand or an operator). */
+  @Get('ops/report')
+  @Public()
+  @ApiProduces('text/html')
+  opsReport(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.proxy.forward(request, reply);
+  }
+
   @Get('ops/assets/:name')
   @Public()
   @ApiExcludeEndpoint()

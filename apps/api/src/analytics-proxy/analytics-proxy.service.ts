@@ -30,6 +30,29 @@ export class AnalyticsProxy {
     this.base = `http://${config.ANALYTICS_HOST}:${config.ANALYTICS_HTTP_PORT}`;
   }
 
+  /**
+   * A drop's stats as analytics answers them to this caller (the caller's own authorization is
+   * passed on, so analytics decides access as for GET /v1/drops/:id/stats), or undefined when
+   * analytics does not answer 200 in time: a caller that can do without them (the report).
+   */
+  async statsOf(
+    dropId: string,
+    authorization: string | undefined,
+    timeoutMs = 2000,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const res = await fetch(`${this.base}/v1/drops/${encodeURIComponent(dropId)}/stats`, {
+        headers: authorization === undefined ? {} : { authorization },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (res.status !== 200) return undefined;
+      return (await res.json()) as Record<string, unknown>;
+    } catch (error) {
+      this.logger.warn(`analytics stats unavailable: ${String(error)}`);
+      return undefined;
+    }
+  }
+
   async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const headers: Record<string, string> = {};
     for (const name of FORWARDED_REQUEST_HEADERS) {

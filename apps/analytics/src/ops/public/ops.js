@@ -272,6 +272,9 @@
       draw(JSON.parse(e.data));
     };
     source.onerror = () => setStatus('down', 'reconnecting…');
+    // The drop's report after the sale; the page reads the token this page keeps.
+    $('report-link').href = '/ops/report?drop=' + encodeURIComponent(dropId);
+    $('report-link').hidden = false;
     const next = new URL(location.href);
     next.searchParams.set('drop', dropId);
     next.searchParams.delete('access_token');
@@ -346,6 +349,10 @@
     }
   }
 
+  // The report page reads the token from this browser's storage (it may have come in the URL).
+  $('report-link').addEventListener('click', () =>
+    localStorage.setItem('flashdrop.ops.token', token),
+  );
   $('drop-select').addEventListener('change', (e) => {
     dropId = e.target.value;
     $('drop-id').value = dropId;
