@@ -52,6 +52,15 @@ export async function audit(flags: { drop?: string }): Promise<number> {
       `audit: ${report.drops} drops, ${report.orders} orders, ${report.accounts} accounts, ` +
         `${report.transfers} transfers: ${report.breaches.length} breaches`,
     );
+    const figures = flags.drop === undefined ? undefined : report.figures.get(flags.drop);
+    if (figures) {
+      // What the drop's report after the sale must agree with (docs/fulfilment.md).
+      console.log(
+        `drop ${flags.drop}: orders ${JSON.stringify(figures.orders)}, units ` +
+          `${JSON.stringify(figures.units)}, ${figures.fans} fans, ${figures.buyers} buyers, ` +
+          `${figures.debits} debits of ${figures.debitedMinor} (minor units)`,
+      );
+    }
     return report.breaches.length === 0 ? 0 : 1;
   } catch (error) {
     console.error(`audit could not run: ${error instanceof Error ? error.message : String(error)}`);

@@ -5,3 +5,4 @@ export * from './run-audit';
 export * from './sales-audit';
 export * from './money-audit';
 export * from './fair-audit';
+export * from './drop-figures';

@@ -1,5 +1,5 @@
 import { InventoryOrder } from '@flashdrop/inventory';
-import { LedgerFacts } from '@flashdrop/ledger';
+import { LedgerFacts, OrderDebits } from '@flashdrop/ledger';
 import { Breach } from './breach';
 
 /** Orders whose payment stands in the ledger: paid, and paid then refunded (or being). */
@@ -21,7 +21,7 @@ export async function auditMoney(
   orders: ReadonlyMap<string, InventoryOrder>,
   now: number,
   dropIds?: readonly string[],
-): Promise<{ breaches: Breach[]; accounts: number; transfers: number }> {
+): Promise<{ breaches: Breach[]; accounts: number; transfers: number; debits: OrderDebits[] }> {
   const breaches: Breach[] = [];
   const money = (subject: string, message: string) =>
     breaches.push({ invariant: 4, subject, message });
@@ -110,5 +110,5 @@ export async function auditMoney(
       campaign(`order ${order.id}`, 'refunded but the wallet holds no refund');
     }
   }
-  return { breaches, ...(await ledger.counts()) };
+  return { breaches, debits, ...(await ledger.counts()) };
 }

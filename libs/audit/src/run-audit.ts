@@ -1,6 +1,7 @@
 import { Inventory, StoredSale } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
 import { Breach } from './breach';
+import { AuditedDropFigures, figuresOfDrops } from './drop-figures';
 import { auditMoney } from './money-audit';
 import { auditSales } from './sales-audit';
 import { auditPrices } from './campaign-audit';
@@ -15,6 +16,8 @@ export interface AuditReport {
   readonly orders: number;
   readonly accounts: number;
   readonly transfers: number;
+  /** Each audited drop's orders (Redis) and debits (ledger): what its report must agree with. */
+  readonly figures: ReadonlyMap<string, AuditedDropFigures>;
 }
 
 /**
@@ -65,6 +68,7 @@ export async function runAudit(
     orders: sales.orders.size,
     accounts: money.accounts,
     transfers: money.transfers,
+    figures: figuresOfDrops(sales.orders, money.debits),
   };
 }
 
