@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import type { OrderTally, SecondOfSale } from '@flashdrop/sales';
 
 export const REPORT_FORMATS = ['json', 'csv'] as const;
 
@@ -15,21 +16,12 @@ export class DropReportQuery {
 }
 
 /** Orders and units of one kind, and what they cost. */
-export interface ReportTally {
-  readonly orders: number;
-  readonly units: number;
-  readonly amountMinor: number;
-}
+export type ReportTally = OrderTally;
 
-/** One second of the sale with something in it, in units. */
-export interface ReportSecond {
+/** One second of the sale with something in it, in units (libs/sales SecondOfSale). */
+export interface ReportSecond extends Omit<SecondOfSale, 'at'> {
+  /** The second's start, ISO 8601 UTC. */
   readonly at: string;
-  readonly grabbed: number;
-  readonly backfilled: number;
-  readonly paid: number;
-  readonly expired: number;
-  readonly cancelled: number;
-  readonly refunded: number;
   /** Units held or paid at the end of the second: the sell-through so far. */
   readonly taken: number;
 }
