@@ -3,7 +3,9 @@
  * (the environment's DATABASE_URL, API_PORT, JWT_SECRET, as the services read them): stores
  * ORDERS orders of a drop of its own in `sales.orders` (through OrderRecords, as the worker's
  * order persistence would), then reads the whole export through the public API, every page
- * after the previous one's cursor, once as CSV and once as JSON, and prints the time of each.
+ * after the previous one's cursor, once as CSV and once as JSON, and prints the time of each;
+ * then times the report's figures of that drop (libs/sales DropFigures, what
+ * GET /v1/drops/:id/report reads from PostgreSQL), three times.
  *
  * Usage: node -r ts-node/register/transpile-only -r tsconfig-paths/register \
  *          load-tests/profile/measure-export.ts [--orders 50000] [--limit 1000]
@@ -22,7 +24,8 @@ const spec = defineCommand({
   title: "time the brands' order export of one large drop",
   summary:
     'Stores the orders of a drop of its own in the stack’s PostgreSQL, then pages through the ' +
-    'whole export (GET /v1/drops/:id/orders) as CSV and as JSON and prints how long each took.',
+    'whole export (GET /v1/drops/:id/orders) as CSV and as JSON and prints how long each took, ' +
+    'then how long the report after the sale takes to compute its figures for that drop.',
   flags: {
     orders: { type: 'integer', value: 'N', description: 'orders to store (default 50,000)' },
     limit: { type: 'integer', value: 'N', description: 'orders per page, 1..1000 (default 1000)' },
@@ -167,6 +170,16 @@ async function main(flags: Flags<typeof spec.flags>): Promise<void> {
     console.log(`stored ${n.toLocaleString('en-US')} orders in ${storeSecs.toFixed(2)} s`);
     console.log(line('export as CSV ', csv));
     console.log(line('export as JSON', json));
+    const reportSecs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = process.hrtime.bigint();
+      const figures = await sales.figures.of(dropId, n);
+      reportSecs.push(Number(process.hrtime.bigint() - started) / 1e9);
+      if (figures.all.orders !== n) throw new Error(`the report counted ${figures.all.orders}`);
+    }
+    console.log(
+      `report figures: ${reportSecs.map((x) => `${(x * 1000).toFixed(0)} ms`).join(', ')}`,
+    );
   } finally {
     await sales.close();
   }

@@ -9,6 +9,7 @@ import {
   CHROMIUM_ARGS,
   closeStackConnections,
   createDrop,
+  dropKeys,
   dropSnapshot,
   ensureChromium,
   eventually,
@@ -265,9 +266,16 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
     const drop = await createDrop(openDropBody({ quantity: 5, priceMinor: PRICE }), brandToken);
     const fan = uniqueId('fan');
     expect((await grabVia(drop.id, tokenFor('fan', fan))).status).toBe(201);
-    expect(await eventually(async () => (await storedRows(db, drop.id)).length === 1, 30_000)).toBe(
-      true,
-    );
+    // Settled first: the order in PostgreSQL, and the worker's lifecycle has recorded (and
+    // announced) the phase, its own write, which must not fall between the two snapshots.
+    expect(
+      await eventually(
+        async () =>
+          (await storedRows(db, drop.id)).length === 1 &&
+          (await redis.hget(dropKeys(drop.id).drop, 'phase')) === 'on_sale',
+        30_000,
+      ),
+    ).toBe(true);
     // Analytics' own keys (`:a:`) move with its counting, which a refusal does not cause.
     const ANALYTICS = /:a:/;
     const redisBefore = await dropSnapshot(redis, drop.id, ANALYTICS);
