@@ -51,8 +51,10 @@ export interface StoredDropFigures {
  * the hold's deadline `expires_at` (the contract: a hold not paid by then is expired, whenever
  * the sweeper gets to it), a cancel or a refund at the row's `updated_at` (the moment order
  * persistence stored the change, within its 200 ms pass of the change itself: the row changes
- * no more after a terminal status). Backfilled holds are not told apart from grabs in this
- * table yet (it has no column for an order's kind), so `backfilled` is 0 until it has one.
+ * no more after a terminal status). A backfill (a released unit handed to the next fan on the
+ * waitlist as a new hold) is an order too, so it counts among the grabbed units; which of them
+ * were backfills, and when, comes from the drop's allocation log (`sales.allocations`, kind
+ * `backfill`, at its `at`), read in the same snapshot.
  */
 export class DropFigures {
   constructor(private readonly db: DataSource) {}
@@ -95,7 +97,7 @@ export class DropFigures {
         seconds: seconds.map((s) => ({
           at: s.at.getTime(),
           grabbed: toSafeNumber(s.grabbed),
-          backfilled: 0,
+          backfilled: toSafeNumber(s.backfilled),
           paid: toSafeNumber(s.paid),
           expired: toSafeNumber(s.expired),
           cancelled: toSafeNumber(s.cancelled),
@@ -159,22 +161,26 @@ async function peopleRow(tx: EntityManager, dropId: string) {
 
 async function secondRows(tx: EntityManager, dropId: string) {
   return (await tx.query(
-    `SELECT s AS at, sum(g) AS grabbed, sum(p) AS paid, sum(e) AS expired, sum(c) AS cancelled,
-       sum(r) AS refunded
+    `SELECT s AS at, sum(g) AS grabbed, sum(b) AS backfilled, sum(p) AS paid, sum(e) AS expired,
+       sum(c) AS cancelled, sum(r) AS refunded
      FROM (
-       SELECT date_trunc('second', created_at) AS s, quantity AS g, 0 AS p, 0 AS e, 0 AS c, 0 AS r
+       SELECT date_trunc('second', created_at) AS s, quantity AS g, 0 AS b, 0 AS p, 0 AS e,
+           0 AS c, 0 AS r
          FROM sales.orders WHERE drop_id = $1
        UNION ALL
-       SELECT date_trunc('second', paid_at), 0, quantity, 0, 0, 0
+       SELECT date_trunc('second', at), 0, quantity, 0, 0, 0, 0
+         FROM sales.allocations WHERE drop_id = $1 AND kind = 'backfill'
+       UNION ALL
+       SELECT date_trunc('second', paid_at), 0, 0, quantity, 0, 0, 0
          FROM sales.orders WHERE drop_id = $1 AND paid_at IS NOT NULL
        UNION ALL
-       SELECT date_trunc('second', expires_at), 0, 0, quantity, 0, 0
+       SELECT date_trunc('second', expires_at), 0, 0, 0, quantity, 0, 0
          FROM sales.orders WHERE drop_id = $1 AND status = 'expired'
        UNION ALL
-       SELECT date_trunc('second', updated_at), 0, 0, 0, quantity, 0
+       SELECT date_trunc('second', updated_at), 0, 0, 0, 0, quantity, 0
          FROM sales.orders WHERE drop_id = $1 AND status = 'cancelled'
        UNION ALL
-       SELECT date_trunc('second', updated_at), 0, 0, 0, 0, quantity
+       SELECT date_trunc('second', updated_at), 0, 0, 0, 0, 0, quantity
          FROM sales.orders WHERE drop_id = $1 AND status = 'refunded'
      ) moves
      GROUP BY s ORDER BY s`,
@@ -182,6 +188,7 @@ async function secondRows(tx: EntityManager, dropId: string) {
   )) as {
     at: Date;
     grabbed: string;
+    backfilled: string;
     paid: string;
     expired: string;
     cancelled: string;

@@ -17,6 +17,7 @@ import {
   grabVia,
   moveHoldDeadline,
   openDropBody,
+  OrderBody,
   openStackConnections,
   pay,
   setDropTimes,
@@ -97,7 +98,7 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
   beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
   afterAll(() => closeStackConnections({ redis, db }));
 
-  it("a finished drop's totals equal the audit's figures: paid, expired and cancelled orders, refusals, the seconds, the CSV and the page", async () => {
+  it("a finished drop's totals equal the audit's figures: paid, expired, cancelled and backfilled orders, refusals, the seconds, the CSV and the page", async () => {
     const drop = await createDrop(
       openDropBody({ quantity: 20, priceMinor: PRICE, perUserLimit: 1 }),
       brandToken,
@@ -122,8 +123,17 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
     ).toBe(true);
     expect(report).toMatchObject({ phase: 'sold_out', final: false, orders: { held: 20 } });
 
-    // 10 paid, 5 cancelled, 5 expired (their deadlines moved into the past, then swept).
-    await fund(fans.slice(0, 10), 10 * PRICE);
+    // Two fans queue on the sold-out drop: the first two units released pass to them.
+    const waiting = [uniqueId('waiting'), uniqueId('waiting')];
+    for (const w of waiting) {
+      expect(
+        (await api('POST', `/v1/drops/${drop.id}/waitlist`, { token: tokenFor('fan', w) })).status,
+      ).toBe(201);
+    }
+
+    // 10 paid, 5 cancelled (2 of them backfilled, both paid), 5 expired (their deadlines moved
+    // into the past, then swept: nobody left on the waitlist, back to stock).
+    await fund([...fans.slice(0, 10), ...waiting], 10 * PRICE);
     const paid = await Promise.all(orders.slice(0, 10).map((o, i) => pay(o.id, fans[i])));
     expect(paid.map((p) => p.status)).toEqual(paid.map(() => 200));
     const cancels = await Promise.all(
@@ -134,6 +144,14 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
         ),
     );
     expect(cancels.map((c) => c.status)).toEqual(cancels.map(() => 200));
+    const backfills: OrderBody[] = [];
+    for (const w of waiting) {
+      const own = await api<OrderBody[]>('GET', '/v1/orders', { token: tokenFor('fan', w) });
+      const held = own.body.filter((o) => o.dropId === drop.id && o.status === 'held');
+      expect(held).toHaveLength(1);
+      backfills.push(held[0]);
+      expect((await pay(held[0].id, w)).status).toBe(200);
+    }
     // Deadlines just past (after every grab: a hold cannot run out before it was made).
     const deadline = (await inventory.now()) - 1;
     for (const o of orders.slice(15)) await moveHoldDeadline(redis, o.id, deadline);
@@ -149,11 +167,12 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
         report = (await get()).body;
         return (
           report.final &&
-          report.orders.paid === 10 &&
+          report.orders.paid === 12 &&
+          report.units.backfilled === 2 &&
           report.orders.cancelled === 5 &&
           report.orders.expired === 5 &&
           report.refusals?.byReason.SOLD_OUT === 5 &&
-          report.walletDebits?.debits === 10
+          report.walletDebits?.debits === 12
         );
       }, 30_000),
     ).toBe(true);
@@ -165,7 +184,7 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
     const fig = audit.figures.get(drop.id)!;
     expect(r.phase).toBe('ended');
     expect(r.orders).toEqual({
-      total: 20,
+      total: 22,
       held: fig.orders.held + fig.orders.paying,
       paid: fig.orders.paid,
       expired: fig.orders.expired,
@@ -173,23 +192,23 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
       refunded: 0,
     });
     expect(r.units).toEqual({
-      grabbed: 20,
-      backfilled: 0,
+      grabbed: 22,
+      backfilled: 2,
       held: fig.units.held + fig.units.paying,
       paid: fig.units.paid,
       expired: fig.units.expired,
       cancelled: fig.units.cancelled,
       refunded: 0,
-      unsold: 10,
+      unsold: 8,
     });
-    expect(fig.orders).toMatchObject({ paid: 10, expired: 5, cancelled: 5 });
-    expect(r.payments).toEqual({ orders: fig.debits, units: 10, amountMinor: fig.debitedMinor });
-    expect(fig.debitedMinor).toBe(10 * PRICE);
+    expect(fig.orders).toMatchObject({ paid: 12, expired: 5, cancelled: 5 });
+    expect(r.payments).toEqual({ orders: fig.debits, units: 12, amountMinor: fig.debitedMinor });
+    expect(fig.debitedMinor).toBe(12 * PRICE);
     expect(r.walletDebits).toEqual({ debits: fig.debits, debitedMinor: fig.debitedMinor });
     expect(r.refunds).toEqual({ orders: 0, units: 0, amountMinor: 0 });
     expect(r.uniqueBuyers).toBe(fig.buyers);
     expect(r.uniqueFans).toBe(fig.fans);
-    expect(r.paidShare).toBe(0.5);
+    expect(r.paidShare).toBe(12 / 22);
     expect(r.refusals?.grabAttempts).toBe(25);
 
     // Sold out at the last grab; the clock from the sale's start.
@@ -199,13 +218,24 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
 
     // The seconds add up to the totals and sit where the orders happened.
     const s = r.perSecond;
-    expect(sum(s, 'grabbed')).toBe(20);
-    expect(sum(s, 'paid')).toBe(10);
+    expect(sum(s, 'grabbed')).toBe(22);
+    expect(sum(s, 'backfilled')).toBe(2);
+    expect(sum(s, 'paid')).toBe(12);
     expect(sum(s, 'expired')).toBe(5);
     expect(sum(s, 'cancelled')).toBe(5);
-    expect(s[s.length - 1].taken).toBe(10);
-    expect(nonZero(s, 'grabbed')).toEqual(perSecondCount(orders.map((o) => String(o.createdAt))));
-    expect(nonZero(s, 'paid')).toEqual(perSecondCount(paid.map((p) => String(p.body.paidAt))));
+    expect(s[s.length - 1].taken).toBe(12);
+    const made = [...orders, ...backfills];
+    expect(nonZero(s, 'grabbed')).toEqual(perSecondCount(made.map((o) => String(o.createdAt))));
+    const paidAt = await Promise.all(
+      made.map(
+        async (o) =>
+          (await api<OrderBody>('GET', `/v1/orders/${o.id}`, { token: tokenFor('fan', o.fanId) }))
+            .body.paidAt,
+      ),
+    );
+    expect(nonZero(s, 'paid')).toEqual(
+      perSecondCount(paidAt.filter((t) => t !== undefined).map(String)),
+    );
     expect(nonZero(s, 'expired')).toEqual({ [second(new Date(deadline).toISOString())]: 5 });
     expect(s.map((x) => x.at)).toEqual([...s.map((x) => x.at)].sort());
 
@@ -248,11 +278,11 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
       await page.goto(`${apiBaseUrl()}/ops/report?drop=${drop.id}&access_token=${brandToken}`);
       await page.waitForFunction('document.body.dataset.loaded === "ok"');
       const text = (id: string) => page.locator(`#${id}`).textContent();
-      expect(await text('units-paid')).toBe('10');
+      expect(await text('units-paid')).toBe('12');
       expect(await text('orders-expired')).toBe('5');
       expect(await text('orders-cancelled')).toBe('5');
-      expect(await text('buyers')).toBe('10');
-      expect(await text('paid-share')).toBe('50.0%');
+      expect(await text('buyers')).toBe('12');
+      expect(await text('paid-share')).toBe('54.5%');
       expect(await text('refusals')).toContain('SOLD_OUT5');
       expect(await text('final')).toBe('final figures');
       expect(page.url()).not.toContain('access_token');
