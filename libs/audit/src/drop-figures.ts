@@ -24,6 +24,8 @@ const zero = (): Record<HoldStatus, number> => ({
   paid: 0,
   cancelled: 0,
   expired: 0,
+  refunding: 0,
+  refunded: 0,
 });
 
 /** The figures of each drop whose orders are given (order ids embed their drop id). */

@@ -25,7 +25,7 @@ export interface SecondOfSale {
 
 /** A drop's figures as `sales.orders` holds them, all read in one snapshot. */
 export interface StoredDropFigures {
-  /** By status now; `held` counts `paying` too (as fans see it). */
+  /** By status now; `held` counts `paying` too (as fans see it), `paid` a refund in progress. */
   readonly byStatus: Readonly<
     Record<'held' | 'paid' | 'expired' | 'cancelled' | 'refunded', OrderTally>
   >;
@@ -33,7 +33,7 @@ export interface StoredDropFigures {
   readonly all: OrderTally;
   /** Every order that was ever paid (a refunded one too). */
   readonly payments: OrderTally;
-  /** Fans with an order, and fans with a paid one. */
+  /** Fans with an order, and fans with a paid one (not refunded). */
   readonly fans: number;
   readonly buyers: number;
   readonly firstOrderAt?: number;
@@ -49,9 +49,9 @@ export interface StoredDropFigures {
  *
  * What each time means: a grab at the order's `created_at`, a payment at `paid_at`, an expiry at
  * the hold's deadline `expires_at` (the contract: a hold not paid by then is expired, whenever
- * the sweeper gets to it), a cancel or a refund at the row's `updated_at` (the moment order
- * persistence stored the change, within its 200 ms pass of the change itself: the row changes
- * no more after a terminal status). A backfill (a released unit handed to the next fan on the
+ * the sweeper gets to it), a refund at its `refunded_at`, a cancel at the row's `updated_at`
+ * (the moment order persistence stored the change, within its 200 ms pass of the change
+ * itself: the row changes no more after a terminal status). A backfill (a released unit handed to the next fan on the
  * waitlist as a new hold) is an order too, so it counts among the grabbed units; which of them
  * were backfills, and when, comes from the drop's allocation log (`sales.allocations`, kind
  * `backfill`, at its `at`), read in the same snapshot.
@@ -123,7 +123,8 @@ function add(a: OrderTally, b: OrderTally): OrderTally {
 
 async function tallyRows(tx: EntityManager, dropId: string): Promise<TallyRow[]> {
   const rows = (await tx.query(
-    `SELECT CASE WHEN status = 'paying' THEN 'held' ELSE status END AS status,
+    `SELECT CASE status WHEN 'paying' THEN 'held' WHEN 'refunding' THEN 'paid' ELSE status END
+       AS status,
        count(*) AS orders, sum(quantity) AS units, sum(amount_minor) AS amount
      FROM sales.orders WHERE drop_id = $1
      GROUP BY 1`,
@@ -140,7 +141,7 @@ async function tallyRows(tx: EntityManager, dropId: string): Promise<TallyRow[]>
 async function peopleRow(tx: EntityManager, dropId: string) {
   const [row] = (await tx.query(
     `SELECT count(DISTINCT fan_id) AS fans,
-       count(DISTINCT fan_id) FILTER (WHERE paid_at IS NOT NULL) AS buyers,
+       count(DISTINCT fan_id) FILTER (WHERE status IN ('paid', 'refunding')) AS buyers,
        count(*) FILTER (WHERE paid_at IS NOT NULL) AS paid_orders,
        COALESCE(sum(quantity) FILTER (WHERE paid_at IS NOT NULL), 0) AS paid_units,
        COALESCE(sum(amount_minor) FILTER (WHERE paid_at IS NOT NULL), 0) AS paid_amount,
@@ -180,7 +181,7 @@ async function secondRows(tx: EntityManager, dropId: string) {
        SELECT date_trunc('second', updated_at), 0, 0, 0, 0, quantity, 0
          FROM sales.orders WHERE drop_id = $1 AND status = 'cancelled'
        UNION ALL
-       SELECT date_trunc('second', updated_at), 0, 0, 0, 0, 0, quantity
+       SELECT date_trunc('second', COALESCE(refunded_at, updated_at)), 0, 0, 0, 0, 0, quantity
          FROM sales.orders WHERE drop_id = $1 AND status = 'refunded'
      ) moves
      GROUP BY s ORDER BY s`,
@@ -211,8 +212,10 @@ async function soldOutRow(tx: EntityManager, dropId: string, quantity: number) {
          SELECT GREATEST(expires_at, created_at), -quantity FROM sales.orders
            WHERE drop_id = $1 AND status = 'expired'
          UNION ALL
-         SELECT updated_at, -quantity FROM sales.orders
-           WHERE drop_id = $1 AND status IN ('cancelled', 'refunded')
+         SELECT updated_at, -quantity FROM sales.orders WHERE drop_id = $1 AND status = 'cancelled'
+         UNION ALL
+         SELECT COALESCE(refunded_at, updated_at), -quantity FROM sales.orders
+           WHERE drop_id = $1 AND status = 'refunded'
        ) moves
      ) running
      WHERE taken >= $2 ORDER BY at LIMIT 1`,

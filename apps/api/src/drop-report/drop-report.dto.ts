@@ -57,7 +57,7 @@ export interface DropReport {
   /** Every order ever paid (refunded ones included) and what was paid. */
   readonly payments: ReportTally;
   readonly refunds: ReportTally;
-  /** Fans with an order; fans with a paid order. */
+  /** Fans with an order; fans with a paid order (not refunded). */
   readonly uniqueFans: number;
   readonly uniqueBuyers: number;
   /** Paid orders over all orders (0..1); null without orders. */

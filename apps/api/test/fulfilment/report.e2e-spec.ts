@@ -98,7 +98,7 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
   beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
   afterAll(() => closeStackConnections({ redis, db }));
 
-  it("a finished drop's totals equal the audit's figures: paid, expired, cancelled and backfilled orders, refusals, the seconds, the CSV and the page", async () => {
+  it("a finished drop's totals equal the audit's figures: paid, expired, cancelled, backfilled and refunded orders, refusals, the seconds, the CSV and the page", async () => {
     const drop = await createDrop(
       openDropBody({ quantity: 20, priceMinor: PRICE, perUserLimit: 1 }),
       brandToken,
@@ -156,6 +156,12 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
     const deadline = (await inventory.now()) - 1;
     for (const o of orders.slice(15)) await moveHoldDeadline(redis, o.id, deadline);
     await inventory.expireDue(drop.id);
+    // The brand refunds one paid order: its unit goes back to stock.
+    const refund = await api<OrderBody>('POST', `/v1/orders/${orders[0].id}/refund`, {
+      token: brandToken,
+      body: { reason: 'damaged in transit' },
+    });
+    expect(refund.body.status).toBe('refunded');
     // Still on sale (10 units back in stock): figures so far.
     expect((await get()).body).toMatchObject({ phase: 'on_sale', final: false });
 
@@ -167,7 +173,8 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
         report = (await get()).body;
         return (
           report.final &&
-          report.orders.paid === 12 &&
+          report.orders.paid === 11 &&
+          report.orders.refunded === 1 &&
           report.units.backfilled === 2 &&
           report.orders.cancelled === 5 &&
           report.orders.expired === 5 &&
@@ -189,7 +196,7 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
       paid: fig.orders.paid,
       expired: fig.orders.expired,
       cancelled: fig.orders.cancelled,
-      refunded: 0,
+      refunded: fig.orders.refunded,
     });
     expect(r.units).toEqual({
       grabbed: 22,
@@ -198,14 +205,14 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
       paid: fig.units.paid,
       expired: fig.units.expired,
       cancelled: fig.units.cancelled,
-      refunded: 0,
-      unsold: 8,
+      refunded: fig.units.refunded,
+      unsold: 9,
     });
-    expect(fig.orders).toMatchObject({ paid: 12, expired: 5, cancelled: 5 });
+    expect(fig.orders).toMatchObject({ paid: 11, expired: 5, cancelled: 5, refunded: 1 });
     expect(r.payments).toEqual({ orders: fig.debits, units: 12, amountMinor: fig.debitedMinor });
     expect(fig.debitedMinor).toBe(12 * PRICE);
     expect(r.walletDebits).toEqual({ debits: fig.debits, debitedMinor: fig.debitedMinor });
-    expect(r.refunds).toEqual({ orders: 0, units: 0, amountMinor: 0 });
+    expect(r.refunds).toEqual({ orders: 1, units: 1, amountMinor: PRICE });
     expect(r.uniqueBuyers).toBe(fig.buyers);
     expect(r.uniqueFans).toBe(fig.fans);
     expect(r.paidShare).toBe(12 / 22);
@@ -223,7 +230,8 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
     expect(sum(s, 'paid')).toBe(12);
     expect(sum(s, 'expired')).toBe(5);
     expect(sum(s, 'cancelled')).toBe(5);
-    expect(s[s.length - 1].taken).toBe(12);
+    expect(sum(s, 'refunded')).toBe(1);
+    expect(s[s.length - 1].taken).toBe(11);
     const made = [...orders, ...backfills];
     expect(nonZero(s, 'grabbed')).toEqual(perSecondCount(made.map((o) => String(o.createdAt))));
     const paidAt = await Promise.all(
@@ -278,10 +286,11 @@ describe('GET /v1/drops/:id/report: the report after the sale', () => {
       await page.goto(`${apiBaseUrl()}/ops/report?drop=${drop.id}&access_token=${brandToken}`);
       await page.waitForFunction('document.body.dataset.loaded === "ok"');
       const text = (id: string) => page.locator(`#${id}`).textContent();
-      expect(await text('units-paid')).toBe('12');
+      expect(await text('units-paid')).toBe('11');
+      expect(await text('orders-refunded')).toBe('1');
       expect(await text('orders-expired')).toBe('5');
       expect(await text('orders-cancelled')).toBe('5');
-      expect(await text('buyers')).toBe('12');
+      expect(await text('buyers')).toBe('11');
       expect(await text('paid-share')).toBe('54.5%');
       expect(await text('refusals')).toContain('SOLD_OUT5');
       expect(await text('final')).toBe('final figures');
