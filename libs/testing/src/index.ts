@@ -15,3 +15,4 @@ export * from './topic-tail';
 export * from './webhook-receiver';
 export * from './sse-client';
 export * from './api-behind-proxy';
+export * from './kill-mid-load';
