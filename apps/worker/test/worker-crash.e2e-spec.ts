@@ -1,0 +1,245 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { auditSales } from '@flashdrop/audit';
+import { createKafka, Topics, topicName } from '@flashdrop/events';
+import { Inventory, InventoryOrder, OutboxStreamGroups } from '@flashdrop/inventory';
+import { createRedis, RedisClient } from '@flashdrop/persistence';
+import {
+  DedicatedRedis,
+  dropDefinition,
+  dropKeys,
+  eventually,
+  freshDatabase,
+  killMidLoad,
+  migrateSchema,
+  phasesLine,
+  redisNow,
+  REPO_ROOT,
+  RequestLoad,
+  ServiceProcess,
+  slotPort,
+  TailedEvent,
+  testConfig,
+  testDatabase,
+  testProfileEnv,
+  TopicTail,
+  uniqueId,
+} from '@flashdrop/testing';
+
+const CONCURRENCY = 20;
+const ACKS_BEFORE = 300;
+const ACKS_AFTER = 200;
+const QUANTITY = 1_000_000;
+const PERSISTENCE = OutboxStreamGroups.orderPersistence;
+
+/**
+ * Crash safety of the worker's sale work: a worker of the test's own (its own Redis, database
+ * and Kafka topics) sweeps holds of one second and copies orders into `sales.orders` while
+ * grabs keep coming; it is killed with `kill -9` while holds are due and while a batch of
+ * orders is half-way into PostgreSQL (this test holds the drop's write lock, so the batch is
+ * read from the stream and not committed at the kill, for sure), then restarted. The kill
+ * falls in the middle (grabs acknowledged before it, in flight at it, acknowledged after the
+ * restart); afterwards every hold is expired once (its unit back once, the audit clean), every
+ * order reaches `sales.orders` once with its final status, every order's events reach Kafka
+ * (a copy only with the same id), and the outbox stream is trimmed to nothing again.
+ */
+describe('the worker killed while sweeping and persisting orders (dedicated worker)', () => {
+  const redisServer = new DedicatedRedis(slotPort(6602));
+  const workerPort = slotPort(3605);
+  const topicPrefix = `${testProfileEnv().KAFKA_TOPIC_PREFIX}wcrash.`;
+  let worker: ServiceProcess;
+  let redis: RedisClient;
+  let inventory: Inventory;
+  let db: DataSource;
+  let databaseUrl: string;
+  let sales: TopicTail;
+
+  beforeAll(async () => {
+    redisServer.start();
+    await redisServer.flush();
+    databaseUrl = await freshDatabase('worker_crash');
+    migrateSchema('sales', databaseUrl);
+    // The worker's topics under a prefix of the test's own: its events reach no stack consumer.
+    execFileSync(
+      process.execPath,
+      [join(REPO_ROOT, 'dist/scripts/cli.js'), 'migrate', '--only=topics'],
+      {
+        env: { ...process.env, ...testProfileEnv(), KAFKA_TOPIC_PREFIX: topicPrefix },
+        stdio: 'ignore',
+      },
+    );
+    worker = new ServiceProcess('worker', {
+      REDIS_URL: `${redisServer.url}/0`,
+      DATABASE_URL: databaseUrl,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      KAFKA_CLIENT_ID: uniqueId('flashdrop-wcrash'),
+      RELAYS: 'streams',
+      WORKER_HTTP_PORT: String(workerPort),
+      // No wallet: nothing here pays, the payment recovery finds nothing to settle.
+      WALLET_PORT: String(slotPort(3606)),
+    });
+    redis = createRedis(`${redisServer.url}/0`, { maxRetriesPerRequest: 20 });
+    inventory = new Inventory(redis);
+    db = await testDatabase(databaseUrl);
+    sales = new TopicTail(
+      createKafka(uniqueId('flashdrop-wcrash-tail'), testConfig().kafkaBrokers),
+      topicName(Topics.sales, topicPrefix),
+    );
+    await sales.start('now');
+    worker.start();
+    await worker.waitForHttp(`http://127.0.0.1:${workerPort}/health/live`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await sales?.stop();
+    await worker?.stop();
+    await db?.destroy();
+    redis?.disconnect();
+    redisServer.stop();
+  }, 30_000);
+
+  async function pendingOf(stream: string): Promise<number> {
+    const summary = (await redis.xpending(stream, PERSISTENCE).catch(() => [0])) as [number];
+    return Number(summary[0]);
+  }
+
+  async function storedStatuses(dropId: string): Promise<Map<string, string>> {
+    const rows: { id: string; status: string }[] = await db.query(
+      'SELECT id, status FROM sales.orders WHERE drop_id = $1',
+      [dropId],
+    );
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
+  it('kill -9 mid-sweep and mid-persist: no hold lost or doubled, every order stored once, the stream trimmed again', async () => {
+    const drop = dropDefinition(await redisNow(redis), {
+      quantity: QUANTITY,
+      reservationRequired: false,
+      reservationOpensAt: undefined,
+      reservationClosesAt: undefined,
+      holdSeconds: 1,
+    });
+    await inventory.createDrop(drop);
+    const k = dropKeys(drop.id);
+    const load = new RequestLoad<InventoryOrder>(async () => {
+      const grabbed = await inventory.grab({
+        dropId: drop.id,
+        fanId: uniqueId('fan'),
+        quantity: 1,
+      });
+      return grabbed.ok ? grabbed.order : undefined;
+    }, CONCURRENCY);
+
+    // The drop's write lock in sales.orders, held by this test from just before the kill: the
+    // worker's next batch is read from the stream (pending) and blocks on it, uncommitted.
+    const locker = new Client({ connectionString: databaseUrl });
+    await locker.connect();
+    let locked = false;
+    let dueAtKill = 0;
+    let pendingAtKill = 0;
+    const phases = await killMidLoad(
+      load,
+      async () => {
+        pendingAtKill = await pendingOf(k.events);
+        dueAtKill = await redis.zcount(k.holds, '-inf', await redisNow(redis));
+        worker.kill9();
+        // The blocked batch dies with the worker's connection: released, it commits nothing.
+        await locker.query('ROLLBACK');
+      },
+      async () => {
+        worker.start();
+        await worker.waitForHttp(`http://127.0.0.1:${workerPort}/health/live`);
+      },
+      {
+        ackBefore: ACKS_BEFORE,
+        ackAfter: ACKS_AFTER,
+        // Sweeping and persisting under way: units already returned, orders already stored;
+        // then the lock taken and a batch of the worker's waiting on it.
+        ready: async () => {
+          const expired = Number(await redis.hget(k.stats, 'expired'));
+          if (!locked) {
+            if (expired === 0 || (await storedStatuses(drop.id)).size === 0) return false;
+            await locker.query('BEGIN');
+            await locker.query(
+              `SELECT pg_advisory_xact_lock(hashtextextended('sales.orders:' || $1::text, 0))`,
+              [drop.id],
+            );
+            locked = true;
+          }
+          const waiting: { n: number }[] = (
+            await locker.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()
+                  AND wait_event_type = 'Lock'`,
+            )
+          ).rows;
+          return waiting[0].n > 0 && (await pendingOf(k.events)) > 0;
+        },
+        timeoutMs: 60_000,
+      },
+    );
+    await locker.end();
+    // Killed while holds were due and while a batch of orders was read and not stored.
+    expect(dueAtKill).toBeGreaterThan(0);
+    expect(pendingAtKill).toBeGreaterThan(0);
+    const acked = load.acknowledged;
+    expect(new Set(acked.map((o) => o.id)).size).toBe(acked.length);
+
+    // The restarted worker finishes the job: every hold swept, every order stored as final,
+    // nothing left pending, the stream trimmed to nothing.
+    const done = await eventually(
+      async () => {
+        if ((await redis.zcard(k.holds)) > 0 || (await pendingOf(k.events)) > 0) return false;
+        const stored = await storedStatuses(drop.id);
+        return (
+          acked.every((o) => stored.get(o.id) === 'expired') && (await redis.xlen(k.events)) === 0
+        );
+      },
+      60_000,
+      500,
+    );
+    const stored = await storedStatuses(drop.id);
+    const unstored = acked.filter((o) => stored.get(o.id) !== 'expired');
+    expect(unstored.map((o) => `${o.id}: ${stored.get(o.id)}`)).toEqual([]);
+    expect(await redis.xlen(k.events)).toBe(0);
+    expect(done).toBe(true);
+
+    // No hold lost or doubled: every acknowledged order expired, its unit back once.
+    const orders = await Promise.all(acked.map((o) => inventory.getOrder(o.id)));
+    expect(acked.filter((o, i) => orders[i]?.status !== 'expired').map((o) => o.id)).toEqual([]);
+    expect(Number(await redis.get(k.stock))).toBe(QUANTITY);
+    expect(stored.size).toBe(acked.length);
+    expect(Number(await redis.hget(k.stats, 'expired'))).toBe(acked.length);
+    expect((await auditSales(inventory, [drop.id])).breaches).toEqual([]);
+
+    // Every order's grab and expiry reached Kafka; a copy only with the same event id.
+    const ofOrder = new Map<string, Set<string>>();
+    const idsOf = new Map<string, Set<string>>();
+    expect(
+      await eventually(
+        async () => {
+          ofOrder.clear();
+          idsOf.clear();
+          for (const e of sales.values<TailedEvent>()) {
+            const orderId = e.data.orderId;
+            if (typeof orderId !== 'string' || !orderId.startsWith(drop.id)) continue;
+            const key = `${e.type}:${orderId}`;
+            idsOf.set(key, (idsOf.get(key) ?? new Set()).add(e.id));
+            ofOrder.set(orderId, (ofOrder.get(orderId) ?? new Set()).add(e.type));
+          }
+          return acked.every((o) => ofOrder.get(o.id)?.size === 2);
+        },
+        30_000,
+        500,
+      ),
+    ).toBe(true);
+    expect([...idsOf].filter(([, ids]) => ids.size !== 1).map(([key]) => key)).toEqual([]);
+    console.log(
+      `worker kill -9: ${phasesLine(phases)}; ${dueAtKill} holds due and ${pendingAtKill} ` +
+        `stream entries read but not stored at the kill; ${acked.length} orders expired and stored once; ` +
+        `${sales.messages.length} messages on the sales topic`,
+    );
+  }, 180_000);
+});
