@@ -168,13 +168,12 @@ describe('the worker killed while sweeping and persisting orders (dedicated work
             );
             locked = true;
           }
-          const waiting: { n: number }[] = (
-            await locker.query(
-              `SELECT count(*)::int AS n FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid()
-                  AND wait_event_type = 'Lock'`,
-            )
-          ).rows;
+          // Read outside the locking transaction: pg_stat_activity is one snapshot per
+          // transaction, so the locker itself would never see the worker start waiting.
+          const waiting: { n: number }[] = await db.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
           return waiting[0].n > 0 && (await pendingOf(k.events)) > 0;
         },
         timeoutMs: 60_000,
