@@ -17,6 +17,7 @@ import {
   phasesLine,
   portOpen,
   RequestLoad,
+  roundNumbers,
   ServiceProcess,
   slotPort,
   testDatabase,
@@ -107,88 +108,93 @@ describe('payments survive kill -9 of Redis (dedicated Redis, API, wallet and da
     );
   }
 
-  it('kill -9 of Redis mid-storm: none acknowledged lost, none charged twice; audit clean', async () => {
-    const fans = fanIds(ORDERS);
-    for (let i = 0; i < fans.length; i += 100) {
-      await Promise.all(
-        fans.slice(i, i + 100).map((fanId) =>
-          client.credit({
-            fanId,
-            amountMinor: 2 * PRICE,
-            currency: 'CNY',
-            reference: uniqueId('topup'),
-          }),
-        ),
-      );
-    }
-    const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
-    const load = payments(orders);
-    const phases = await killMidLoad(
-      load,
-      () => redisServer.kill9(),
-      async () => {
-        await new Promise((r) => setTimeout(r, 300));
-        redisServer.start();
-      },
-      { ackBefore: ACKS_BEFORE, ackAfter: ACKS_AFTER },
-    );
-    const acked = new Set(load.acknowledged.map((o) => o.id));
-    expect(acked.size).toBe(load.acknowledged.length);
-
-    // What the kill left half-way (begun, maybe debited, never completed) is settled by the
-    // recovery job from what PostgreSQL holds (payingUntil is 2 s here).
-    const recovery = new PaymentRecoveryService(inventory, client);
-    const statuses = async () =>
-      Promise.all(orders.map(async (o) => (await inventory.getOrder(o.id))?.status));
-    expect(
-      await eventually(
+  // One round in npm test; SOAK_ROUNDS of them under npm run test:soak.
+  it.each(roundNumbers(1))(
+    'kill -9 of Redis mid-storm: none acknowledged lost, none charged twice; audit clean (round %i)',
+    async () => {
+      const fans = fanIds(ORDERS);
+      for (let i = 0; i < fans.length; i += 100) {
+        await Promise.all(
+          fans.slice(i, i + 100).map((fanId) =>
+            client.credit({
+              fanId,
+              amountMinor: 2 * PRICE,
+              currency: 'CNY',
+              reference: uniqueId('topup'),
+            }),
+          ),
+        );
+      }
+      const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
+      const load = payments(orders);
+      const phases = await killMidLoad(
+        load,
+        () => redisServer.kill9(),
         async () => {
-          await recovery.recoverOnce();
-          return !(await statuses()).includes('paying');
+          await new Promise((r) => setTimeout(r, 300));
+          redisServer.start();
         },
-        30_000,
-        500,
-      ),
-    ).toBe(true);
-
-    const settled = await statuses();
-    const debits = await debitsOf(
-      db,
-      orders.map((o) => o.id),
-    );
-    // Every acknowledged payment is paid; an order is debited once exactly when it is paid.
-    expect(
-      orders.filter((o, i) => acked.has(o.id) && settled[i] !== 'paid').map((o) => o.id),
-    ).toEqual([]);
-    const wrong = orders.filter((o, i) => {
-      const d = debits.get(o.id);
-      return settled[i] === 'paid'
-        ? d?.count !== 1 || d.amount !== PRICE
-        : settled[i] !== 'held' || d !== undefined;
-    });
-    expect(wrong.map((o) => o.id)).toEqual([]);
-    const recovered = settled.filter((s) => s === 'paid').length - acked.size;
-
-    // The fans whose payment the crash cut short (and those never reached) pay: charged once.
-    const unpaid = orders.filter((_, i) => settled[i] !== 'paid');
-    for (let i = 0; i < unpaid.length; i += 50) {
-      const answers = await Promise.all(
-        unpaid.slice(i, i + 50).map((o) => pay(o.id, o.fanId, {}, baseUrl)),
+        { ackBefore: ACKS_BEFORE, ackAfter: ACKS_AFTER },
       );
-      expect(answers.filter((a) => a.status !== 200)).toEqual([]);
-    }
-    const finalDebits = await debitsOf(
-      db,
-      orders.map((o) => o.id),
-    );
-    expect(orders.filter((o) => finalDebits.get(o.id)?.count !== 1).map((o) => o.id)).toEqual([]);
-    const balances = await balancesOf(db, fans);
-    expect(fans.filter((f) => balances.get(f) !== PRICE)).toEqual([]);
-    expect((await runAudit(inventory, new LedgerFacts(db), [drop.id])).breaches).toEqual([]);
-    console.log(
-      `Redis kill -9 mid-payments: ${phasesLine(phases)}; ${recovered} completed by the ` +
-        `recovery job without their answer, ${unpaid.length} paid afterwards, ` +
-        `${load.failures} refused or failed (retried)`,
-    );
-  }, 150_000);
+      const acked = new Set(load.acknowledged.map((o) => o.id));
+      expect(acked.size).toBe(load.acknowledged.length);
+
+      // What the kill left half-way (begun, maybe debited, never completed) is settled by the
+      // recovery job from what PostgreSQL holds (payingUntil is 2 s here).
+      const recovery = new PaymentRecoveryService(inventory, client);
+      const statuses = async () =>
+        Promise.all(orders.map(async (o) => (await inventory.getOrder(o.id))?.status));
+      expect(
+        await eventually(
+          async () => {
+            await recovery.recoverOnce();
+            return !(await statuses()).includes('paying');
+          },
+          30_000,
+          500,
+        ),
+      ).toBe(true);
+
+      const settled = await statuses();
+      const debits = await debitsOf(
+        db,
+        orders.map((o) => o.id),
+      );
+      // Every acknowledged payment is paid; an order is debited once exactly when it is paid.
+      expect(
+        orders.filter((o, i) => acked.has(o.id) && settled[i] !== 'paid').map((o) => o.id),
+      ).toEqual([]);
+      const wrong = orders.filter((o, i) => {
+        const d = debits.get(o.id);
+        return settled[i] === 'paid'
+          ? d?.count !== 1 || d.amount !== PRICE
+          : settled[i] !== 'held' || d !== undefined;
+      });
+      expect(wrong.map((o) => o.id)).toEqual([]);
+      const recovered = settled.filter((s) => s === 'paid').length - acked.size;
+
+      // The fans whose payment the crash cut short (and those never reached) pay: charged once.
+      const unpaid = orders.filter((_, i) => settled[i] !== 'paid');
+      for (let i = 0; i < unpaid.length; i += 50) {
+        const answers = await Promise.all(
+          unpaid.slice(i, i + 50).map((o) => pay(o.id, o.fanId, {}, baseUrl)),
+        );
+        expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+      }
+      const finalDebits = await debitsOf(
+        db,
+        orders.map((o) => o.id),
+      );
+      expect(orders.filter((o) => finalDebits.get(o.id)?.count !== 1).map((o) => o.id)).toEqual([]);
+      const balances = await balancesOf(db, fans);
+      expect(fans.filter((f) => balances.get(f) !== PRICE)).toEqual([]);
+      expect((await runAudit(inventory, new LedgerFacts(db), [drop.id])).breaches).toEqual([]);
+      console.log(
+        `Redis kill -9 mid-payments: ${phasesLine(phases)}; ${recovered} completed by the ` +
+          `recovery job without their answer, ${unpaid.length} paid afterwards, ` +
+          `${load.failures} refused or failed (retried)`,
+      );
+    },
+    150_000,
+  );
 });

@@ -14,6 +14,7 @@ import {
   phasesLine,
   portOpen,
   RequestLoad,
+  roundNumbers,
   ServiceProcess,
   slotPort,
   testConfig,
@@ -206,25 +207,34 @@ describe('acknowledged credits survive kill -9 (dedicated wallet, API and databa
     );
   }
 
-  it('kill -9 of the wallet: every 201 credit once, a retry with its reference moves nothing twice', async () => {
-    await killMidCredits(
-      () => wallet.kill9(),
-      async () => {
-        wallet.start();
-        expect(await eventually(() => portOpen(walletPort), 30_000)).toBe(true);
-      },
-      'wallet',
-    );
-  }, 120_000);
+  // One round each in npm test; SOAK_ROUNDS of them under npm run test:soak.
+  it.each(roundNumbers(1))(
+    'kill -9 of the wallet: every 201 credit once, a retry with its reference moves nothing twice (round %i)',
+    async () => {
+      await killMidCredits(
+        () => wallet.kill9(),
+        async () => {
+          wallet.start();
+          expect(await eventually(() => portOpen(walletPort), 30_000)).toBe(true);
+        },
+        'wallet',
+      );
+    },
+    120_000,
+  );
 
-  it('kill -9 of the API: every 201 credit once, a retry with its reference moves nothing twice', async () => {
-    await killMidCredits(
-      () => apiService.kill9(),
-      async () => {
-        apiService.start();
-        await apiService.waitForHttp(`${baseUrl}/health/live`);
-      },
-      'API',
-    );
-  }, 120_000);
+  it.each(roundNumbers(1))(
+    'kill -9 of the API: every 201 credit once, a retry with its reference moves nothing twice (round %i)',
+    async () => {
+      await killMidCredits(
+        () => apiService.kill9(),
+        async () => {
+          apiService.start();
+          await apiService.waitForHttp(`${baseUrl}/health/live`);
+        },
+        'API',
+      );
+    },
+    120_000,
+  );
 });
