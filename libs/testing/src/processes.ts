@@ -22,6 +22,17 @@ export function migrateSchema(schema: 'sales' | 'wallet' | 'webhooks', url: stri
   });
 }
 
+/**
+ * Creates the stack's topics under `topicPrefix` on the test stack's broker (the `topics`
+ * migration): for a service of a test's own whose events must reach no stack consumer.
+ */
+export function createTopics(topicPrefix: string): void {
+  execFileSync(process.execPath, [CLI, 'migrate', '--only=topics'], {
+    env: { ...process.env, ...testProfileEnv(), KAFKA_TOPIC_PREFIX: topicPrefix },
+    stdio: 'ignore',
+  });
+}
+
 /** True once something accepts TCP connections on 127.0.0.1:port. */
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
