@@ -67,7 +67,8 @@ const command = defineCommand({
       type: 'string',
       value: 'REGEX',
       description:
-        'the jest files to run per mutant (default libs/inventory/src/inventory.int-spec.ts)',
+        'the jest files to run per mutant (default the script-level suites of libs/inventory:' +
+        ' inventory, rerun, script-safety, waitlist)',
     },
     max: { type: 'integer', value: 'N', description: 'stop after N mutants' },
     list: { type: 'boolean', description: 'list the mutants and run nothing' },
@@ -142,7 +143,10 @@ async function main(flags: {
     return 0;
   }
 
-  const tests = flags.tests ?? 'libs/inventory/src/inventory.int-spec.ts';
+  // Every script-level suite: a write one of them checks (the fan's order list: rerun and
+  // script-safety) is not a survivor. failover.int-spec is left out: it kills cluster nodes.
+  const tests =
+    flags.tests ?? 'libs/inventory/src/(inventory|rerun|script-safety|waitlist)\\.int-spec\\.ts';
   const survivors: Mutant[] = [];
   let restore: (() => void) | undefined;
   process.on('SIGINT', () => {
