@@ -44,9 +44,11 @@ const ACKS_AFTER = 30;
  * being paid, every balance is exact and the audit of the drop is clean.
  */
 describe('payments survive kill -9 of Redis (dedicated Redis, API, wallet and database)', () => {
-  const redisServer = new DedicatedRedis(slotPort(6601));
-  const walletPort = slotPort(3603);
-  const apiPort = slotPort(3604);
+  // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
+  // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
+  const redisServer = new DedicatedRedis(slotPort(6701));
+  const walletPort = slotPort(3703);
+  const apiPort = slotPort(3704);
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   let wallet: ServiceProcess;
   let apiService: ServiceProcess;

@@ -41,9 +41,11 @@ const ACKS_AFTER = 100;
  * is what consumers dedupe by.
  */
 describe('the wallet outbox relay killed mid-batch (dedicated worker, wallet and database)', () => {
-  const redisServer = new DedicatedRedis(slotPort(6603));
-  const walletPort = slotPort(3607);
-  const workerPort = slotPort(3608);
+  // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
+  // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
+  const redisServer = new DedicatedRedis(slotPort(6703));
+  const walletPort = slotPort(3707);
+  const workerPort = slotPort(3708);
   const topicPrefix = `${testProfileEnv().KAFKA_TOPIC_PREFIX}ocrash.`;
   let wallet: ServiceProcess;
   let worker: ServiceProcess;

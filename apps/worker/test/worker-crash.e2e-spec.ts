@@ -45,8 +45,10 @@ const PERSISTENCE = OutboxStreamGroups.orderPersistence;
  * (a copy only with the same id), and the outbox stream is trimmed to nothing again.
  */
 describe('the worker killed while sweeping and persisting orders (dedicated worker)', () => {
-  const redisServer = new DedicatedRedis(slotPort(6602));
-  const workerPort = slotPort(3605);
+  // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
+  // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
+  const redisServer = new DedicatedRedis(slotPort(6702));
+  const workerPort = slotPort(3705);
   const topicPrefix = `${testProfileEnv().KAFKA_TOPIC_PREFIX}wcrash.`;
   let worker: ServiceProcess;
   let redis: RedisClient;
@@ -70,7 +72,7 @@ describe('the worker killed while sweeping and persisting orders (dedicated work
       RELAYS: 'streams',
       WORKER_HTTP_PORT: String(workerPort),
       // No wallet: nothing here pays, the payment recovery finds nothing to settle.
-      WALLET_PORT: String(slotPort(3606)),
+      WALLET_PORT: String(slotPort(3706)),
     });
     redis = createRedis(`${redisServer.url}/0`, { maxRetriesPerRequest: 20 });
     inventory = new Inventory(redis);

@@ -47,8 +47,10 @@ interface Credit {
  * never got its answer does) moves money only if the first never landed.
  */
 describe('acknowledged credits survive kill -9 (dedicated wallet, API and database)', () => {
-  const walletPort = slotPort(3601);
-  const apiPort = slotPort(3602);
+  // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
+  // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
+  const walletPort = slotPort(3701);
+  const apiPort = slotPort(3702);
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   const operator = tokenFor('operator', 'credit-crash');
   let wallet: ServiceProcess;
