@@ -2,6 +2,7 @@ import { INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { TokenVerifier } from '@flashdrop/auth';
@@ -54,6 +55,13 @@ export function fastifyOptions() {
     trustProxy: false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // What Fastify's router refuses before any route or hook runs (a path that is not valid
+    // percent-encoding, a path parameter past maxParamLength) leaves in the contract's shape
+    // too, with its request id; otherwise Fastify writes its own body (and a 414).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-request-id', request.id);
+      sendError(reply, error);
+    },
   };
 }
 

@@ -28,6 +28,15 @@ export function retryHeaders(status: number, seconds = 1): Record<string, string
   return status === 429 || status === 503 ? { 'retry-after': String(Math.max(1, seconds)) } : {};
 }
 
+/**
+ * Refusals of Fastify's router (before any route: frameworkErrors in bootstrap.ts), as the
+ * contract's 400 with a message of our own (theirs repeats the path, which can be long).
+ */
+const ROUTER_REFUSALS: Readonly<Record<string, string>> = {
+  FST_ERR_BAD_URL: 'malformed request: the path is not valid percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'malformed request: a path parameter is longer than 100 characters',
+};
+
 /** Status codes raised by Nest or Fastify themselves, mapped to the contract's codes. */
 function codeForStatus(status: number): ErrorCode | undefined {
   switch (status) {
@@ -94,6 +103,14 @@ export function toErrorResponse(error: unknown): ErrorResponse {
       body: { error: 'SERVICE_UNAVAILABLE', message: ErrorMessages.SERVICE_UNAVAILABLE },
       headers: retryHeaders(503),
       unavailable: 'redis',
+    };
+  }
+  const routerCode = (error as { code?: unknown } | null)?.code;
+  if (typeof routerCode === 'string' && Object.hasOwn(ROUTER_REFUSALS, routerCode)) {
+    return {
+      status: 400,
+      body: { error: 'VALIDATION_FAILED', message: ROUTER_REFUSALS[routerCode] },
+      headers: {},
     };
   }
   const status = statusOf(error);
