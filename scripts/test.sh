@@ -40,6 +40,8 @@ fi
 step "servers"; bash infra/up.sh >/dev/null
 # The bench's compiled load generators (wrk, vegeta): load-tests/peers.int-spec.ts drives each.
 step "load generators"; bash load-tests/generators/install.sh
+# The OpenAPI fuzzer (schemathesis, in a venv under the data dir): apps/api/test/openapi-fuzz.e2e-spec.ts.
+step "fuzzer"; bash scripts/fuzz/install.sh
 step "build"; npm run --silent build
 
 step "fresh test data"
