@@ -1,8 +1,8 @@
 import { OutboxStreamFields } from '@flashdrop/events';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  createOpenDrop,
   DedicatedRedis,
-  dropDefinition,
   redisNow,
   slotPort,
   soakRounds,
@@ -37,11 +37,7 @@ describe('campaigns: members-only and the share discount (Lua scripts on the rea
     server.stop();
   });
 
-  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
-    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
-    await inventory.createDrop(def);
-    return def;
-  }
+  const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
   async function held(
     dropId: string,

@@ -1,8 +1,8 @@
 import { OutboxStreamFields } from '@flashdrop/events';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  createOpenDrop,
   DedicatedRedis,
-  dropDefinition,
   redisNow,
   setDropTimes,
   slotPort,
@@ -33,11 +33,7 @@ describe('refunds in the scripts (real Redis)', () => {
     server.stop();
   });
 
-  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
-    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
-    await inventory.createDrop(def);
-    return def;
-  }
+  const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
   async function paid(dropId: string, fanId: string, quantity = 1): Promise<InventoryOrder> {
     const r = await inventory.grab({ dropId, fanId, quantity });

@@ -2,6 +2,7 @@ import { OutboxStreamFields } from '@flashdrop/events';
 import { defineLuaScripts, LuaCall } from '@flashdrop/lua';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  createOpenDrop,
   DedicatedRedis,
   dropDefinition,
   moveHoldDeadline,
@@ -44,11 +45,7 @@ describe('every write script is safe to run twice with the same arguments', () =
     server.stop();
   });
 
-  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
-    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
-    await once.createDrop(def);
-    return def;
-  }
+  const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(once, overrides);
 
   async function eventTypes(dropId: string): Promise<string[]> {
     const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');

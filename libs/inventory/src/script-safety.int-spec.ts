@@ -1,8 +1,8 @@
 import { OutboxStreamFields } from '@flashdrop/events';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  createOpenDrop,
   DedicatedRedis,
-  dropDefinition,
   moveHoldDeadline,
   redisNow,
   slotPort,
@@ -33,11 +33,7 @@ describe('no script fails half-way after its first write', () => {
     server.stop();
   });
 
-  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
-    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
-    await inventory.createDrop(def);
-    return def;
-  }
+  const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
   async function held(def: DropDefinition, fanId = 'fan-1'): Promise<InventoryOrder> {
     const r = await inventory.grab({ dropId: def.id, fanId, quantity: 1 });

@@ -1,8 +1,8 @@
 import { OutboxStreamFields } from '@flashdrop/events';
 import { createRedis } from '@flashdrop/persistence';
 import {
+  createOpenDrop,
   DedicatedRedis,
-  dropDefinition,
   moveHoldDeadline,
   redisNow,
   setDropTimes,
@@ -43,11 +43,7 @@ describe('the waitlist and the release pass-down (Lua scripts on the real Redis)
     server.stop();
   });
 
-  async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
-    const def = dropDefinition(await redisNow(redis), { reservationRequired: false, ...overrides });
-    await inventory.createDrop(def);
-    return def;
-  }
+  const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
   async function held(dropId: string, fanId: string, quantity = 1): Promise<InventoryOrder> {
     const r = await inventory.grab({ dropId, fanId, quantity });

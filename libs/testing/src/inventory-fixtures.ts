@@ -1,4 +1,10 @@
-import { DropDefinition, INVENTORY_SOURCES, newDropId, ScriptName } from '@flashdrop/inventory';
+import {
+  DropDefinition,
+  Inventory,
+  INVENTORY_SOURCES,
+  newDropId,
+  ScriptName,
+} from '@flashdrop/inventory';
 import type { RedisClient } from '@flashdrop/persistence';
 import { createHash } from 'node:crypto';
 // The sale's raw keys are libs/inventory's own; tests read and bend them through here only.
@@ -41,6 +47,22 @@ export function dropDefinition(
     version: 1,
     ...overrides,
   };
+}
+
+/**
+ * A first-come drop (no reservation needed) on sale now by the sale clock, created through
+ * `inventory`'s own script: the starting point of most script-level tests.
+ */
+export async function createOpenDrop(
+  inventory: Inventory,
+  overrides: Partial<DropDefinition> = {},
+): Promise<DropDefinition> {
+  const def = dropDefinition(await redisNow(inventory.redis), {
+    reservationRequired: false,
+    ...overrides,
+  });
+  await inventory.createDrop(def);
+  return def;
 }
 
 /**
