@@ -1,7 +1,7 @@
 import { runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
@@ -18,7 +18,6 @@ import {
   tokenFor,
 } from '@flashdrop/testing';
 import { WalletClient } from '@flashdrop/wallet-client';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { RefundRecovery } from '../src/refund-recovery/refund-recovery';
 
@@ -43,7 +42,7 @@ describe('refunds survive kill -9 of the wallet', () => {
   };
   const wallet = new ServiceProcess('wallet', env);
   const apiService = new ServiceProcess('api', env);
-  let redis: Redis;
+  let redis: RedisClient;
   let db: DataSource;
   let client: WalletClient;
 
@@ -52,7 +51,7 @@ describe('refunds survive kill -9 of the wallet', () => {
     expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
     apiService.start();
     await apiService.waitForHttp(`${baseUrl}/health/live`);
-    redis = createRedis(testConfig().REDIS_URL);
+    redis = connectRedis(testConfig());
     db = await testDatabase();
     client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
   }, 60_000);
