@@ -121,6 +121,12 @@ export interface EventCatalog {
     quantity: number;
     amountMinor: number;
     discountMinor?: number;
+    /**
+     * Referral rewards (campaigns): the referrer this payment credited and how much, in the same
+     * wallet transaction as the payment; both absent on an order without a reward.
+     */
+    referrerId?: string;
+    rewardMinor?: number;
   };
   /**
    * A paid order refunded by its brand or an operator (docs/api.md "Campaigns"): the money is
@@ -135,6 +141,8 @@ export interface EventCatalog {
     amountMinor: number;
     reason: string;
     remaining: number;
+    /** The order's referral reward (its reversal is the wallet's); absent when none. */
+    rewardMinor?: number;
   };
   'wallet.credited': {
     fanId: string;

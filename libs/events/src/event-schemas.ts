@@ -110,6 +110,8 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     quantity: 'count',
     amountMinor: 'count',
     discountMinor: { optional: 'count' },
+    referrerId: { optional: 'id' },
+    rewardMinor: { optional: 'count' },
   },
   'order.refunded': {
     dropId: 'id',
@@ -119,6 +121,7 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     amountMinor: 'count',
     reason: 'text',
     remaining: 'count',
+    rewardMinor: { optional: 'count' },
   },
   'wallet.credited': {
     fanId: 'id',

@@ -23,6 +23,7 @@ export interface DropView {
   /** Members-only drops: the tier a fan's token must carry. */
   readonly audienceTier?: string;
   readonly shareDiscountMinor: number;
+  readonly referralRewardMinor: number;
   readonly phase: DropPhase;
   readonly remaining: number;
   readonly reservations: number;
@@ -52,6 +53,7 @@ export function toDropView(state: DropState): DropView {
     allocation: d.allocation,
     audienceTier: d.audienceTier,
     shareDiscountMinor: d.shareDiscountMinor ?? 0,
+    referralRewardMinor: d.referralRewardMinor ?? 0,
     phase: state.phase,
     // A cancelled or ended drop has nothing a fan could grab.
     remaining: state.phase === 'cancelled' || state.phase === 'ended' ? 0 : state.remaining,

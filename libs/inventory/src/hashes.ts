@@ -31,6 +31,7 @@ export function parseOrder(h: Record<string, string>): InventoryOrder {
     ...(h.refundReason ? { refundReason: h.refundReason } : {}),
     ...(h.refundedAt ? { refundedAt: Number(h.refundedAt) } : {}),
     ...(h.refundingSince ? { refundingSince: Number(h.refundingSince) } : {}),
+    ...(h.referrerId ? { referrerId: h.referrerId, rewardMinor: Number(h.rewardMinor) } : {}),
   };
 }
 
@@ -54,6 +55,7 @@ export function parseDefinition(h: Record<string, string>): DropDefinition {
     allocation: h.allocation === 'draw' ? 'draw' : 'first_come',
     ...(h.audienceTier ? { audienceTier: h.audienceTier } : {}),
     shareDiscountMinor: Number(h.shareDiscountMinor ?? 0),
+    referralRewardMinor: Number(h.referralRewardMinor ?? 0),
     paused: h.paused === '1',
     cancelled: h.cancelled === '1',
     createdAt: Number(h.createdAt),

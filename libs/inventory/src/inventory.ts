@@ -408,6 +408,7 @@ export class Inventory {
       reservationsPending: n('resPending'),
       revenueMinor: n('revenueMinor'),
       discountsMinor: n('discountsMinor'),
+      referralRewardsMinor: n('referralRewardsMinor'),
       entrants: Number(entrants ?? 0),
       winners: n('winners'),
       waitlisted,
@@ -429,7 +430,7 @@ export class Inventory {
     const k = dropKeys(dropId);
     const r = await this.run(
       'reserve',
-      [k.drop, k.reservations, k.events, k.stats],
+      [k.drop, k.reservations, k.events, k.stats, k.referrers],
       [fanId, referrerId ?? '', tier ?? ''],
     );
     if (r[0] === 'ERR') return refusal(r);
@@ -545,6 +546,7 @@ export class Inventory {
         k.order(orderId),
         k.fanOrders(req.fanId),
         k.sharers,
+        k.referrers,
       ],
       [
         req.fanId,
@@ -943,6 +945,8 @@ function fields(def: DropDefinition, mode: 'create' | 'restore' | 'sync'): Arg[]
     def.audienceTier ?? '',
     'shareDiscountMinor',
     def.shareDiscountMinor ?? 0,
+    'referralRewardMinor',
+    def.referralRewardMinor ?? 0,
     'version',
     def.version,
     'createdAt',

@@ -39,6 +39,12 @@ export function dropKeys(dropId: string) {
      * step that makes a hold. _lib.lua sale_keys derives the same name from the drop key.
      */
     sharers: `${tag}:sh`,
+    /**
+     * Referred reservations: fanId -> referrerId, only for fans who reserved with a referrer
+     * other than themselves (reserve.lua), read by every step that makes a hold for the referral
+     * reward. _lib.lua sale_keys derives the same name from the drop key.
+     */
+    referrers: `${tag}:ref`,
     /** Refunds under way: orderId -> when begin_refund fenced it (the refund recovery's index). */
     refunding: `${tag}:refunding`,
     orderPrefix: `${tag}:o:`,

@@ -28,6 +28,11 @@ export interface DropDefinition {
   readonly audienceTier?: string;
   /** Repost for a discount: what a fan who shared the drop saves per unit (absent or 0: none). */
   readonly shareDiscountMinor?: number;
+  /**
+   * Referral rewards: what the referrer of a fan who reserved with a referrerId earns per paid
+   * order, from the brand's revenue (absent or 0: none). At most priceMinor - shareDiscountMinor.
+   */
+  readonly referralRewardMinor?: number;
   readonly paused: boolean;
   readonly cancelled: boolean;
   readonly createdAt: number;
@@ -108,6 +113,13 @@ export interface InventoryOrder {
   readonly refundingSince?: number;
   /** A backfilled hold: the released order its unit came from. */
   readonly fromOrderId?: string;
+  /**
+   * Referral rewards, decided by the step that made the hold: the fan's referrer (from their
+   * reservation, never the fan) and what the referrer earns when this order is paid. Both
+   * absent when there is no reward.
+   */
+  readonly referrerId?: string;
+  readonly rewardMinor?: number;
 }
 
 /** What a sync of PostgreSQL's definition into the mirror did (Inventory.syncDrop). */
@@ -173,6 +185,8 @@ export interface DropCounters {
   readonly revenueMinor: number;
   /** Share discounts of the paid orders (minor units): revenueMinor is already net of them. */
   readonly discountsMinor: number;
+  /** Referral rewards paid with this drop's payments (minor units), net of refunded orders'. */
+  readonly referralRewardsMinor: number;
   /** A draw's frozen entrants (fans; 0 before its commitment or on a first-come drop). */
   readonly entrants: number;
   /** Draw winners given a hold (fans). */

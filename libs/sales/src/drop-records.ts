@@ -143,6 +143,7 @@ function editableColumns(d: DropDefinition, updatedAt: Date): EditableColumns {
     allocation: d.allocation,
     audienceTier: d.audienceTier ?? null,
     shareDiscountMinor: d.shareDiscountMinor ?? 0,
+    referralRewardMinor: d.referralRewardMinor ?? 0,
     updatedAt,
   };
 }
@@ -167,6 +168,7 @@ function toDefinition(e: DropEntity): DropDefinition {
     allocation: e.allocation,
     ...(e.audienceTier === null ? {} : { audienceTier: e.audienceTier }),
     shareDiscountMinor: e.shareDiscountMinor,
+    referralRewardMinor: e.referralRewardMinor,
     paused: e.paused,
     cancelled: e.cancelled,
     createdAt: e.createdAt.getTime(),

@@ -15,6 +15,7 @@ export const DROP_DEFAULTS = {
   holdSeconds: 600,
   allocation: 'first_come',
   shareDiscountMinor: 0,
+  referralRewardMinor: 0,
 } as const;
 
 /**
@@ -53,6 +54,7 @@ export function withDefaults(dto: CreateDropDto): DropFields {
     allocation: dto.allocation ?? DROP_DEFAULTS.allocation,
     ...(dto.audienceTier === undefined ? {} : { audienceTier: dto.audienceTier }),
     shareDiscountMinor: dto.shareDiscountMinor ?? DROP_DEFAULTS.shareDiscountMinor,
+    referralRewardMinor: dto.referralRewardMinor ?? DROP_DEFAULTS.referralRewardMinor,
   };
 }
 
@@ -77,7 +79,8 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
  * saleStartsAt; priceMinor x quantity at most MAX_DROP_VALUE_MINOR (so no sum a script keeps can
  * overflow, libs/inventory _lib.lua MAX_EXACT); a draw needs reservations (they are its entries).
  * A share discount is less than the price (docs/api.md \"Campaigns\": a discounted unit still
- * costs something).
+ * costs something); a referral reward is at most what a discounted unit costs, so the payment
+ * of any order always covers its reward (it comes out of that payment's revenue).
  * Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
 export function checkDropRules(d: DropFields): void {
@@ -112,6 +115,12 @@ export function checkDropRules(d: DropFields): void {
   }
   if ((d.shareDiscountMinor ?? 0) >= d.priceMinor) {
     details.push({ field: 'shareDiscountMinor', message: 'must be less than priceMinor' });
+  }
+  if ((d.referralRewardMinor ?? 0) > d.priceMinor - (d.shareDiscountMinor ?? 0)) {
+    details.push({
+      field: 'referralRewardMinor',
+      message: 'must be at most priceMinor - shareDiscountMinor',
+    });
   }
   if (details.length > 0) throw DomainError.invalid(details);
 }

@@ -117,6 +117,19 @@ export class CreateDropDto {
   @Min(0)
   @Max(1e12)
   readonly shareDiscountMinor?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    default: 0,
+    description:
+      'what the referrer of a fan who reserved with referrerId earns per paid order, from the ' +
+      "brand's revenue (<= priceMinor - shareDiscountMinor)",
+  })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(1e12)
+  readonly referralRewardMinor?: number;
 }
 
 /** PATCH: any subset of the create body; the merged drop must satisfy the same rules. */
@@ -163,4 +176,11 @@ export class UpdateDropDto {
   @Min(0)
   @Max(1e12)
   readonly shareDiscountMinor?: number;
+
+  @ApiPropertyOptional()
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(1e12)
+  readonly referralRewardMinor?: number;
 }

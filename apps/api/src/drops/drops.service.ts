@@ -105,6 +105,7 @@ export class DropsService {
           allocation: dto.allocation,
           audienceTier: dto.audienceTier,
           shareDiscountMinor: dto.shareDiscountMinor,
+          referralRewardMinor: dto.referralRewardMinor,
         }),
         ...patchTimes(dto),
       };

@@ -80,6 +80,15 @@ local function discount_ok(v, price)
   return n ~= nil and price ~= nil and n < tonumber(price)
 end
 
+-- A drop's referralRewardMinor (absent on drops mirrored before referral rewards):
+-- 0..price - shareDiscountMinor, so the payment of any hold covers its reward.
+local function reward_ok(v, price, discount)
+  if v == nil or v == false or v == '' or v == '0' then return true end
+  local n = int_in(v, 0, MAX_EXACT)
+  local p = tonumber(price)
+  return n ~= nil and p ~= nil and n <= p - (tonumber(discount) or 0)
+end
+
 -- The fields the scripts compute with, in a drop's mirrored hash (as a table), all valid.
 local function drop_ok(d)
   return d.id ~= nil and int_in(d.saleStartsAt, 0, MAX_TIME_MS) ~= nil and time_ok(d.saleEndsAt)
@@ -89,13 +98,24 @@ local function drop_ok(d)
     and int_in(d.perUserLimit, 1, 1000000) ~= nil and int_in(d.holdSeconds, 1, 86400) ~= nil
     and int_in(d.priceMinor, 0, MAX_EXACT) ~= nil
     and discount_ok(d.shareDiscountMinor, d.priceMinor)
+    and reward_ok(d.referralRewardMinor, d.priceMinor, d.shareDiscountMinor)
 end
 
 -- The fields the transitions compute with, in an order's hash (as a table), all valid.
+-- A referral reward (optional) is at most the order's amount and always has its referrer.
 local function order_ok(o)
   return o.id ~= nil and o.fanId ~= nil and o.dropId ~= nil
     and int_in(o.quantity, 1, MAX_EXACT) ~= nil and int_in(o.amountMinor, 0, MAX_EXACT) ~= nil
     and int_in(o.expiresAt, 0, MAX_TIME_MS) ~= nil
+    and (o.rewardMinor == nil) == (o.referrerId == nil)
+    and (o.rewardMinor == nil or int_in(o.rewardMinor, 1, tonumber(o.amountMinor)) ~= nil)
+end
+
+-- An event's optional reward fields {'referrerId', id, 'rewardMinor', n} of an order (a checked
+-- one, order_ok), false values (left out by json()) when it has no reward.
+local function reward_fields(o)
+  if o.rewardMinor == nil then return {'referrerId', false, 'rewardMinor', false} end
+  return {'referrerId', o.referrerId, 'rewardMinor', tonumber(o.rewardMinor)}
 end
 
 -- The field of one fan's Idempotency-Key in the drop's `idem` hash. The fan id's length comes
@@ -179,6 +199,8 @@ local function sale_keys(first)
     fan_orders_prefix = tag .. 'fo:',
     -- keys.ts `sharers`: read by backfill_hold for the share discount
     sharers = tag .. 'sh',
+    -- keys.ts `referrers`: read by backfill_hold for the referral reward
+    referrers = tag .. 'ref',
   }
 end
 
@@ -207,6 +229,20 @@ local function unit_price(price, share_discount, sharers, fan)
     return price - discount, discount
   end
   return price, 0
+end
+
+-- Referral rewards: the referrer of a new hold of `fan` and what they earn when it is paid, as
+-- the order hash's fields {'referrerId', id, 'rewardMinor', n} (empty: no reward). Decided from
+-- the fan's reservation (`referrers`, written by reserve.lua, never the fan themself) in the step
+-- that makes the hold, like the price, so a later edit of the drop never changes what a held
+-- order owes. One reward per order, whatever its quantity. Every step that makes a hold (grab,
+-- draw_winners, backfill_hold) asks here and nowhere else.
+local function referral(reward_minor, referrers, fan)
+  local reward = tonumber(reward_minor) or 0
+  if reward <= 0 then return {} end
+  local referrer = redis.call('HGET', referrers, fan)
+  if not referrer or referrer == fan then return {} end
+  return {'referrerId', referrer, 'rewardMinor', string.format('%d', reward)}
 end
 
 -- Appends an order id to a fan's order list in the drop (`{d:ID}:fo:<fanId>`, see grab.lua).
@@ -247,7 +283,7 @@ local function backfill_hold(S, d, fan, from_id, now)
     'quantity', 1, 'amountMinor', string.format('%d', amount),
     'unitPriceMinor', string.format('%d', amount), 'discountMinor', string.format('%d', discount),
     'currency', d.currency, 'status', 'held', 'createdAt', now, 'expiresAt', expires_at,
-    'fromOrderId', from_id)
+    'fromOrderId', from_id, unpack(referral(d.referralRewardMinor, S.referrers, fan)))
   redis.call('ZADD', S.holds, expires_at, order_id)
   redis.call('HINCRBY', S.fans, fan, 1)
   add_fan_order(S, fan, order_id)
@@ -267,10 +303,10 @@ end
 -- units checks it with the order, and answers BAD_RECORD with nothing written if it fails.
 local function sale_ok(S)
   local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'perUserLimit', 'holdSeconds',
-    'priceMinor', 'currency', 'shareDiscountMinor')
+    'priceMinor', 'currency', 'shareDiscountMinor', 'referralRewardMinor')
   return f[1] ~= false and time_ok(f[2]) and int_in(f[3], 1, 1000000) ~= nil
     and int_in(f[4], 1, 86400) ~= nil and int_in(f[5], 0, MAX_EXACT) ~= nil and f[6] ~= false
-    and discount_ok(f[7], f[5])
+    and discount_ok(f[7], f[5]) and reward_ok(f[8], f[5], f[7])
 end
 
 -- Where `units` units just released from order `from_id` go (API.md "Fair launch"), each one:
@@ -287,10 +323,11 @@ local function hand_down(S, units, from_id, now)
   local out = {}
   if units <= 0 then return out end
   local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'paused', 'cancelled',
-    'perUserLimit', 'holdSeconds', 'priceMinor', 'currency', 'shareDiscountMinor')
+    'perUserLimit', 'holdSeconds', 'priceMinor', 'currency', 'shareDiscountMinor',
+    'referralRewardMinor')
   local d = {id = f[1], saleEndsAt = f[2], paused = f[3], cancelled = f[4],
     perUserLimit = f[5], holdSeconds = f[6], priceMinor = f[7], currency = f[8],
-    shareDiscountMinor = f[9]}
+    shareDiscountMinor = f[9], referralRewardMinor = f[10]}
   local left = units
   local ended = d.cancelled == '1' or (d.saleEndsAt and d.saleEndsAt ~= ''
     and now >= tonumber(d.saleEndsAt))

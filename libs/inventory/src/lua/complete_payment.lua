@@ -10,6 +10,8 @@
 --   KEYS[4] {d:ID}:fans  KEYS[5] {d:ID}:holds  KEYS[6] {d:ID}:events  KEYS[7] {d:ID}:stats
 --   KEYS[8] {d:ID}:wl  KEYS[9] {d:ID}:parked (a fan's order list {d:ID}:fo:<fanId> is derived)
 --
+-- Stats: revenueMinor + amount, discountsMinor + discount, referralRewardsMinor + the order's
+-- referral reward (paid out with the debit).
 -- Returns {'OK', field, value, ...}
 --       | {'ERR', 'HOLD_EXPIRED' | 'ORDER_CANCELLED', field, value, ...} (never debit those)
 --       | {'ERR', 'NOT_FOUND'}
@@ -41,9 +43,15 @@ if o.status == 'paying' or o.status == 'held' then
   redis.call('ZREM', S.holds, o.id)
   local discount = int_in(o.discountMinor or '0', 0, amount) or 0
   if discount > 0 then redis.call('HINCRBY', S.stats, 'discountsMinor', discount) end
+  -- The wallet paid the referral reward in the payment's own transaction (PAYMENTS.md
+  -- "Referral rewards"): counted here, once, with the payment.
+  if o.rewardMinor then
+    redis.call('HINCRBY', S.stats, 'referralRewardsMinor', tonumber(o.rewardMinor))
+  end
+  local r = reward_fields(o)
   emit(S.events, 'order.paid', now, {
     'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'quantity', q,
-    'amountMinor', amount, 'discountMinor', discount_field(discount),
+    'amountMinor', amount, 'discountMinor', discount_field(discount), r[1], r[2], r[3], r[4],
   })
   o.status = 'paid'
   o.paidAt = tostring(now)

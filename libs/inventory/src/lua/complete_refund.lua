@@ -10,7 +10,7 @@
 -- KEYS[10] {d:ID}:refunding   zset, the refunds under way
 --
 -- Stats: paid - quantity, refunded + quantity, revenueMinor - amountMinor, discountsMinor -
--- discountMinor: paid and revenue are net of refunds.
+-- discountMinor, referralRewardsMinor - rewardMinor: paid, revenue and rewards are net of refunds.
 -- Safe to run twice (a second run finds `refunded`) and never half-way: the order and the drop
 -- fields the pass-down computes with are checked before the first write.
 -- Returns {'OK', revived (1: the drop was retired, see revive()), field, value, ...}
@@ -35,11 +35,16 @@ redis.call('HINCRBY', S.stats, 'paid', -q)
 redis.call('HINCRBY', S.stats, 'refunded', q)
 redis.call('HINCRBY', S.stats, 'revenueMinor', -amount)
 if discount > 0 then redis.call('HINCRBY', S.stats, 'discountsMinor', -discount) end
+-- The wallet's refund reversed the referral reward (as far as the referrer's balance went).
+if o.rewardMinor then
+  redis.call('HINCRBY', S.stats, 'referralRewardsMinor', -tonumber(o.rewardMinor))
+end
 local passed = hand_down(S, q, o.id, now)
 local remaining = tonumber(redis.call('GET', S.stock) or '0')
 emit(S.events, 'order.refunded', now, {
   'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'quantity', q, 'amountMinor', amount,
   'reason', o.refundReason or '', 'remaining', remaining,
+  'rewardMinor', reward_fields(o)[4],
 })
 for _, e in ipairs(passed) do e[2][#e[2] + 1] = 'remaining'; e[2][#e[2] + 1] = remaining end
 emit_all(S.events, now, passed)

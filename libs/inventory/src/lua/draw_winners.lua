@@ -22,7 +22,7 @@ if c[4] then return {'ERR', 'DRAWN'} end
 local winners, applied = tonumber(c[2]), tonumber(c[3])
 if tonumber(c[6]) < tonumber(c[5]) - winners then return {'ERR', 'LINE_NOT_BUILT'} end
 local f = redis.call('HMGET', S.drop, 'id', 'paused', 'cancelled', 'holdSeconds', 'priceMinor',
-  'currency', 'shareDiscountMinor')
+  'currency', 'shareDiscountMinor', 'referralRewardMinor')
 if f[3] == '1' then return {'ERR', 'CANCELLED'} end
 if f[2] == '1' then return {'PAUSED'} end
 if not sale_ok(S) then return {'ERR', 'BAD_RECORD'} end
@@ -44,12 +44,14 @@ for i = first, last do
   local seq = next_allocation_seq(S.stats)
   local order_id = f[1] .. '-w' .. string.format('%015d', rank)
   local remaining = redis.call('DECRBY', S.stock, 1)
-  -- A winner who shared the drop pays the discounted price (_lib.lua unit_price).
+  -- A winner who shared the drop pays the discounted price (_lib.lua unit_price); a referred
+  -- winner's order owes their referrer the reward (_lib.lua referral).
   local amount, discount = unit_price(tonumber(f[5]), f[7], S.sharers, fan)
   redis.call('HSET', S.order_prefix .. order_id, 'id', order_id, 'dropId', f[1], 'fanId', fan,
     'quantity', 1, 'amountMinor', string.format('%d', amount),
     'unitPriceMinor', string.format('%d', amount), 'discountMinor', string.format('%d', discount),
-    'currency', f[6], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
+    'currency', f[6], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at,
+    unpack(referral(f[8], S.referrers, fan)))
   redis.call('ZADD', S.holds, expires_at, order_id)
   redis.call('HINCRBY', S.fans, fan, 1)
   add_fan_order(S, fan, order_id)

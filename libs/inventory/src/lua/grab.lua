@@ -14,6 +14,7 @@
 -- KEYS[9]  {d:ID}:o:<orderId> hash, the new order (orderId chosen by the caller, unique)
 -- KEYS[10] {d:ID}:fo:<fanId> list, the fan's order ids in this drop, oldest first
 -- KEYS[11] {d:ID}:sh       set, the fans who shared the drop (the share discount's record)
+-- KEYS[12] {d:ID}:ref      hash, referred reservations: fanId -> referrerId (the reward's record)
 -- ARGV[1] fanId   ARGV[2] quantity (1..100, checked by the caller)
 -- ARGV[3] Idempotency-Key ('' when none)   ARGV[4] orderId (the id of KEYS[9])
 -- ARGV[5] how many orders beyond perUserLimit a fan may have in the drop (Inventory's
@@ -43,7 +44,8 @@
 -- the API's (apps/api FanRateLimiter), before this script.
 --
 -- The price: a fan in the share record pays priceMinor - shareDiscountMinor per unit
--- (_lib.lua unit_price), decided here, in the step that makes the hold.
+-- (_lib.lua unit_price), decided here, in the step that makes the hold; so is the referral
+-- reward the order will pay its fan's referrer (_lib.lua referral).
 --
 -- An accepted grab takes the drop's next allocation number (the log's order, see _lib.lua
 -- next_allocation_seq), carried by grab.accepted as `seq`.
@@ -66,7 +68,7 @@ local tier = ARGV[6]
 
 local d = redis.call('HMGET', KEYS[1], 'id', 'saleStartsAt', 'saleEndsAt', 'paused',
   'cancelled', 'reservationRequired', 'perUserLimit', 'holdSeconds', 'priceMinor', 'currency',
-  'allocation', 'audienceTier', 'shareDiscountMinor')
+  'allocation', 'audienceTier', 'shareDiscountMinor', 'referralRewardMinor')
 local drop_id = d[1]
 if not drop_id then return {'ERR', 'NOT_FOUND'} end
 
@@ -99,7 +101,7 @@ local hold_seconds = int_in(d[8], 1, 86400)
 local price = int_in(d[9], 0, MAX_EXACT)
 if qty == nil or sale_starts == nil or not time_ok(sale_ends) or limit == nil
   or hold_seconds == nil or price == nil or d[10] == false or price * qty > MAX_EXACT
-  or not discount_ok(d[13], price) then
+  or not discount_ok(d[13], price) or not reward_ok(d[14], price, d[13]) then
   return {'ERR', 'BAD_RECORD'}
 end
 
@@ -143,7 +145,8 @@ redis.call('HINCRBY', KEYS[4], fan, qty)
 redis.call('HSET', KEYS[9], 'id', order_id, 'dropId', drop_id, 'fanId', fan,
   'quantity', qty, 'amountMinor', string.format('%d', amount),
   'unitPriceMinor', string.format('%d', unit), 'discountMinor', string.format('%d', discount),
-  'currency', d[10], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at)
+  'currency', d[10], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at,
+  unpack(referral(d[14], KEYS[12], fan)))
 redis.call('ZADD', KEYS[5], expires_at, order_id)
 redis.call('RPUSH', KEYS[10], order_id)
 if idem then redis.call('HSET', KEYS[8], idem, request .. order_id) end

@@ -1,6 +1,7 @@
 -- reserve: a fan reserves a drop (idempotent per fan).
 --
 -- KEYS[1] {d:ID}:drop   KEYS[2] {d:ID}:res   KEYS[3] {d:ID}:events   KEYS[4] {d:ID}:stats
+-- KEYS[5] {d:ID}:ref (referred reservations: fanId -> referrerId)
 -- ARGV[1] fanId   ARGV[2] referrerId ('' when none)   ARGV[3] the fan's tier ('' when none)
 --
 -- A members-only drop refuses a fan not of its audienceTier (MEMBERS_ONLY) before anything else,
@@ -8,7 +9,10 @@
 --
 -- A reservation is one field of the hash {d:ID}:res: fanId -> milliseconds since the drop's
 -- `createdAt` (short, so a reservation costs < 100 bytes of Redis). A fan who already reserved
--- gets the same reservedAt back, whatever the window says now.
+-- gets the same reservedAt back, whatever the window says now (and keeps their first referrer).
+-- A referred reservation also writes fanId -> referrerId in KEYS[5], in this same step, and
+-- only then: fans without a referrer (most) cost nothing more, and the steps that make holds
+-- read the referrer from there for the referral reward (_lib.lua referral).
 -- The window: reservationOpensAt <= now < reservationClosesAt (a drop without a window takes
 -- reservations until its sale ends). referrerId (not the fan itself) counts as a referral.
 --
@@ -50,6 +54,7 @@ end
 
 redis.call('HSET', KEYS[2], fan, now - created_at)
 if ARGV[2] ~= '' and ARGV[2] ~= fan then
+  redis.call('HSET', KEYS[5], fan, ARGV[2])
   redis.call('HINCRBY', KEYS[4], 'referrals', 1)
   emit(KEYS[3], 'reservation.created', now, {'dropId', d[1], 'fanId', fan, 'referrerId', ARGV[2]})
 else

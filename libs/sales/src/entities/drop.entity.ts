@@ -29,6 +29,8 @@ export class DropEntity {
   @Column('text', { name: 'audience_tier', nullable: true }) audienceTier!: string | null;
   @Column('bigint', { name: 'share_discount_minor', transformer: bigintToNumber })
   shareDiscountMinor!: number;
+  @Column('bigint', { name: 'referral_reward_minor', transformer: bigintToNumber })
+  referralRewardMinor!: number;
   @Column('boolean') paused!: boolean;
   @Column('boolean') cancelled!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

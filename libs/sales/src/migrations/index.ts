@@ -3,6 +3,7 @@ import { SalesDropVersion1765000000000 } from './1765000000000-drop-version';
 import { OrdersStorageSeq1766000000000 } from './1766000000000-orders-storage-seq';
 import { FairLaunch1767000000000 } from './1767000000000-fair-launch';
 import { Campaigns1768000000000 } from './1768000000000-campaigns';
+import { ReferralRewards1769000000000 } from './1769000000000-referral-rewards';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -11,4 +12,5 @@ export const salesMigrations: (new () => object)[] = [
   OrdersStorageSeq1766000000000,
   FairLaunch1767000000000,
   Campaigns1768000000000,
+  ReferralRewards1769000000000,
 ];
