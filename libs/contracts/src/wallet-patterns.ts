@@ -38,7 +38,7 @@ export interface TransactionsRequest {
 export interface WalletTransaction {
   readonly id: string;
   readonly transferId: string;
-  readonly kind: 'credit' | 'payment' | 'refund';
+  readonly kind: 'credit' | 'payment' | 'refund' | 'referral_reward' | 'referral_reward_reversal';
   /** Signed: positive adds to the balance (credit, refund), negative takes from it (payment). */
   readonly amountMinor: number;
   readonly balanceAfterMinor: number;
@@ -81,6 +81,13 @@ export interface DebitRequest {
   readonly brandId: string;
   readonly amountMinor: number;
   readonly currency: string;
+  /**
+   * Referral rewards (apps/wallet/PAYMENTS.md "Referral rewards"): the order's referrer and
+   * what they earn, paid in the payment's own transaction, at most amountMinor, never to the
+   * payer. Absent (or '' and 0): no reward.
+   */
+  readonly referrerId?: string;
+  readonly rewardMinor?: number;
 }
 
 export type PaymentOutcome = 'debited' | 'declined' | 'voided';
@@ -134,6 +141,12 @@ export interface RefundReply {
   readonly amountMinor: number;
   /** The fan's balance right after the refund (0 when not paid). */
   readonly balanceMinor: number;
+  /**
+   * The order's referral reward taken back from its referrer (up to their balance), and what
+   * the brand bore because the referrer had spent it; both 0 without a reward.
+   */
+  readonly rewardReversedMinor: number;
+  readonly rewardUnrecoveredMinor: number;
 }
 
 /** How the wallet reports a refusal over TCP; the API turns it back into a DomainError. */

@@ -56,7 +56,7 @@ interface DebitBatchRow {
 interface EntryRow {
   id: string;
   transfer_id: string;
-  kind: 'credit' | 'payment' | 'refund';
+  kind: WalletTransaction['kind'];
   amount_minor: string;
   balance_after_minor: string;
   currency: string;
@@ -152,7 +152,7 @@ export class LedgerRepository {
   private debitBatch(items: readonly DebitRequest[]): Promise<ItemResult<DebitReply>[]> {
     return this.inBatch(items, async (batch) => {
       const rows = await this.db.query<DebitBatchRow[]>(
-        `SELECT * FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `SELECT * FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         [
           batch.map((r) => r.orderId),
           batch.map((r) => r.attempt),
@@ -162,6 +162,8 @@ export class LedgerRepository {
           batch.map((r) => r.currency),
           batch.map((r) => r.amountMinor),
           batch.map((r) => shardOf(r.orderId)),
+          batch.map((r) => r.referrerId ?? ''),
+          batch.map((r) => r.rewardMinor ?? 0),
         ],
       );
       return byItem(rows, batch.length).map((row, i) => ({
@@ -206,15 +208,26 @@ export class LedgerRepository {
    */
   async refund(request: RefundRequest): Promise<RefundReply> {
     const [row] = await this.run<
-      { outcome: RefundOutcome; amount_minor: string; balance_minor: string | null }[]
-    >(`SELECT outcome, amount_minor, balance_minor FROM wallet.refund_order($1)`, [
-      request.orderId,
-    ]);
+      {
+        outcome: RefundOutcome;
+        amount_minor: string;
+        balance_minor: string | null;
+        reward_reversed_minor: string;
+        reward_unrecovered_minor: string;
+      }[]
+    >(
+      `SELECT outcome, amount_minor, balance_minor, reward_reversed_minor,
+              reward_unrecovered_minor
+       FROM wallet.refund_order($1)`,
+      [request.orderId],
+    );
     return {
       orderId: request.orderId,
       outcome: row.outcome,
       amountMinor: toSafeNumber(row.amount_minor),
       balanceMinor: toSafeNumber(row.balance_minor ?? '0'),
+      rewardReversedMinor: toSafeNumber(row.reward_reversed_minor),
+      rewardUnrecoveredMinor: toSafeNumber(row.reward_unrecovered_minor),
     };
   }
 

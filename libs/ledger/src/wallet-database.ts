@@ -13,6 +13,7 @@ import { Ledger1764070000000 } from './migrations/1764070000000-ledger';
 import { LedgerBatches1764100000000 } from './migrations/1764100000000-ledger-batches';
 import { DropSingleItemFunctions1764200000000 } from './migrations/1764200000000-drop-single-item-functions';
 import { Refunds1766100000000 } from './migrations/1766100000000-refunds';
+import { ReferralRewards1766200000000 } from './migrations/1766200000000-referral-rewards';
 
 /** The wallet's tables (accounts, transfers, entries, payments, outbox) live in this schema. */
 export const WALLET_SCHEMA = 'wallet';
@@ -26,6 +27,7 @@ const walletMigrations: (new () => object)[] = [
   LedgerBatches1764100000000,
   DropSingleItemFunctions1764200000000,
   Refunds1766100000000,
+  ReferralRewards1766200000000,
 ];
 
 export interface WalletPoolOptions {

@@ -46,6 +46,11 @@ export class PaymentsService {
         brandId: await this.brandOf(order.dropId),
         amountMinor: order.amountMinor,
         currency: order.currency,
+        // Decided when the hold was made (grab.lua and the other hold steps); the wallet pays
+        // it in the payment's own transaction.
+        ...(order.referrerId === undefined
+          ? {}
+          : { referrerId: order.referrerId, rewardMinor: order.rewardMinor }),
       });
 
       if (debit.outcome === 'debited') {

@@ -2,6 +2,7 @@ import { IsInt, IsString, Min, MaxLength, MinLength } from 'class-validator';
 import {
   DebitRequest,
   DomainError,
+  ErrorDetail,
   MAX_DEBITS_PER_MESSAGE,
   RefundRequest,
   SettleRequest,
@@ -9,9 +10,17 @@ import {
 import { currencyCode, integerIn, stringOfLength } from '@flashdrop/http';
 import { checkMessage } from '../rpc/message-check';
 
-/** A debit message, checked by hand: the hot path of checkout (rpc/message-check.ts). */
+/**
+ * A debit message, checked by hand: the hot path of checkout (rpc/message-check.ts). A message
+ * without the referral fields (a caller from before referral rewards) has no reward. A reward is
+ * at most the payment and has a referrer who is not the payer; anything else is refused whole.
+ */
 export function parseDebitMessage(message: unknown): DebitRequest {
-  return checkMessage<DebitRequest>(message, {
+  const withDefaults =
+    typeof message === 'object' && message !== null && !Array.isArray(message)
+      ? { referrerId: '', rewardMinor: 0, ...message }
+      : message;
+  const debit = checkMessage<Required<DebitRequest>>(withDefaults, {
     orderId: stringOfLength(1, 200),
     attempt: integerIn(0, Number.MAX_SAFE_INTEGER),
     fanId: stringOfLength(1, 128),
@@ -19,7 +28,21 @@ export function parseDebitMessage(message: unknown): DebitRequest {
     brandId: stringOfLength(1, 128),
     amountMinor: integerIn(1, 1e15),
     currency: currencyCode,
+    referrerId: stringOfLength(0, 128),
+    rewardMinor: integerIn(0, 1e15),
   });
+  const details: ErrorDetail[] = [];
+  if (debit.rewardMinor > debit.amountMinor) {
+    details.push({ field: 'rewardMinor', message: 'rewardMinor must be at most amountMinor' });
+  }
+  if (debit.rewardMinor > 0 !== (debit.referrerId !== '')) {
+    details.push({ field: 'referrerId', message: 'a reward and its referrer come together' });
+  }
+  if (debit.referrerId === debit.fanId) {
+    details.push({ field: 'referrerId', message: 'a fan never earns a reward for themself' });
+  }
+  if (details.length > 0) throw DomainError.invalid(details);
+  return message as DebitRequest;
 }
 
 /** A `debitMany` message: `{items: [...]}`, 1..MAX_DEBITS_PER_MESSAGE; items checked one by one. */

@@ -26,6 +26,8 @@ function refusal(run: () => unknown): readonly { field: string }[] {
 describe('wallet message checks (debit, credit)', () => {
   it('accepts a well-formed debit and credit as they are', () => {
     expect(parseDebitMessage({ ...debit })).toEqual(debit);
+    const rewarded = { ...debit, referrerId: 'ref-1', rewardMinor: 1999 };
+    expect(parseDebitMessage({ ...rewarded })).toEqual(rewarded);
     const credit = { fanId: 'f', amountMinor: 1, currency: 'CNY', reference: 'r' };
     expect(parseCreditMessage({ ...credit })).toEqual(credit);
   });
@@ -43,6 +45,19 @@ describe('wallet message checks (debit, credit)', () => {
     ['a lower-case currency', { ...debit, currency: 'cny' }, 'currency'],
     ['a missing brand', { ...debit, brandId: undefined }, 'brandId'],
     ['an unknown field', { ...debit, extra: 1 }, 'extra'],
+    [
+      'a reward past the amount',
+      { ...debit, referrerId: 'ref-1', rewardMinor: 2000 },
+      'rewardMinor',
+    ],
+    ['a reward without a referrer', { ...debit, referrerId: '', rewardMinor: 1 }, 'referrerId'],
+    [
+      'a referrer without a reward',
+      { ...debit, referrerId: 'ref-1', rewardMinor: 0 },
+      'referrerId',
+    ],
+    ['a reward to the payer', { ...debit, referrerId: 'fan-1', rewardMinor: 300 }, 'referrerId'],
+    ['a fractional reward', { ...debit, referrerId: 'ref-1', rewardMinor: 1.5 }, 'rewardMinor'],
   ])('refuses a debit with %s', (_what, message, field) => {
     expect(refusal(() => parseDebitMessage(message)).map((d) => d.field)).toEqual([field]);
   });
