@@ -5,6 +5,7 @@ import { AuditedDropFigures, figuresOfDrops } from './drop-figures';
 import { auditMoney } from './money-audit';
 import { auditSales } from './sales-audit';
 import { auditPrices } from './campaign-audit';
+import { auditRewards } from './reward-audit';
 import { auditFairness, logsCaughtUp, SaleRecords } from './fair-audit';
 
 /** How long the audit waits for the worker to chain the allocation logs up to the sale. */
@@ -18,10 +19,12 @@ export interface AuditReport {
   readonly transfers: number;
   /** Each audited drop's orders (Redis) and debits (ledger): what its report must agree with. */
   readonly figures: ReadonlyMap<string, AuditedDropFigures>;
+  /** Referral rewards of refunded orders the referrers had spent: borne by the brands. */
+  readonly rewardsUnrecoveredMinor: number;
 }
 
 /**
- * Recomputes invariants 1-5, 8 and 9 (prices so far) from the stored truth: the sale in Redis (through
+ * Recomputes invariants 1-5, 8 and 9 (prices, refunds, referral rewards) from the stored truth: the sale in Redis (through
  * libs/inventory), the money in PostgreSQL (through libs/ledger), and the sale's durable records
  * (the allocation logs and draws, through libs/sales). With `dropIds`, the sale invariants and
  * the order <-> debit cross-check cover those drops only (a test auditing its own drops); the
@@ -48,7 +51,8 @@ export async function runAudit(
   ];
   const sales = await auditSales(inventory, drops, (done) => progress?.(done, drops.length));
   const money = await auditMoney(ledger, sales.orders, now, dropIds);
-  const campaigns: Breach[] = [];
+  const rewards = await auditRewards(ledger, sales.orders, dropIds);
+  const campaigns: Breach[] = [...rewards.breaches];
   for (const sale of sales.sales) campaigns.push(...(await auditPrices(inventory, sale)));
   const fair: Breach[] = [];
   if (records) {
@@ -69,6 +73,7 @@ export async function runAudit(
     accounts: money.accounts,
     transfers: money.transfers,
     figures: figuresOfDrops(sales.orders, money.debits),
+    rewardsUnrecoveredMinor: rewards.unrecoveredMinor,
   };
 }
 

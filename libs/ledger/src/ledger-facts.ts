@@ -53,6 +53,31 @@ export interface OrderRefunds {
 }
 
 /**
+ * One order's referral reward as the ledger holds it: the reward transfers (one, by a unique
+ * index), whether it moved from the revenue shard the order's payment credited to the
+ * referrer's fan account, and, once refunded, what its reversal took back and what the brand
+ * bore (reversed + unrecovered = the reward).
+ */
+export interface OrderReward {
+  readonly orderId: string;
+  readonly referrerId: string;
+  readonly amount: number;
+  readonly count: number;
+  /** The payer of the order's payment (undefined when it has none). */
+  readonly payerId?: string;
+  readonly fromPaymentShardToReferrer: boolean;
+  readonly refunded: boolean;
+  readonly reversed: number;
+  readonly reversals: number;
+  /** The reversal's account is the referrer's (true when there is no reversal). */
+  readonly reversalFromReferrer: boolean;
+  /** What the brand bore of the reward (the refund's reward_unrecovered_minor; 0 when none). */
+  readonly unrecovered: number;
+  /** Whether the refund recorded a reward_unrecovered_minor (it must, for a rewarded order). */
+  readonly refundRecordsReward: boolean;
+}
+
+/**
  * Read-only facts of the `wallet` schema, for the audit (libs/audit): the ledger's own
  * invariants and what it says was debited, so no other library spells the wallet's tables.
  */
@@ -153,6 +178,80 @@ export class LedgerFacts {
         : { paymentFanId: r.payment_fan, paymentAmount: Number(r.payment_amount) }),
       reversesPayment: r.reverses === true,
     }));
+  }
+
+  async rewardsByOrder(): Promise<OrderReward[]> {
+    const rows: {
+      order_id: string;
+      referrer: string;
+      amount: string;
+      n: string;
+      payer: string | null;
+      moved: boolean;
+      refunded: boolean;
+      reversed: string;
+      reversals: string;
+      reversal_ok: boolean;
+      unrecovered: string | null;
+      recorded: boolean;
+    }[] = await this.db.query(
+      `SELECT w.order_id, min(w.fan_id) AS referrer, sum(w.amount_minor) AS amount,
+              count(*) AS n, min(p.fan_id) AS payer,
+              bool_and(
+                EXISTS (SELECT 1 FROM wallet.entries we JOIN wallet.entries pe
+                          ON pe.account_id = we.account_id AND pe.amount_minor > 0
+                        WHERE we.transfer_id = w.id AND we.amount_minor = -w.amount_minor
+                          AND pe.transfer_id = p.id)
+                AND EXISTS (SELECT 1 FROM wallet.entries we JOIN wallet.accounts a
+                              ON a.id = we.account_id AND a.kind = 'fan'
+                             AND a.owner_id = w.fan_id
+                            WHERE we.transfer_id = w.id AND we.amount_minor = w.amount_minor))
+                AS moved,
+              bool_or(f.id IS NOT NULL) AS refunded,
+              COALESCE((SELECT sum(v.amount_minor) FROM wallet.transfers v
+                        WHERE v.kind = 'referral_reward_reversal' AND v.order_id = w.order_id),
+                       0) AS reversed,
+              (SELECT count(*) FROM wallet.transfers v
+               WHERE v.kind = 'referral_reward_reversal' AND v.order_id = w.order_id) AS reversals,
+              NOT EXISTS (SELECT 1 FROM wallet.transfers v
+                          JOIN wallet.entries ve ON ve.transfer_id = v.id AND ve.amount_minor < 0
+                          JOIN wallet.accounts a ON a.id = ve.account_id
+                          WHERE v.kind = 'referral_reward_reversal' AND v.order_id = w.order_id
+                            AND (a.kind <> 'fan' OR a.owner_id <> min(w.fan_id)))
+                AS reversal_ok,
+              min(f.reward_unrecovered_minor) AS unrecovered,
+              bool_or(f.reward_unrecovered_minor IS NOT NULL) AS recorded
+       FROM wallet.transfers w
+       LEFT JOIN wallet.transfers p ON p.kind = 'payment' AND p.order_id = w.order_id
+       LEFT JOIN wallet.transfers f ON f.kind = 'refund' AND f.order_id = w.order_id
+       WHERE w.kind = 'referral_reward' GROUP BY w.order_id`,
+    );
+    return rows.map((r) => ({
+      orderId: r.order_id,
+      referrerId: r.referrer,
+      amount: Number(r.amount),
+      count: Number(r.n),
+      ...(r.payer === null ? {} : { payerId: r.payer }),
+      fromPaymentShardToReferrer: r.moved === true,
+      refunded: r.refunded === true,
+      reversed: Number(r.reversed),
+      reversals: Number(r.reversals),
+      reversalFromReferrer: r.reversal_ok === true,
+      unrecovered: Number(r.unrecovered ?? 0),
+      refundRecordsReward: r.recorded === true,
+    }));
+  }
+
+  /** Reward reversals of orders that paid no reward: order id -> how many. */
+  async reversalsWithoutReward(): Promise<Map<string, number>> {
+    const rows: { order_id: string; n: string }[] = await this.db.query(
+      `SELECT v.order_id, count(*) AS n FROM wallet.transfers v
+       WHERE v.kind = 'referral_reward_reversal' AND NOT EXISTS (
+         SELECT 1 FROM wallet.transfers w
+         WHERE w.kind = 'referral_reward' AND w.order_id = v.order_id)
+       GROUP BY v.order_id`,
+    );
+    return new Map(rows.map((r) => [r.order_id, Number(r.n)]));
   }
 
   /** Orders with more (or fewer) than one `debited` payment attempt: order id -> how many. */

@@ -13,7 +13,7 @@
 -- KEYS[5] watermark hash ({d:ID}:a:wm)         topic -> last applied stream entry id
 -- KEYS[6...] seen keys   ({d:ID}:a:seen:<eventId>), one per 'seen' event, in event order
 --
--- ARGV: FIELDS (11) values per event, events in delivery order:
+-- ARGV: FIELDS (12) values per event, events in delivery order:
 --   +1 dedupe mode: 'wm' (Redis-stream events: ids grow per drop and topic, and the relay sends
 --      them in order) or 'seen' (other events, e.g. the wallet's outbox: uuid ids)
 --   +2 wm: the watermark field (the topic); seen: TTL seconds of the seen key
@@ -22,7 +22,7 @@
 --      draw.waitlisted: the count; draw.committed: the entrants)   +7 amountMinor
 --   +8 remaining ('' when the event has none)
 --   +9 text: code | channel | referrerId ('' = none) | brandId | phase
---   +10 priceMinor   +11 currency
+--   +10 priceMinor   +11 currency   +12 rewardMinor (order.paid, order.refunded; 0 = none)
 --
 -- Every number an event carries is checked before the first write (Redis does not roll a
 -- script back, and a seen-key written before a failing HINCRBY would make the event's
@@ -31,7 +31,7 @@
 -- finds every event already applied (the watermarks, the seen-keys).
 --
 -- Returns {applied, duplicates, invalid}.
-local FIELDS = 11
+local FIELDS = 12
 local S = KEYS[1]
 
 -- Writes of the batch, summed and applied once at the end. A field is either counted
@@ -72,7 +72,7 @@ local function zincrby(member, n)
 end
 
 -- One event's changes, by type. Each branch stands alone.
-local function apply_one(etype, at, q, amount, remaining, text, price, currency)
+local function apply_one(etype, at, q, amount, remaining, text, price, currency, reward)
   local second = math.floor(tonumber(at) / 1000)
   local function set_remaining()
     if remaining ~= '' then hset(S, 'remaining', remaining) end
@@ -155,6 +155,7 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency)
     hincrby(S, 'paid', q)
     hincrby(S, 'paidOrders', 1)
     hincrby(S, 'revenueMinor', amount)
+    hincrby(S, 'referralRewardsMinor', reward)
     hincrby(KEYS[4], 'p' .. second, q)
   elseif etype == 'order.refunded' then
     -- paid and revenue are net of refunds (docs/api.md "Campaigns")
@@ -162,6 +163,7 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency)
     hincrby(S, 'refunded', q)
     hincrby(S, 'refundedOrders', 1)
     hincrby(S, 'revenueMinor', -amount)
+    hincrby(S, 'referralRewardsMinor', -reward)
     set_remaining()
   elseif etype == 'wallet.refunded' then
     hincrby(S, 'walletRefunds', 1)
@@ -205,7 +207,7 @@ local function int(v)
 end
 local function countable(b)
   return int(ARGV[b + 5]) and int(ARGV[b + 6]) and int(ARGV[b + 7]) and int(ARGV[b + 10])
-    and (ARGV[b + 8] == '' or int(ARGV[b + 8]))
+    and int(ARGV[b + 12]) and (ARGV[b + 8] == '' or int(ARGV[b + 8]))
     and (ARGV[b + 1] ~= 'wm' or string.match(ARGV[b + 3], '^%d+%-%d+$') ~= nil)
 end
 
@@ -226,7 +228,7 @@ for i = 0, #ARGV / FIELDS - 1 do
   if fresh then
     applied = applied + 1
     apply_one(ARGV[b + 4], ARGV[b + 5], tonumber(ARGV[b + 6]) or 0, tonumber(ARGV[b + 7]) or 0,
-      ARGV[b + 8], ARGV[b + 9], ARGV[b + 10], ARGV[b + 11])
+      ARGV[b + 8], ARGV[b + 9], ARGV[b + 10], ARGV[b + 11], tonumber(ARGV[b + 12]) or 0)
   elseif fresh == false then
     duplicates = duplicates + 1
   end

@@ -118,6 +118,7 @@ export class StatsStore {
         String(text),
         num(d.priceMinor),
         typeof d.currency === 'string' ? d.currency : '',
+        num(d.rewardMinor),
       );
     }
     return (await this.applyEvents(keys.length, ...keys, ...args)) as [number, number, number];
@@ -188,6 +189,7 @@ export class StatsStore {
       grabAttempts: int('grabAttempts'),
       rejections,
       revenueMinor: int('revenueMinor'),
+      referralRewardsMinor: int('referralRewardsMinor'),
       firstSaleAt: iso('firstSaleAt'),
       soldOutAt: iso('soldOutAt'),
       currency: hash.currency ?? null,

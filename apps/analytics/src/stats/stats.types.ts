@@ -35,6 +35,11 @@ export interface DropStats {
   readonly grabAttempts: number;
   readonly rejections: Record<string, number>;
   readonly revenueMinor: number;
+  /**
+   * Referral rewards paid from this drop's revenue (docs/api.md "Campaigns"), net of the
+   * refunded orders' rewards; revenueMinor is the payments', before rewards.
+   */
+  readonly referralRewardsMinor: number;
   readonly firstSaleAt: string | null;
   readonly soldOutAt: string | null;
   // Added for the dashboard.

@@ -171,9 +171,13 @@
     setText('paid-orders', fmt(s.paidOrders));
     setText('revenue', money(s.revenueMinor, s.currency), true);
     $('revenue').title = money(s.revenueMinor, s.currency, true);
+    // Revenue is what the payments took; the referral rewards were paid out of it.
     setText(
       'currency',
-      s.walletDebits > 0 ? 'wallet debits: ' + fmt(s.walletDebits) : 'from paid orders',
+      (s.walletDebits > 0 ? 'wallet debits: ' + fmt(s.walletDebits) : 'from paid orders') +
+        (s.referralRewardsMinor > 0
+          ? ' · referral rewards: ' + money(s.referralRewardsMinor, s.currency)
+          : ''),
     );
     setText('attempts', fmt(s.grabAttempts), true);
     setText('rejected', fmt(rejected));
