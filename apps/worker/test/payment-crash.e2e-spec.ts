@@ -37,6 +37,10 @@ const BATCH_STORM_CONCURRENCY = 200;
 const BATCH_STORM_KILL_AFTER = 120;
 /** Orders kept out of each storm and paid once the killed server is back: acknowledged after it. */
 const AFTER_RESTART = 20;
+/** Referral rewards: referred orders (each referrer refers as many) and the reward of each. */
+const REFERRED_ORDERS = 200;
+const REFERRERS = 10;
+const REWARD = 300;
 
 /**
  * One payment request per order, CONCURRENCY in flight, no retries (a client that gives up),
@@ -228,6 +232,59 @@ describe('payments survive kill -9', () => {
           `and paid again`,
       );
       expect(result.cutShort + result.recoveredPaid).toBeGreaterThan(0);
+      expect(
+        (await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches,
+      ).toEqual([]);
+    }, 120_000);
+
+    it('of referred orders: each reward rides with its payment, none lost with an acknowledged payment, none doubled', async () => {
+      const inventory = new Inventory(redis);
+      const recovery = new PaymentRecoveryService(inventory, client);
+      const fans = fanIds(REFERRED_ORDERS);
+      const referrers = fanIds(REFERRERS);
+      await fund(fans, 2 * PRICE, baseUrl);
+      const { drop, orders } = await heldOrders(
+        inventory,
+        fans,
+        { priceMinor: PRICE, referralRewardMinor: REWARD },
+        (_fan, i) => referrers[i % REFERRERS],
+      );
+      const later = orders.slice(-AFTER_RESTART);
+
+      let killed = false;
+      let inFlightAtKill = 0;
+      const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
+        if (killed || acks < KILL_AFTER_ACKS) return;
+        killed = true;
+        inFlightAtKill = inFlight;
+        wallet.kill9();
+        setTimeout(() => wallet.start(), 1_000);
+      });
+      expect(killed).toBe(true);
+      expect(inFlightAtKill).toBeGreaterThan(0);
+      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      await payAfterRestart(baseUrl, later, acked);
+      await settleAndCheck({ inventory, recovery, db, baseUrl, orders, fans, acked });
+
+      // Every order is paid once by now; each paid exactly one reward, to its referrer.
+      const rewards: { order_id: string; fan_id: string; n: string; amount: string }[] =
+        await db.query(
+          `SELECT order_id, min(fan_id) AS fan_id, count(*) AS n, sum(amount_minor) AS amount
+           FROM wallet.transfers WHERE kind = 'referral_reward' AND order_id = ANY($1)
+           GROUP BY order_id`,
+          [orders.map((o) => o.id)],
+        );
+      const byOrder = new Map(rewards.map((r) => [r.order_id, r]));
+      expect(
+        orders.filter((o) => {
+          const r = byOrder.get(o.id);
+          return r?.n !== '1' || Number(r.amount) !== REWARD || r.fan_id !== o.referrerId;
+        }),
+      ).toEqual([]);
+      const balances = await balancesOf(db, referrers);
+      expect(referrers.map((r) => balances.get(r))).toEqual(
+        referrers.map(() => (REFERRED_ORDERS / REFERRERS) * REWARD),
+      );
       expect(
         (await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id])).breaches,
       ).toEqual([]);

@@ -344,4 +344,111 @@ describe('campaigns: members-only and the share discount (Lua scripts on the rea
       expect(perFan).toBeLessThanOrEqual(100);
     }, 120_000);
   });
+
+  describe('referral rewards (referralRewardMinor)', () => {
+    const PRICE = 199_900;
+    const DISCOUNT = 10_000;
+    const REWARD = 5_000;
+
+    async function referred(dropId: string, fanId: string, referrerId: string) {
+      expect((await inventory.reserve(dropId, fanId, referrerId)).ok).toBe(true);
+    }
+
+    it('records only a referred reservation, with its first referrer, never the fan', async () => {
+      const def = await newDrop({ priceMinor: PRICE, referralRewardMinor: REWARD });
+      await referred(def.id, 'r-fan', 'r-friend');
+      await referred(def.id, 'r-fan', 'r-someone-else');
+      await referred(def.id, 'r-self', 'r-self');
+      expect((await inventory.reserve(def.id, 'r-plain')).ok).toBe(true);
+      expect(await redis.hgetall(dropKeys(def.id).referrers)).toEqual({ 'r-fan': 'r-friend' });
+    });
+
+    it('a grab, a unit passed down the waitlist and a draw win each owe the referrer of the fan they go to', async () => {
+      const def = await newDrop({ quantity: 2, priceMinor: PRICE, referralRewardMinor: REWARD });
+      await referred(def.id, 'g-referred', 'g-friend');
+      const grabbed = await held(def.id, 'g-referred');
+      expect(grabbed).toMatchObject({ referrerId: 'g-friend', rewardMinor: REWARD });
+      const plain = await held(def.id, 'g-plain');
+      expect(plain.referrerId).toBeUndefined();
+
+      await referred(def.id, 'w-referred', 'w-friend');
+      await inventory.joinWaitlist(def.id, 'w-referred');
+      await inventory.cancelOrder(plain.id);
+      const [passed] = (await events(def.id)).filter((e) => e.type === 'hold.backfilled');
+      expect(await inventory.getOrder(String(passed.data.orderId))).toMatchObject({
+        fanId: 'w-referred',
+        referrerId: 'w-friend',
+        rewardMinor: REWARD,
+      });
+
+      const now = await redisNow(redis);
+      const draw = await newDrop({
+        quantity: 2,
+        allocation: 'draw',
+        reservationRequired: true,
+        reservationOpensAt: now - 60_000,
+        reservationClosesAt: now + 2_000,
+        saleStartsAt: now + 2_000,
+        priceMinor: PRICE,
+        referralRewardMinor: REWARD,
+      });
+      await referred(draw.id, 'd-referred', 'd-friend');
+      const steps = new DrawSteps(redis);
+      const committed = await steps.commit(draw.id, {
+        seed: 'seed',
+        seedCommitment: 'commitment',
+        entrants: 2,
+        entrantsDigest: 'digest',
+      });
+      expect(committed.ok).toBe(true);
+      expect((await steps.placeWinners(draw.id, 0, ['d-referred', 'd-plain'])).ok).toBe(true);
+      const won = (await events(draw.id)).filter((e) => e.type === 'draw.won');
+      const orders = await Promise.all(won.map((e) => inventory.getOrder(String(e.data.orderId))));
+      expect(orders.map((o) => [o?.fanId, o?.referrerId, o?.rewardMinor])).toEqual([
+        ['d-referred', 'd-friend', REWARD],
+        ['d-plain', undefined, undefined],
+      ]);
+    });
+
+    it('a paid order announces its reward and counts it once; its refund takes it out of the stats', async () => {
+      const def = await newDrop({
+        quantity: 4,
+        priceMinor: PRICE,
+        shareDiscountMinor: DISCOUNT,
+        referralRewardMinor: REWARD,
+      });
+      await referred(def.id, 'p-referred', 'p-friend');
+      const o = await held(def.id, 'p-referred');
+      expect((await inventory.beginPayment(o.id)).ok).toBe(true);
+      expect((await inventory.completePayment(o.id)).ok).toBe(true);
+      expect((await inventory.completePayment(o.id)).ok).toBe(true);
+      expect((await inventory.counters(def.id)).referralRewardsMinor).toBe(REWARD);
+      const paid = (await events(def.id)).filter((e) => e.type === 'order.paid');
+      expect(paid.map((e) => e.data)).toEqual([
+        expect.objectContaining({ orderId: o.id, referrerId: 'p-friend', rewardMinor: REWARD }),
+      ]);
+      expect((await inventory.beginRefund(o.id, 'damaged')).ok).toBe(true);
+      expect((await inventory.completeRefund(o.id)).ok).toBe(true);
+      expect((await inventory.counters(def.id)).referralRewardsMinor).toBe(0);
+      const [refunded] = (await events(def.id)).filter((e) => e.type === 'order.refunded');
+      expect(refunded.data.rewardMinor).toBe(REWARD);
+    });
+
+    it('a drop whose reward is past price - discount is BAD_RECORD for a grab, writing nothing', async () => {
+      const def = await newDrop({
+        priceMinor: PRICE,
+        shareDiscountMinor: DISCOUNT,
+        referralRewardMinor: REWARD,
+      });
+      await referred(def.id, 'b-referred', 'b-friend');
+      await redis.hset(dropKeys(def.id).drop, 'referralRewardMinor', PRICE - DISCOUNT + 1);
+      const before = await snapshot(def.id);
+      const r = await inventory.grab({ dropId: def.id, fanId: 'b-referred', quantity: 1 });
+      expect(r.ok).toBe(false);
+      expect(r.ok ? undefined : r.code).toBe('BAD_RECORD');
+      expect(withoutRefusalCounts(await snapshot(def.id), def.id)).toEqual(
+        withoutRefusalCounts(before, def.id),
+      );
+    });
+  });
 });

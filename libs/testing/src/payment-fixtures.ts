@@ -13,6 +13,8 @@ export async function heldOrders(
   inventory: Inventory,
   fans: readonly string[],
   overrides: Partial<DropDefinition> = {},
+  /** Referral rewards: each fan first reserves with the referrer this gives (none: undefined). */
+  referrerOf?: (fanId: string, index: number) => string | undefined,
 ): Promise<{ drop: DropDefinition; orders: InventoryOrder[] }> {
   const drop = dropDefinition(await redisNow(inventory.redis), {
     brandId: uniqueId('brand'),
@@ -27,7 +29,11 @@ export async function heldOrders(
   const orders: InventoryOrder[] = [];
   for (let i = 0; i < fans.length; i += 200) {
     const batch = await Promise.all(
-      fans.slice(i, i + 200).map(async (fanId) => {
+      fans.slice(i, i + 200).map(async (fanId, k) => {
+        if (referrerOf) {
+          const reserved = await inventory.reserve(drop.id, fanId, referrerOf(fanId, i + k));
+          if (!reserved.ok) throw new Error(`reserve refused: ${reserved.code}`);
+        }
         const grabbed = await inventory.grab({
           dropId: drop.id,
           fanId,

@@ -1,0 +1,228 @@
+import type { RedisClient } from '@flashdrop/persistence';
+import { DataSource } from 'typeorm';
+import { DebitRequest } from '@flashdrop/contracts';
+import { Inventory, InventoryOrder } from '@flashdrop/inventory';
+import {
+  balancesOf,
+  debitsOf,
+  fanIds,
+  heldOrders,
+  uniqueId,
+  closeStackConnections,
+  openStackConnections,
+} from '@flashdrop/testing';
+import { runAudit } from '@flashdrop/audit';
+import { LedgerFacts } from './ledger-facts';
+import { LedgerRepository } from './ledger.repository';
+import { shardOf } from './shards';
+
+const PRICE = 1_999;
+const REWARD = 300;
+
+/**
+ * Referral rewards against the real PostgreSQL and Redis (PAYMENTS.md "Referral rewards"): the
+ * reward is decided by the hold's step from the fan's reservation, paid by the payment's own
+ * transaction exactly once however the payment is raced, and reversed by a refund as far as the
+ * referrer's balance goes. Orders are real orders in Redis, settled the way the API settles
+ * them, so the audit cross-checks every reward against its order.
+ */
+describe('referral rewards in the ledger', () => {
+  let redis: RedisClient;
+  let db: DataSource;
+  let inventory: Inventory;
+  let ledger: LedgerRepository;
+
+  beforeAll(async () => {
+    ({ redis, inventory, db } = await openStackConnections());
+    ledger = new LedgerRepository(db);
+  });
+
+  afterAll(() => closeStackConnections({ redis, db }));
+
+  const fund = (fanId: string, amountMinor: number) =>
+    ledger.credit({ fanId, amountMinor, currency: 'CNY', reference: uniqueId('topup') });
+
+  /** A drop with a referral reward; each fan reserved with `referrerOf`'s referrer, holding one unit. */
+  const referredOrders = (
+    fans: readonly string[],
+    referrerOf: (fanId: string, i: number) => string | undefined,
+    reward = REWARD,
+  ) => heldOrders(inventory, fans, { priceMinor: PRICE, referralRewardMinor: reward }, referrerOf);
+
+  /** held -> paying, as the API does before a debit; the attempt is its payingUntil. */
+  async function begin(order: InventoryOrder): Promise<number> {
+    const begun = await inventory.beginPayment(order.id, { payingTtlMs: 60_000 });
+    if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('begin refused');
+    return begun.value.payingUntil;
+  }
+
+  /** The debit the API sends for an order (PaymentsService): its reward rides along. */
+  const debitOf = (o: InventoryOrder, attempt: number, brandId: string): DebitRequest => ({
+    orderId: o.id,
+    attempt,
+    fanId: o.fanId,
+    dropId: o.dropId,
+    brandId,
+    amountMinor: o.amountMinor,
+    currency: 'CNY',
+    ...(o.referrerId === undefined ? {} : { referrerId: o.referrerId, rewardMinor: o.rewardMinor }),
+  });
+
+  async function rewardsOf(orderIds: readonly string[]) {
+    const rows: { order_id: string; fan_id: string; n: string; amount: string }[] = await db.query(
+      `SELECT order_id, min(fan_id) AS fan_id, count(*) AS n, sum(amount_minor) AS amount
+       FROM wallet.transfers WHERE kind = 'referral_reward' AND order_id = ANY($1)
+       GROUP BY order_id`,
+      [orderIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.order_id,
+        { referrerId: r.fan_id, count: Number(r.n), amount: Number(r.amount) },
+      ]),
+    );
+  }
+
+  const audit = async (dropId: string) =>
+    (await runAudit(new Inventory(redis), new LedgerFacts(db), [dropId])).breaches;
+
+  it('decides the reward at the hold from the reservation: never for the fan themself, none without a referrer or a reward', async () => {
+    const [referred, self, plain, referrer] = fanIds(4);
+    const { drop, orders } = await referredOrders([referred, self, plain], (fanId) =>
+      fanId === referred ? referrer : fanId === self ? self : undefined,
+    );
+    const [referredO, selfO, plainO] = orders;
+    expect(referredO).toMatchObject({ referrerId: referrer, rewardMinor: REWARD });
+    expect(selfO.referrerId).toBeUndefined();
+    expect(selfO.rewardMinor).toBeUndefined();
+    expect(plainO.referrerId).toBeUndefined();
+    // Only the referred reservation is in the referrers' record.
+    const refKey = `{d:${drop.id}}:ref`;
+    expect(await redis.hgetall(refKey)).toEqual({ [referred]: referrer });
+
+    // The same referred fan on a drop without a reward owes nothing.
+    const { orders: unrewarded } = await referredOrders([referred], () => referrer, 0);
+    expect(unrewarded[0].referrerId).toBeUndefined();
+    expect(unrewarded[0].rewardMinor).toBeUndefined();
+  });
+
+  it('200 concurrent payments of referred orders, each attempt asked twice through two wallets: each reward paid once, with its payment', async () => {
+    const fans = fanIds(200);
+    const referrers = fanIds(10);
+    const { drop, orders } = await referredOrders(fans, (_f, i) => referrers[i % 10]);
+    await Promise.all(fans.map((f) => fund(f, PRICE)));
+    const attempts = await Promise.all(orders.map(begin));
+    const other = new LedgerRepository(db);
+    const asks = orders.flatMap((o, i) => [
+      debitOf(o, attempts[i], drop.brandId),
+      debitOf(o, attempts[i], drop.brandId),
+    ]);
+    const replies = await Promise.all(
+      asks.map((a, k) => (k % 2 === 0 ? ledger.debit(a) : other.debit(a))),
+    );
+    expect(replies.every((r) => r.outcome === 'debited')).toBe(true);
+    for (const o of orders) expect((await inventory.completePayment(o.id)).ok).toBe(true);
+
+    const ids = orders.map((o) => o.id);
+    const debits = await debitsOf(db, ids);
+    const rewards = await rewardsOf(ids);
+    for (const o of orders) {
+      expect(debits.get(o.id)).toEqual({ count: 1, amount: PRICE });
+      expect(rewards.get(o.id)).toEqual({ referrerId: o.referrerId, count: 1, amount: REWARD });
+    }
+    // Each referrer referred 20 paid orders.
+    const balances = await balancesOf(db, referrers);
+    for (const r of referrers) expect(balances.get(r)).toBe(20 * REWARD);
+    // The brand's revenue is the payments less the rewards, to the fen.
+    const [revenue] = await db.query(
+      `SELECT sum(balance_minor) AS total FROM wallet.accounts
+       WHERE kind = 'revenue' AND owner_id = $1`,
+      [drop.brandId],
+    );
+    expect(Number(revenue.total)).toBe(200 * (PRICE - REWARD));
+    const stats = await inventory.counters(drop.id);
+    expect(stats?.referralRewardsMinor).toBe(200 * REWARD);
+    expect(await audit(drop.id)).toEqual([]);
+
+    // A new attempt of a paid order (the wallet runs it alone) debits nothing and rewards nothing.
+    await expect(ledger.debit(debitOf(orders[0], attempts[0] + 1, drop.brandId))).rejects.toThrow();
+    expect((await rewardsOf([orders[0].id])).get(orders[0].id)?.count).toBe(1);
+  }, 120_000);
+
+  it('a declined payment pays no reward', async () => {
+    const [poor, referrer] = fanIds(2);
+    const { drop, orders } = await referredOrders([poor], () => referrer);
+    await fund(poor, PRICE - 1);
+    const attempt = await begin(orders[0]);
+    const reply = await ledger.debit(debitOf(orders[0], attempt, drop.brandId));
+    expect(reply.outcome).toBe('declined');
+    await inventory.abortPayment(orders[0].id, attempt);
+    expect(await rewardsOf([orders[0].id])).toEqual(new Map());
+    expect((await balancesOf(db, [referrer])).get(referrer) ?? 0).toBe(0);
+    expect(await audit(drop.id)).toEqual([]);
+  });
+
+  it('a refund reverses the reward; one the referrer spent is borne by the brand, and the audit counts it', async () => {
+    // 40 paid orders over 16 shards: the two refunded ones are picked so that another paid
+    // order shares each one's shard (a refund takes the payment back from that shard).
+    const fans = fanIds(40);
+    const [referrer] = fanIds(1);
+    const { drop, orders } = await referredOrders(fans, () => referrer);
+    await Promise.all(fans.map((f) => fund(f, PRICE)));
+    const attempts = await Promise.all(orders.map(begin));
+    await Promise.all(orders.map((o, i) => ledger.debit(debitOf(o, attempts[i], drop.brandId))));
+    for (const o of orders) expect((await inventory.completePayment(o.id)).ok).toBe(true);
+    expect((await balancesOf(db, [referrer])).get(referrer)).toBe(40 * REWARD);
+
+    const sharesShard = (o: InventoryOrder) =>
+      orders.filter((p) => shardOf(p.id) === shardOf(o.id)).length >= 3;
+    const [full, partial] = orders.filter(sharesShard);
+
+    // Fully reversed: the referrer holds far more than one reward.
+    const refund = async (o: InventoryOrder) => {
+      expect((await inventory.beginRefund(o.id, 'test')).ok).toBe(true);
+      const reply = await ledger.refund({ orderId: o.id });
+      expect((await inventory.completeRefund(o.id)).ok).toBe(true);
+      return reply;
+    };
+    expect(await refund(full)).toMatchObject({
+      outcome: 'refunded',
+      amountMinor: PRICE,
+      rewardReversedMinor: REWARD,
+      rewardUnrecoveredMinor: 0,
+    });
+    expect((await balancesOf(db, [referrer])).get(referrer)).toBe(39 * REWARD);
+
+    // The referrer spends all but 100 of their rewards on an order of their own elsewhere;
+    // the next refund can take back only those 100.
+    const left = 100;
+    const { drop: shop, orders: spent } = await heldOrders(inventory, [referrer], {
+      priceMinor: 39 * REWARD - left,
+    });
+    const spentAttempt = await begin(spent[0]);
+    expect((await ledger.debit(debitOf(spent[0], spentAttempt, shop.brandId))).outcome).toBe(
+      'debited',
+    );
+    expect((await inventory.completePayment(spent[0].id)).ok).toBe(true);
+    expect((await balancesOf(db, [referrer])).get(referrer)).toBe(left);
+
+    const reply = await refund(partial);
+    expect(reply).toMatchObject({
+      outcome: 'refunded',
+      rewardReversedMinor: left,
+      rewardUnrecoveredMinor: REWARD - left,
+    });
+    expect((await balancesOf(db, [referrer])).get(referrer)).toBe(0);
+    // A repeat moves nothing and answers the same reversal.
+    expect(await ledger.refund({ orderId: partial.id })).toMatchObject({
+      outcome: 'already',
+      rewardReversedMinor: left,
+      rewardUnrecoveredMinor: REWARD - left,
+    });
+    const report = await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id]);
+    expect(report.breaches).toEqual([]);
+    expect(report.rewardsUnrecoveredMinor).toBe(REWARD - left);
+    const stats = await inventory.counters(drop.id);
+    expect(stats?.referralRewardsMinor).toBe(38 * REWARD);
+  }, 120_000);
+});
