@@ -11,7 +11,8 @@ const PAID_ONCE: readonly string[] = ['paid', 'refunding', 'refunded'];
  * `rewardMinor`) paid exactly that reward, once, to that referrer, from the revenue shard its
  * payment credited; no reward without a paid order owing it, none to the payer; a refunded
  * order's reward was reversed, as far as the referrer's balance went, with the rest recorded as
- * borne by the brand (`unrecoveredMinor`, reported, not a breach). Rewards therefore equal the
+ * borne by the brand (`unrecoveredMinor`, reported, not a breach), and money a refund moved
+ * between the brand's shards stays within that brand's revenue. Rewards therefore equal the
  * referred paid orders times their reward.
  */
 export async function auditRewards(
@@ -66,6 +67,9 @@ export async function auditRewards(
     }
     if (r.reversals > 1) breach(subject, `the reward reversed ${r.reversals} times`);
     if (!r.reversalFromReferrer) breach(subject, `a reversal takes from someone not the referrer`);
+  }
+  for (const id of await ledger.revenueMovesAmiss()) {
+    breach(`transfer ${id}`, `a revenue move outside one brand's revenue, or of no refund`);
   }
   for (const [orderId, n] of await ledger.reversalsWithoutReward()) {
     if (inScope(orderId)) breach(`order ${orderId}`, `${n} reward reversals but no reward`);

@@ -254,6 +254,25 @@ export class LedgerFacts {
     return new Map(rows.map((r) => [r.order_id, Number(r.n)]));
   }
 
+  /**
+   * `revenue_move` transfers (a refund filling its payment's shard from the brand's others) that
+   * do not move money from one revenue shard to another of the same brand and currency, or
+   * belong to no refunded order: their ids.
+   */
+  async revenueMovesAmiss(): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT t.id FROM wallet.transfers t
+       WHERE t.kind = 'revenue_move' AND (
+         NOT EXISTS (SELECT 1 FROM wallet.transfers f
+                     WHERE f.kind = 'refund' AND f.order_id = t.order_id)
+         OR EXISTS (SELECT 1 FROM wallet.entries e JOIN wallet.accounts a ON a.id = e.account_id
+                    WHERE e.transfer_id = t.id
+                      AND (a.kind <> 'revenue' OR a.owner_id <> t.fan_id
+                           OR a.currency <> t.currency)))`,
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Orders with more (or fewer) than one `debited` payment attempt: order id -> how many. */
   async ordersNotDebitedOnce(): Promise<Map<string, number>> {
     const rows: { order_id: string; n: string }[] = await this.db.query(

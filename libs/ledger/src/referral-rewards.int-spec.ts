@@ -162,9 +162,8 @@ describe('referral rewards in the ledger', () => {
     expect(await audit(drop.id)).toEqual([]);
   });
 
-  it('a refund reverses the reward; one the referrer spent is borne by the brand, and the audit counts it', async () => {
-    // 40 paid orders over 16 shards: the two refunded ones are picked so that another paid
-    // order shares each one's shard (a refund takes the payment back from that shard).
+  it("a refund reverses the reward; one the referrer spent is borne by the brand (the shard filled from the brand's others), and the audit counts it", async () => {
+    // 40 paid orders over 16 shards; the refunded ones share one shard with at least one more.
     const fans = fanIds(40);
     const [referrer] = fanIds(1);
     const { drop, orders } = await referredOrders(fans, () => referrer);
@@ -174,9 +173,10 @@ describe('referral rewards in the ledger', () => {
     for (const o of orders) expect((await inventory.completePayment(o.id)).ok).toBe(true);
     expect((await balancesOf(db, [referrer])).get(referrer)).toBe(40 * REWARD);
 
-    const sharesShard = (o: InventoryOrder) =>
-      orders.filter((p) => shardOf(p.id) === shardOf(o.id)).length >= 3;
-    const [full, partial] = orders.filter(sharesShard);
+    const sameShard = (o: InventoryOrder) => orders.filter((p) => shardOf(p.id) === shardOf(o.id));
+    const crowded = orders.find((o) => sameShard(o).length >= 3);
+    if (!crowded) throw new Error('no shard holds three of 40 orders');
+    const [full, partial, ...rest] = sameShard(crowded);
 
     // Fully reversed: the referrer holds far more than one reward.
     const refund = async (o: InventoryOrder) => {
@@ -219,10 +219,33 @@ describe('referral rewards in the ledger', () => {
       rewardReversedMinor: left,
       rewardUnrecoveredMinor: REWARD - left,
     });
+
+    // Every other order of that shard too: nothing comes back from the referrer any more, so
+    // each refund's payment shard runs short and is filled from the brand's other shards.
+    for (const o of rest) {
+      expect(await refund(o)).toMatchObject({
+        outcome: 'refunded',
+        rewardReversedMinor: 0,
+        rewardUnrecoveredMinor: REWARD,
+      });
+    }
+    const [moves] = (await db.query(
+      `SELECT count(*)::int AS n FROM wallet.transfers WHERE kind = 'revenue_move' AND drop_id = $1`,
+      [drop.id],
+    )) as { n: number }[];
+    expect(moves.n).toBeGreaterThan(0);
+    const refundedCount = 2 + rest.length;
+    const [revenue] = (await db.query(
+      `SELECT sum(balance_minor)::bigint AS total FROM wallet.accounts
+       WHERE kind = 'revenue' AND owner_id = $1`,
+      [drop.brandId],
+    )) as { total: string }[];
+    // Payments kept, less the rewards paid, plus what came back from the referrer.
+    expect(Number(revenue.total)).toBe((40 - refundedCount) * PRICE - 40 * REWARD + REWARD + left);
     const report = await runAudit(new Inventory(redis), new LedgerFacts(db), [drop.id]);
     expect(report.breaches).toEqual([]);
-    expect(report.rewardsUnrecoveredMinor).toBe(REWARD - left);
+    expect(report.rewardsUnrecoveredMinor).toBe(REWARD - left + rest.length * REWARD);
     const stats = await inventory.counters(drop.id);
-    expect(stats?.referralRewardsMinor).toBe(38 * REWARD);
+    expect(stats?.referralRewardsMinor).toBe((40 - refundedCount) * REWARD);
   }, 120_000);
 });

@@ -14,6 +14,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * (referrer -> the same shard), for as much as the referrer still holds; what they had spent is
  * borne by the brand and written on the refund transfer (`reward_unrecovered_minor`), so the
  * audit can report it. A reversal of 0 writes no transfer (every transfer moves money).
+ * The refund still gives the fan the whole payment from the payment's shard; when a spent reward
+ * left that shard short, the missing part first moves there from the brand's other shards of the
+ * currency (kind `revenue_move`, one per shard it takes from, lowest shard first), so a refund
+ * fails only when the brand's whole revenue in that currency cannot pay it.
  *
  * LOCK ORDER (PAYMENTS.md "Locks and deadlocks"), classes as in the ledger-batches migration:
  *   debit batch: 1. fences; 2. fan accounts, payers' AND referrers' together, sorted by
@@ -22,7 +26,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *                4. revenue shards, sorted. The referrers' balances are credited after 4, but
  *                their rows were locked in 2, so no lock is taken out of order.
  *   refund:      1. the refund's key; 2. the payer's and the referrer's accounts, sorted by
- *                owner; 3. the payment's shard.
+ *                owner; 3. the payment's shard, or, when a reward was not taken back in full,
+ *                every revenue shard of the brand in the currency, in shard order.
  * Fan accounts before system shards everywhere, each class sorted: no cycle can form.
  */
 export class ReferralRewards1766200000000 implements MigrationInterface {
@@ -32,11 +37,13 @@ export class ReferralRewards1766200000000 implements MigrationInterface {
     await q.query(`ALTER TABLE wallet.transfers DROP CONSTRAINT transfers_kind_check`);
     await q.query(`
       ALTER TABLE wallet.transfers ADD CONSTRAINT transfers_kind_check CHECK (kind IN
-        ('credit', 'payment', 'refund', 'referral_reward', 'referral_reward_reversal'))`);
+        ('credit', 'payment', 'refund', 'referral_reward', 'referral_reward_reversal',
+         'revenue_move'))`);
     await q.query(`ALTER TABLE wallet.transfers DROP CONSTRAINT transfers_payment_has_order`);
     await q.query(`
       ALTER TABLE wallet.transfers ADD CONSTRAINT transfers_payment_has_order CHECK (
-        (kind IN ('payment', 'refund', 'referral_reward', 'referral_reward_reversal'))
+        (kind IN ('payment', 'refund', 'referral_reward', 'referral_reward_reversal',
+                  'revenue_move'))
         = (order_id IS NOT NULL))`);
     await q.query(`
       ALTER TABLE wallet.transfers ADD COLUMN reward_unrecovered_minor bigint
@@ -304,6 +311,12 @@ export class ReferralRewards1766200000000 implements MigrationInterface {
         v_ref_account bigint;
         v_ref_balance bigint;
         v_back bigint := 0;
+        v_brand text;
+        v_short bigint := 0;
+        v_take bigint;
+        v_move bigint;
+        v_from_balance bigint;
+        v_to_balance bigint;
         r record;
       BEGIN
         SELECT t.* INTO v_payment FROM wallet.transfers t
@@ -364,8 +377,49 @@ export class ReferralRewards1766200000000 implements MigrationInterface {
           WHERE a.id = v_ref_account
           RETURNING a.balance_minor INTO v_ref_balance;
         END IF;
-        -- Lock 3: the revenue shard (accounts_not_negative is the backstop): the reversal in,
-        -- the refund out.
+        -- Lock 3: the payment's shard. When the referrer could not give the whole reward back,
+        -- that shard may lack part of the payment: then every revenue shard of the brand in the
+        -- currency is locked, in shard order (the order debit batches take them in), and what
+        -- the payment's shard lacks moves there from the others, lowest shard first, one
+        -- revenue_move transfer each. accounts_not_negative stays the backstop: a brand whose
+        -- whole revenue cannot pay the refund fails it (it stays refunding, logged).
+        IF v_reward.id IS NOT NULL AND v_back < v_reward.amount_minor THEN
+          SELECT a.owner_id INTO v_brand FROM wallet.accounts a WHERE a.id = v_revenue_account;
+          FOR r IN
+            SELECT a.id, a.balance_minor FROM wallet.accounts a
+            WHERE a.kind = 'revenue' AND a.owner_id = v_brand
+              AND a.currency = v_payment.currency
+            ORDER BY a.shard
+            FOR UPDATE
+          LOOP
+            IF r.id = v_revenue_account THEN
+              v_short := v_payment.amount_minor - v_back - r.balance_minor;
+            END IF;
+          END LOOP;
+          FOR r IN
+            SELECT a.id, a.balance_minor FROM wallet.accounts a
+            WHERE a.kind = 'revenue' AND a.owner_id = v_brand
+              AND a.currency = v_payment.currency AND a.id <> v_revenue_account
+            ORDER BY a.shard
+          LOOP
+            EXIT WHEN v_short <= 0;
+            v_take := LEAST(v_short, r.balance_minor);
+            CONTINUE WHEN v_take <= 0;
+            UPDATE wallet.accounts a SET balance_minor = a.balance_minor - v_take
+            WHERE a.id = r.id RETURNING a.balance_minor INTO v_from_balance;
+            UPDATE wallet.accounts a SET balance_minor = a.balance_minor + v_take
+            WHERE a.id = v_revenue_account RETURNING a.balance_minor INTO v_to_balance;
+            INSERT INTO wallet.transfers (kind, fan_id, currency, amount_minor, order_id, drop_id)
+            VALUES ('revenue_move', v_brand, v_payment.currency, v_take, p_order,
+                    v_payment.drop_id)
+            RETURNING id INTO v_move;
+            INSERT INTO wallet.entries (transfer_id, account_id, amount_minor, balance_after_minor)
+            VALUES (v_move, r.id, -v_take, v_from_balance),
+                   (v_move, v_revenue_account, v_take, v_to_balance);
+            v_short := v_short - v_take;
+          END LOOP;
+        END IF;
+        -- The reversal in, the refund out.
         UPDATE wallet.accounts a
         SET balance_minor = a.balance_minor + v_back - v_payment.amount_minor
         WHERE a.id = v_revenue_account
