@@ -393,6 +393,9 @@ describe('campaigns: members-only and the share discount (Lua scripts on the rea
         referralRewardMinor: REWARD,
       });
       await referred(draw.id, 'd-referred', 'd-friend');
+      // The draw is committed only once reservations have closed (commit_draw NOT_CLOSED).
+      const closesIn = now + 2_000 - (await redisNow(redis));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, closesIn) + 50));
       const steps = new DrawSteps(redis);
       const committed = await steps.commit(draw.id, {
         seed: 'seed',
