@@ -88,7 +88,7 @@ export class FloorWallet {
 
   private async debitBatch(items: readonly FloorDebit[]): Promise<ItemResult<string>[]> {
     const { rows } = await this.pool.query<{ item: number; outcome: string }>(
-      'SELECT item, outcome FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8)',
+      'SELECT item, outcome FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
       [
         items.map((d) => d.orderId),
         items.map((d) => d.attempt),
@@ -98,6 +98,9 @@ export class FloorWallet {
         items.map((d) => d.currency),
         items.map((d) => d.amountMinor),
         items.map((d) => shardOf(d.orderId)),
+        // The floor's drops pay no referral reward: no referrer, a reward of 0.
+        items.map(() => ''),
+        items.map(() => 0),
       ],
     );
     const outcomes = new Array<string>(items.length);
