@@ -42,6 +42,8 @@ describe('loadConfig', () => {
     ['REDIS_COMMAND_TIMEOUT_MS', '50'],
     // Not longer than REDIS_WAIT_TIMEOUT_MS (500 by default): commands queued behind a WAIT.
     ['REDIS_COMMAND_TIMEOUT_MS', '500'],
+    ['POSTGRES_QUERY_TIMEOUT_MS', '50'],
+    ['POSTGRES_QUERY_TIMEOUT_MS', '5s'],
   ])('refuses %s=%s and names it', (name, value) => {
     let thrown: unknown;
     try {

@@ -190,6 +190,16 @@ export class FlashdropConfig {
   })
   readonly DATABASE_URL: string = 'postgres://flashdrop:flashdrop@127.0.0.1:5433/flashdrop';
 
+  /**
+   * The deadline on each PostgreSQL statement of a request (the API's pools, the wallet's): the
+   * server cancels a statement past it (statement_timeout), and the client drops a connection
+   * that answers nothing 500 ms later (a stopped server, a lost network), so the request
+   * answers 503 SERVICE_UNAVAILABLE with Retry-After instead of hanging. Background pools (the
+   * worker's batches, migrations, the audit) keep the server's 15 s.
+   */
+  @IntegerIn(100, 60000)
+  readonly POSTGRES_QUERY_TIMEOUT_MS: number = 5000;
+
   @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, {
     message: 'KAFKA_BROKERS must be host:port[,host:port...]',
   })

@@ -6,7 +6,7 @@ import {
   ErrorMessages,
   httpStatusOf,
 } from '@flashdrop/contracts';
-import { isRedisUnavailable } from '@flashdrop/persistence';
+import { isPostgresUnavailable, isRedisUnavailable } from '@flashdrop/persistence';
 import { randomUUID } from 'node:crypto';
 
 export interface ErrorResponse {
@@ -17,7 +17,7 @@ export interface ErrorResponse {
   /** Headers the answer carries (Retry-After on 429 and 503). */
   readonly headers: Readonly<Record<string, string>>;
   /** Set for a 503 because a server did not answer: the log gets one warning line. */
-  readonly unavailable?: 'redis';
+  readonly unavailable?: 'redis' | 'postgresql';
 }
 
 /**
@@ -103,6 +103,17 @@ export function toErrorResponse(error: unknown): ErrorResponse {
       body: { error: 'SERVICE_UNAVAILABLE', message: ErrorMessages.SERVICE_UNAVAILABLE },
       headers: retryHeaders(503),
       unavailable: 'redis',
+    };
+  }
+  if (isPostgresUnavailable(error)) {
+    // PostgreSQL did not answer within POSTGRES_QUERY_TIMEOUT_MS, or could not be reached. A
+    // write may still have committed: the caller retries (with its Idempotency-Key or its
+    // reference where the route takes one), as for Redis.
+    return {
+      status: 503,
+      body: { error: 'SERVICE_UNAVAILABLE', message: ErrorMessages.SERVICE_UNAVAILABLE },
+      headers: retryHeaders(503),
+      unavailable: 'postgresql',
     };
   }
   const routerCode = (error as { code?: unknown } | null)?.code;

@@ -33,6 +33,8 @@ const walletMigrations: (new () => object)[] = [
 export interface WalletPoolOptions {
   readonly applicationName: string;
   readonly poolSize?: number;
+  /** The wallet service's pool: POSTGRES_QUERY_TIMEOUT_MS (libs/persistence `queryTimeoutMs`). */
+  readonly queryTimeoutMs?: number;
 }
 
 export function walletDatabaseOptions(
@@ -64,7 +66,13 @@ export function walletPool(config: FlashdropConfig, pool: WalletPoolOptions): Da
     TypeOrmModule.forRootAsync({
       inject: [FlashdropConfig],
       useFactory: (config: FlashdropConfig) => ({
-        ...walletDatabaseOptions(config),
+        // Every wallet call answers within POSTGRES_QUERY_TIMEOUT_MS: SERVICE_UNAVAILABLE
+        // rather than a call its client gives up on while a pooled connection stays stuck.
+        ...walletDatabaseOptions(config, {
+          applicationName: 'flashdrop-wallet',
+          poolSize: 40,
+          queryTimeoutMs: config.POSTGRES_QUERY_TIMEOUT_MS,
+        }),
         retryAttempts: 3,
       }),
     }),

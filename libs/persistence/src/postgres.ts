@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { DeadlineClient } from './postgres-deadline';
 import { TypeOrmLogger } from './server-logs';
 import { withTimeout } from './timing';
 
@@ -14,7 +15,20 @@ export interface PostgresOptions {
   readonly migrations: MixedList<Function | string>;
   readonly poolSize?: number;
   readonly applicationName: string;
+  /**
+   * A request's pool (the API's, the wallet's): every query is answered within this or fails
+   * and its connection is dropped (`isPostgresUnavailable`), so no caller waits on a server
+   * that does not answer. Without it (the worker's batches, migrations, the audit) a statement
+   * may take up to 15 s, the server's own statement_timeout.
+   */
+  readonly queryTimeoutMs?: number;
 }
+
+/** The server's bound on one statement when the pool sets no deadline of its own. */
+const STATEMENT_TIMEOUT_MS = 15_000;
+
+/** How much later than the server's statement_timeout the client gives up on its own. */
+export const CLIENT_DEADLINE_MARGIN_MS = 500;
 
 /**
  * TypeORM options for one service's schema. Never `synchronize`: tables change only through
@@ -35,9 +49,21 @@ export function postgresOptions(options: PostgresOptions): DataSourceOptions {
     applicationName: options.applicationName,
     extra: {
       max: options.poolSize ?? 20,
+      // Also bounds the wait for a free connection of a full pool (pg-pool).
       connectionTimeoutMillis: 3000,
       // Fail a statement stuck behind a dead peer rather than hold a pooled connection forever.
-      statement_timeout: 15000,
+      // The server enforces it, so it frees locks a stuck statement holds; it cannot help when
+      // the server itself does not answer: that is the client's deadline below.
+      statement_timeout: Math.min(STATEMENT_TIMEOUT_MS, options.queryTimeoutMs ?? Infinity),
+      // The client's deadline comes a little after the server's: a server that answers but is
+      // slow (a lock wait) cancels the statement itself and the connection stays usable; only
+      // a server that answers nothing at all has the connection dropped.
+      ...(options.queryTimeoutMs === undefined
+        ? {}
+        : {
+            Client: DeadlineClient,
+            query_timeout: options.queryTimeoutMs + CLIENT_DEADLINE_MARGIN_MS,
+          }),
     },
   };
 }

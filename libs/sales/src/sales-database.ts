@@ -18,6 +18,8 @@ export const SALES_SCHEMA = 'sales';
 export interface SalesPoolOptions {
   readonly applicationName: string;
   readonly poolSize?: number;
+  /** A request's pool: POSTGRES_QUERY_TIMEOUT_MS (libs/persistence `queryTimeoutMs`). */
+  readonly queryTimeoutMs?: number;
 }
 
 export function salesDatabaseOptions(
@@ -85,7 +87,11 @@ export class SalesDatabase {
     TypeOrmModule.forRootAsync({
       inject: [FlashdropConfig],
       useFactory: (config: FlashdropConfig) => ({
-        ...salesDatabaseOptions(config),
+        // The API's pool: no request waits on PostgreSQL past POSTGRES_QUERY_TIMEOUT_MS.
+        ...salesDatabaseOptions(config, {
+          applicationName: 'flashdrop-api',
+          queryTimeoutMs: config.POSTGRES_QUERY_TIMEOUT_MS,
+        }),
         retryAttempts: 3,
         retryDelay: 1000,
       }),

@@ -374,7 +374,52 @@ export class DedicatedPostgres {
 
   /** `kill -9` of the postmaster: what a crash of the database server looks like. */
   kill9(): void {
+    const pid = this.postmasterPid();
+    if (pid) process.kill(pid, 'SIGKILL');
+  }
+
+  /**
+   * `kill -9` of the postmaster and of every process it started: the whole server gone at once,
+   * as a machine or container crash looks (kill9 alone leaves the backends serving the
+   * connections they have until they notice).
+   */
+  crash(): void {
+    const postmaster = this.postmasterPid();
+    if (!postmaster) return;
+    const pids = [postmaster, ...this.childrenOf(postmaster)];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+  }
+
+  /**
+   * SIGSTOP of the postmaster and of every process it started (each connection's backend, the
+   * writer, the WAL writer...): connections stay open and nothing answers, no error, no close,
+   * as a hung server or a lost network looks to a client. Answers the stopped pids, for
+   * `resume` (SIGCONT), which lets them go on.
+   */
+  pause(): number[] {
+    const postmaster = this.postmasterPid();
+    if (!postmaster) throw new Error(`no postgres on port ${this.port}`);
+    // The postmaster first: it starts no backend while stopped, so the list below is complete.
+    process.kill(postmaster, 'SIGSTOP');
+    const children = this.childrenOf(postmaster);
+    for (const pid of children) process.kill(pid, 'SIGSTOP');
+    return [postmaster, ...children];
+  }
+
+  resume(pids: readonly number[]): void {
+    for (const pid of [...pids].reverse()) process.kill(pid, 'SIGCONT');
+  }
+
+  private childrenOf(postmaster: number): number[] {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)])
+      .toString()
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((pid) => pid > 0);
+  }
+
+  private postmasterPid(): number | undefined {
     const pid = /pid=(\d+)/.exec(this.script('status'))?.[1];
-    if (pid) process.kill(Number(pid), 'SIGKILL');
+    return pid ? Number(pid) : undefined;
   }
 }

@@ -13,7 +13,7 @@ export const WEBHOOKS_SCHEMA = 'webhooks';
 
 export function webhooksDatabaseOptions(
   config: FlashdropConfig,
-  pool: { applicationName: string; poolSize?: number },
+  pool: { applicationName: string; poolSize?: number; queryTimeoutMs?: number },
 ): DataSourceOptions {
   return postgresOptions({
     url: config.DATABASE_URL,
@@ -97,7 +97,11 @@ class WebhooksPool extends WebhooksDatabase implements OnApplicationShutdown {
       useFactory: async (config: FlashdropConfig) => {
         const db = new WebhooksPool(
           new DataSource(
-            webhooksDatabaseOptions(config, { applicationName: 'flashdrop-webhooks', poolSize: 8 }),
+            webhooksDatabaseOptions(config, {
+              applicationName: 'flashdrop-webhooks',
+              poolSize: 8,
+              queryTimeoutMs: config.POSTGRES_QUERY_TIMEOUT_MS,
+            }),
           ),
         );
         await db.open().catch(() => undefined);
