@@ -1,6 +1,6 @@
 // Where the time went, from a .cpuprofile: self time by package/area and by function.
-//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP] [FN...]
-// (each FN: its callers too)
+//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP] [FN...] [--inclusive]
+// (each FN: its callers too; --inclusive: also the total time under each function, of busy time)
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -103,9 +103,55 @@ export function callersOf(profile: CpuProfile, fn: string, depth = 4, top = 5): 
     .join('\n');
 }
 
+/**
+ * Total time by function: each sample counted once for every distinct function on its stack
+ * (a recursive one once), so a handler's figure includes everything it called. Shares are of
+ * the busy samples (idle left out): the breakdown of the work per request.
+ */
+export function inclusive(profile: CpuProfile, top = 40): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = (id: number) => {
+    const f = byId.get(id)!.callFrame;
+    return `${f.functionName || '(anonymous)'} ${areaOf(f.url, f.functionName)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+  };
+  const stackKeys = new Map<number, string[]>();
+  const keysOf = (id: number): string[] => {
+    let keys = stackKeys.get(id);
+    if (!keys) {
+      const set = new Set<string>();
+      for (let q: number | undefined = id; q !== undefined; q = parent.get(q)) set.add(keyOf(q));
+      keys = [...set];
+      stackKeys.set(id, keys);
+    }
+    return keys;
+  };
+  const totals = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const fn = byId.get(id)?.callFrame.functionName;
+    if (fn === '(idle)') return;
+    const us = profile.timeDeltas[i] ?? 0;
+    busy += us;
+    for (const key of keysOf(id)) totals.set(key, (totals.get(key) ?? 0) + us);
+  });
+  const rows = [...totals.entries()]
+    .filter(([k]) => !k.startsWith('(root)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, us]) => `${((us / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  return [`total time by function (share of ${(busy / 1e6).toFixed(2)} s busy)`, ...rows].join(
+    '\n',
+  );
+}
+
 if (require.main === module) {
-  const [file, top, ...callers] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const totals = args.includes('--inclusive');
+  const [file, top, ...callers] = args.filter((a) => a !== '--inclusive');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   console.log(summarize(profile, Number(top ?? '25')));
+  if (totals) console.log(`\n${inclusive(profile, Number(top ?? '25') * 2)}`);
   for (const fn of callers) console.log(`\ncallers of ${fn}\n${callersOf(profile, fn)}`);
 }
