@@ -27,7 +27,7 @@ import { renderStages, StageSource, withStages } from './stages';
 import { runSteadyFloor, runSteadyStack } from './run-steady';
 import { fanTokens, routeExists, sleep, Stack } from './stack';
 import { generatorFor } from './drivers/generators';
-import { CpuProfile, summarize } from '../profile/summarize';
+import { CpuProfile, inclusive, summarize } from '../profile/summarize';
 
 // Above every test slot's ports (libs/testing slotPort: up to ~3520), so a bench never takes one.
 const PORTS = { floor: 3610, naive: 3611, hello: 3612 };
@@ -196,7 +196,16 @@ async function main(): Promise<void> {
       });
     });
     await step('floor', async () => {
-      floor = await runFloor(ctx, peerProcs.floor, floorRedis, run, tokens, quantity, 60);
+      floor = await runFloor(
+        ctx,
+        peerProcs.floor,
+        floorRedis,
+        run,
+        tokens,
+        quantity,
+        60,
+        profileRush('floor', peerProcs.floor.pid, log),
+      );
     });
     await step('phone', async () => {
       if (!apiReady) return;
@@ -208,7 +217,7 @@ async function main(): Promise<void> {
           quantity,
           wave?.drive.rate ?? 1_500,
           60,
-          profileApi(log),
+          profileRush('api', apiPid(), log),
           { server: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
           { inventory: new Inventory(seedRedis), run },
         );
@@ -434,13 +443,14 @@ function otherStackPids(): number[] {
 
 /**
  * With BENCH_PROFILE=1, bench.sh preloads load-tests/profile/cpu-profile-preload.js into the
- * services: SIGWINCH to the API starts its CPU profiler just before the rush and writes the
- * profile just after it; the summary (self time by area and function) is printed and saved.
+ * services and the runner into the floor: SIGWINCH to the process starts its CPU profiler just
+ * before its rush and writes the profile just after it; the summary (self time by area and
+ * function, and the total under each function) is printed and saved as
+ * load-tests/profile/<name>-grab.txt, the profile beside it (not committed).
  */
-function profileApi(log: (line: string) => void) {
-  const pid = apiPid();
+function profileRush(name: 'api' | 'floor', pid: number | undefined, log: (line: string) => void) {
   if (process.env.BENCH_PROFILE !== '1' || !pid) return {};
-  const out = join(REPO_ROOT, `load-tests/profile/api-grab.cpuprofile`);
+  const out = join(REPO_ROOT, `load-tests/profile/${name}-grab.cpuprofile`);
   return {
     before: () => process.kill(pid, 'SIGWINCH'),
     after: async () => {
@@ -448,12 +458,14 @@ function profileApi(log: (line: string) => void) {
       const deadline = Date.now() + 10_000;
       const file = `/tmp/flashdrop-${pid}.cpuprofile`;
       while (!existsSync(file) && Date.now() < deadline) await sleep(200);
-      if (!existsSync(file)) return log('profile: none written');
+      if (!existsSync(file)) return log(`profile of the ${name}: none written`);
       await sleep(500);
       writeFileSync(out, readFileSync(file));
-      const text = summarize(JSON.parse(readFileSync(out, 'utf8')) as CpuProfile, 30);
-      writeFileSync(join(REPO_ROOT, 'load-tests/profile/api-grab.txt'), `${text}\n`);
-      log(`profile of the API during the rush (load-tests/profile/api-grab.txt):\n${text}`);
+      const profile = JSON.parse(readFileSync(out, 'utf8')) as CpuProfile;
+      const text = `${summarize(profile, 30)}\n\n${inclusive(profile, 60)}`;
+      const txt = `load-tests/profile/${name}-grab.txt`;
+      writeFileSync(join(REPO_ROOT, txt), `${text}\n`);
+      log(`profile of the ${name} during its rush (${txt}):\n${summarize(profile, 30)}`);
     },
   };
 }

@@ -31,6 +31,10 @@ export class PeerProcess {
     this.child = spawn(
       process.execPath,
       [
+        // BENCH_PROFILE=1: the floor can be profiled like the services (SIGWINCH, bench.ts).
+        ...(process.env.BENCH_PROFILE === '1' && this.name === 'floor'
+          ? ['-r', join(REPO_ROOT, 'load-tests/profile/cpu-profile-preload.js')]
+          : []),
         '-r',
         'ts-node/register/transpile-only',
         '-r',

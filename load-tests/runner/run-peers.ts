@@ -55,6 +55,7 @@ export async function runFloor(
   tokens: readonly string[],
   quantity: number,
   maxSeconds: number,
+  around: { before?: () => void; after?: () => Promise<void> } = {},
 ): Promise<RushResult> {
   const inventory = new Inventory(floorRedis);
   const now = await inventory.now();
@@ -84,10 +85,11 @@ export async function runFloor(
   );
   await new Promise((r) => setTimeout(r, 250));
   ctx.log(`floor: ${tokens.length} fans reserved in Redis; rushing`);
-  return rush(floor.origin, id, quantity, tokens, maxSeconds, {
-    server: floor.pid,
-    redis: await redisPid(floorRedis),
-  });
+  const pids = { server: floor.pid, redis: await redisPid(floorRedis) };
+  around.before?.();
+  const result = await rush(floor.origin, id, quantity, tokens, maxSeconds, pids);
+  await around.after?.();
+  return result;
 }
 
 export interface NaiveResult extends RushResult {
