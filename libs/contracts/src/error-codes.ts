@@ -31,6 +31,8 @@ export const ErrorCodes = [
   'NOT_SOLD_OUT',
   'MEMBERS_ONLY',
   'ORDER_NOT_PAID',
+  'GROUP_FULL',
+  'GROUP_CLOSED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -73,6 +75,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'DRAW_ONLY':
     case 'NOT_SOLD_OUT':
     case 'ORDER_NOT_PAID':
+    case 'GROUP_FULL':
+    case 'GROUP_CLOSED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;

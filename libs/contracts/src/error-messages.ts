@@ -33,6 +33,8 @@ export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
   NOT_SOLD_OUT: 'the drop is not sold out',
   MEMBERS_ONLY: 'this drop is for members of another tier',
   ORDER_NOT_PAID: 'only a paid order can be refunded',
+  GROUP_FULL: 'the group has as many members as its size',
+  GROUP_CLOSED: 'the group is no longer open',
   SERVICE_UNAVAILABLE: 'a service this needs is unavailable; try again shortly',
   INTERNAL: 'internal error; quote the errorId when reporting it',
 };
@@ -42,6 +44,7 @@ export const NotFoundMessages = {
   drop: 'no such drop',
   order: 'no such order',
   webhook: 'no such webhook',
+  group: 'no such group',
 } as const;
 
 /** TOO_MANY_REQUESTS as said of what one caller sent too much of (each has its own bound). */

@@ -1,5 +1,5 @@
 /** An order as the public API shows it (docs/api.md "Fans"). Times are ISO 8601 UTC. */
-export type OrderStatus = 'held' | 'paid' | 'cancelled' | 'expired' | 'refunded';
+export type OrderStatus = 'held' | 'grouped' | 'paid' | 'cancelled' | 'expired' | 'refunded';
 
 export interface Order {
   readonly id: string;
@@ -18,4 +18,18 @@ export interface Order {
   readonly paidAt?: string;
   /** A refunded order: when its money went back. */
   readonly refundedAt?: string;
+  /** Group buy: the group this order is a member of (every order of a group-buy drop). */
+  readonly groupId?: string;
+}
+
+/** A group of a group-buy drop as the public API shows it (docs/api.md "Campaigns"). */
+export interface GroupView {
+  readonly groupId: string;
+  readonly dropId: string;
+  readonly size: number;
+  /** Member orders now held, grouped or paid: a member whose hold ended freed the seat. */
+  readonly members: number;
+  readonly paidMembers: number;
+  readonly expiresAt: string;
+  readonly status: 'open' | 'complete' | 'failed';
 }

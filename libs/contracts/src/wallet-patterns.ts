@@ -10,6 +10,8 @@ export const WalletPatterns = {
   settle: 'wallet.settle',
   /** Reverses an order's payment, once (PAYMENTS.md "Refunds"). */
   refund: 'wallet.refund',
+  /** Moves a completed group member's payment from escrow to revenue, once (PAYMENTS.md "Group buy"). */
+  release: 'wallet.release',
 } as const;
 
 /** The currency of a wallet when the caller names none (docs/api.md: drops default to CNY). */
@@ -38,7 +40,13 @@ export interface TransactionsRequest {
 export interface WalletTransaction {
   readonly id: string;
   readonly transferId: string;
-  readonly kind: 'credit' | 'payment' | 'refund' | 'referral_reward' | 'referral_reward_reversal';
+  readonly kind:
+    | 'credit'
+    | 'payment'
+    | 'refund'
+    | 'referral_reward'
+    | 'referral_reward_reversal'
+    | 'group_release';
   /** Signed: positive adds to the balance (credit, refund), negative takes from it (payment). */
   readonly amountMinor: number;
   readonly balanceAfterMinor: number;
@@ -88,6 +96,28 @@ export interface DebitRequest {
    */
   readonly referrerId?: string;
   readonly rewardMinor?: number;
+  /**
+   * Group buy: the order is a group member's, so its money goes to the drop's escrow account,
+   * not the brand's revenue (and carries no reward yet: its release pays it). Absent: false.
+   */
+  readonly escrow?: boolean;
+}
+
+/**
+ * A completed group's member: its payment moves from the drop's escrow to the brand's revenue
+ * (and its referral reward, if any, is paid), exactly once per order.
+ */
+export interface ReleaseRequest {
+  readonly orderId: string;
+  readonly brandId: string;
+  readonly referrerId?: string;
+  readonly rewardMinor?: number;
+}
+
+/** `released`: this call moved it; `already`: an earlier one did; `not_paid`: no payment. */
+export interface ReleaseReply {
+  readonly orderId: string;
+  readonly outcome: 'released' | 'already' | 'not_paid';
 }
 
 export type PaymentOutcome = 'debited' | 'declined' | 'voided';

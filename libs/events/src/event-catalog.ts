@@ -127,6 +127,8 @@ export interface EventCatalog {
      */
     referrerId?: string;
     rewardMinor?: number;
+    /** Group buy: a completed group's member, paid from the drop's escrow (its amount). */
+    escrowMinor?: number;
   };
   /**
    * A paid order refunded by its brand or an operator (docs/api.md "Campaigns"): the money is
@@ -143,6 +145,40 @@ export interface EventCatalog {
     remaining: number;
     /** The order's referral reward (its reversal is the wallet's); absent when none. */
     rewardMinor?: number;
+    /** Group buy: a failed group's member, refunded from the drop's escrow (its amount). */
+    escrowMinor?: number;
+  };
+  /**
+   * Group buy (docs/api.md "Campaigns"): a member's payment is in the drop's escrow; the order is
+   * `grouped` until its group completes (every member order.paid) or fails (order.refunded).
+   */
+  'order.grouped': {
+    dropId: string;
+    orderId: string;
+    fanId: string;
+    quantity: number;
+    amountMinor: number;
+    groupId: string;
+    paidMembers: number;
+  };
+  /** A group reached its size in paid members: every member's order is paid (one event each). */
+  'group.completed': {
+    dropId: string;
+    groupId: string;
+    size: number;
+    members: number;
+    amountMinor: number;
+  };
+  /**
+   * A group ran out of time: its paid members were refunded (order.refunded each), its unpaid
+   * holds expired (hold.expired each), every unit went down the line or back to stock.
+   */
+  'group.failed': {
+    dropId: string;
+    groupId: string;
+    size: number;
+    paidMembers: number;
+    refundedMinor: number;
   };
   'wallet.credited': {
     fanId: string;
@@ -196,4 +232,7 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'wallet.debited': 1,
   'order.refunded': 1,
   'wallet.refunded': 1,
+  'order.grouped': 1,
+  'group.completed': 1,
+  'group.failed': 1,
 };

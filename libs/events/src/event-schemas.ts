@@ -112,6 +112,7 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     discountMinor: { optional: 'count' },
     referrerId: { optional: 'id' },
     rewardMinor: { optional: 'count' },
+    escrowMinor: { optional: 'count' },
   },
   'order.refunded': {
     dropId: 'id',
@@ -122,6 +123,30 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     reason: 'text',
     remaining: 'count',
     rewardMinor: { optional: 'count' },
+    escrowMinor: { optional: 'count' },
+  },
+  'order.grouped': {
+    dropId: 'id',
+    orderId: 'id',
+    fanId: 'id',
+    quantity: 'count',
+    amountMinor: 'count',
+    groupId: 'id',
+    paidMembers: 'count',
+  },
+  'group.completed': {
+    dropId: 'id',
+    groupId: 'id',
+    size: 'count',
+    members: 'count',
+    amountMinor: 'count',
+  },
+  'group.failed': {
+    dropId: 'id',
+    groupId: 'id',
+    size: 'count',
+    paidMembers: 'count',
+    refundedMinor: 'count',
   },
   'wallet.credited': {
     fanId: 'id',

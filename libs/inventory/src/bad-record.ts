@@ -7,8 +7,8 @@
  */
 export class BadRecordError extends Error {
   constructor(
-    /** `drop` or `order`. */
-    readonly kind: 'drop' | 'order',
+    /** `drop`, `order` or (group buy) `group`. */
+    readonly kind: 'drop' | 'order' | 'group',
     readonly id: string,
     detail: string,
   ) {

@@ -1,4 +1,4 @@
-import { Allocation, DropPhase, DropState } from './types';
+import { Allocation, DEFAULT_GROUP_SECONDS, DropPhase, DropState } from './types';
 
 /**
  * A drop as the public API shows it (docs/api.md "Drops"): the body's fields plus id, brandId,
@@ -24,6 +24,9 @@ export interface DropView {
   readonly audienceTier?: string;
   readonly shareDiscountMinor: number;
   readonly referralRewardMinor: number;
+  /** Group buy: the members a group needs, and the seconds it has (absent: no groups). */
+  readonly groupSize?: number;
+  readonly groupSeconds?: number;
   readonly phase: DropPhase;
   readonly remaining: number;
   readonly reservations: number;
@@ -54,6 +57,9 @@ export function toDropView(state: DropState): DropView {
     audienceTier: d.audienceTier,
     shareDiscountMinor: d.shareDiscountMinor ?? 0,
     referralRewardMinor: d.referralRewardMinor ?? 0,
+    ...(d.groupSize === undefined
+      ? {}
+      : { groupSize: d.groupSize, groupSeconds: d.groupSeconds ?? DEFAULT_GROUP_SECONDS }),
     phase: state.phase,
     // A cancelled or ended drop has nothing a fan could grab.
     remaining: state.phase === 'cancelled' || state.phase === 'ended' ? 0 : state.remaining,

@@ -1,4 +1,4 @@
-import { DropDefinition, HoldStatus, InventoryOrder } from './types';
+import { DropDefinition, HoldStatus, InventoryGroup, InventoryOrder } from './types';
 
 /**
  * The sale's hashes as the scripts write them (HGETALL shape: every value a string, '' or no
@@ -32,6 +32,21 @@ export function parseOrder(h: Record<string, string>): InventoryOrder {
     ...(h.refundedAt ? { refundedAt: Number(h.refundedAt) } : {}),
     ...(h.refundingSince ? { refundingSince: Number(h.refundingSince) } : {}),
     ...(h.referrerId ? { referrerId: h.referrerId, rewardMinor: Number(h.rewardMinor) } : {}),
+    ...(h.groupId ? { groupId: h.groupId } : {}),
+    ...(h.groupedAt ? { groupedAt: Number(h.groupedAt) } : {}),
+  };
+}
+
+export function parseGroup(h: Record<string, string>): InventoryGroup {
+  return {
+    id: h.id,
+    dropId: h.dropId,
+    size: Number(h.size),
+    members: Number(h.members),
+    paidMembers: Number(h.paidMembers),
+    startedAt: Number(h.startedAt),
+    expiresAt: Number(h.expiresAt),
+    status: h.status as InventoryGroup['status'],
   };
 }
 
@@ -56,6 +71,8 @@ export function parseDefinition(h: Record<string, string>): DropDefinition {
     ...(h.audienceTier ? { audienceTier: h.audienceTier } : {}),
     shareDiscountMinor: Number(h.shareDiscountMinor ?? 0),
     referralRewardMinor: Number(h.referralRewardMinor ?? 0),
+    ...(h.groupSize ? { groupSize: Number(h.groupSize) } : {}),
+    ...(h.groupSeconds ? { groupSeconds: Number(h.groupSeconds) } : {}),
     paused: h.paused === '1',
     cancelled: h.cancelled === '1',
     createdAt: Number(h.createdAt),

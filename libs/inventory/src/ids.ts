@@ -40,6 +40,20 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
+/**
+ * A new group's id (group buy): `g` + 16 random hex digits; a group started by a passed-down
+ * unit is `g` + that hold's allocation number in 15 digits (made in _lib.lua backfill_hold).
+ */
+export function newGroupId(): string {
+  return `g${randomBytes(8).toString('hex')}`;
+}
+
+const GROUP_ID = /^g(?:[0-9a-f]{16}|[0-9]{15})$/;
+
+export function isGroupId(value: string): boolean {
+  return GROUP_ID.test(value);
+}
+
 export function isDropId(value: string): boolean {
   return DROP_ID.test(value);
 }

@@ -19,3 +19,4 @@ export * from './outbox/stream-relay';
 export * from './outbox/outbox-trimmer';
 export * from './outbox/outbox-reader';
 export * from './outbox/handed-out';
+export * from './group-settlement';

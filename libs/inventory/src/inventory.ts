@@ -11,15 +11,16 @@ import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import { randomBytes } from 'node:crypto';
 import { BadRecordError } from './bad-record';
 import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
-import { dropIdOfOrder, newOrderId } from './ids';
+import { dropIdOfOrder, newGroupId, newOrderId } from './ids';
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys, STANDING_CHANNEL } from './keys';
 import { OutboxStreamGroups } from './outbox/stream-groups';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts';
 import { RefusalTally } from './refusal-tally';
-import { parseDefinition, parseOrder } from './hashes';
+import { parseDefinition, parseGroup, parseOrder } from './hashes';
 import { readReservedAt, readStoredSale, StoredSale } from './stored-sale';
 import { ensureGroups } from './outbox/stream-groups';
 import {
+  DEFAULT_GROUP_SECONDS,
   DropCounters,
   DropDefinition,
   DropSummary,
@@ -30,6 +31,8 @@ import {
   FanStanding,
   GrabOutcome,
   GrabRequest,
+  GroupFailStep,
+  InventoryGroup,
   InventoryOrder,
   SyncOutcome,
   Outcome,
@@ -555,6 +558,8 @@ export class Inventory {
         orderId,
         ORDERS_BEYOND_LIMIT,
         req.tier ?? '',
+        req.groupId ?? '',
+        newGroupId(),
       ],
     );
     const status = r[0];
@@ -563,6 +568,25 @@ export class Inventory {
     }
     if (status === 'OK' || status === 'REPLAY') {
       return { ok: true, order: parseOrder(record(r, 1)), replayed: status === 'REPLAY' };
+    }
+    if (r[1] === 'GROUP_BODY') {
+      const field = String(r[2]);
+      return {
+        ok: false,
+        code: 'VALIDATION_FAILED',
+        details: [
+          field === 'groupId'
+            ? { field, message: 'this drop has no groups' }
+            : { field, message: 'each member of a group holds one unit: quantity must be 1' },
+        ],
+      };
+    }
+    if (r[1] === 'NOT_FOUND' && r[2] === 'GROUP') {
+      return {
+        ok: false,
+        code: 'NOT_FOUND',
+        details: [{ field: 'groupId', message: 'no such group' }],
+      };
     }
     if (r[1] === 'QUANTITY_OVER_LIMIT') {
       return {
@@ -722,6 +746,71 @@ export class Inventory {
     return { ok: false, code: codeOf(r[1]), order };
   }
 
+  // ---- group buy (README "Group buy") ----------------------------------------------------
+
+  /** One group as Redis holds it, or undefined. */
+  async group(dropId: string, groupId: string): Promise<InventoryGroup | undefined> {
+    const h = await this.redis.hgetall(dropKeys(dropId).group(groupId));
+    return h.id ? parseGroup(h) : undefined;
+  }
+
+  /** The member order ids of a group (every order that ever joined it). */
+  async groupMembers(dropId: string, groupId: string): Promise<string[]> {
+    return this.redis.smembers(dropKeys(dropId).groupMembers(groupId));
+  }
+
+  /**
+   * The drop's unfinished groups (open, completing, failing) whose deadline is at or before
+   * `before` (Infinity: all), earliest first, at most `limit`: the group sweeper's work.
+   */
+  async unfinishedGroups(dropId: string, before: number, limit: number): Promise<string[]> {
+    const max = Number.isFinite(before) ? before : '+inf';
+    return this.redis.zrangebyscore(dropKeys(dropId).groups, '-inf', max, 'LIMIT', 0, limit);
+  }
+
+  /** finish_group.lua: a completing group whose escrow was released -> every member paid. */
+  async finishGroup(dropId: string, groupId: string): Promise<Outcome<void>> {
+    const r = await this.run('finish_group', this.groupKeys(dropId, groupId), []);
+    if (r[1] === 'BAD_RECORD')
+      throw new BadRecordError('group', groupId, 'finish_group refused it');
+    if (r[0] === 'OK') return { ok: true, value: undefined };
+    return { ok: false, code: r[1] === 'NOT_FOUND' ? 'NOT_FOUND' : 'GROUP_CLOSED' };
+  }
+
+  /** fail_group.lua: at the deadline, open -> failing (holds expire); the members to refund. */
+  async failGroup(dropId: string, groupId: string): Promise<GroupFailStep> {
+    const r = await this.run('fail_group', this.groupKeys(dropId, groupId), []);
+    if (r[0] === 'FAILING') {
+      return { step: 'failing', paying: Number(r[1]), grouped: r.slice(2).map(String) };
+    }
+    if (r[0] === 'OPEN') return { step: 'open' };
+    if (r[0] === 'DONE') return { step: 'done', status: String(r[1]) };
+    if (r[1] === 'BAD_RECORD') throw new BadRecordError('group', groupId, 'fail_group refused it');
+    return { step: 'done', status: 'missing' };
+  }
+
+  /**
+   * settle_failed_group.lua: the members the wallet refunded -> refunded (units down the line);
+   * the group failed once nothing is left to settle. `failed`: whether it is now.
+   */
+  async settleFailedGroup(
+    dropId: string,
+    groupId: string,
+    refunded: readonly string[],
+  ): Promise<{ failed: boolean }> {
+    const r = await this.run('settle_failed_group', this.groupKeys(dropId, groupId), [...refunded]);
+    if (r[0] === 'OK') return { failed: r[1] === 'failed' };
+    if (r[1] === 'BAD_RECORD') {
+      throw new BadRecordError('group', groupId, 'settle_failed_group refused it');
+    }
+    throw new Error(`group ${groupId} is not failing: ${String(r[2] ?? r[1])}`);
+  }
+
+  private groupKeys(dropId: string, groupId: string): string[] {
+    const k = dropKeys(dropId);
+    return [k.group(groupId), k.groupMembers(groupId), ...saleKeys(dropId)];
+  }
+
   /** Refunds of a drop begun before `before` and not completed (for the refund recovery). */
   async refundsUnderWay(dropId: string, before: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(dropKeys(dropId).refunding, '-inf', before, 'LIMIT', 0, limit);
@@ -863,9 +952,11 @@ export function toPublicOrder(o: InventoryOrder): Order {
   } as const;
   const paid =
     o.paidAt === undefined ? base : { ...base, paidAt: new Date(o.paidAt).toISOString() };
-  return o.refundedAt === undefined
-    ? paid
-    : { ...paid, refundedAt: new Date(o.refundedAt).toISOString() };
+  const refunded =
+    o.refundedAt === undefined
+      ? paid
+      : { ...paid, refundedAt: new Date(o.refundedAt).toISOString() };
+  return o.groupId === undefined ? refunded : { ...refunded, groupId: o.groupId };
 }
 
 /** The fan sees the fences' states as the states they came from. */
@@ -947,6 +1038,10 @@ function fields(def: DropDefinition, mode: 'create' | 'restore' | 'sync'): Arg[]
     def.shareDiscountMinor ?? 0,
     'referralRewardMinor',
     def.referralRewardMinor ?? 0,
+    'groupSize',
+    def.groupSize ?? '',
+    'groupSeconds',
+    def.groupSize === undefined ? '' : (def.groupSeconds ?? DEFAULT_GROUP_SECONDS),
     'version',
     def.version,
     'createdAt',

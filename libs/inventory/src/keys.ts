@@ -47,6 +47,13 @@ export function dropKeys(dropId: string) {
     referrers: `${tag}:ref`,
     /** Refunds under way: orderId -> when begin_refund fenced it (the refund recovery's index). */
     refunding: `${tag}:refunding`,
+    /**
+     * Group buy: the groups not yet finished (open, completing, failing) -> deadline ms; one
+     * group's hash; one group's member order ids. _lib.lua group_keys derives the same names.
+     */
+    groups: `${tag}:groups`,
+    group: (groupId: string) => `${tag}:g:${groupId}`,
+    groupMembers: (groupId: string) => `${tag}:gm:${groupId}`,
     orderPrefix: `${tag}:o:`,
     order: (orderId: string) => `${tag}:o:${orderId}`,
     /** A run's receipt (share, count_refusals): lets a second run of the call find the first. */

@@ -33,6 +33,9 @@ const ScriptKeys = {
   relay_read: 'variadic',
   begin_refund: 3,
   complete_refund: 10,
+  finish_group: 10,
+  fail_group: 10,
+  settle_failed_group: 10,
 } as const;
 
 export type ScriptName = keyof typeof ScriptKeys;

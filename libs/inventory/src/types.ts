@@ -33,6 +33,12 @@ export interface DropDefinition {
    * order, from the brand's revenue (absent or 0: none). At most priceMinor - shareDiscountMinor.
    */
   readonly referralRewardMinor?: number;
+  /**
+   * Group buy: every hold belongs to a group of this many members (2..50; absent: no groups);
+   * a group not complete groupSeconds after it started fails (absent: 3600).
+   */
+  readonly groupSize?: number;
+  readonly groupSeconds?: number;
   readonly paused: boolean;
   readonly cancelled: boolean;
   readonly createdAt: number;
@@ -88,7 +94,9 @@ export type HoldStatus =
   | 'expired'
   /** A refund under way (the fence before the wallet moves the money back): shows as `paid`. */
   | 'refunding'
-  | 'refunded';
+  | 'refunded'
+  /** Group buy: paid into the drop's escrow, waiting for the group to complete (or fail). */
+  | 'grouped';
 
 export interface InventoryOrder {
   readonly id: string;
@@ -120,6 +128,9 @@ export interface InventoryOrder {
    */
   readonly referrerId?: string;
   readonly rewardMinor?: number;
+  /** Group buy: the order's group, and when its payment reached the escrow. */
+  readonly groupId?: string;
+  readonly groupedAt?: number;
 }
 
 /** What a sync of PostgreSQL's definition into the mirror did (Inventory.syncDrop). */
@@ -145,7 +156,27 @@ export interface GrabRequest {
   readonly idempotencyKey?: string;
   /** The fan's membership tier (their token's `tier`), for a members-only drop. */
   readonly tier?: string;
+  /** Group buy: the group to join (absent: the grab starts a new group on a group-buy drop). */
+  readonly groupId?: string;
 }
+
+/** A group of a group-buy drop as Redis holds it (libs/inventory README "Group buy"). */
+export interface InventoryGroup {
+  readonly id: string;
+  readonly dropId: string;
+  readonly size: number;
+  readonly members: number;
+  readonly paidMembers: number;
+  readonly startedAt: number;
+  readonly expiresAt: number;
+  readonly status: 'open' | 'completing' | 'complete' | 'failing' | 'failed';
+}
+
+/** fail_group's answer: what is left for the group's failure to do. */
+export type GroupFailStep =
+  | { readonly step: 'failing'; readonly grouped: readonly string[]; readonly paying: number }
+  | { readonly step: 'open' }
+  | { readonly step: 'done'; readonly status: string };
 
 export type GrabOutcome =
   { readonly ok: true; readonly order: InventoryOrder; readonly replayed: boolean } | Refusal;
@@ -232,3 +263,6 @@ export interface FanStanding {
   /** The fan's orders of this drop, newest first. */
   readonly orders: readonly InventoryOrder[];
 }
+
+/** Group buy: how long a group has to complete when the drop names no groupSeconds. */
+export const DEFAULT_GROUP_SECONDS = 3600;

@@ -144,6 +144,8 @@ function editableColumns(d: DropDefinition, updatedAt: Date): EditableColumns {
     audienceTier: d.audienceTier ?? null,
     shareDiscountMinor: d.shareDiscountMinor ?? 0,
     referralRewardMinor: d.referralRewardMinor ?? 0,
+    groupSize: d.groupSize ?? null,
+    groupSeconds: d.groupSeconds ?? null,
     updatedAt,
   };
 }
@@ -169,6 +171,8 @@ function toDefinition(e: DropEntity): DropDefinition {
     ...(e.audienceTier === null ? {} : { audienceTier: e.audienceTier }),
     shareDiscountMinor: e.shareDiscountMinor,
     referralRewardMinor: e.referralRewardMinor,
+    ...(e.groupSize === null ? {} : { groupSize: e.groupSize }),
+    ...(e.groupSeconds === null ? {} : { groupSeconds: e.groupSeconds }),
     paused: e.paused,
     cancelled: e.cancelled,
     createdAt: e.createdAt.getTime(),

@@ -41,7 +41,8 @@ export class OrderRecords {
 
   /**
    * Writes each order as Redis holds it now, in one statement. Idempotent and order-proof:
-   * a terminal status (expired, cancelled, refunded) is final and paid moves only to refunded,
+   * a terminal status (expired, cancelled, refunded) is final, grouped moves only to paid or
+   * refunded (its group completed or failed) and paid only to refunded,
    * so a replayed or late copy never moves an order back. A new row takes the next storage
    * position (`seq`); an update keeps the row's position. While the hold is open its deadline
    * is copied too, so the report after the sale places an expiry at the deadline it really had.
@@ -103,6 +104,7 @@ export class OrderRecords {
            expires_at = EXCLUDED.expires_at, refunded_at = EXCLUDED.refunded_at,
            refund_reason = EXCLUDED.refund_reason, updated_at = now()
          WHERE sales.orders.status IN ('held', 'paying')
+           OR (sales.orders.status = 'grouped' AND EXCLUDED.status IN ('paid', 'refunded'))
            OR (sales.orders.status = 'paid' AND EXCLUDED.status = 'refunded')`,
         columns,
       );

@@ -80,6 +80,25 @@ export async function moveHoldDeadline(redis: RedisClient, orderId: string, expi
 }
 
 /**
+ * Test-only (group buy): moves a group's deadline to `expiresAt` (epoch ms), in its hash and in
+ * the drop's unfinished groups, so a test need not wait groupSeconds (60 s at least) for the
+ * sweeper to fail it. The members' holds keep their own deadlines.
+ */
+export async function moveGroupDeadline(
+  redis: RedisClient,
+  dropId: string,
+  groupId: string,
+  expiresAt: number,
+) {
+  const k = dropKeys(dropId);
+  await redis
+    .multi()
+    .hset(k.group(groupId), 'expiresAt', expiresAt)
+    .zadd(k.groups, 'XX', expiresAt, groupId)
+    .exec();
+}
+
+/**
  * Test-only: puts an order into its drop's holds zset at `at` whatever its status (ZADD without
  * XX, unlike moveHoldDeadline): where the sweeper will meet it. For the guards of orders that
  * left the zset (paid, cancelled, expired), which expire_due must pass over.

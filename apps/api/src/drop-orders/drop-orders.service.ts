@@ -13,6 +13,7 @@ const DEFAULT_LIMIT = 100;
  */
 const STORED_STATUSES: Readonly<Record<OrderStatus, readonly HoldStatus[]>> = {
   held: ['held', 'paying'],
+  grouped: ['grouped'],
   paid: ['paid'],
   cancelled: ['cancelled'],
   expired: ['expired'],

@@ -16,6 +16,7 @@ export const DROP_DEFAULTS = {
   allocation: 'first_come',
   shareDiscountMinor: 0,
   referralRewardMinor: 0,
+  groupSeconds: 3600,
 } as const;
 
 /**
@@ -55,6 +56,10 @@ export function withDefaults(dto: CreateDropDto): DropFields {
     ...(dto.audienceTier === undefined ? {} : { audienceTier: dto.audienceTier }),
     shareDiscountMinor: dto.shareDiscountMinor ?? DROP_DEFAULTS.shareDiscountMinor,
     referralRewardMinor: dto.referralRewardMinor ?? DROP_DEFAULTS.referralRewardMinor,
+    ...(dto.groupSize === undefined ? {} : { groupSize: dto.groupSize }),
+    ...(dto.groupSeconds === undefined && dto.groupSize === undefined
+      ? {}
+      : { groupSeconds: dto.groupSeconds ?? DROP_DEFAULTS.groupSeconds }),
   };
 }
 
@@ -80,7 +85,8 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
  * overflow, libs/inventory _lib.lua MAX_EXACT); a draw needs reservations (they are its entries).
  * A share discount is less than the price (docs/api.md \"Campaigns\": a discounted unit still
  * costs something); a referral reward is at most what a discounted unit costs, so the payment
- * of any order always covers its reward (it comes out of that payment's revenue).
+ * of any order always covers its reward (it comes out of that payment's revenue). A group-buy
+ * drop is first come (a draw's winners are not groups) and groupSeconds comes only with groupSize.
  * Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
 export function checkDropRules(d: DropFields): void {
@@ -121,6 +127,12 @@ export function checkDropRules(d: DropFields): void {
       field: 'referralRewardMinor',
       message: 'must be at most priceMinor - shareDiscountMinor',
     });
+  }
+  if (d.groupSize !== undefined && d.allocation === 'draw') {
+    details.push({ field: 'groupSize', message: 'a draw drop cannot have groups' });
+  }
+  if (d.groupSize === undefined && d.groupSeconds !== undefined) {
+    details.push({ field: 'groupSeconds', message: 'only with groupSize' });
   }
   if (details.length > 0) throw DomainError.invalid(details);
 }

@@ -130,6 +130,31 @@ export class CreateDropDto {
   @Min(0)
   @Max(1e12)
   readonly referralRewardMinor?: number;
+
+  @ApiPropertyOptional({
+    minimum: 2,
+    maximum: 50,
+    description:
+      'group buy: a purchase starts or joins a group of this many members; the group completes ' +
+      'when this many members have paid, else fails groupSeconds after it started',
+  })
+  @Optional()
+  @IsInt()
+  @Min(2)
+  @Max(50)
+  readonly groupSize?: number;
+
+  @ApiPropertyOptional({
+    minimum: 60,
+    maximum: 86400,
+    default: 3600,
+    description: 'group buy: how long a group has to complete after it started',
+  })
+  @Optional()
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  readonly groupSeconds?: number;
 }
 
 /** PATCH: any subset of the create body; the merged drop must satisfy the same rules. */
@@ -183,4 +208,18 @@ export class UpdateDropDto {
   @Min(0)
   @Max(1e12)
   readonly referralRewardMinor?: number;
+
+  @ApiPropertyOptional()
+  @Optional()
+  @IsInt()
+  @Min(2)
+  @Max(50)
+  readonly groupSize?: number;
+
+  @ApiPropertyOptional()
+  @Optional()
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  readonly groupSeconds?: number;
 }

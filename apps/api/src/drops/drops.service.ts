@@ -106,6 +106,8 @@ export class DropsService {
           audienceTier: dto.audienceTier,
           shareDiscountMinor: dto.shareDiscountMinor,
           referralRewardMinor: dto.referralRewardMinor,
+          groupSize: dto.groupSize,
+          groupSeconds: dto.groupSeconds,
         }),
         ...patchTimes(dto),
       };

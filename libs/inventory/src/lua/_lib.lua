@@ -89,6 +89,12 @@ local function reward_ok(v, price, discount)
   return n ~= nil and p ~= nil and n <= p - (tonumber(discount) or 0)
 end
 
+-- A drop's groupSize / groupSeconds (absent or '': no groups), checked like every number.
+local function group_ok(size, seconds)
+  if size == nil or size == false or size == '' then return true end
+  return int_in(size, 2, 50) ~= nil and int_in(seconds, 60, 86400) ~= nil
+end
+
 -- The fields the scripts compute with, in a drop's mirrored hash (as a table), all valid.
 local function drop_ok(d)
   return d.id ~= nil and int_in(d.saleStartsAt, 0, MAX_TIME_MS) ~= nil and time_ok(d.saleEndsAt)
@@ -99,6 +105,7 @@ local function drop_ok(d)
     and int_in(d.priceMinor, 0, MAX_EXACT) ~= nil
     and discount_ok(d.shareDiscountMinor, d.priceMinor)
     and reward_ok(d.referralRewardMinor, d.priceMinor, d.shareDiscountMinor)
+    and group_ok(d.groupSize, d.groupSeconds)
 end
 
 -- The fields the transitions compute with, in an order's hash (as a table), all valid.
@@ -187,6 +194,13 @@ end
 -- (Inventory `saleKeys`), from KEYS[first]. New orders' keys (backfill holds, whose ids are made
 -- here) and the order list of a fan chosen here (from the line) are derived from the drop key's
 -- hash tag, so they share the drop's slot.
+-- keys.ts `groups`, `group`, `groupMembers` (group buy), from a drop key's hash tag: the
+-- unfinished groups by deadline, one group's hash, one group's member orders.
+local function group_keys(drop)
+  local tag = string.sub(drop, 1, -5)
+  return {groups = tag .. 'groups', group_prefix = tag .. 'g:', members_prefix = tag .. 'gm:'}
+end
+
 local function sale_keys(first)
   local drop = KEYS[first]
   -- '{d:ID}:drop' -> '{d:ID}:'
@@ -201,7 +215,41 @@ local function sale_keys(first)
     sharers = tag .. 'sh',
     -- keys.ts `referrers`: read by backfill_hold for the referral reward
     referrers = tag .. 'ref',
+    groups = group_keys(drop).groups,
+    group_prefix = group_keys(drop).group_prefix,
+    members_prefix = group_keys(drop).members_prefix,
   }
+end
+
+-- Group buy (API.md "Campaigns"). A group is a hash {d:ID}:g:<groupId>: `id dropId size
+-- startedAt expiresAt status members paidMembers` (+ `completedAt` / `failedAt`), its member
+-- orders a set {d:ID}:gm:<groupId>, and every group not yet finished is in {d:ID}:groups by its
+-- deadline. `members` counts the member orders now held, paying, grouped or paid (a release
+-- takes one off: release() below), `paidMembers` those grouped or paid.
+-- States: open -> completing -> complete, open -> failing -> failed. THE FENCE is the move out
+-- of `open`: complete_payment moves it to `completing` only while open and before the deadline,
+-- fail_group to `failing` only while open and at or past the deadline, each in one script, so a
+-- group completes or fails, never both, whatever races (the sweeper, two workers, a payment at
+-- the deadline). The forward states only go forward (finish_group, settle_failed_group).
+local GROUP_MEMBER_BOUND_EXTRA = 20
+-- A completing group is due for the group sweeper this long after its last payment (the payer
+-- completes it well within; the sweeper finishes what a crash left).
+local GROUP_RECOVERY_GRACE_MS = 5000
+
+-- Starts group `gid` of `size` members, `seconds` to complete, at `now`; answers its deadline.
+local function start_group(S, drop_id, gid, size, seconds, now)
+  local expires_at = now + tonumber(seconds) * 1000
+  redis.call('HSET', S.group_prefix .. gid, 'id', gid, 'dropId', drop_id, 'size', size,
+    'startedAt', now, 'expiresAt', expires_at, 'status', 'open', 'members', 0, 'paidMembers', 0)
+  redis.call('ZADD', S.groups, expires_at, gid)
+  redis.call('HINCRBY', S.stats, 'groupsStarted', 1)
+  return expires_at
+end
+
+-- Order `order_id` joins group `gid` (checked open and not full by the caller).
+local function join_group(S, gid, order_id)
+  redis.call('SADD', S.members_prefix .. gid, order_id)
+  redis.call('HINCRBY', S.group_prefix .. gid, 'members', 1)
 end
 
 -- Members-only (API.md "Campaigns"): a drop with an audienceTier admits only a fan whose token
@@ -278,12 +326,23 @@ local function backfill_hold(S, d, fan, from_id, now)
   local seq = next_allocation_seq(S.stats)
   local order_id = d.id .. '-r' .. string.format('%015d', seq)
   local expires_at = now + tonumber(d.holdSeconds) * 1000
+  -- Group buy: every hold belongs to a group, so a passed-down unit starts a new one (its id
+  -- from the order's, unique like it), and the hold ends no later than the group.
+  local group = {}
+  if d.groupSize and d.groupSize ~= '' then
+    local gid = 'g' .. string.format('%015d', seq)
+    local group_ends = start_group(S, d.id, gid, d.groupSize, d.groupSeconds, now)
+    join_group(S, gid, order_id)
+    if group_ends < expires_at then expires_at = group_ends end
+    group = {'groupId', gid}
+  end
   local amount, discount = unit_price(tonumber(d.priceMinor), d.shareDiscountMinor, S.sharers, fan)
   redis.call('HSET', S.order_prefix .. order_id, 'id', order_id, 'dropId', d.id, 'fanId', fan,
     'quantity', 1, 'amountMinor', string.format('%d', amount),
     'unitPriceMinor', string.format('%d', amount), 'discountMinor', string.format('%d', discount),
     'currency', d.currency, 'status', 'held', 'createdAt', now, 'expiresAt', expires_at,
     'fromOrderId', from_id, unpack(referral(d.referralRewardMinor, S.referrers, fan)))
+  if group[1] then redis.call('HSET', S.order_prefix .. order_id, unpack(group)) end
   redis.call('ZADD', S.holds, expires_at, order_id)
   redis.call('HINCRBY', S.fans, fan, 1)
   add_fan_order(S, fan, order_id)
@@ -294,7 +353,7 @@ local function backfill_hold(S, d, fan, from_id, now)
   return {'hold.backfilled', {
     'dropId', d.id, 'orderId', order_id, 'fanId', fan, 'quantity', 1, 'amountMinor', amount,
     'discountMinor', discount_field(discount), 'expiresAt', expires_at, 'fromOrderId', from_id,
-    'seq', seq,
+    'seq', seq, 'groupId', group[2] or false,
   }}
 end
 
@@ -303,10 +362,11 @@ end
 -- units checks it with the order, and answers BAD_RECORD with nothing written if it fails.
 local function sale_ok(S)
   local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'perUserLimit', 'holdSeconds',
-    'priceMinor', 'currency', 'shareDiscountMinor', 'referralRewardMinor')
+    'priceMinor', 'currency', 'shareDiscountMinor', 'referralRewardMinor', 'groupSize',
+    'groupSeconds')
   return f[1] ~= false and time_ok(f[2]) and int_in(f[3], 1, 1000000) ~= nil
     and int_in(f[4], 1, 86400) ~= nil and int_in(f[5], 0, MAX_EXACT) ~= nil and f[6] ~= false
-    and discount_ok(f[7], f[5]) and reward_ok(f[8], f[5], f[7])
+    and discount_ok(f[7], f[5]) and reward_ok(f[8], f[5], f[7]) and group_ok(f[9], f[10])
 end
 
 -- Where `units` units just released from order `from_id` go (API.md "Fair launch"), each one:
@@ -324,10 +384,11 @@ local function hand_down(S, units, from_id, now)
   if units <= 0 then return out end
   local f = redis.call('HMGET', S.drop, 'id', 'saleEndsAt', 'paused', 'cancelled',
     'perUserLimit', 'holdSeconds', 'priceMinor', 'currency', 'shareDiscountMinor',
-    'referralRewardMinor')
+    'referralRewardMinor', 'groupSize', 'groupSeconds')
   local d = {id = f[1], saleEndsAt = f[2], paused = f[3], cancelled = f[4],
     perUserLimit = f[5], holdSeconds = f[6], priceMinor = f[7], currency = f[8],
-    shareDiscountMinor = f[9], referralRewardMinor = f[10]}
+    shareDiscountMinor = f[9], referralRewardMinor = f[10], groupSize = f[11],
+    groupSeconds = f[12]}
   local left = units
   local ended = d.cancelled == '1' or (d.saleEndsAt and d.saleEndsAt ~= ''
     and now >= tonumber(d.saleEndsAt))
@@ -384,6 +445,8 @@ local function release(S, order_key, o, new_status, now)
   redis.call('ZREM', S.holds, o.id)
   redis.call('HINCRBY', S.stats, 'held', -q)
   redis.call('HINCRBY', S.stats, new_status, q)
+  -- A group member whose hold ends frees its seat (API.md: members counts live orders).
+  if o.groupId then redis.call('HINCRBY', S.group_prefix .. o.groupId, 'members', -1) end
   local passed = hand_down(S, q, o.id, now)
   local remaining = tonumber(redis.call('GET', S.stock) or '0')
   local etype = 'hold.expired'

@@ -17,7 +17,7 @@
 --   lastAttempt too (payingUntil names the attempt); the holds zset then waits for
 --   payingUntil (the sweeper reports it as stale after that; it never expires it).
 -- held past expiresAt -> expired now, units back: HOLD_EXPIRED (nothing may be charged).
--- paying -> PAYMENT_IN_PROGRESS; paid -> ORDER_PAID; cancelled -> ORDER_CANCELLED;
+-- paying -> PAYMENT_IN_PROGRESS; paid or grouped (in a group's escrow) -> ORDER_PAID; cancelled -> ORDER_CANCELLED;
 -- expired -> HOLD_EXPIRED. Another fan's order or none: NOT_FOUND.
 -- Run twice with the same arguments, the second run meets `paying` (PAYMENT_IN_PROGRESS with
 -- the order): the caller joins that attempt (apps/api PaymentsService), nothing is fenced twice.
@@ -57,7 +57,8 @@ if o.status == 'held' then
   return {'OK', unpack(order_reply(o))}
 end
 local codes = {
-  paying = 'PAYMENT_IN_PROGRESS', paid = 'ORDER_PAID', cancelled = 'ORDER_CANCELLED',
+  paying = 'PAYMENT_IN_PROGRESS', paid = 'ORDER_PAID', grouped = 'ORDER_PAID',
+  cancelled = 'ORDER_CANCELLED',
   expired = 'HOLD_EXPIRED',
 }
 return {'ERR', codes[o.status] or 'HOLD_EXPIRED', unpack(order_reply(o))}

@@ -11,7 +11,7 @@
 -- held past expiresAt (the sweeper has not run yet) -> expired, units back, hold.expired, and
 -- the answer HOLD_EXPIRED: the deadline is the script's clock, not the sweeper's schedule.
 -- cancelled again: the order (idempotent; so is a second run of the same call). paying:
--- PAYMENT_IN_PROGRESS. paid: ORDER_PAID. Another fan's order: NOT_FOUND (it is not theirs to
+-- PAYMENT_IN_PROGRESS. paid or grouped: ORDER_PAID. Another fan's order: NOT_FOUND (it is not theirs to
 -- see).
 --
 -- Returns {'OK', field, value, ...} | {'ERR', code, field, value, ...} | {'ERR', 'NOT_FOUND'}
@@ -32,5 +32,6 @@ end
 if o.status == 'cancelled' then return {'OK', unpack(order_reply(o))} end
 local code = 'HOLD_EXPIRED'
 if o.status == 'paying' then code = 'PAYMENT_IN_PROGRESS' end
-if o.status == 'paid' then code = 'ORDER_PAID' end
+-- A grouped order's money is in escrow: only its group's completion or failure moves it.
+if o.status == 'paid' or o.status == 'grouped' then code = 'ORDER_PAID' end
 return {'ERR', code, unpack(order_reply(o))}

@@ -10,6 +10,13 @@
 --   KEYS[4] {d:ID}:fans  KEYS[5] {d:ID}:holds  KEYS[6] {d:ID}:events  KEYS[7] {d:ID}:stats
 --   KEYS[8] {d:ID}:wl  KEYS[9] {d:ID}:parked (a fan's order list {d:ID}:fo:<fanId> is derived)
 --
+-- Group buy: a member's order (`groupId`) was debited into the drop's escrow, so it becomes
+-- `grouped`, not paid (stats grouped + q, escrowMinor + amount, order.grouped), and its group's
+-- paidMembers + 1. The payment that brings paidMembers to the group's size while the group is
+-- open and before its deadline moves the group to `completing`: THE FENCE against the failure
+-- (fail_group.lua moves only an open group). The caller then releases the escrow and runs
+-- finish_group.lua, which makes every member paid at once. An order already grouped answers OK.
+--
 -- Stats: revenueMinor + amount, discountsMinor + discount, referralRewardsMinor + the order's
 -- referral reward (paid out with the debit).
 -- Returns {'OK', field, value, ...}
@@ -20,7 +27,7 @@
 local S = sale_keys(2)
 local o = hash_table(KEYS[1])
 if o.id == nil then return {'ERR', 'NOT_FOUND'} end
-if o.status == 'paid' then return {'OK', unpack(order_reply(o))} end
+if o.status == 'paid' or o.status == 'grouped' then return {'OK', unpack(order_reply(o))} end
 if not order_ok(o) then return {'ERR', 'BAD_RECORD'} end
 local now = now_ms()
 -- Only a release reads the drop (its units go down the line): check it only then.
@@ -28,6 +35,33 @@ local lapsed = o.status == 'held' and now >= tonumber(o.expiresAt)
 if lapsed and not sale_ok(S) then return {'ERR', 'BAD_RECORD'} end
 if lapsed then
   release(S, KEYS[1], o, 'expired', now)
+end
+if (o.status == 'paying' or o.status == 'held') and o.groupId then
+  local q = tonumber(o.quantity)
+  local amount = tonumber(o.amountMinor)
+  local group_key = S.group_prefix .. o.groupId
+  local g = redis.call('HMGET', group_key, 'status', 'size', 'expiresAt')
+  redis.call('HINCRBY', S.stats, 'escrowMinor', amount)
+  redis.call('HINCRBY', S.stats, 'held', -q)
+  redis.call('HINCRBY', S.stats, 'grouped', q)
+  redis.call('HSET', KEYS[1], 'status', 'grouped', 'groupedAt', now)
+  redis.call('HDEL', KEYS[1], 'payingUntil')
+  redis.call('ZREM', S.holds, o.id)
+  local paid_members = redis.call('HINCRBY', group_key, 'paidMembers', 1)
+  emit(S.events, 'order.grouped', now, {
+    'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'quantity', q,
+    'amountMinor', amount, 'groupId', o.groupId, 'paidMembers', paid_members,
+  })
+  if g[1] == 'open' and paid_members >= (tonumber(g[2]) or 0) and now < (tonumber(g[3]) or 0) then
+    redis.call('HSET', group_key, 'status', 'completing', 'completingAt', now)
+    -- Due for the group sweeper a little later: the payer finishes it at once; should it die,
+    -- the sweeper does (finish_group and the wallet's release are idempotent).
+    redis.call('ZADD', S.groups, now + GROUP_RECOVERY_GRACE_MS, o.groupId)
+  end
+  o.status = 'grouped'
+  o.groupedAt = tostring(now)
+  o.payingUntil = nil
+  return {'OK', unpack(order_reply(o))}
 end
 if o.status == 'paying' or o.status == 'held' then
   local q = tonumber(o.quantity)

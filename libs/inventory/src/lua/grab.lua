@@ -20,6 +20,9 @@
 -- ARGV[5] how many orders beyond perUserLimit a fan may have in the drop (Inventory's
 --         ORDERS_BEYOND_LIMIT): the bound on the fan's list, see below
 -- ARGV[6] the fan's membership tier ('' when their token has none)
+-- ARGV[7] group buy: the group to join ('' = start a new one)   ARGV[8] the id a new group takes
+--         (chosen by the caller, unique). The group's keys derive from KEYS[1]'s tag (_lib.lua
+--         sale_keys: {d:ID}:g:<groupId>, {d:ID}:gm:<groupId>, {d:ID}:groups).
 --
 -- Checks, in order: drop exists; the order already exists (this is a second run of the same
 -- call, a client re-sending a command whose reply it lost: it gets the order, nothing is done
@@ -29,7 +32,14 @@
 -- (DRAW_ONLY: its units go to the draw's winners); quantity <= perUserLimit;
 -- cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt (SALE_NOT_STARTED); paused
 -- (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid units (LIMIT_REACHED);
--- the fan's orders in the drop (LIMIT_REACHED); stock (SOLD_OUT).
+-- the fan's orders in the drop (LIMIT_REACHED); on a group-buy drop, the group joined: unknown
+-- (NOT_FOUND GROUP), no longer open or past its deadline (GROUP_CLOSED), as many live members
+-- as its size (GROUP_FULL); stock (SOLD_OUT). A groupId on a drop without groups, or another
+-- quantity than 1 on a group-buy drop, is the body's fault (GROUP_BODY: 400, never stored).
+--
+-- Group buy: an accepted grab without ARGV[7] starts a group (this order its first member),
+-- with ARGV[7] joins it; either way the hold ends no later than the group's deadline, and the
+-- member's seat counts from this step, so a group never holds more than its size.
 --
 -- The fan's order list is bounded: held and paid orders are at most perUserLimit (one unit
 -- each at least), so a fan can only grow it by orders that ended unpaid (cancelled, expired).
@@ -65,10 +75,13 @@ local idem_key = ARGV[3]
 local order_id = ARGV[4]
 local orders_beyond_limit = tonumber(ARGV[5])
 local tier = ARGV[6]
+local join_gid = ARGV[7]
+local new_gid = ARGV[8]
 
 local d = redis.call('HMGET', KEYS[1], 'id', 'saleStartsAt', 'saleEndsAt', 'paused',
   'cancelled', 'reservationRequired', 'perUserLimit', 'holdSeconds', 'priceMinor', 'currency',
-  'allocation', 'audienceTier', 'shareDiscountMinor', 'referralRewardMinor')
+  'allocation', 'audienceTier', 'shareDiscountMinor', 'referralRewardMinor', 'groupSize',
+  'groupSeconds')
 local drop_id = d[1]
 if not drop_id then return {'ERR', 'NOT_FOUND'} end
 
@@ -101,7 +114,8 @@ local hold_seconds = int_in(d[8], 1, 86400)
 local price = int_in(d[9], 0, MAX_EXACT)
 if qty == nil or sale_starts == nil or not time_ok(sale_ends) or limit == nil
   or hold_seconds == nil or price == nil or d[10] == false or price * qty > MAX_EXACT
-  or not discount_ok(d[13], price) or not reward_ok(d[14], price, d[13]) then
+  or not discount_ok(d[13], price) or not reward_ok(d[14], price, d[13])
+  or not group_ok(d[15], d[16]) then
   return {'ERR', 'BAD_RECORD'}
 end
 
@@ -117,6 +131,9 @@ if not admits(d[12], tier) then return refuse('MEMBERS_ONLY') end
 if d[11] == 'draw' then return refuse('DRAW_ONLY') end
 
 if qty > limit then return {'ERR', 'QUANTITY_OVER_LIMIT', limit} end
+local grouped = d[15] ~= false and d[15] ~= ''
+if not grouped and join_gid ~= '' then return {'ERR', 'GROUP_BODY', 'groupId'} end
+if grouped and qty ~= 1 then return {'ERR', 'GROUP_BODY', 'quantity'} end
 
 if d[5] == '1' then return refuse('SALE_ENDED') end
 if sale_ends ~= '' and now >= tonumber(sale_ends) then return refuse('SALE_ENDED') end
@@ -132,11 +149,39 @@ if owned + qty > limit then return refuse('LIMIT_REACHED') end
 if redis.call('LLEN', KEYS[10]) >= limit + orders_beyond_limit then
   return refuse('LIMIT_REACHED')
 end
+-- The group keys derive from the drop key's tag, like the sale keys of the release scripts.
+local S = group_keys(KEYS[1])
+S.stats = KEYS[7]
+local group_key = false
+if grouped and join_gid ~= '' then
+  group_key = S.group_prefix .. join_gid
+  local g = redis.call('HMGET', group_key, 'id', 'status', 'expiresAt', 'members', 'size')
+  -- Not stored under the Idempotency-Key: an unknown group says nothing about the sale.
+  if not g[1] then return {'ERR', 'NOT_FOUND', 'GROUP'} end
+  if g[2] ~= 'open' or now >= (tonumber(g[3]) or 0) then return refuse('GROUP_CLOSED') end
+  if (tonumber(g[4]) or 0) >= (tonumber(g[5]) or 0)
+    or redis.call('SCARD', S.members_prefix .. join_gid) >= tonumber(g[5]) + GROUP_MEMBER_BOUND_EXTRA then
+    return refuse('GROUP_FULL')
+  end
+end
 if stock < qty then return refuse('SOLD_OUT') end
 
 -- Accepted: the decrement, the fan's units, the order, its deadline, the fan's order list,
 -- the idempotency answer and the event are one atomic step. Nothing from here on can fail.
 local expires_at = now + hold_seconds * 1000
+local gid = false
+if grouped then
+  local group_ends
+  if group_key then
+    gid = join_gid
+    group_ends = tonumber(redis.call('HGET', group_key, 'expiresAt'))
+  else
+    gid = new_gid
+    group_ends = start_group(S, drop_id, gid, d[15], d[16], now)
+  end
+  join_group(S, gid, order_id)
+  if group_ends < expires_at then expires_at = group_ends end
+end
 local unit, unit_discount = unit_price(price, d[13], KEYS[11], fan)
 local amount = unit * qty
 local discount = unit_discount * qty
@@ -147,6 +192,7 @@ redis.call('HSET', KEYS[9], 'id', order_id, 'dropId', drop_id, 'fanId', fan,
   'unitPriceMinor', string.format('%d', unit), 'discountMinor', string.format('%d', discount),
   'currency', d[10], 'status', 'held', 'createdAt', now, 'expiresAt', expires_at,
   unpack(referral(d[14], KEYS[12], fan)))
+if gid then redis.call('HSET', KEYS[9], 'groupId', gid) end
 redis.call('ZADD', KEYS[5], expires_at, order_id)
 redis.call('RPUSH', KEYS[10], order_id)
 if idem then redis.call('HSET', KEYS[8], idem, request .. order_id) end
@@ -158,6 +204,6 @@ local seq = next_allocation_seq(KEYS[7])
 emit(KEYS[6], 'grab.accepted', now, {
   'dropId', drop_id, 'orderId', order_id, 'fanId', fan, 'quantity', qty,
   'amountMinor', amount, 'discountMinor', discount_field(discount), 'expiresAt', expires_at,
-  'remaining', remaining, 'seq', seq,
+  'remaining', remaining, 'seq', seq, 'groupId', gid,
 })
 return {'OK', unpack(redis.call('HGETALL', KEYS[9]))}

@@ -26,8 +26,10 @@ for i = 1, #flat, 2 do d[flat[i]] = flat[i + 1] end
 local now = now_ms()
 local phase = phase_of(d, tonumber(redis.call('GET', KEYS[2]) or '0'), now)
 if phase ~= 'ended' and phase ~= 'cancelled' then return {'OPEN', phase} end
+-- Unfinished groups (group buy: open, completing or failing) are work too: the group sweeper
+-- must still complete or fail them, whatever the sale's phase.
 if redis.call('ZCARD', KEYS[3]) > 0 or redis.call('LLEN', KEYS[6]) > 0
-  or redis.call('ZCARD', KEYS[8]) > 0 then
+  or redis.call('ZCARD', KEYS[8]) > 0 or redis.call('ZCARD', group_keys(KEYS[1]).groups) > 0 then
   return {'HOLDING'}
 end
 if tonumber(redis.call('HGET', KEYS[5], 'resPending') or '0') > 0 then return {'UNCOUNTED'} end

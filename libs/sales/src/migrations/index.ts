@@ -4,6 +4,7 @@ import { OrdersStorageSeq1766000000000 } from './1766000000000-orders-storage-se
 import { FairLaunch1767000000000 } from './1767000000000-fair-launch';
 import { Campaigns1768000000000 } from './1768000000000-campaigns';
 import { ReferralRewards1769000000000 } from './1769000000000-referral-rewards';
+import { GroupBuy1770000000000 } from './1770000000000-group-buy';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -13,4 +14,5 @@ export const salesMigrations: (new () => object)[] = [
   FairLaunch1767000000000,
   Campaigns1768000000000,
   ReferralRewards1769000000000,
+  GroupBuy1770000000000,
 ];
