@@ -162,7 +162,9 @@ export class LedgerFacts {
               bool_and(EXISTS (
                 SELECT 1 FROM wallet.entries re JOIN wallet.entries pe
                   ON pe.account_id = re.account_id AND pe.amount_minor = -re.amount_minor
-                WHERE re.transfer_id = r.id AND pe.transfer_id = p.id
+                WHERE re.transfer_id = r.id AND (pe.transfer_id = p.id OR pe.transfer_id IN (
+                  SELECT g.id FROM wallet.transfers g
+                  WHERE g.kind = 'group_release' AND g.order_id = r.order_id))
                 GROUP BY re.transfer_id HAVING count(*) = 2)) AS reverses
        FROM wallet.transfers r
        LEFT JOIN wallet.transfers p ON p.kind = 'payment' AND p.order_id = r.order_id
@@ -201,7 +203,9 @@ export class LedgerFacts {
                 EXISTS (SELECT 1 FROM wallet.entries we JOIN wallet.entries pe
                           ON pe.account_id = we.account_id AND pe.amount_minor > 0
                         WHERE we.transfer_id = w.id AND we.amount_minor = -w.amount_minor
-                          AND pe.transfer_id = p.id)
+                          AND (pe.transfer_id = p.id OR pe.transfer_id IN (
+                            SELECT g.id FROM wallet.transfers g
+                            WHERE g.kind = 'group_release' AND g.order_id = w.order_id)))
                 AND EXISTS (SELECT 1 FROM wallet.entries we JOIN wallet.accounts a
                               ON a.id = we.account_id AND a.kind = 'fan'
                              AND a.owner_id = w.fan_id
@@ -240,6 +244,45 @@ export class LedgerFacts {
       unrecovered: Number(r.unrecovered ?? 0),
       refundRecordsReward: r.recorded === true,
     }));
+  }
+
+  /** Group buy: each drop's escrow balance (the sum of its escrow shards), by drop id. */
+  async escrowByDrop(): Promise<Map<string, number>> {
+    const rows: { owner_id: string; total: string }[] = await this.db.query(
+      `SELECT owner_id, sum(balance_minor) AS total FROM wallet.accounts
+       WHERE kind = 'escrow' GROUP BY owner_id`,
+    );
+    return new Map(rows.map((r) => [r.owner_id, Number(r.total)]));
+  }
+
+  /**
+   * Group buy: per order with a group release, how many releases, whether each moved the
+   * order's payment (its amount) out of the escrow shard the payment credited, and whether the
+   * order was also refunded (never both: one group ends one way).
+   */
+  async releasesByOrder(): Promise<
+    Map<string, { count: number; fromPaymentEscrow: boolean; refunded: boolean }>
+  > {
+    const rows: { order_id: string; n: string; moved: boolean; refunded: boolean }[] =
+      await this.db.query(
+        `SELECT g.order_id, count(*) AS n,
+                bool_and(EXISTS (
+                  SELECT 1 FROM wallet.entries ge JOIN wallet.entries pe
+                    ON pe.account_id = ge.account_id AND pe.amount_minor = -ge.amount_minor
+                  JOIN wallet.accounts a ON a.id = ge.account_id AND a.kind = 'escrow'
+                  WHERE ge.transfer_id = g.id AND pe.transfer_id = p.id)) AS moved,
+                bool_or(EXISTS (SELECT 1 FROM wallet.transfers f
+                                WHERE f.kind = 'refund' AND f.order_id = g.order_id)) AS refunded
+         FROM wallet.transfers g
+         LEFT JOIN wallet.transfers p ON p.kind = 'payment' AND p.order_id = g.order_id
+         WHERE g.kind = 'group_release' GROUP BY g.order_id`,
+      );
+    return new Map(
+      rows.map((r) => [
+        r.order_id,
+        { count: Number(r.n), fromPaymentEscrow: r.moved === true, refunded: r.refunded === true },
+      ]),
+    );
   }
 
   /** Reward reversals of orders that paid no reward: order id -> how many. */

@@ -11,6 +11,8 @@ import {
   RefundOutcome,
   RefundReply,
   RefundRequest,
+  ReleaseReply,
+  ReleaseRequest,
   SettleReply,
   SettleRequest,
   TransactionsReply,
@@ -152,7 +154,7 @@ export class LedgerRepository {
   private debitBatch(items: readonly DebitRequest[]): Promise<ItemResult<DebitReply>[]> {
     return this.inBatch(items, async (batch) => {
       const rows = await this.db.query<DebitBatchRow[]>(
-        `SELECT * FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        `SELECT * FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           batch.map((r) => r.orderId),
           batch.map((r) => r.attempt),
@@ -164,6 +166,7 @@ export class LedgerRepository {
           batch.map((r) => shardOf(r.orderId)),
           batch.map((r) => r.referrerId ?? ''),
           batch.map((r) => r.rewardMinor ?? 0),
+          batch.map((r) => r.escrow === true),
         ],
       );
       return byItem(rows, batch.length).map((row, i) => ({
@@ -229,6 +232,24 @@ export class LedgerRepository {
       rewardReversedMinor: toSafeNumber(row.reward_reversed_minor),
       rewardUnrecoveredMinor: toSafeNumber(row.reward_unrecovered_minor),
     };
+  }
+
+  /**
+   * A completed group's member (wallet.release_order): its payment from the drop's escrow to
+   * the brand's revenue, and its referral reward, once per order (a unique key): concurrent and
+   * repeated calls move the money once and answer `already` after. Not batched: one per member
+   * of a completing group, far fewer than payments.
+   */
+  async release(request: ReleaseRequest): Promise<ReleaseReply> {
+    const reward = request.rewardMinor ?? 0;
+    if (reward > 0 && !request.referrerId) {
+      throw DomainError.invalid([{ field: 'referrerId', message: 'a reward needs its referrer' }]);
+    }
+    const [row] = await this.run<{ outcome: ReleaseReply['outcome'] }[]>(
+      `SELECT outcome FROM wallet.release_order($1, $2, $3, $4)`,
+      [request.orderId, request.brandId, request.referrerId ?? '', reward],
+    );
+    return { orderId: request.orderId, outcome: row.outcome };
   }
 
   async settle(request: SettleRequest): Promise<SettleReply> {

@@ -14,6 +14,7 @@ import { LedgerBatches1764100000000 } from './migrations/1764100000000-ledger-ba
 import { DropSingleItemFunctions1764200000000 } from './migrations/1764200000000-drop-single-item-functions';
 import { Refunds1766100000000 } from './migrations/1766100000000-refunds';
 import { ReferralRewards1766200000000 } from './migrations/1766200000000-referral-rewards';
+import { GroupBuy1766300000000 } from './migrations/1766300000000-group-buy';
 
 /** The wallet's tables (accounts, transfers, entries, payments, outbox) live in this schema. */
 export const WALLET_SCHEMA = 'wallet';
@@ -28,6 +29,7 @@ const walletMigrations: (new () => object)[] = [
   DropSingleItemFunctions1764200000000,
   Refunds1766100000000,
   ReferralRewards1766200000000,
+  GroupBuy1766300000000,
 ];
 
 export interface WalletPoolOptions {

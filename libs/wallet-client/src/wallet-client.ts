@@ -12,6 +12,8 @@ import {
   MAX_DEBITS_PER_MESSAGE,
   RefundReply,
   RefundRequest,
+  ReleaseReply,
+  ReleaseRequest,
   SettleReply,
   SettleRequest,
   TransactionsReply,
@@ -100,6 +102,11 @@ export class WalletClient {
   /** Reverses the order's payment once (PAYMENTS.md "Refunds"); safe to ask again. */
   refund(request: RefundRequest): Promise<RefundReply> {
     return this.call(WalletPatterns.refund, request);
+  }
+
+  /** A completed group member's escrow to revenue, once (PAYMENTS.md "Group buy"); safe to ask again. */
+  release(request: ReleaseRequest): Promise<ReleaseReply> {
+    return this.call(WalletPatterns.release, request);
   }
 
   private sendDebits(): void {

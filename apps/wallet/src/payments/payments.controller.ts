@@ -5,12 +5,19 @@ import {
   DebitOutcome,
   DebitReply,
   RefundReply,
+  ReleaseReply,
   SettleReply,
   WalletPatterns,
 } from '@flashdrop/contracts';
 import { LedgerRepository } from '@flashdrop/ledger';
 import { toWalletErrorReply } from '../rpc/rpc-error.filter';
-import { debitManyItems, parseDebitMessage, RefundMessage, SettleMessage } from './payments.dto';
+import {
+  debitManyItems,
+  parseDebitMessage,
+  RefundMessage,
+  ReleaseMessage,
+  SettleMessage,
+} from './payments.dto';
 
 /**
  * The wallet's half of checkout (PAYMENTS.md): `debit` decides one payment attempt of an order
@@ -47,6 +54,12 @@ export class PaymentsController {
   @MessagePattern(WalletPatterns.refund)
   refund(@Payload() message: RefundMessage): Promise<RefundReply> {
     return this.ledger.refund(message);
+  }
+
+  /** A completed group's member: escrow -> revenue (and its reward), once (PAYMENTS.md "Group buy"). */
+  @MessagePattern(WalletPatterns.release)
+  release(@Payload() message: ReleaseMessage): Promise<ReleaseReply> {
+    return this.ledger.release(message);
   }
 
   @MessagePattern(WalletPatterns.settle)

@@ -1,10 +1,11 @@
-import { IsInt, IsString, Min, MaxLength, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, MaxLength, MinLength } from 'class-validator';
 import {
   DebitRequest,
   DomainError,
   ErrorDetail,
   MAX_DEBITS_PER_MESSAGE,
   RefundRequest,
+  ReleaseRequest,
   SettleRequest,
 } from '@flashdrop/contracts';
 import { currencyCode, integerIn, stringOfLength } from '@flashdrop/http';
@@ -18,7 +19,7 @@ import { checkMessage } from '../rpc/message-check';
 export function parseDebitMessage(message: unknown): DebitRequest {
   const withDefaults =
     typeof message === 'object' && message !== null && !Array.isArray(message)
-      ? { referrerId: '', rewardMinor: 0, ...message }
+      ? { referrerId: '', rewardMinor: 0, escrow: false, ...message }
       : message;
   const debit = checkMessage<Required<DebitRequest>>(withDefaults, {
     orderId: stringOfLength(1, 200),
@@ -30,6 +31,7 @@ export function parseDebitMessage(message: unknown): DebitRequest {
     currency: currencyCode,
     referrerId: stringOfLength(0, 128),
     rewardMinor: integerIn(0, 1e15),
+    escrow: (v) => (typeof v === 'boolean' ? undefined : 'escrow must be a boolean'),
   });
   const details: ErrorDetail[] = [];
   if (debit.rewardMinor > debit.amountMinor) {
@@ -37,6 +39,9 @@ export function parseDebitMessage(message: unknown): DebitRequest {
   }
   if (debit.rewardMinor > 0 !== (debit.referrerId !== '')) {
     details.push({ field: 'referrerId', message: 'a reward and its referrer come together' });
+  }
+  if (debit.escrow && debit.rewardMinor > 0) {
+    details.push({ field: 'rewardMinor', message: "a group member's reward is paid on release" });
   }
   if (debit.referrerId === debit.fanId) {
     details.push({ field: 'referrerId', message: 'a fan never earns a reward for themself' });
@@ -60,6 +65,13 @@ export function debitManyItems(message: unknown): unknown[] {
     ]);
   }
   return items;
+}
+
+export class ReleaseMessage implements ReleaseRequest {
+  @IsString() @MinLength(1) @MaxLength(200) readonly orderId!: string;
+  @IsString() @MinLength(1) @MaxLength(128) readonly brandId!: string;
+  @IsOptional() @IsString() @MaxLength(128) readonly referrerId?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(1e15) readonly rewardMinor?: number;
 }
 
 export class RefundMessage implements RefundRequest {
