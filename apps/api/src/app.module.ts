@@ -15,6 +15,7 @@ import { DropReportModule } from './drop-report/drop-report.module';
 import { DropsModule } from './drops/drops.module';
 import { OrdersModule } from './orders/orders.module';
 import { RefundsModule } from './refunds/refunds.module';
+import { GroupsModule } from './groups/groups.module';
 import { PurchaseModule } from './purchase/purchase.module';
 import { ReservationsModule } from './reservations/reservations.module';
 import { SharesModule } from './shares/shares.module';
@@ -48,6 +49,7 @@ import { StandingModule } from './standing/standing.module';
     DropOrdersModule,
     DropReportModule,
     WebhooksModule,
+    GroupsModule,
     RefundsModule,
     WaitlistModule,
     StandingModule,

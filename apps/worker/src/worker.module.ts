@@ -16,6 +16,7 @@ import { WalletOutboxRelayService } from './relay/wallet-outbox-relay.service';
 import { SingletonsModule } from './singleton/singletons.module';
 import { DrawScheduler } from './draw/draw-scheduler';
 import { HoldSweeper } from './sweeper/hold-sweeper';
+import { GroupSweeper } from './group-sweeper/group-sweeper';
 
 @Public()
 @Controller('health')
@@ -40,6 +41,7 @@ const singletons = [
   StreamRelayService, // the outbox streams -> Kafka, and their trimming
   WalletOutboxRelayService, // wallet.outbox -> Kafka
   DrawScheduler, // draw drops: the seed committed, the draw in idempotent steps, the result
+  GroupSweeper, // group buy: groups failed at their deadline, and groups a crash left half-way
 ];
 
 @Module({

@@ -22,7 +22,8 @@
 --      draw.waitlisted: the count; draw.committed: the entrants)   +7 amountMinor
 --   +8 remaining ('' when the event has none)
 --   +9 text: code | channel | referrerId ('' = none) | brandId | phase
---   +10 priceMinor   +11 currency   +12 rewardMinor (order.paid, order.refunded; 0 = none)
+--   +10 priceMinor (drop events) | escrowMinor (order.paid / order.refunded of a group member:
+--       what left the drop's escrow; 0 = none)   +11 currency   +12 rewardMinor (order.paid, order.refunded; 0 = none)
 --
 -- Every number an event carries is checked before the first write (Redis does not roll a
 -- script back, and a seen-key written before a failing HINCRBY would make the event's
@@ -150,6 +151,31 @@ local function apply_one(etype, at, q, amount, remaining, text, price, currency,
     hincrby(S, 'waitlisted', q)
   elseif etype == 'draw.completed' then
     hset(S, 'drawnAt', at)
+  elseif etype == 'order.grouped' then
+    -- group buy: paid into the drop's escrow, waiting for the group
+    hincrby(S, 'held', -q)
+    hincrby(S, 'grouped', q)
+    hincrby(S, 'escrowMinor', amount)
+  elseif etype == 'group.completed' then
+    hincrby(S, 'groupsCompleted', 1)
+  elseif etype == 'group.failed' then
+    hincrby(S, 'groupsFailed', 1)
+  elseif etype == 'order.paid' and (tonumber(price) or 0) > 0 then
+    -- a completed group's member: from escrow, not from a hold
+    hincrby(S, 'grouped', -q)
+    hincrby(S, 'escrowMinor', -tonumber(price))
+    hincrby(S, 'paid', q)
+    hincrby(S, 'paidOrders', 1)
+    hincrby(S, 'revenueMinor', amount)
+    hincrby(S, 'referralRewardsMinor', reward)
+    hincrby(KEYS[4], 'p' .. second, q)
+  elseif etype == 'order.refunded' and (tonumber(price) or 0) > 0 then
+    -- a failed group's member: its money went back from escrow; it was never revenue
+    hincrby(S, 'grouped', -q)
+    hincrby(S, 'escrowMinor', -tonumber(price))
+    hincrby(S, 'refunded', q)
+    hincrby(S, 'refundedOrders', 1)
+    set_remaining()
   elseif etype == 'order.paid' then
     hincrby(S, 'held', -q)
     hincrby(S, 'paid', q)

@@ -116,7 +116,8 @@ export class StatsStore {
         num(d.amountMinor),
         typeof d.remaining === 'number' ? d.remaining : '',
         String(text),
-        num(d.priceMinor),
+        // The price slot carries a group member's escrow on order events (drop events: price).
+        num(d.priceMinor ?? d.escrowMinor),
         typeof d.currency === 'string' ? d.currency : '',
         num(d.rewardMinor),
       );
@@ -204,6 +205,10 @@ export class StatsStore {
       walletDebits: int('walletDebits'),
       walletDebitedMinor: int('walletDebitedMinor'),
       refundedOrders: int('refundedOrders'),
+      grouped: int('grouped'),
+      escrowMinor: int('escrowMinor'),
+      groupsCompleted: int('groupsCompleted'),
+      groupsFailed: int('groupsFailed'),
       walletRefunds: int('walletRefunds'),
       walletRefundedMinor: int('walletRefundedMinor'),
       sharesByChannel,

@@ -60,6 +60,11 @@ export interface DropStats {
   readonly walletDebitedMinor: number;
   /** Refunded orders, and the wallet's refunds of this drop's orders as its outbox reported them. */
   readonly refundedOrders: number;
+  /** Group buy: units paid into escrow waiting for their group, that escrow, and groups ended. */
+  readonly grouped: number;
+  readonly escrowMinor: number;
+  readonly groupsCompleted: number;
+  readonly groupsFailed: number;
   readonly walletRefunds: number;
   readonly walletRefundedMinor: number;
   readonly sharesByChannel: Record<string, number>;

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { DomainError, Order } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
-import { Inventory, InventoryOrder, refusalError, toPublicOrder } from '@flashdrop/inventory';
+import {
+  GroupSettlement,
+  Inventory,
+  InventoryOrder,
+  refusalError,
+  toPublicOrder,
+} from '@flashdrop/inventory';
 
 /** Drops whose brand this process remembers (a drop's brand never changes: drop-rules.ts). */
 const BRAND_CACHE_SIZE = 10_000;
@@ -15,12 +21,15 @@ const BRAND_CACHE_SIZE = 10_000;
 @Injectable()
 export class PaymentsService {
   private readonly brands = new Map<string, string>();
+  private readonly groups: GroupSettlement;
 
   constructor(
     private readonly inventory: Inventory,
     private readonly wallet: WalletClient,
     @Inject(FlashdropConfig) private readonly config: FlashdropConfig,
-  ) {}
+  ) {
+    this.groups = new GroupSettlement(inventory, wallet);
+  }
 
   /**
    * An `idempotencyKey` is bound to this order inside begin_payment's atomic step (scoped to the
@@ -35,6 +44,7 @@ export class PaymentsService {
     for (let round = 0; ; round++) {
       const order = await this.beginOrJoin(orderId, fanId, idempotencyKey);
       if (order.status === 'paid') return toPublicOrder(order);
+      if (order.status === 'grouped') return this.grouped(order);
       const attempt = order.payingUntil;
       if (attempt === undefined) throw new Error(`order ${orderId} is paying without payingUntil`);
 
@@ -46,9 +56,12 @@ export class PaymentsService {
         brandId: await this.brandOf(order.dropId),
         amountMinor: order.amountMinor,
         currency: order.currency,
+        // Group buy: a member's money waits in the drop's escrow; its reward is paid when the
+        // group completes (GroupSettlement), with the release.
+        ...(order.groupId === undefined ? {} : { escrow: true }),
         // Decided when the hold was made (grab.lua and the other hold steps); the wallet pays
         // it in the payment's own transaction.
-        ...(order.referrerId === undefined
+        ...(order.referrerId === undefined || order.groupId !== undefined
           ? {}
           : { referrerId: order.referrerId, rewardMinor: order.rewardMinor }),
       });
@@ -58,6 +71,7 @@ export class PaymentsService {
         // `paying` state kept the sweeper and cancel away from it).
         const done = await this.inventory.completePayment(orderId);
         if (!done.ok) throw new Error(`order ${orderId} debited but not completable: ${done.code}`);
+        if (done.value.status === 'grouped') return this.grouped(done.value);
         return toPublicOrder(done.value);
       }
       if (debit.outcome === 'declined') {
@@ -82,6 +96,21 @@ export class PaymentsService {
       }
       throw new DomainError('PAYMENT_IN_PROGRESS', 'the payment is being settled; try again');
     }
+  }
+
+  /**
+   * A group member's payment is in escrow: when it filled the group (complete_payment moved the
+   * group to `completing`), this caller completes the group now (the sweeper would, a few
+   * seconds later, after a crash) and answers the order `paid`; otherwise it stays `grouped`.
+   */
+  private async grouped(order: InventoryOrder): Promise<Order> {
+    const groupId = order.groupId;
+    if (groupId === undefined) return toPublicOrder(order);
+    const group = await this.inventory.group(order.dropId, groupId);
+    if (group?.status !== 'completing' && group?.status !== 'complete') return toPublicOrder(order);
+    if (group.status === 'completing') await this.groups.complete(order.dropId, groupId);
+    const now = await this.inventory.getOrder(order.id);
+    return toPublicOrder(now ?? order);
   }
 
   /** held -> paying, or the attempt already paying (concurrent callers join it). */

@@ -23,12 +23,18 @@ export class PurchaseRoute implements LeanRouteProvider {
         openapi: leanOperation({
           tag: 'fans',
           summary: 'Grab units of a drop: an order held until expiresAt',
-          bodyProperties: { quantity: { type: 'integer', minimum: 1 } },
+          bodyProperties: {
+            quantity: { type: 'integer', minimum: 1 },
+            groupId: { type: 'string', minLength: 1, maxLength: 64 },
+          },
           headers: ['Idempotency-Key'],
           responses: {
             201: 'Order held until expiresAt',
             403: 'NOT_RESERVED, MEMBERS_ONLY',
-            409: 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, DRAW_ONLY',
+            404: 'NOT_FOUND (the drop, or the group to join)',
+            409:
+              'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, DRAW_ONLY, ' +
+              'GROUP_FULL, GROUP_CLOSED',
             429: 'TOO_MANY_REQUESTS',
           },
         }),

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { ErrorBody, httpStatusOf, NotFoundMessages, Order, Principal } from '@flashdrop/contracts';
-import { Inventory, isDropId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
+import { Inventory, isDropId, isGroupId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
 import { isErrorBody, parseIdempotencyKey, retryHeaders } from '@flashdrop/http';
 import { FanRateLimiter } from '../rate-limit/fan-rate-limiter';
 import { parsePurchaseBody } from './purchase.dto';
@@ -22,6 +22,11 @@ const TOO_MANY: PurchaseAnswer = {
 const UNKNOWN_DROP: PurchaseAnswer = {
   status: 404,
   body: { error: 'NOT_FOUND', message: NotFoundMessages.drop },
+};
+
+const UNKNOWN_GROUP: PurchaseAnswer = {
+  status: 404,
+  body: { error: 'NOT_FOUND', message: NotFoundMessages.group },
 };
 
 /**
@@ -53,6 +58,8 @@ export class PurchaseService {
     const idempotencyKey = parseIdempotencyKey(idempotencyHeader);
     if (isErrorBody(idempotencyKey)) return { status: 400, body: idempotencyKey };
     if (!isDropId(dropId)) return UNKNOWN_DROP;
+    // An id we could never have given out names no group (404, like the grab's own answer).
+    if (parsed.groupId !== undefined && !isGroupId(parsed.groupId)) return UNKNOWN_GROUP;
     const fanId = fan.sub;
     if (!this.rateLimiter.allow(fanId)) {
       this.inventory.refusals.record(dropId, 'TOO_MANY_REQUESTS');
@@ -65,8 +72,10 @@ export class PurchaseService {
       quantity: parsed.quantity,
       idempotencyKey,
       tier: fan.tier,
+      groupId: parsed.groupId,
     });
     if (outcome.ok) return { status: 201, body: toPublicOrder(outcome.order) };
+    if (outcome.code === 'NOT_FOUND' && outcome.details) return UNKNOWN_GROUP;
     return { status: httpStatusOf(outcome.code), body: refusalBody(outcome) };
   }
 }

@@ -28,6 +28,7 @@ const ORDER_EVENTS = new Set([
   'hold.cancelled',
   'order.paid',
   'order.refunded',
+  'order.grouped',
 ]);
 
 /**

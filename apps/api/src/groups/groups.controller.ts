@@ -1,0 +1,39 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Public } from '@flashdrop/auth';
+import { DomainError, GroupView, NotFoundMessages } from '@flashdrop/contracts';
+import { Inventory, InventoryGroup, isDropId, isGroupId } from '@flashdrop/inventory';
+
+/**
+ * GET /v1/drops/:id/groups/:groupId (no auth: the share link a group's starter sends friends):
+ * the group as Redis holds it. `completing` and `failing` are the fences of its end: the public
+ * sees the state the group was in before (open), until the end is done.
+ */
+@ApiTags('fans')
+@Controller('v1/drops/:id/groups')
+export class GroupsController {
+  constructor(private readonly inventory: Inventory) {}
+
+  @Public()
+  @Get(':groupId')
+  async get(@Param('id') dropId: string, @Param('groupId') groupId: string): Promise<GroupView> {
+    const group =
+      isDropId(dropId) && isGroupId(groupId)
+        ? await this.inventory.group(dropId, groupId)
+        : undefined;
+    if (!group) throw new DomainError('NOT_FOUND', NotFoundMessages.group);
+    return toGroupView(group);
+  }
+}
+
+export function toGroupView(g: InventoryGroup): GroupView {
+  return {
+    groupId: g.id,
+    dropId: g.dropId,
+    size: g.size,
+    members: g.members,
+    paidMembers: g.paidMembers,
+    expiresAt: new Date(g.expiresAt).toISOString(),
+    status: g.status === 'complete' ? 'complete' : g.status === 'failed' ? 'failed' : 'open',
+  };
+}
