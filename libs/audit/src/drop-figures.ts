@@ -21,6 +21,7 @@ export interface AuditedDropFigures {
 const zero = (): Record<HoldStatus, number> => ({
   held: 0,
   paying: 0,
+  grouped: 0,
   paid: 0,
   cancelled: 0,
   expired: 0,

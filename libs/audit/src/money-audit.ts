@@ -2,8 +2,11 @@ import { InventoryOrder } from '@flashdrop/inventory';
 import { LedgerFacts, OrderDebits } from '@flashdrop/ledger';
 import { Breach } from './breach';
 
-/** Orders whose payment stands in the ledger: paid, and paid then refunded (or being). */
-const PAID_ONCE: readonly string[] = ['paid', 'refunding', 'refunded'];
+/**
+ * Orders whose payment stands in the ledger: paid, and paid then refunded (or being), and a group
+ * member's paid into escrow (grouped).
+ */
+const PAID_ONCE: readonly string[] = ['paid', 'refunding', 'refunded', 'grouped'];
 
 /** A debit whose order is still `paying` this long after payingUntil is stuck. */
 const STUCK_AFTER_MS = 30_000;

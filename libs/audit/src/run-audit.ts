@@ -6,6 +6,7 @@ import { auditMoney } from './money-audit';
 import { auditSales } from './sales-audit';
 import { auditPrices } from './campaign-audit';
 import { auditRewards } from './reward-audit';
+import { auditGroups } from './group-audit';
 import { auditFairness, logsCaughtUp, SaleRecords } from './fair-audit';
 
 /** How long the audit waits for the worker to chain the allocation logs up to the sale. */
@@ -52,7 +53,8 @@ export async function runAudit(
   const sales = await auditSales(inventory, drops, (done) => progress?.(done, drops.length));
   const money = await auditMoney(ledger, sales.orders, now, dropIds);
   const rewards = await auditRewards(ledger, sales.orders, dropIds);
-  const campaigns: Breach[] = [...rewards.breaches];
+  const groups = await auditGroups(inventory, ledger, sales.orders, drops);
+  const campaigns: Breach[] = [...rewards.breaches, ...groups];
   for (const sale of sales.sales) campaigns.push(...(await auditPrices(inventory, sale)));
   const fair: Breach[] = [];
   if (records) {

@@ -67,7 +67,14 @@ async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breac
   const perFan = new Map<string, number>();
   for (const o of sale.orders) {
     // A refund under way still holds its units: complete_refund frees them.
-    if (!LIVE.includes(o.status) && o.status !== 'paid' && o.status !== 'refunding') continue;
+    // A grouped order (group buy, paid into escrow) holds its unit until its group ends.
+    if (
+      !LIVE.includes(o.status) &&
+      o.status !== 'paid' &&
+      o.status !== 'refunding' &&
+      o.status !== 'grouped'
+    )
+      continue;
     liveOrPaid += o.quantity;
     perFan.set(o.fanId, (perFan.get(o.fanId) ?? 0) + o.quantity);
   }
