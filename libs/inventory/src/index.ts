@@ -20,3 +20,4 @@ export * from './outbox/outbox-trimmer';
 export * from './outbox/outbox-reader';
 export * from './outbox/handed-out';
 export * from './group-settlement';
+export * from './group-view';

@@ -20,7 +20,8 @@ export function isWebhookEventType(value: unknown): value is WebhookEventType {
 /** What a delivery's `data` is: the Order, the Drop or the group the event is about. */
 export type WebhookSubject =
   | { readonly kind: 'order'; readonly orderId: string; readonly status: string }
-  | { readonly kind: 'drop' };
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'group'; readonly groupId: string; readonly status: 'complete' | 'failed' };
 
 /** A published event as a webhook event: its type and what its `data` shows. */
 export interface WebhookMapping {
@@ -38,9 +39,7 @@ const order =
   });
 
 /**
- * Which published event (libs/events) becomes which webhook event: one row per source. The
- * group events arrive with group buy (issue 14): when they exist in the catalog, each is one
- * more row here; nothing else changes. An order's status is the one the event moved it to, so a
+ * Which published event (libs/events) becomes which webhook event: one row per source. An order's status is the one the event moved it to, so a
  * later change (a refund after a payment) never rewrites what an earlier delivery says.
  */
 export const WEBHOOK_SOURCES: { readonly [T in EventType]?: Source<T> } = {
@@ -48,6 +47,14 @@ export const WEBHOOK_SOURCES: { readonly [T in EventType]?: Source<T> } = {
   'order.refunded': order('order.refunded', 'refunded'),
   'hold.expired': order('order.expired', 'expired'),
   'hold.cancelled': order('order.cancelled', 'cancelled'),
+  'group.completed': (data) => ({
+    type: 'group.completed',
+    subject: { kind: 'group', groupId: data.groupId, status: 'complete' },
+  }),
+  'group.failed': (data) => ({
+    type: 'group.failed',
+    subject: { kind: 'group', groupId: data.groupId, status: 'failed' },
+  }),
   'drop.phase_changed': (data) =>
     data.phase === 'sold_out' ? { type: 'drop.sold_out', subject: { kind: 'drop' } } : undefined,
 };

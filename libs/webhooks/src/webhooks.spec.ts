@@ -158,6 +158,31 @@ describe('published events as webhook events', () => {
     ).toBeUndefined();
   });
 
+  it('maps a group that ended (group buy) to its webhook event, never a grouped order', () => {
+    const group = { dropId: 'd1', groupId: 'g1', size: 3 };
+    expect(webhookMappingOf('group.completed', { ...group, members: 3, amountMinor: 9 })).toEqual({
+      type: 'group.completed',
+      subject: { kind: 'group', groupId: 'g1', status: 'complete' },
+    });
+    expect(
+      webhookMappingOf('group.failed', { ...group, paidMembers: 1, refundedMinor: 3 }),
+    ).toEqual({
+      type: 'group.failed',
+      subject: { kind: 'group', groupId: 'g1', status: 'failed' },
+    });
+    expect(
+      webhookMappingOf('order.grouped', {
+        dropId: 'd1',
+        orderId: 'o1',
+        fanId: 'f',
+        quantity: 1,
+        amountMinor: 3,
+        groupId: 'g1',
+        paidMembers: 1,
+      }),
+    ).toBeUndefined();
+  });
+
   it('numbers one drop’s events in stream order, and names each delivery after its event', () => {
     const ids = [
       'd1:1767225600000-0',

@@ -2,12 +2,11 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '@flashdrop/auth';
 import { DomainError, GroupView, NotFoundMessages } from '@flashdrop/contracts';
-import { Inventory, InventoryGroup, isDropId, isGroupId } from '@flashdrop/inventory';
+import { Inventory, isDropId, isGroupId, toGroupView } from '@flashdrop/inventory';
 
 /**
  * GET /v1/drops/:id/groups/:groupId (no auth: the share link a group's starter sends friends):
- * the group as Redis holds it. `completing` and `failing` are the fences of its end: the public
- * sees the state the group was in before (open), until the end is done.
+ * the group as Redis holds it (libs/inventory toGroupView).
  */
 @ApiTags('fans')
 @Controller('v1/drops/:id/groups')
@@ -24,16 +23,4 @@ export class GroupsController {
     if (!group) throw new DomainError('NOT_FOUND', NotFoundMessages.group);
     return toGroupView(group);
   }
-}
-
-export function toGroupView(g: InventoryGroup): GroupView {
-  return {
-    groupId: g.id,
-    dropId: g.dropId,
-    size: g.size,
-    members: g.members,
-    paidMembers: g.paidMembers,
-    expiresAt: new Date(g.expiresAt).toISOString(),
-    status: g.status === 'complete' ? 'complete' : g.status === 'failed' ? 'failed' : 'open',
-  };
 }
