@@ -27,6 +27,7 @@ import {
   snapshotDiff,
   tokenFor,
   uniqueId,
+  WebhookReceiver,
 } from '@flashdrop/testing';
 import { DataSource } from 'typeorm';
 
@@ -369,6 +370,51 @@ describe('campaigns: group buy', () => {
     await failNow(drop.id, newGroup);
     await allGroupsEnded(drop.id);
     expect((await runAudit(inventory, new LedgerFacts(db), [drop.id])).breaches).toEqual([]);
+  });
+
+  it('tells the brand: group.completed and group.failed webhooks carry the group as it ended', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const brand = tokenFor('brand', uniqueId('brand'));
+      const hook = await api('POST', '/v1/webhooks', {
+        token: brand,
+        body: { url: receiver.url, events: ['group.completed', 'group.failed'] },
+      });
+      expect(hook.status).toBe(201);
+      const drop = await createDrop(
+        openDropBody({ priceMinor: PRICE, quantity: 10, groupSize: 2 }),
+        brand,
+      );
+      const fans = fanIds(3);
+      await fund(fans, PRICE);
+      const a = await join(drop.id, fans[0]);
+      const completed = String(a.body.groupId);
+      const b = await join(drop.id, fans[1], completed);
+      await pay(a.body.id, fans[0]);
+      expect((await pay(b.body.id, fans[1])).body.status).toBe('paid');
+      const c = await join(drop.id, fans[2]);
+      const failed = String(c.body.groupId);
+      await pay(c.body.id, fans[2]);
+      await failNow(drop.id, failed);
+      await allGroupsEnded(drop.id);
+      expect(await eventually(async () => receiver.accepted.size === 2, 30_000)).toBe(true);
+      const byType = new Map([...receiver.accepted.values()].map((d) => [d.json.type, d.json]));
+      expect(byType.get('group.completed')?.data).toMatchObject({
+        groupId: completed,
+        dropId: drop.id,
+        size: 2,
+        paidMembers: 2,
+        status: 'complete',
+      });
+      expect(byType.get('group.failed')?.data).toMatchObject({
+        groupId: failed,
+        dropId: drop.id,
+        paidMembers: 1,
+        status: 'failed',
+      });
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it.each(roundNumbers(3))(
