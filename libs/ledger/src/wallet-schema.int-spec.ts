@@ -16,6 +16,7 @@ describe('the wallet schema', () => {
       'credit_batch',
       'debit_orders',
       'refund_order',
+      'release_order',
       'settle_order',
     ]);
   });
