@@ -10,10 +10,13 @@ import {
   BATCH_MAX_IN_FLIGHT,
   BATCH_MAX_ITEMS,
   BATCH_MAX_QUEUED,
+  CREDIT_BATCH_SQL,
+  creditBatchParams,
+  DEBIT_ORDERS_SQL,
+  debitOrdersParams,
   GroupCommit,
   ItemResult,
   migrateWallet,
-  shardOf,
   WALLET_SCHEMA,
 } from '@flashdrop/ledger';
 
@@ -88,20 +91,8 @@ export class FloorWallet {
 
   private async debitBatch(items: readonly FloorDebit[]): Promise<ItemResult<string>[]> {
     const { rows } = await this.pool.query<{ item: number; outcome: string }>(
-      'SELECT item, outcome FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [
-        items.map((d) => d.orderId),
-        items.map((d) => d.attempt),
-        items.map((d) => d.fanId),
-        items.map((d) => d.dropId),
-        items.map((d) => d.brandId),
-        items.map((d) => d.currency),
-        items.map((d) => d.amountMinor),
-        items.map((d) => shardOf(d.orderId)),
-        // The floor's drops pay no referral reward: no referrer, a reward of 0.
-        items.map(() => ''),
-        items.map(() => 0),
-      ],
+      DEBIT_ORDERS_SQL,
+      debitOrdersParams(items),
     );
     const outcomes = new Array<string>(items.length);
     for (const row of rows) outcomes[row.item - 1] = row.outcome;
@@ -112,14 +103,8 @@ export class FloorWallet {
     items: readonly FloorCredit[],
   ): Promise<ItemResult<{ created: boolean; balance: number }>[]> {
     const { rows } = await this.pool.query<{ item: number; created: boolean; balance: string }>(
-      'SELECT item, created, balance FROM wallet.credit_batch($1, $2, $3, $4, $5)',
-      [
-        items.map((c) => c.fanId),
-        items.map((c) => c.currency),
-        items.map((c) => c.amountMinor),
-        items.map((c) => c.reference),
-        items.map((c) => shardOf(c.reference)),
-      ],
+      CREDIT_BATCH_SQL,
+      creditBatchParams(items),
     );
     const results = new Array<{ created: boolean; balance: number }>(items.length);
     for (const row of rows) {

@@ -11,6 +11,8 @@ export {
 export { GroupCommit } from './group-commit';
 export type { ItemResult } from './group-commit';
 export { shardOf } from './shards';
+// The batch functions' calls, one spelling for the wallet and the floor.
+export * from './batch-calls';
 export * from './ledger-facts';
 export * from './wallet-outbox';
 export * from './wallet-database';

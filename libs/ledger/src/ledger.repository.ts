@@ -20,8 +20,13 @@ import {
   WalletTransaction,
 } from '@flashdrop/contracts';
 import { toSafeNumber } from '@flashdrop/persistence';
+import {
+  CREDIT_BATCH_SQL,
+  creditBatchParams,
+  DEBIT_ORDERS_SQL,
+  debitOrdersParams,
+} from './batch-calls';
 import { GroupCommit, ItemResult } from './group-commit';
-import { shardOf } from './shards';
 
 /**
  * Group commit (PAYMENTS.md "Batches"): at most this many debits, or credits, per database
@@ -138,14 +143,8 @@ export class LedgerRepository {
   private creditBatch(items: readonly CreditRequest[]): Promise<ItemResult<CreditReply>[]> {
     return this.inBatch(items, async (batch) => {
       const rows = await this.db.query<CreditBatchRow[]>(
-        `SELECT * FROM wallet.credit_batch($1, $2, $3, $4, $5)`,
-        [
-          batch.map((r) => r.fanId),
-          batch.map((r) => r.currency),
-          batch.map((r) => r.amountMinor),
-          batch.map((r) => r.reference),
-          batch.map((r) => shardOf(r.reference)),
-        ],
+        CREDIT_BATCH_SQL,
+        creditBatchParams(batch),
       );
       return byItem(rows, batch.length).map((row, i) => creditResult(batch[i], row));
     });
@@ -153,22 +152,7 @@ export class LedgerRepository {
 
   private debitBatch(items: readonly DebitRequest[]): Promise<ItemResult<DebitReply>[]> {
     return this.inBatch(items, async (batch) => {
-      const rows = await this.db.query<DebitBatchRow[]>(
-        `SELECT * FROM wallet.debit_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          batch.map((r) => r.orderId),
-          batch.map((r) => r.attempt),
-          batch.map((r) => r.fanId),
-          batch.map((r) => r.dropId),
-          batch.map((r) => r.brandId),
-          batch.map((r) => r.currency),
-          batch.map((r) => r.amountMinor),
-          batch.map((r) => shardOf(r.orderId)),
-          batch.map((r) => r.referrerId ?? ''),
-          batch.map((r) => r.rewardMinor ?? 0),
-          batch.map((r) => r.escrow === true),
-        ],
-      );
+      const rows = await this.db.query<DebitBatchRow[]>(DEBIT_ORDERS_SQL, debitOrdersParams(batch));
       return byItem(rows, batch.length).map((row, i) => ({
         ok: true as const,
         value: {
