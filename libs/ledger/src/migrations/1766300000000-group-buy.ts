@@ -53,11 +53,13 @@ export class GroupBuy1766300000000 implements MigrationInterface {
     );
     // The batch of the referral-rewards migration, each item now saying whether its money goes
     // to the drop's escrow (a group member) or to the brand's revenue. Contract per item unchanged.
+    // p_escrow may be left out (a caller of the ten-argument batch, e.g. the bench's floor): no
+    // item is then a group member's (a NULL element reads as false everywhere below).
     await q.query(`
       CREATE FUNCTION wallet.debit_orders(
         p_orders text[], p_attempts bigint[], p_fans text[], p_drops text[], p_brands text[],
         p_currencies text[], p_amounts bigint[], p_shards int[], p_referrers text[],
-        p_rewards bigint[], p_escrow boolean[])
+        p_rewards bigint[], p_escrow boolean[] DEFAULT NULL)
       RETURNS TABLE (item int, outcome text, balance bigint)
       LANGUAGE plpgsql AS $$
       #variable_conflict use_column
