@@ -58,6 +58,7 @@ const command = defineCommand({
     'the line, and lists the mutants every test let through. By hand only: one jest run per ' +
     'mutant (about a minute each on 2 cores).',
   flags: {
+    skip: { type: 'integer', value: 'N', description: 'start after the first N mutants' },
     script: {
       type: 'string',
       value: 'NAME',
@@ -68,7 +69,7 @@ const command = defineCommand({
       value: 'REGEX',
       description:
         'the jest files to run per mutant (default the script-level suites of libs/inventory:' +
-        ' inventory, rerun, script-safety, waitlist)',
+        ' inventory, rerun, script-safety, waitlist, campaigns, refunds)',
     },
     max: { type: 'integer', value: 'N', description: 'stop after N mutants' },
     list: { type: 'boolean', description: 'list the mutants and run nothing' },
@@ -76,6 +77,8 @@ const command = defineCommand({
   details: [
     'Exit codes: 0 every mutant was caught, 1 some survived, 2 a bad command line.',
     'Each file is restored after its run, and on Ctrl-C.',
+    'Each caught mutant is named with the first test that failed on it (jest stops at the first' +
+      ' failing file: a caught mutant costs one file, a survivor the whole set).',
   ],
   examples: [
     '... mutate-lua.ts --list',
@@ -124,6 +127,7 @@ function mutate(source: string, m: Mutant): string {
 }
 
 async function main(flags: {
+  skip?: number;
   script?: string;
   tests?: string;
   max?: number;
@@ -135,7 +139,8 @@ async function main(flags: {
   if (files.length === 0)
     throw new Error(`no script ${flags.script} in ${relative(ROOT, LUA_DIR)}`);
   const all = files.flatMap((f) => mutantsOf(f, readFileSync(f, 'utf8')));
-  const mutants = flags.max ? all.slice(0, flags.max) : all;
+  const from = flags.skip ?? 0;
+  const mutants = all.slice(from, flags.max ? from + flags.max : undefined);
   const where = (m: Mutant) => `${relative(ROOT, m.file)}:${m.lines[0] + 1}`;
   if (flags.list) {
     for (const m of mutants) console.log(`${where(m)}  ${m.text}`);
@@ -146,28 +151,32 @@ async function main(flags: {
   // Every script-level suite: a write one of them checks (the fan's order list: rerun and
   // script-safety) is not a survivor. failover.int-spec is left out: it kills cluster nodes.
   const tests =
-    flags.tests ?? 'libs/inventory/src/(inventory|rerun|script-safety|waitlist)\\.int-spec\\.ts';
+    flags.tests ??
+    'libs/inventory/src/(inventory|rerun|script-safety|waitlist|campaigns|refunds)\\.int-spec\\.ts';
   const survivors: Mutant[] = [];
   let restore: (() => void) | undefined;
   process.on('SIGINT', () => {
     restore?.();
     process.exit(130);
   });
+  // A suite that fails unmutated would "catch" every mutant: run it once as it is first.
+  console.error(`baseline: ${tests} with no mutant`);
+  const baseline = runJest(tests);
+  if (baseline.status !== 0) {
+    console.error(`the suites fail with no mutant (${baseline.failed}): nothing to judge`);
+    return 2;
+  }
   for (const [n, m] of mutants.entries()) {
     const original = readFileSync(m.file, 'utf8');
     restore = () => writeFileSync(m.file, original);
     writeFileSync(m.file, mutate(original, m));
     const started = Date.now();
     try {
-      const jest = spawnSync(
-        'npx',
-        ['jest', '--runInBand', '--silent', '--testPathPattern', tests],
-        { cwd: ROOT, stdio: 'ignore', timeout: 900_000 },
-      );
-      const outcome = jest.status === 0 ? 'SURVIVED' : 'caught';
-      if (jest.status === 0) survivors.push(m);
+      const { status, failed } = runJest(tests);
+      const outcome = status === 0 ? 'SURVIVED' : `caught by ${failed}`;
+      if (status === 0) survivors.push(m);
       console.error(
-        `mutant ${n + 1} of ${mutants.length} ${where(m)}: ${outcome} ` +
+        `${new Date().toISOString()} mutant ${from + n + 1} of ${all.length} ${where(m)}: ${outcome} ` +
           `(${Math.round((Date.now() - started) / 1000)} s)  ${m.text}`,
       );
     } finally {
@@ -178,6 +187,35 @@ async function main(flags: {
   console.log(`${mutants.length} mutants, ${survivors.length} survived every test:`);
   for (const m of survivors) console.log(`  ${where(m)}  ${m.text}`);
   return survivors.length === 0 ? 0 : 1;
+}
+
+/**
+ * One jest run of the suites, stopping at the first failing file: its exit status and the first
+ * failed test, read off jest's own report on stderr (`--bail` ends the run before any --json
+ * report is written).
+ */
+function runJest(tests: string): { status: number | null; failed: string } {
+  const run = spawnSync(
+    'npx',
+    ['jest', '--runInBand', '--silent', '--bail', '--testPathPattern', tests],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 900_000,
+    },
+  );
+  return { status: run.status, failed: firstFailure(run.stderr ?? '') };
+}
+
+/** `file > test name` of the first failure jest reports (or the reason there is none). */
+export function firstFailure(stderr: string): string {
+  // A pipe, not a terminal: jest writes no colour codes to match around.
+  const file = /^FAIL\s+(?:\w+\s+)?(\S+)/m.exec(stderr)?.[1];
+  const test = /^\s*● (?!Console)(.+?)\s*$/m.exec(stderr)?.[1];
+  if (!file && !test) return 'jest (no failure reported: it crashed or timed out)';
+  return `${file ?? 'jest'} > ${test ?? '(no test named)'}`;
 }
 
 if (require.main === module) {
