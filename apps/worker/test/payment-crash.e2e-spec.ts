@@ -2,24 +2,18 @@ import { DataSource } from 'typeorm';
 import { Order } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { connectRedis, createRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
   debitsOf,
   DedicatedPostgres,
-  DedicatedRedis,
   eventually,
   fanIds,
   fund,
   heldOrders,
+  OwnServices,
   pay,
-  portOpen,
-  migrateSchema,
-  ServiceProcess,
   slotPort,
-  testConfig,
-  testDatabase,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
@@ -165,35 +159,23 @@ describe('payments survive kill -9', () => {
   });
 
   describe('of the wallet service, in the middle of a payment storm', () => {
-    const walletPort = slotPort(3398);
-    const apiPort = slotPort(3397);
-    const baseUrl = `http://127.0.0.1:${apiPort}`;
-    const env = operatorEnv({ WALLET_PORT: String(walletPort), API_PORT: String(apiPort) });
-    const wallet = new ServiceProcess('wallet', env);
-    const apiService = new ServiceProcess('api', env);
-    let redis: RedisClient;
-    let db: DataSource;
+    const own = new OwnServices({
+      run: ['wallet', 'api'],
+      ports: { wallet: slotPort(3398), api: slotPort(3397) },
+      env: operatorEnv({}),
+    });
+    const baseUrl = own.apiUrl;
     let client: WalletClient;
 
     beforeAll(async () => {
-      wallet.start();
-      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
-      apiService.start();
-      await apiService.waitForHttp(`${baseUrl}/health/live`);
-      redis = connectRedis(testConfig());
-      db = await testDatabase();
-      client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
+      await own.start();
+      client = own.walletClient(3000);
     }, 60_000);
 
-    afterAll(async () => {
-      await client.onApplicationShutdown();
-      await apiService.stop();
-      await wallet.stop();
-      await db.destroy();
-      redis.disconnect();
-    });
+    afterAll(() => own.stop());
 
     it('loses no acknowledged payment, doubles none, leaves nothing stuck; audit clean', async () => {
+      const { redis, db } = own;
       const inventory = new Inventory(redis);
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(ORDERS);
@@ -203,17 +185,20 @@ describe('payments survive kill -9', () => {
 
       let killed = false;
       let inFlightAtKill = 0;
+      let restarted: Promise<void> | undefined;
       const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
         if (killed || acks < KILL_AFTER_ACKS) return;
         killed = true;
         inFlightAtKill = inFlight;
-        wallet.kill9();
-        setTimeout(() => wallet.start(), 1_000);
+        own.kill9('wallet');
+        restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
+          own.restart('wallet'),
+        );
       });
       // The kill fell in the middle: acknowledged before it, in flight at it, and after it.
       expect(killed).toBe(true);
       expect(inFlightAtKill).toBeGreaterThan(0);
-      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      await restarted;
       await payAfterRestart(baseUrl, later, acked);
 
       const result = await settleAndCheck({
@@ -291,6 +276,7 @@ describe('payments survive kill -9', () => {
     }, 120_000);
 
     it('with batches in flight (debits straight to the wallet, 200 at once): none acknowledged lost, none doubled', async () => {
+      const { redis, db } = own;
       const inventory = new Inventory(redis);
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(BATCH_STORM_ORDERS);
@@ -306,16 +292,13 @@ describe('payments survive kill -9', () => {
           return begun.value.payingUntil;
         }),
       );
-      const stormClient = new WalletClient({
-        host: '127.0.0.1',
-        port: walletPort,
-        timeoutMs: 3000,
-      });
+      const stormClient = own.walletClient(3000);
       // A debit is acknowledged when the wallet answers `debited`: the order is then completed.
       const acked = new Map<string, unknown>();
       let killed = false;
       let inFlight = 0;
       let inFlightAtKill = 0;
+      let restarted: Promise<void> | undefined;
       let next = 0;
       const worker = async () => {
         while (next < orders.length) {
@@ -340,8 +323,10 @@ describe('payments survive kill -9', () => {
           if (!killed && acked.size >= BATCH_STORM_KILL_AFTER) {
             killed = true;
             inFlightAtKill = inFlight;
-            wallet.kill9();
-            setTimeout(() => wallet.start(), 1_000);
+            own.kill9('wallet');
+            restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
+              own.restart('wallet'),
+            );
           }
         }
       };
@@ -350,7 +335,7 @@ describe('payments survive kill -9', () => {
       // The kill fell in the middle: debits acknowledged before it, in flight at it, and after.
       expect(killed).toBe(true);
       expect(inFlightAtKill).toBeGreaterThan(0);
-      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      await restarted;
       await payAfterRestart(baseUrl, later, acked);
 
       // The wallet did batch: some transaction wrote several fences (they share its start time).
@@ -383,55 +368,30 @@ describe('payments survive kill -9', () => {
 
   describe('of PostgreSQL (a dedicated server), in the middle of a payment storm', () => {
     const pg = new DedicatedPostgres(slotPort(5443));
-    const dedicatedRedis = new DedicatedRedis(slotPort(6394));
-    const walletPort = slotPort(3394);
-    const apiPort = slotPort(3393);
-    const baseUrl = `http://127.0.0.1:${apiPort}`;
-    const walletEnv = operatorEnv({
-      WALLET_PORT: String(walletPort),
-      DATABASE_URL: pg.url,
-      REDIS_URL: dedicatedRedis.url,
+    const own = new OwnServices({
+      run: ['wallet', 'api'],
+      ports: { wallet: slotPort(3394), api: slotPort(3393) },
+      redisPort: slotPort(6394),
+      // The wallet schema made afresh on the dedicated server, the way services.sh migrates it.
+      database: { url: pg.url, schemas: ['wallet'] },
+      env: operatorEnv({}),
     });
-    const wallet = new ServiceProcess('wallet', walletEnv);
-    const apiService = new ServiceProcess(
-      'api',
-      operatorEnv({
-        WALLET_PORT: String(walletPort),
-        API_PORT: String(apiPort),
-        REDIS_URL: dedicatedRedis.url,
-      }),
-    );
-    let redis: RedisClient;
-    let db: DataSource;
+    const baseUrl = own.apiUrl;
     let client: WalletClient;
 
     beforeAll(async () => {
       pg.start();
-      dedicatedRedis.start();
-      redis = createRedis(dedicatedRedis.url);
-      await redis.flushdb();
-      // A fresh wallet schema on the dedicated server, migrated the way services.sh does it.
-      db = await testDatabase(pg.url);
-      await db.query('DROP SCHEMA IF EXISTS wallet CASCADE');
-      migrateSchema('wallet', pg.url);
-      wallet.start();
-      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
-      apiService.start();
-      await apiService.waitForHttp(`${baseUrl}/health/live`);
-      client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
+      await own.start();
+      client = own.walletClient(3000);
     }, 90_000);
 
     afterAll(async () => {
-      await client?.onApplicationShutdown();
-      await apiService.stop();
-      await wallet.stop();
-      await db?.destroy().catch(() => undefined);
-      redis?.disconnect();
-      dedicatedRedis.stop();
+      await own.stop();
       pg.stop();
     }, 60_000);
 
     it('loses no acknowledged payment, doubles none, leaves nothing stuck; audit clean', async () => {
+      const { redis } = own;
       const inventory = new Inventory(redis);
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(ORDERS);
@@ -454,8 +414,7 @@ describe('payments survive kill -9', () => {
       expect(inFlightAtKill).toBeGreaterThan(0);
       await restarted;
       // The test's own pool lost its connections with the server: a new one.
-      await db.destroy().catch(() => undefined);
-      db = await testDatabase(pg.url);
+      const db = await own.reconnectDatabase();
       await payAfterRestart(baseUrl, later, acked);
 
       const result = await settleAndCheck({

@@ -1,27 +1,20 @@
 import { DataSource } from 'typeorm';
 import { runAudit } from '@flashdrop/audit';
-import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { LedgerFacts, migrateWallet } from '@flashdrop/ledger';
-import { createRedis, RedisClient } from '@flashdrop/persistence';
+import { LedgerFacts } from '@flashdrop/ledger';
 import {
   balancesOf,
   debitsOf,
-  DedicatedRedis,
   eventually,
   fanIds,
-  freshDatabase,
   heldOrders,
   killMidLoad,
+  OwnServices,
   pay,
   phasesLine,
-  portOpen,
   RequestLoad,
   roundNumbers,
-  ServiceProcess,
   slotPort,
-  testDatabase,
-  testProfileEnv,
   uniqueId,
 } from '@flashdrop/testing';
 import { WalletClient } from '@flashdrop/wallet-client';
@@ -46,52 +39,28 @@ const ACKS_AFTER = 30;
 describe('payments survive kill -9 of Redis (dedicated Redis, API, wallet and database)', () => {
   // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
   // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
-  const redisServer = new DedicatedRedis(slotPort(6701));
-  const walletPort = slotPort(3703);
-  const apiPort = slotPort(3704);
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
-  let wallet: ServiceProcess;
-  let apiService: ServiceProcess;
-  let redis: RedisClient;
+  const own = new OwnServices({
+    run: ['wallet', 'api'],
+    ports: { wallet: slotPort(3703), api: slotPort(3704) },
+    redisPort: slotPort(6701),
+    database: { fresh: 'redis_payment_crash', schemas: ['wallet'] },
+    env: { PAYMENT_WINDOW_MS: '2000', WALLET_TIMEOUT_MS: '3000' },
+    redisOptions: { maxRetriesPerRequest: 50 },
+  });
+  const redisServer = own.redisServer!;
+  const baseUrl = own.apiUrl;
   let inventory: Inventory;
   let db: DataSource;
   let client: WalletClient;
 
   beforeAll(async () => {
-    redisServer.start();
-    await redisServer.flush();
-    const databaseUrl = await freshDatabase('redis_payment_crash');
-    await migrateWallet(
-      loadConfig(FlashdropConfig, { ...testProfileEnv(), DATABASE_URL: databaseUrl }),
-    );
-    const env = {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: `${redisServer.url}/0`,
-      WALLET_PORT: String(walletPort),
-      API_PORT: String(apiPort),
-      PAYMENT_WINDOW_MS: '2000',
-      WALLET_TIMEOUT_MS: '3000',
-    };
-    wallet = new ServiceProcess('wallet', env);
-    apiService = new ServiceProcess('api', env);
-    wallet.start();
-    expect(await eventually(() => portOpen(walletPort), 30_000)).toBe(true);
-    apiService.start();
-    await apiService.waitForHttp(`${baseUrl}/health/live`);
-    redis = createRedis(`${redisServer.url}/0`, { maxRetriesPerRequest: 50 });
-    inventory = new Inventory(redis);
-    db = await testDatabase(databaseUrl);
-    client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 5000 });
+    await own.start();
+    inventory = new Inventory(own.redis);
+    db = own.db;
+    client = own.walletClient(5000);
   }, 90_000);
 
-  afterAll(async () => {
-    await client?.onApplicationShutdown();
-    await apiService?.stop();
-    await wallet?.stop();
-    await db?.destroy();
-    redis?.disconnect();
-    redisServer.stop();
-  }, 30_000);
+  afterAll(() => own.stop(), 30_000);
 
   /** Pays each order until it is answered 200: a refused or lost answer goes back in the queue. */
   function payments(orders: readonly InventoryOrder[]) {

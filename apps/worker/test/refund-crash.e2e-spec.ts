@@ -1,7 +1,6 @@
 import { runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
-import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
@@ -9,16 +8,12 @@ import {
   fanIds,
   fund,
   heldOrders,
+  OwnServices,
   pay,
-  portOpen,
-  ServiceProcess,
   slotPort,
-  testConfig,
-  testDatabase,
   tokenFor,
 } from '@flashdrop/testing';
 import { WalletClient } from '@flashdrop/wallet-client';
-import { DataSource } from 'typeorm';
 import { RefundRecovery } from '../src/refund-recovery/refund-recovery';
 
 const ORDERS = 80;
@@ -32,39 +27,22 @@ const KILL_AFTER_ACKS = 15;
  * refund the crash left `refunding` is finished by the recovery job once the wallet is back.
  */
 describe('refunds survive kill -9 of the wallet', () => {
-  const walletPort = slotPort(3378);
-  const apiPort = slotPort(3377);
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
-  const env = {
-    WALLET_PORT: String(walletPort),
-    API_PORT: String(apiPort),
-    WALLET_TIMEOUT_MS: '3000',
-  };
-  const wallet = new ServiceProcess('wallet', env);
-  const apiService = new ServiceProcess('api', env);
-  let redis: RedisClient;
-  let db: DataSource;
+  const own = new OwnServices({
+    run: ['wallet', 'api'],
+    ports: { wallet: slotPort(3378), api: slotPort(3377) },
+    env: { WALLET_TIMEOUT_MS: '3000' },
+  });
   let client: WalletClient;
 
   beforeAll(async () => {
-    wallet.start();
-    expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
-    apiService.start();
-    await apiService.waitForHttp(`${baseUrl}/health/live`);
-    redis = connectRedis(testConfig());
-    db = await testDatabase();
-    client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 3000 });
+    await own.start();
+    client = own.walletClient(3000);
   }, 60_000);
 
-  afterAll(async () => {
-    await client.onApplicationShutdown();
-    await apiService.stop();
-    await wallet.stop();
-    await db.destroy();
-    redis.disconnect();
-  });
+  afterAll(() => own.stop());
 
   it('nothing acknowledged lost, nothing refunded twice, nothing left refunding; audit clean', async () => {
+    const { redis, db, apiUrl: baseUrl } = own;
     const inventory = new Inventory(redis);
     const recovery = new RefundRecovery(inventory, client);
     const fans = fanIds(ORDERS);
@@ -75,6 +53,7 @@ describe('refunds survive kill -9 of the wallet', () => {
     const operator = tokenFor('operator');
     const acked = new Set<string>();
     let killed = false;
+    let restarted: Promise<void> | undefined;
     let next = 0;
     const worker = async () => {
       while (next < orders.length) {
@@ -88,14 +67,16 @@ describe('refunds survive kill -9 of the wallet', () => {
         acked.add(o.id);
         if (!killed && acked.size >= KILL_AFTER_ACKS) {
           killed = true;
-          wallet.kill9();
-          setTimeout(() => wallet.start(), 1_000);
+          own.kill9('wallet');
+          restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
+            own.restart('wallet'),
+          );
         }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     expect(killed).toBe(true);
-    expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+    await restarted;
 
     const statuses = () =>
       Promise.all(orders.map(async (o) => (await inventory.getOrder(o.id))?.status));

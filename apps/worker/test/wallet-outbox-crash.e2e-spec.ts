@@ -1,25 +1,16 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { createKafka, Topics, topicName } from '@flashdrop/events';
-import { migrateWallet } from '@flashdrop/ledger';
+import { Topics } from '@flashdrop/events';
 import {
-  createTopics,
-  DedicatedRedis,
   eventually,
   fanIds,
-  freshDatabase,
   killMidLoad,
+  OwnServices,
   phasesLine,
-  portOpen,
   RequestLoad,
   roundNumbers,
-  ServiceProcess,
   slotPort,
   TailedEvent,
-  testConfig,
-  testDatabase,
-  testProfileEnv,
   TopicTail,
   uniqueId,
 } from '@flashdrop/testing';
@@ -43,57 +34,28 @@ const ACKS_AFTER = 100;
 describe('the wallet outbox relay killed mid-batch (dedicated worker, wallet and database)', () => {
   // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
   // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
-  const redisServer = new DedicatedRedis(slotPort(6703));
-  const walletPort = slotPort(3707);
-  const workerPort = slotPort(3708);
-  const topicPrefix = `${testProfileEnv().KAFKA_TOPIC_PREFIX}ocrash.`;
-  let wallet: ServiceProcess;
-  let worker: ServiceProcess;
+  const own = new OwnServices({
+    run: ['wallet', 'worker'],
+    ports: { wallet: slotPort(3707), worker: slotPort(3708) },
+    redisPort: slotPort(6703),
+    database: { fresh: 'outbox_crash', schemas: ['wallet'] },
+    topics: 'ocrash',
+    tails: [Topics.wallet],
+    env: { RELAYS: 'wallet-outbox' },
+  });
   let client: WalletClient;
   let db: DataSource;
   let databaseUrl: string;
   let walletTopic: TopicTail;
 
   beforeAll(async () => {
-    redisServer.start();
-    await redisServer.flush();
-    databaseUrl = await freshDatabase('outbox_crash');
-    await migrateWallet(
-      loadConfig(FlashdropConfig, { ...testProfileEnv(), DATABASE_URL: databaseUrl }),
-    );
-    createTopics(topicPrefix);
-    const env = {
-      REDIS_URL: `${redisServer.url}/0`,
-      DATABASE_URL: databaseUrl,
-      WALLET_PORT: String(walletPort),
-      WORKER_HTTP_PORT: String(workerPort),
-      KAFKA_TOPIC_PREFIX: topicPrefix,
-      KAFKA_CLIENT_ID: uniqueId('flashdrop-ocrash'),
-      RELAYS: 'wallet-outbox',
-    };
-    wallet = new ServiceProcess('wallet', env);
-    worker = new ServiceProcess('worker', env);
-    wallet.start();
-    expect(await eventually(() => portOpen(walletPort), 30_000)).toBe(true);
-    client = new WalletClient({ host: '127.0.0.1', port: walletPort, timeoutMs: 5000 });
-    db = await testDatabase(databaseUrl);
-    walletTopic = new TopicTail(
-      createKafka(uniqueId('flashdrop-ocrash-tail'), testConfig().kafkaBrokers),
-      topicName(Topics.wallet, topicPrefix),
-    );
-    await walletTopic.start('now');
-    worker.start();
-    await worker.waitForHttp(`http://127.0.0.1:${workerPort}/health/live`);
+    await own.start();
+    ({ db, databaseUrl } = own);
+    client = own.walletClient(5000);
+    walletTopic = own.tail(Topics.wallet);
   }, 120_000);
 
-  afterAll(async () => {
-    await walletTopic?.stop();
-    await client?.onApplicationShutdown();
-    await worker?.stop();
-    await wallet?.stop();
-    await db?.destroy();
-    redisServer.stop();
-  }, 30_000);
+  afterAll(() => own.stop(), 30_000);
 
   const countOf = async (sql: string, params: unknown[] = []) =>
     ((await db.query(sql, params)) as { n: number }[])[0].n;
@@ -122,14 +84,13 @@ describe('the wallet outbox relay killed mid-batch (dedicated worker, wallet and
       const phases = await killMidLoad(
         load,
         async () => {
-          worker.kill9();
+          own.kill9('worker');
           // Its blocked UPDATE dies with it (else it would commit once the lock is gone).
           for (const pid of blocked) await db.query('SELECT pg_terminate_backend($1)', [pid]);
           await locker.query('ROLLBACK');
         },
         async () => {
-          worker.start();
-          await worker.waitForHttp(`http://127.0.0.1:${workerPort}/health/live`);
+          await own.restart('worker');
         },
         {
           ackBefore: ACKS_BEFORE,

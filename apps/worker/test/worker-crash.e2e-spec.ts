@@ -1,28 +1,21 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { auditSales } from '@flashdrop/audit';
-import { createKafka, Topics, topicName } from '@flashdrop/events';
+import { Topics } from '@flashdrop/events';
 import { Inventory, InventoryOrder, OutboxStreamGroups } from '@flashdrop/inventory';
-import { createRedis, RedisClient } from '@flashdrop/persistence';
+import { RedisClient } from '@flashdrop/persistence';
 import {
-  createTopics,
-  DedicatedRedis,
   dropDefinition,
   dropKeys,
   eventually,
-  freshDatabase,
   killMidLoad,
-  migrateSchema,
+  OwnServices,
   phasesLine,
   redisNow,
   RequestLoad,
   roundNumbers,
-  ServiceProcess,
   slotPort,
   TailedEvent,
-  testConfig,
-  testDatabase,
-  testProfileEnv,
   TopicTail,
   uniqueId,
 } from '@flashdrop/testing';
@@ -47,10 +40,18 @@ const PERSISTENCE = OutboxStreamGroups.orderPersistence;
 describe('the worker killed while sweeping and persisting orders (dedicated worker)', () => {
   // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
   // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
-  const redisServer = new DedicatedRedis(slotPort(6702));
-  const workerPort = slotPort(3705);
-  const topicPrefix = `${testProfileEnv().KAFKA_TOPIC_PREFIX}wcrash.`;
-  let worker: ServiceProcess;
+  const own = new OwnServices({
+    run: ['worker'],
+    // No wallet: nothing here pays, the payment recovery finds nothing to settle.
+    ports: { worker: slotPort(3705), wallet: slotPort(3706) },
+    redisPort: slotPort(6702),
+    database: { fresh: 'worker_crash', schemas: ['sales'] },
+    // The worker's topics under a prefix of the test's own: its events reach no stack consumer.
+    topics: 'wcrash',
+    tails: [Topics.sales],
+    env: { RELAYS: 'streams' },
+    redisOptions: { maxRetriesPerRequest: 20 },
+  });
   let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
@@ -58,41 +59,13 @@ describe('the worker killed while sweeping and persisting orders (dedicated work
   let sales: TopicTail;
 
   beforeAll(async () => {
-    redisServer.start();
-    await redisServer.flush();
-    databaseUrl = await freshDatabase('worker_crash');
-    migrateSchema('sales', databaseUrl);
-    // The worker's topics under a prefix of the test's own: its events reach no stack consumer.
-    createTopics(topicPrefix);
-    worker = new ServiceProcess('worker', {
-      REDIS_URL: `${redisServer.url}/0`,
-      DATABASE_URL: databaseUrl,
-      KAFKA_TOPIC_PREFIX: topicPrefix,
-      KAFKA_CLIENT_ID: uniqueId('flashdrop-wcrash'),
-      RELAYS: 'streams',
-      WORKER_HTTP_PORT: String(workerPort),
-      // No wallet: nothing here pays, the payment recovery finds nothing to settle.
-      WALLET_PORT: String(slotPort(3706)),
-    });
-    redis = createRedis(`${redisServer.url}/0`, { maxRetriesPerRequest: 20 });
+    await own.start();
+    ({ redis, db, databaseUrl } = own);
     inventory = new Inventory(redis);
-    db = await testDatabase(databaseUrl);
-    sales = new TopicTail(
-      createKafka(uniqueId('flashdrop-wcrash-tail'), testConfig().kafkaBrokers),
-      topicName(Topics.sales, topicPrefix),
-    );
-    await sales.start('now');
-    worker.start();
-    await worker.waitForHttp(`http://127.0.0.1:${workerPort}/health/live`);
+    sales = own.tail(Topics.sales);
   }, 120_000);
 
-  afterAll(async () => {
-    await sales?.stop();
-    await worker?.stop();
-    await db?.destroy();
-    redis?.disconnect();
-    redisServer.stop();
-  }, 30_000);
+  afterAll(() => own.stop(), 30_000);
 
   async function pendingOf(stream: string): Promise<number> {
     const summary = (await redis.xpending(stream, PERSISTENCE).catch(() => [0])) as [number];
@@ -142,7 +115,7 @@ describe('the worker killed while sweeping and persisting orders (dedicated work
         async () => {
           pendingAtKill = await pendingOf(k.events);
           dueAtKill = await redis.zcount(k.holds, '-inf', await redisNow(redis));
-          worker.kill9();
+          own.kill9('worker');
           // The blocked batch dies with the worker's connection: released, it commits nothing.
           await locker.query('ROLLBACK');
         },
@@ -157,8 +130,7 @@ describe('the worker killed while sweeping and persisting orders (dedicated work
             10_000,
             20,
           );
-          worker.start();
-          await worker.waitForHttp(`http://127.0.0.1:${workerPort}/health/live`);
+          await own.restart('worker');
         },
         {
           ackBefore: ACKS_BEFORE,

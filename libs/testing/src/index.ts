@@ -16,3 +16,4 @@ export * from './webhook-receiver';
 export * from './sse-client';
 export * from './api-behind-proxy';
 export * from './kill-mid-load';
+export * from './own-services';

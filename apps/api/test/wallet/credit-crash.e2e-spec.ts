@@ -1,25 +1,18 @@
 import { DataSource } from 'typeorm';
 import { runAudit } from '@flashdrop/audit';
-import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
-import { LedgerFacts, migrateWallet } from '@flashdrop/ledger';
-import { connectRedis, RedisClient } from '@flashdrop/persistence';
+import { LedgerFacts } from '@flashdrop/ledger';
+import { RedisClient } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
-  eventually,
   fanIds,
-  freshDatabase,
   killMidLoad,
+  OwnServices,
   phasesLine,
-  portOpen,
   RequestLoad,
   roundNumbers,
-  ServiceProcess,
   slotPort,
-  testConfig,
-  testDatabase,
-  testProfileEnv,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
@@ -49,42 +42,23 @@ interface Credit {
 describe('acknowledged credits survive kill -9 (dedicated wallet, API and database)', () => {
   // Ports 37x1-37x8 and 67x1-67x3 (x = slot) are the crash tests' own: no other base is within
   // 90 of them with the same last digit, so base + 10 * slot meets no other server in any slot.
-  const walletPort = slotPort(3701);
-  const apiPort = slotPort(3702);
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  const own = new OwnServices({
+    run: ['wallet', 'api'],
+    ports: { wallet: slotPort(3701), api: slotPort(3702) },
+    database: { fresh: 'credit_crash', schemas: ['wallet'] },
+    env: { WALLET_TIMEOUT_MS: '2000' },
+  });
+  const baseUrl = own.apiUrl;
   const operator = tokenFor('operator', 'credit-crash');
-  let wallet: ServiceProcess;
-  let apiService: ServiceProcess;
   let db: DataSource;
   let redis: RedisClient;
 
   beforeAll(async () => {
-    const databaseUrl = await freshDatabase('credit_crash');
-    await migrateWallet(
-      loadConfig(FlashdropConfig, { ...testProfileEnv(), DATABASE_URL: databaseUrl }),
-    );
-    const env = {
-      DATABASE_URL: databaseUrl,
-      WALLET_PORT: String(walletPort),
-      API_PORT: String(apiPort),
-      WALLET_TIMEOUT_MS: '2000',
-    };
-    wallet = new ServiceProcess('wallet', env);
-    apiService = new ServiceProcess('api', env);
-    wallet.start();
-    expect(await eventually(() => portOpen(walletPort), 30_000)).toBe(true);
-    apiService.start();
-    await apiService.waitForHttp(`${baseUrl}/health/live`);
-    db = await testDatabase(databaseUrl);
-    redis = connectRedis(testConfig());
+    await own.start();
+    ({ db, redis } = own);
   }, 90_000);
 
-  afterAll(async () => {
-    await apiService?.stop();
-    await wallet?.stop();
-    await db?.destroy();
-    redis?.disconnect();
-  }, 30_000);
+  afterAll(() => own.stop(), 30_000);
 
   function creditVia(c: Credit) {
     return api<{ fanId: string; balanceMinor: number }>('POST', `/v1/wallets/${c.fanId}/credits`, {
@@ -214,11 +188,8 @@ describe('acknowledged credits survive kill -9 (dedicated wallet, API and databa
     'kill -9 of the wallet: every 201 credit once, a retry with its reference moves nothing twice (round %i)',
     async () => {
       await killMidCredits(
-        () => wallet.kill9(),
-        async () => {
-          wallet.start();
-          expect(await eventually(() => portOpen(walletPort), 30_000)).toBe(true);
-        },
+        () => own.kill9('wallet'),
+        () => own.restart('wallet'),
         'wallet',
       );
     },
@@ -229,11 +200,8 @@ describe('acknowledged credits survive kill -9 (dedicated wallet, API and databa
     'kill -9 of the API: every 201 credit once, a retry with its reference moves nothing twice (round %i)',
     async () => {
       await killMidCredits(
-        () => apiService.kill9(),
-        async () => {
-          apiService.start();
-          await apiService.waitForHttp(`${baseUrl}/health/live`);
-        },
+        () => own.kill9('api'),
+        () => own.restart('api'),
         'API',
       );
     },
