@@ -11,11 +11,18 @@ import http from 'k6/http';
 import { Counter, Trend } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import { phoneDraw, scalePhoneDraw } from '../scenarios/phone-draw.ts';
-import { API_URL, SCALE, createDrop, headers, path, runId, stats, token } from './lib/api.ts';
+import { API_URL, SCALE, headers, path, stats, token } from './lib/api.ts';
+import {
+  fanOf,
+  reservationWindow,
+  reserveFan,
+  SaleSetup,
+  setUpSale,
+} from './lib/reservation-phase.ts';
 
 const { quantity, entrants } = scalePhoneDraw(SCALE);
-const RESERVE_RATE = Math.min(5_000, entrants);
-const reserveSeconds = Math.ceil(entrants / RESERVE_RATE);
+const reservePhase = reservationWindow(entrants);
+const reserveSeconds = reservePhase.seconds;
 /** Between the window's close and the sale's start: the commitment is published there. */
 const GAP_SECONDS = 5;
 /** How long the script waits for the draw before failing. */
@@ -32,15 +39,7 @@ const standingLatency = new Trend('standing_latency', true);
 export const options: Options = {
   setupTimeout: '60s',
   scenarios: {
-    reserve: {
-      executor: 'constant-arrival-rate',
-      exec: 'reserve',
-      rate: RESERVE_RATE,
-      timeUnit: '1s',
-      duration: `${reserveSeconds}s`,
-      preAllocatedVUs: 50,
-      maxVUs: 200,
-    },
+    reserve: reservePhase.scenario,
     release: {
       executor: 'shared-iterations',
       exec: 'release',
@@ -57,41 +56,23 @@ export const options: Options = {
   },
 };
 
-interface Setup {
-  readonly run: string;
-  readonly dropId: string;
-  readonly saleStartsAt: number;
-}
+type Setup = SaleSetup;
 
 export function setup(): Setup {
-  const run = runId();
-  const now = Date.now();
-  const closes = now + reserveSeconds * 1000 + 1000;
-  const saleStartsAt = closes + GAP_SECONDS * 1000;
-  const dropId = createDrop(
-    phoneDraw.drop,
-    quantity,
-    { reservationOpensAt: now + 500, reservationClosesAt: closes, saleStartsAt },
-    run,
-  );
-  sleep(0.6);
-  return { run, dropId, saleStartsAt };
-}
-
-function fanOf(run: string, index: number): string {
-  return `fan-${run}-${index}`;
+  // The window closes a second after its last reservation; the commitment is published before
+  // the sale.
+  return setUpSale(phoneDraw.drop, quantity, {
+    windowSeconds: reserveSeconds,
+    closeMarginSeconds: 1,
+    gapSeconds: GAP_SECONDS,
+  });
 }
 
 /** The window: entrant i reserves. */
 export function reserve(data: Setup): void {
   const i = exec.scenario.iterationInTest;
   if (i >= entrants) return;
-  const res = http.post(
-    `${API_URL}${path('/v1/drops/{dropId}/reservations', { dropId: data.dropId })}`,
-    '{}',
-    headers(token(fanOf(data.run, i), 'fan')),
-  );
-  if (!check(res, { 'reserved (201)': (r) => r.status === 201 })) wrongAnswers.add(1);
+  if (!reserveFan(data, i)) wrongAnswers.add(1);
 }
 
 interface DrawView {

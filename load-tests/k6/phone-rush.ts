@@ -11,12 +11,19 @@ import { Counter, Trend } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush.ts';
 import { payments } from '../scenarios/payments.ts';
-import { API_URL, SCALE, createDrop, headers, path, runId, stats, token } from './lib/api.ts';
+import { API_URL, SCALE, headers, path, stats, token } from './lib/api.ts';
+import {
+  fanOf,
+  reservationWindow,
+  reserveFan,
+  SaleSetup,
+  setUpSale,
+} from './lib/reservation-phase.ts';
 
 const { quantity, fans } = scalePhoneRush(SCALE);
-/** Reservations (with a wallet credit each) run at this rate before the sale. */
-const RESERVE_RATE = Math.min(5_000, fans);
-const reserveSeconds = Math.ceil(fans / RESERVE_RATE);
+/** Reservations (with a wallet credit each) before the sale. */
+const reservePhase = reservationWindow(fans);
+const reserveSeconds = reservePhase.seconds;
 const grabSeconds = Math.max(1, Math.ceil(fans / phoneRush.arrival.ratePerSecond));
 /** Margin between the reservation phase and the sale's start. */
 const GAP_SECONDS = 3;
@@ -30,15 +37,7 @@ const payLatency = new Trend('pay_latency', true);
 export const options: Options = {
   setupTimeout: '60s',
   scenarios: {
-    reserve: {
-      executor: 'constant-arrival-rate',
-      exec: 'reserve',
-      rate: RESERVE_RATE,
-      timeUnit: '1s',
-      duration: `${reserveSeconds}s`,
-      preAllocatedVUs: 50,
-      maxVUs: 200,
-    },
+    reserve: reservePhase.scenario,
     rush: {
       executor: 'constant-arrival-rate',
       exec: 'grab',
@@ -57,28 +56,15 @@ export const options: Options = {
   },
 };
 
-interface Setup {
-  readonly run: string;
-  readonly dropId: string;
-  readonly saleStartsAt: number;
-}
+type Setup = SaleSetup;
 
 export function setup(): Setup {
-  const run = runId();
-  const now = Date.now();
-  const saleStartsAt = now + (reserveSeconds + GAP_SECONDS) * 1000;
-  const dropId = createDrop(
-    phoneRush.drop,
-    quantity,
-    { reservationOpensAt: now + 500, reservationClosesAt: saleStartsAt, saleStartsAt },
-    run,
-  );
-  sleep(0.6);
-  return { run, dropId, saleStartsAt };
-}
-
-function fanOf(run: string, index: number): string {
-  return `fan-${run}-${index}`;
+  // The window closes at the sale's start.
+  return setUpSale(phoneRush.drop, quantity, {
+    windowSeconds: reserveSeconds,
+    closeMarginSeconds: GAP_SECONDS,
+    gapSeconds: 0,
+  });
 }
 
 /** Reservation window: fan i reserves and gets the price credited to their wallet. */
@@ -86,12 +72,7 @@ export function reserve(data: Setup): void {
   const i = exec.scenario.iterationInTest;
   if (i >= fans) return;
   const fanId = fanOf(data.run, i);
-  const res = http.post(
-    `${API_URL}${path('/v1/drops/{dropId}/reservations', { dropId: data.dropId })}`,
-    '{}',
-    headers(token(fanId, 'fan')),
-  );
-  check(res, { 'reserved (201)': (r) => r.status === 201 });
+  reserveFan(data, i);
   const credit = http.post(
     `${API_URL}${path(payments.credit.path, { fanId })}`,
     JSON.stringify({ amountMinor: phoneRush.drop.priceMinor, reference: `bench-${fanId}` }),
