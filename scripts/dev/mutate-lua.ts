@@ -163,7 +163,13 @@ async function main(flags: {
   });
   // A suite that fails unmutated would "catch" every mutant: run it once as it is first.
   console.error(`baseline: ${tests} with no mutant`);
-  const baseline = runJest(tests);
+  // Once more if it fails: on a loaded box a timing-bound case can miss once (seen: refunds'
+  // "parked while paused" at nice 19, load 17); twice is a real failure.
+  let baseline = runJest(tests);
+  if (baseline.status !== 0) {
+    console.error(`baseline failed once (${baseline.failed}): running it again`);
+    baseline = runJest(tests);
+  }
   if (baseline.status !== 0) {
     console.error(`the suites fail with no mutant (${baseline.failed}): nothing to judge`);
     return 2;
