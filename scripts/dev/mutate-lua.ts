@@ -61,6 +61,12 @@ const command = defineCommand({
     'mutant, each file stopping at its first failed test (15-60 s a mutant on 2 shared cores).',
   flags: {
     skip: { type: 'integer', value: 'N', description: 'start after the first N mutants' },
+    only: {
+      type: 'string',
+      value: 'WHERE,...',
+      description:
+        'only these mutants, by where --list puts them (libs/inventory/src/lua/grab.lua:129,...)',
+    },
     script: {
       type: 'string',
       value: 'NAME',
@@ -130,6 +136,7 @@ function mutate(source: string, m: Mutant): string {
 
 async function main(flags: {
   skip?: number;
+  only?: string;
   script?: string;
   tests?: string;
   max?: number;
@@ -141,9 +148,13 @@ async function main(flags: {
   if (files.length === 0)
     throw new Error(`no script ${flags.script} in ${relative(ROOT, LUA_DIR)}`);
   const all = files.flatMap((f) => mutantsOf(f, readFileSync(f, 'utf8')));
-  const from = flags.skip ?? 0;
-  const mutants = all.slice(from, flags.max ? from + flags.max : undefined);
   const where = (m: Mutant) => `${relative(ROOT, m.file)}:${m.lines[0] + 1}`;
+  const only = flags.only?.split(',').filter(Boolean);
+  const chosen = only ? all.filter((m) => only.includes(where(m))) : all;
+  if (only && chosen.length !== only.length)
+    throw new Error(`--only names a write that is not a mutant: ${flags.only}`);
+  const from = flags.skip ?? 0;
+  const mutants = chosen.slice(from, flags.max ? from + flags.max : undefined);
   if (flags.list) {
     for (const m of mutants) console.log(`${where(m)}  ${m.text}`);
     console.log(`${mutants.length} mutants`);
