@@ -446,6 +446,8 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       const cancelled = await inventory.cancelOrder(order.id, 'fan-1');
       expect(cancelled).toMatchObject({ ok: true, value: { status: 'cancelled' } });
       expect(await stock(def.id)).toBe(100);
+      // Out of the holds: nothing is left for the sweeper to meet.
+      expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBeNull();
       expect(await inventory.cancelOrder(order.id, 'fan-1')).toMatchObject({ ok: true });
       expect(await stock(def.id)).toBe(100);
       expect(await redis.hget(dropKeys(def.id).fans, 'fan-1')).toBe('0');
@@ -634,13 +636,19 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         value: { status: 'held' },
       });
       expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBe(String(order.expiresAt));
+      // Held again: no attempt is under way, so none is named.
+      expect((await inventory.getOrder(order.id))?.payingUntil).toBeUndefined();
       const second = attemptOf(await inventory.beginPayment(order.id));
       await moveHoldDeadline(redis, order.id, (await redisNow(redis)) - 1);
       await Promise.all([
         inventory.abortPayment(order.id, second),
         clients[0].abortPayment(order.id, second),
       ]);
-      expect((await inventory.getOrder(order.id))?.status).toBe('expired');
+      const expired = await inventory.getOrder(order.id);
+      expect(expired?.status).toBe('expired');
+      // Released out of `paying`: the attempt's fence goes with it, and the holds let it go.
+      expect(expired?.payingUntil).toBeUndefined();
+      expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBeNull();
       expect(await stock(def.id)).toBe(100);
       expect((await inventory.counters(def.id)).expired).toBe(1);
     });
@@ -719,6 +727,32 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         ok: false,
         code: 'ORDER_CANCELLED',
       });
+    });
+
+    it('reports a payment whose fence lapsed as stale while its hold deadline is still ahead', async () => {
+      const { def, order } = await heldOrder({ holdSeconds: 600 });
+      const attempt = attemptOf(await inventory.beginPayment(order.id, { payingTtlMs: 1 }));
+      // The holds wait for the fence now, not for the hold's deadline ten minutes on.
+      expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBe(String(attempt));
+      while ((await redisNow(redis)) <= attempt) await new Promise((r) => setTimeout(r, 2));
+      expect((await inventory.expireDue(def.id)).stalePaying).toEqual([order.id]);
+      expect(await inventory.getOrder(order.id)).toMatchObject({ status: 'paying' });
+    });
+
+    it('binds a payment Idempotency-Key to its order: the same key on another order of the fan is refused, nothing written', async () => {
+      const def = await newDrop({ reservationRequired: false, perUserLimit: 2 });
+      const fan = uniqueId('payer');
+      const first = await held(def.id, fan);
+      const second = await held(def.id, fan);
+      expect(
+        await inventory.beginPayment(first.id, { fanId: fan, idempotencyKey: 'pay-key-1' }),
+      ).toMatchObject({ ok: true, value: { status: 'paying' } });
+      const before = await inventory.getOrder(second.id);
+      expect(
+        await inventory.beginPayment(second.id, { fanId: fan, idempotencyKey: 'pay-key-1' }),
+      ).toEqual({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+      expect(await inventory.getOrder(second.id)).toEqual(before);
+      expect(await redis.zscore(dropKeys(def.id).holds, second.id)).toBe(String(second.expiresAt));
     });
 
     it('reports a paying order past payingUntil as stale, without expiring it', async () => {

@@ -179,6 +179,13 @@ describe('the waitlist and the release pass-down (Lua scripts on the real Redis)
       const [passed] = (await inventory.standing(def.id, 'w1'))!.orders;
       expect(passed).toMatchObject({ status: 'held', fanId: 'w1' });
       expect(await stock(def.id)).toBe(0);
+      // The passed-down hold is a hold like any other: the sweeper meets it at its deadline
+      // (it is in the holds at its expiresAt) and, the line empty, its unit goes back to stock.
+      expect(await redis.zscore(dropKeys(def.id).holds, passed.id)).toBe(String(passed.expiresAt));
+      await moveHoldDeadline(redis, passed.id, (await redisNow(redis)) - 1);
+      expect(await inventory.expireDue(def.id)).toMatchObject({ expiredOrders: 1 });
+      expect(await inventory.getOrder(passed.id)).toMatchObject({ status: 'expired' });
+      expect(await stock(def.id)).toBe(1);
     });
 
     it('a fan at their perUserLimit is passed over for that unit and keeps their place', async () => {
