@@ -223,6 +223,7 @@ describe('payments survive kill -9', () => {
     }, 120_000);
 
     it('of referred orders: each reward rides with its payment, none lost with an acknowledged payment, none doubled', async () => {
+      const { redis, db } = own;
       const inventory = new Inventory(redis);
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(REFERRED_ORDERS);
@@ -238,16 +239,19 @@ describe('payments survive kill -9', () => {
 
       let killed = false;
       let inFlightAtKill = 0;
+      let restarted: Promise<void> | undefined;
       const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
         if (killed || acks < KILL_AFTER_ACKS) return;
         killed = true;
         inFlightAtKill = inFlight;
-        wallet.kill9();
-        setTimeout(() => wallet.start(), 1_000);
+        own.kill9('wallet');
+        restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
+          own.restart('wallet'),
+        );
       });
       expect(killed).toBe(true);
       expect(inFlightAtKill).toBeGreaterThan(0);
-      expect(await eventually(() => portOpen(walletPort), 20_000)).toBe(true);
+      await restarted;
       await payAfterRestart(baseUrl, later, acked);
       await settleAndCheck({ inventory, recovery, db, baseUrl, orders, fans, acked });
 
