@@ -18,6 +18,7 @@ import { INVENTORY_SCRIPTS, INVENTORY_SOURCES, ScriptName } from './lua-scripts'
 import { RefusalTally } from './refusal-tally';
 import { parseDefinition, parseGroup, parseOrder } from './hashes';
 import { readReservedAt, readStoredSale, StoredSale } from './stored-sale';
+import { RebuiltStanding } from './rebuilt-standing';
 import { ensureGroups } from './outbox/stream-groups';
 import {
   DEFAULT_GROUP_SECONDS,
@@ -121,14 +122,20 @@ export class Inventory {
    * mirrored with what was held or paid kept out of stock, so no grab meets it half rebuilt.
    * The allocation log's numbering goes on from `allocationHead` (the stored log's last number)
    * or the highest number in a stored order's id, whichever is higher.
+   * With `standing` (the caller's reading of the stored truth, `planRebuild` in the API), the
+   * fans' standing goes back before the drop is mirrored too (restore_standing): the
+   * reservations the stored truth proves, a draw's record, a drawn draw's line; and what could
+   * not be rebuilt is written where the audit names it.
    * The outbox stream starts again with every consumer group at its start. Safe to run twice,
-   * or from two instances at once. What Redis alone held is not rebuilt: reservations,
+   * or from two instances at once. What Redis alone held is not rebuilt: reservations no stored
+   * record proves, a first-come line, parked units, a committed draw's secret seed,
    * Idempotency-Keys, refusal and share counters, orders not yet persisted (docs/sale.md).
    */
   async rebuildDrop(
     def: DropDefinition,
     orders: readonly InventoryOrder[],
     allocationHead = 0,
+    standing?: RebuiltStanding,
   ): Promise<void> {
     const k = dropKeys(def.id);
     await this.index(def.id);
@@ -160,10 +167,31 @@ export class Inventory {
       );
       if (r[0] !== 'OK') throw new BadRecordError('drop', def.id, 'its stored orders');
     }
+    if (standing) await this.restoreStanding(def.id, standing);
     const taken = orders
       .filter((o) => o.status === 'held' || o.status === 'paying' || o.status === 'paid')
       .reduce((units, o) => units + o.quantity, 0);
     await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
+  }
+
+  /** rebuildDrop's second step: restore_standing, part by part, in batches. */
+  private async restoreStanding(dropId: string, standing: RebuiltStanding): Promise<void> {
+    const k = dropKeys(dropId);
+    const keys = [k.reservations, k.draw, k.waitlist, k.fans, k.stats];
+    const run = async (args: Arg[]) => {
+      const r = await this.run('restore_standing', keys, args);
+      if (r[0] !== 'OK') throw new BadRecordError('drop', dropId, 'its stored standing');
+    };
+    const { reservedFans, reservedAtOffsetMs, draw, waitlist, lost, rebuiltAt } = standing;
+    for (let i = 0; i < reservedFans.length; i += RESTORE_BATCH) {
+      await run(['reservations', reservedAtOffsetMs, ...reservedFans.slice(i, i + RESTORE_BATCH)]);
+    }
+    if (draw) await run(['draw', ...Object.entries(draw).flat()]);
+    for (let i = 0; i < waitlist.length; i += RESTORE_BATCH) {
+      const batch = waitlist.slice(i, i + RESTORE_BATCH).flatMap((w) => [w.place, w.fanId]);
+      await run(['waitlist', ...batch]);
+    }
+    await run(['lost', rebuiltAt, lost.join(',')]);
   }
 
   private async index(dropId: string): Promise<void> {

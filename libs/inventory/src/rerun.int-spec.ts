@@ -199,6 +199,69 @@ describe('every write script is safe to run twice with the same arguments', () =
     ]);
   });
 
+  it('a rebuild with its standing: each proven reservation, the draw record and each place once', async () => {
+    const def = dropDefinition(await redisNow(redis), { allocation: 'draw', quantity: 1 });
+    const at = await redisNow(redis);
+    const k = dropKeys(def.id);
+    // A reservation made again since the loss keeps its own time.
+    await redis.hset(k.reservations, 'fan-2', '5');
+    const draw = { seedCommitment: 'c'.repeat(64), entrants: 3, winners: 1, committedAt: at };
+    await twice.rebuildDrop(
+      def,
+      [
+        {
+          id: `${def.id}-w${'0'.repeat(15)}`,
+          dropId: def.id,
+          fanId: 'fan-1',
+          quantity: 1,
+          amountMinor: def.priceMinor,
+          unitPriceMinor: def.priceMinor,
+          discountMinor: 0,
+          currency: def.currency,
+          status: 'held',
+          createdAt: at,
+          expiresAt: at + 600_000,
+        },
+      ],
+      0,
+      {
+        reservedFans: ['fan-1', 'fan-2', 'fan-3'],
+        reservedAtOffsetMs: 42,
+        draw,
+        // fan-1 holds an order: served, so not put in line.
+        waitlist: [
+          { fanId: 'fan-3', place: 1 },
+          { fanId: 'fan-1', place: 2 },
+        ],
+        lost: ['draw seed'],
+        rebuiltAt: at,
+      },
+    );
+    expect(await redis.hgetall(k.reservations)).toEqual({
+      'fan-1': '42',
+      'fan-2': '5',
+      'fan-3': '42',
+    });
+    expect(await redis.hgetall(k.draw)).toEqual(
+      Object.fromEntries(Object.entries(draw).map(([f, v]) => [f, String(v)])),
+    );
+    expect(await redis.zrange(k.waitlist, 0, -1, 'WITHSCORES')).toEqual(['fan-3', '1']);
+    expect(await redis.hmget(k.stats, 'rebuiltAt', 'rebuiltLost')).toEqual([
+      String(at),
+      'draw seed',
+    ]);
+    // A draw record already there is never overwritten: the first commitment stays the one.
+    await once.rebuildDrop(def, [], 0, {
+      reservedFans: [],
+      reservedAtOffsetMs: 0,
+      draw: { ...draw, seedCommitment: 'd'.repeat(64) },
+      waitlist: [],
+      lost: [],
+      rebuiltAt: at,
+    });
+    expect(await redis.hget(k.draw, 'seedCommitment')).toBe('c'.repeat(64));
+  });
+
   it('expiry: the units back once', async () => {
     const def = await newDrop();
     const order = await held(def, 'late');

@@ -1,6 +1,7 @@
 import type { RedisClient } from '@flashdrop/persistence';
 import { parseDefinition, parseOrder } from './hashes';
 import { dropKeys } from './keys';
+import { RebuildRecord } from './rebuilt-standing';
 import { DropDefinition, InventoryOrder } from './types';
 
 /** A drop's sale as Redis stores it: what the audit recomputes invariants 1-3 from. */
@@ -16,6 +17,8 @@ export interface StoredSale {
   readonly orders: readonly InventoryOrder[];
   /** The per-fan counter the grab checks: fanId -> held + paid units. */
   readonly unitsPerFan: ReadonlyMap<string, number>;
+  /** Set when the drop was rebuilt after Redis lost it: when, and what could not be rebuilt. */
+  readonly rebuilt?: RebuildRecord;
 }
 
 /** Orders are read this many per pipeline, so a 50,000-order drop is a few dozen round trips. */
@@ -26,12 +29,12 @@ export async function readStoredSale(
   dropId: string,
 ): Promise<StoredSale | undefined> {
   const k = dropKeys(dropId);
-  const [drop, stock, fanUnits, parked, allocated] = await Promise.all([
+  const [drop, stock, fanUnits, parked, [allocated, rebuiltAt, rebuiltLost]] = await Promise.all([
     redis.hgetall(k.drop),
     redis.get(k.stock),
     redis.hgetall(k.fans),
     redis.llen(k.parked),
-    redis.hget(k.stats, 'allocSeq'),
+    redis.hmget(k.stats, 'allocSeq', 'rebuiltAt', 'rebuiltLost'),
   ]);
   if (!drop.id) return undefined; // indexed before it was mirrored (Inventory.createDrop)
   // Every fan who ever held units has a field in `fans` (a release leaves it at 0), and each
@@ -63,6 +66,9 @@ export async function readStoredSale(
     allocated: Number(allocated ?? 0),
     orders,
     unitsPerFan: new Map(Object.entries(fanUnits).map(([fan, n]) => [fan, Number(n)])),
+    ...(rebuiltAt
+      ? { rebuilt: { at: Number(rebuiltAt), lost: (rebuiltLost ?? '').split(',').filter(Boolean) } }
+      : {}),
   };
 }
 
