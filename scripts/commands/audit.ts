@@ -55,9 +55,11 @@ export async function audit(flags: { drop?: string }): Promise<number> {
           `${report.rewardsUnrecoveredMinor} minor units`,
       );
     }
+    for (const n of report.notices) console.log(`NOTICE ${n.subject}: ${n.message}`);
     console.log(
       `audit: ${report.drops} drops, ${report.orders} orders, ${report.accounts} accounts, ` +
-        `${report.transfers} transfers: ${report.breaches.length} breaches`,
+        `${report.transfers} transfers: ${report.breaches.length} breaches` +
+        (report.notices.length > 0 ? `, ${report.notices.length} notices` : ''),
     );
     const figures = flags.drop === undefined ? undefined : report.figures.get(flags.drop);
     if (figures) {

@@ -15,3 +15,12 @@ export const INVARIANTS: Record<Breach['invariant'], string> = {
   8: 'fair allocation',
   9: 'campaign money',
 };
+
+/**
+ * Not a broken invariant, but something the stored truth cannot show, which an operator must
+ * know: a drop rebuilt after Redis lost it, and what did not come back (docs/sale.md).
+ */
+export interface Notice {
+  readonly subject: string;
+  readonly message: string;
+}

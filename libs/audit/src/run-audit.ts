@@ -1,6 +1,6 @@
 import { Inventory, StoredSale } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
-import { Breach } from './breach';
+import { Breach, Notice } from './breach';
 import { AuditedDropFigures, figuresOfDrops } from './drop-figures';
 import { auditMoney } from './money-audit';
 import { auditSales } from './sales-audit';
@@ -14,6 +14,8 @@ const LOG_CATCH_UP_MS = 15_000;
 
 export interface AuditReport {
   readonly breaches: Breach[];
+  /** Drops rebuilt after Redis lost them, with what was lost (rebuildNotices). */
+  readonly notices: Notice[];
   readonly drops: number;
   readonly orders: number;
   readonly accounts: number;
@@ -70,6 +72,7 @@ export async function runAudit(
   }
   return {
     breaches: [...sales.breaches, ...money.breaches, ...campaigns, ...fair],
+    notices: rebuildNotices(sales.sales),
     drops: sales.drops,
     orders: sales.orders.size,
     accounts: money.accounts,
@@ -77,6 +80,30 @@ export async function runAudit(
     figures: figuresOfDrops(sales.orders, money.debits),
     rewardsUnrecoveredMinor: rewards.unrecoveredMinor,
   };
+}
+
+/**
+ * A drop rebuilt from PostgreSQL after Redis lost it (its stats hash says when, and what could
+ * not be rebuilt): named, so that an operator knows which fans may have lost a reservation, a
+ * place in line or a draw's result that no stored record proves.
+ */
+export function rebuildNotices(sales: readonly StoredSale[]): Notice[] {
+  return sales.flatMap((sale) =>
+    sale.rebuilt
+      ? [
+          {
+            subject: `drop ${sale.definition.id}`,
+            message:
+              `rebuilt from PostgreSQL at ${new Date(sale.rebuilt.at).toISOString()} after Redis ` +
+              `lost it; ` +
+              (sale.rebuilt.lost.length > 0
+                ? `not rebuilt: ${sale.rebuilt.lost.join(', ')}`
+                : 'its reservations and draw came back whole') +
+              (sale.definition.paused ? ' (paused since: resume or cancel it)' : ''),
+          },
+        ]
+      : [],
+  );
 }
 
 /**

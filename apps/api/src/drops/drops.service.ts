@@ -11,9 +11,10 @@ import {
   refusalError,
   toDropView,
 } from '@flashdrop/inventory';
-import { AllocationRecords, DropRecords, OrderRecords } from '@flashdrop/sales';
+import { AllocationRecords, DrawRecords, DropRecords, OrderRecords } from '@flashdrop/sales';
 import { checkDropRules, DropFields, patchTimes, withDefaults } from './drop-rules';
 import { CreateDropDto, UpdateDropDto } from './drop.dto';
+import { planRebuild } from './lost-drop';
 
 const notFound = () => DomainError.notFound('drop');
 
@@ -31,6 +32,7 @@ export class DropsService {
     private readonly drops: DropRecords,
     private readonly orders: OrderRecords,
     private readonly allocations: AllocationRecords,
+    private readonly draws: DrawRecords,
     private readonly inventory: Inventory,
   ) {}
 
@@ -217,18 +219,37 @@ export class DropsService {
     if (!held) return undefined;
     const { current, synced } = held;
     if (synced.status === 'missing') {
-      this.logger.warn({ dropId }, 'drop missing from Redis: rebuilt from PostgreSQL');
-      const [orders, head] = await Promise.all([
-        this.orders.listOfDrop(dropId),
-        this.allocations.head(dropId),
-      ]);
-      await this.inventory.rebuildDrop(current, orders, head?.seq ?? 0);
+      await this.rebuild(current);
     } else if (synced.status === 'locked') {
       await this.undo(current, synced.running);
     }
     const repaired = await this.inventory.viewDrop(dropId);
     if (!repaired) throw new Error(`drop ${dropId} could not be mirrored into Redis`);
     return repaired;
+  }
+
+  /**
+   * A drop Redis lost, rebuilt from what PostgreSQL holds: its orders, its allocation log's
+   * head, its published draw (planRebuild says what comes back and what is lost). A drop that
+   * cannot come back whole enough for its fans (planRebuild `pause`) comes back paused, in
+   * Redis and in PostgreSQL, with an error line: an operator resumes or cancels it.
+   */
+  private async rebuild(current: DropDefinition): Promise<void> {
+    const dropId = current.id;
+    const [orders, head, draw, now] = await Promise.all([
+      this.orders.listOfDrop(dropId),
+      this.allocations.head(dropId),
+      this.draws.find(dropId),
+      this.inventory.now(),
+    ]);
+    const entrants = draw ? await this.draws.allEntrants(dropId) : undefined;
+    const { standing, pause } = planRebuild({ definition: current, orders, draw, entrants, now });
+    const def = pause ? { ...current, paused: true } : current;
+    await this.inventory.rebuildDrop(def, orders, head?.seq ?? 0, standing);
+    if (pause && !current.paused) await this.drops.setPaused(dropId, true, new Date(now));
+    const line = { dropId, orders: orders.length, lost: standing.lost, paused: pause };
+    if (pause) this.logger.error(line, 'drop missing from Redis: rebuilt paused, see `lost`');
+    else this.logger.warn(line, 'drop missing from Redis: rebuilt from PostgreSQL');
   }
 
   /**
