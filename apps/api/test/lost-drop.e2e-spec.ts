@@ -96,7 +96,7 @@ describe('a drop Redis lost comes back with its standing, or paused', () => {
 
     // Paused: b's grab is refused and writes nothing.
     const refused = await grabVia(drop.id, tokenFor('fan', b));
-    expect(refused.body).toMatchObject({ error: 'PAUSED' });
+    expect(refused.body).toMatchObject({ error: 'SALE_PAUSED' });
     expect(await redis.get(k.stock)).toBe('9');
     expect(await redis.hexists(k.fans, b)).toBe(0);
     expect(await redis.exists(k.fanOrders(b))).toBe(0);
