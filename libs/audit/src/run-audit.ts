@@ -107,10 +107,11 @@ export function rebuildNotices(sales: readonly StoredSale[]): Notice[] {
 }
 
 /**
- * Invariants 1-5 and 8 of one drop, checked at once without waiting for the worker: for a
+ * Invariants 1-5, 8 and 9 of one drop, checked at once without waiting for the worker: for a
  * caller that has just let order persistence catch up itself (the simulator, after every step
- * of a seed). The same checks as runAudit, on one drop's sale read once; the ledger's own
- * checks stay global (cheap on a ledger that holds one drop, as the simulator's does).
+ * of a seed). The same checks as runAudit (prices, refunds, rewards and groups included), on
+ * one drop's sale read once; the ledger's own checks stay global (cheap on a ledger that holds
+ * one drop, as the simulator's does).
  */
 export async function auditDrop(
   inventory: Inventory,
@@ -121,7 +122,20 @@ export async function auditDrop(
   const now = await inventory.now();
   const sales = await auditSales(inventory, [dropId]);
   const money = await auditMoney(ledger, sales.orders, now, [dropId]);
+  const rewards = await auditRewards(ledger, sales.orders, [dropId]);
+  const groups = await auditGroups(inventory, ledger, sales.orders, [dropId]);
   const sale = sales.sales[0];
+  const prices = sale ? await auditPrices(inventory, sale) : [];
   const fair = sale ? await auditFairness(records, sale) : [];
-  return { breaches: [...sales.breaches, ...money.breaches, ...fair], sale };
+  return {
+    breaches: [
+      ...sales.breaches,
+      ...money.breaches,
+      ...rewards.breaches,
+      ...groups,
+      ...prices,
+      ...fair,
+    ],
+    sale,
+  };
 }
