@@ -8,9 +8,10 @@ export class InvariantBroken extends Error {}
 
 /**
  * After every step: the worker's order persistence catches up (it chains the allocation log),
- * then the audit's own checks of the drop (libs/audit `auditDrop`: invariants 1-5 and 8), then
+ * then the audit's own checks of the drop (libs/audit `auditDrop`: invariants 1-5, 8 and 9), then
  * what only the model knows (invariant 6: what a client was answered survives; the money each
- * fan should hold). Answers the sale as read, for the next step's reference checks.
+ * fan should hold, refunds and referral rewards included; no order refunded without a refund
+ * asked). Answers the sale as read, for the next step's reference checks.
  */
 export async function checkStep(world: World, model: SaleModel): Promise<StoredSale> {
   await world.persister.persistOnce();
@@ -28,15 +29,34 @@ export async function checkStep(world: World, model: SaleModel): Promise<StoredS
   for (const id of model.acknowledged) {
     if (!byId.has(id)) problems.push(`invariant 6: acknowledged order ${id} is gone`);
   }
+  // A paid order leaves `paid` only by a refund, which only goes forward once begun.
+  const refundStates = ['refunding', 'refunded'];
   for (const id of model.paidAck) {
-    const status = byId.get(id)?.status;
-    if (status !== 'paid')
+    const status = byId.get(id)?.status ?? 'gone';
+    const refunding = model.refundBegun.has(id) && refundStates.includes(status);
+    if (status !== 'paid' && !refunding)
       problems.push(`invariant 6: order ${id} was answered paid, is ${status}`);
   }
-  for (const [id] of model.debited) {
+  for (const id of model.refundedAck) {
     const status = byId.get(id)?.status;
-    if (status !== 'paid' && status !== 'paying') {
-      problems.push(`invariant 5: order ${id} was debited, is ${status}`);
+    if (status !== 'refunded')
+      problems.push(`invariant 6: order ${id} was answered refunded, is ${status}`);
+  }
+  for (const [id] of model.debited) {
+    const status = byId.get(id)?.status ?? 'gone';
+    const fine = model.refunded.has(id)
+      ? refundStates.includes(status)
+      : status === 'paid' ||
+        status === 'paying' ||
+        (model.refundBegun.has(id) && status === 'refunding');
+    if (!fine) {
+      const money = model.refunded.has(id) ? 'debited and refunded' : 'debited';
+      problems.push(`invariant 5: order ${id} was ${money}, is ${status}`);
+    }
+  }
+  for (const o of sale.orders) {
+    if (refundStates.includes(o.status) && !model.refundBegun.has(o.id)) {
+      problems.push(`invariant 9: order ${o.id} is ${o.status}, but no refund was asked`);
     }
   }
   for (const o of sale.orders) {
@@ -48,7 +68,8 @@ export async function checkStep(world: World, model: SaleModel): Promise<StoredS
     const balance = await world.ledger.balance(fanId, model.drop.currency);
     if (balance !== model.balanceOf(fanId)) {
       problems.push(
-        `invariant 4: fan ${fanId} holds ${balance}, credited less debited is ${model.balanceOf(fanId)}`,
+        `invariant 4: fan ${fanId} holds ${balance}, the model (credits - payments + refunds + ` +
+          `rewards - reversals) says ${model.balanceOf(fanId)}`,
       );
     }
   }

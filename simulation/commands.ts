@@ -1,5 +1,12 @@
-import { DomainError } from '@flashdrop/contracts';
-import { Allocation, allocationKindOf, OutboxStreamGroups, StoredSale } from '@flashdrop/inventory';
+import { DomainError, Principal } from '@flashdrop/contracts';
+import {
+  Allocation,
+  allocationKindOf,
+  GrabOutcome,
+  InventoryOrder,
+  OutboxStreamGroups,
+  StoredSale,
+} from '@flashdrop/inventory';
 import { dropKeys, moveHoldDeadline, setDropTimes } from '@flashdrop/testing';
 import fc from 'fast-check';
 import { checkStep, InvariantBroken } from './checks';
@@ -47,6 +54,10 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
       throw new InvariantBroken(`after step ${n} (${this.label}): ${e.message}`);
     });
     for (const o of sale.orders) {
+      // A hold the sale made in this step (a grab, a draw, a backfill) costs what the model says
+      // (the share discount when its fan shared before) and owes the reward the model says (its
+      // fan's referrer, from the reservation, when the drop pays one).
+      if (!was.has(o.id)) checkNewHold(m, o, n, this.label);
       // A hold that expired in this step: by the sweeper (it returned units in this step), or
       // by the clock at its next touch. The expiries are the transitions counted; a sweeper pass
       // that found nothing is only an outcome (`expire-sweeper:pass`).
@@ -63,6 +74,25 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
 
   toString(): string {
     return this.label;
+  }
+}
+
+function checkNewHold(m: SaleModel, o: InventoryOrder, n: number, label: string): void {
+  const want = m.expectedHold(o.fanId);
+  const got = {
+    unitPriceMinor: o.unitPriceMinor,
+    referrerId: o.referrerId,
+    rewardMinor: o.rewardMinor,
+  };
+  if (
+    got.unitPriceMinor !== want.unitPriceMinor ||
+    got.referrerId !== want.referrerId ||
+    got.rewardMinor !== want.rewardMinor
+  ) {
+    throw new InvariantBroken(
+      `after step ${n} (${label}): the new hold ${o.id} of ${o.fanId} is ${JSON.stringify(got)}, ` +
+        `the model says ${JSON.stringify(want)} (shared ${m.shared.has(o.fanId)})`,
+    );
   }
 }
 
@@ -103,22 +133,40 @@ const reserve = command(
   fc.record({ fan: fanIndex, referrer: fc.option(fanIndex, { nil: undefined }) }),
   (a) => `reserve(fan ${a.fan}${a.referrer === undefined ? '' : `, via ${a.referrer}`})`,
   (a) => async (m, r) => {
-    const fanId = m.fan(a.fan);
-    const referrer = a.referrer === undefined ? undefined : m.fan(a.referrer);
-    const out = await r.world.inventory.reserve(
-      m.drop.id,
-      fanId,
-      referrer === fanId ? undefined : referrer,
-    );
-    count(r, 'reserve', out.ok ? (out.value.created ? 'created' : 'again') : out.code);
-    if (out.ok) {
-      if (out.value.created === m.reserved.has(fanId)) {
-        fail(`reserve(${fanId}): created=${out.value.created}, the model says reserved before`);
-      }
-      m.reserved.add(fanId);
-    }
+    await reserveChecked(m, r, a.fan, a.referrer);
   },
 );
+
+/** A fan's reservation (with a referrer or not), checked against the model. */
+async function reserveChecked(m: SaleModel, r: Real, fan: number, via?: number): Promise<void> {
+  const a = { fan, referrer: via };
+  const fanId = m.fan(a.fan);
+  const referrer = a.referrer === undefined ? undefined : m.fan(a.referrer);
+  // Half the self-referrals are sent as they are: the script must not reward oneself.
+  const out = await r.world.inventory.reserve(
+    m.drop.id,
+    fanId,
+    referrer === fanId && a.fan % 2 === 0 ? undefined : referrer,
+    m.tierOf(fanId),
+  );
+  count(r, 'reserve', out.ok ? (out.value.created ? 'created' : 'again') : out.code);
+  if (referrer === fanId && a.fan % 2 === 1) count(r, 'reserve', 'self-referral');
+  if (!m.admits(fanId) && (out.ok || out.code !== 'MEMBERS_ONLY')) {
+    fail(`reserve(${fanId}) without the tier answered ${out.ok ? 'ok' : out.code}`);
+  }
+  if (!out.ok && (await r.world.inventory.isReserved(m.drop.id, fanId)) !== m.reserved.has(fanId)) {
+    fail(`reserve(${fanId}) refused ${out.code} but wrote a reservation`);
+  }
+  if (out.ok) {
+    if (out.value.created === m.reserved.has(fanId)) {
+      fail(`reserve(${fanId}): created=${out.value.created}, the model says reserved before`);
+    }
+    m.reserved.add(fanId);
+    if (out.value.created && referrer !== undefined && referrer !== fanId) {
+      m.referrers.set(fanId, referrer);
+    }
+  }
+}
 
 const share = command(
   fc.record({ fan: fanIndex, channel: fc.constantFrom('wechat', 'weibo', 'link') }),
@@ -126,6 +174,10 @@ const share = command(
   (a) => async (m, r) => {
     const out = await r.world.inventory.share(m.drop.id, m.fan(a.fan), a.channel);
     count(r, 'share', out.ok ? 'ok' : out.code);
+    if (out.ok) {
+      count(r, 'share', m.orderIds.length === 0 ? 'before-any-grab' : 'after-a-grab');
+      m.shared.add(m.fan(a.fan));
+    }
   },
 );
 
@@ -139,53 +191,120 @@ const grab = command(
   (a) =>
     `grab(fan ${a.fan}, x${a.quantity}${a.keyed || a.lostReply ? ', keyed' : ''}${a.lostReply ? ', reply lost + retry' : ''})`,
   (a) => async (m, r) => {
-    const fanId = m.fan(a.fan);
-    const before = await sale(r, m);
-    const view = await r.world.inventory.viewDrop(m.drop.id);
-    const key = a.keyed || a.lostReply ? `g-${m.steps}` : undefined;
-    const req = { dropId: m.drop.id, fanId, quantity: a.quantity, idempotencyKey: key };
-    let out = await r.world.inventory.grab(req);
-    if (a.lostReply) {
-      // The answer never reached the fan: the retry with the same key must answer the same.
-      count(r, 'lost-reply-retry');
-      const again = await r.world.inventory.grab(req);
-      if (again.ok !== out.ok) fail(`grab retry answered ok=${again.ok}, first ok=${out.ok}`);
-      if (again.ok && out.ok && (again.order.id !== out.order.id || !again.replayed)) {
-        fail(
-          `grab retry gave ${again.order.id} (replayed ${again.replayed}), first ${out.order.id}`,
-        );
-      }
-      out = again;
+    await grabChecked(m, r, a);
+  },
+);
+
+interface GrabArgs {
+  readonly fan: number;
+  readonly quantity: number;
+  readonly keyed: boolean;
+  readonly lostReply: boolean;
+}
+
+/** A fan's grab, checked against the state before it (see the grab step); answers its outcome. */
+async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutcome> {
+  const fanId = m.fan(a.fan);
+  const before = await sale(r, m);
+  const view = await r.world.inventory.viewDrop(m.drop.id);
+  const key = a.keyed || a.lostReply ? `g-${m.steps}` : undefined;
+  const req = {
+    dropId: m.drop.id,
+    fanId,
+    quantity: a.quantity,
+    idempotencyKey: key,
+    tier: m.tierOf(fanId),
+  };
+  let out = await r.world.inventory.grab(req);
+  if (a.lostReply) {
+    // The answer never reached the fan: the retry with the same key must answer the same.
+    count(r, 'lost-reply-retry');
+    const again = await r.world.inventory.grab(req);
+    if (again.ok !== out.ok) fail(`grab retry answered ok=${again.ok}, first ok=${out.ok}`);
+    if (again.ok && out.ok && (again.order.id !== out.order.id || !again.replayed)) {
+      fail(`grab retry gave ${again.order.id} (replayed ${again.replayed}), first ${out.order.id}`);
     }
-    count(r, 'grab', out.ok ? 'ok' : out.code);
-    const after = await sale(r, m);
-    const mine = before.unitsPerFan.get(fanId) ?? 0;
-    const d = before.definition;
-    const open =
-      view !== undefined &&
-      ['on_sale', 'sold_out'].includes(view.phase) &&
-      d.allocation === 'first_come';
-    const eligible = !d.reservationRequired || m.reserved.has(fanId);
-    const canHave = a.quantity <= d.perUserLimit && mine + a.quantity <= d.perUserLimit;
-    const expectOk = open && eligible && canHave && before.stock >= a.quantity;
-    if (out.ok) {
-      if (!expectOk) {
-        fail(
-          `grab(${fanId} x${a.quantity}) accepted: phase ${view?.phase}, stock ${before.stock}, ` +
-            `fan holds ${mine} of ${d.perUserLimit}, reserved ${m.reserved.has(fanId)}`,
-        );
-      }
-      if (after.stock !== before.stock - a.quantity) {
-        fail(`grab x${a.quantity}: stock ${before.stock} -> ${after.stock}`);
-      }
-      m.orderIds.push(out.order.id);
-      m.acknowledged.add(out.order.id);
-    } else {
-      if (expectOk)
-        fail(`grab(${fanId} x${a.quantity}) refused ${out.code}, the model expected it`);
-      if (after.stock !== before.stock || after.orders.length !== before.orders.length) {
-        fail(`grab refused ${out.code} but wrote: stock ${before.stock} -> ${after.stock}`);
-      }
+    out = again;
+  }
+  count(r, 'grab', out.ok ? 'ok' : out.code);
+  const after = await sale(r, m);
+  const mine = before.unitsPerFan.get(fanId) ?? 0;
+  const d = before.definition;
+  const open =
+    view !== undefined &&
+    ['on_sale', 'sold_out'].includes(view.phase) &&
+    d.allocation === 'first_come';
+  const eligible = m.admits(fanId) && (!d.reservationRequired || m.reserved.has(fanId));
+  if (!m.admits(fanId)) count(r, 'grab', 'without-the-tier');
+  const canHave = a.quantity <= d.perUserLimit && mine + a.quantity <= d.perUserLimit;
+  const expectOk = open && eligible && canHave && before.stock >= a.quantity;
+  if (out.ok) {
+    if (!expectOk) {
+      fail(
+        `grab(${fanId} x${a.quantity}) accepted: phase ${view?.phase}, stock ${before.stock}, ` +
+          `fan holds ${mine} of ${d.perUserLimit}, reserved ${m.reserved.has(fanId)}`,
+      );
+    }
+    if (after.stock !== before.stock - a.quantity) {
+      fail(`grab x${a.quantity}: stock ${before.stock} -> ${after.stock}`);
+    }
+    m.orderIds.push(out.order.id);
+    m.acknowledged.add(out.order.id);
+    if (m.shared.has(fanId) && (d.shareDiscountMinor ?? 0) > 0) count(r, 'grab', 'discounted');
+  } else {
+    if (!m.admits(fanId) && out.code !== 'MEMBERS_ONLY') {
+      fail(`grab(${fanId}) without the tier refused ${out.code}, not MEMBERS_ONLY`);
+    }
+    if (expectOk) fail(`grab(${fanId} x${a.quantity}) refused ${out.code}, the model expected it`);
+    if (after.stock !== before.stock || after.orders.length !== before.orders.length) {
+      fail(`grab refused ${out.code} but wrote: stock ${before.stock} -> ${after.stock}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * What most fans do: grab one unit and pay for it at once, topping their wallet up first when
+ * it holds too little (a credit, as the operator's top-up). The sale's paid orders are what
+ * refunds and referral rewards act on; without this step most holds expire before a payment.
+ */
+const purchase = command(
+  fc.record({
+    fan: fanIndex,
+    via: fc.option(fanIndex, { nil: undefined }),
+    topUp: fc.constantFrom(true, true, true, false),
+  }),
+  (a) =>
+    `purchase(fan ${a.fan}: ${a.via === undefined ? '' : `reserve via ${a.via}, `}grab x1, ` +
+    `${a.topUp ? 'top up if short, ' : ''}pay)`,
+  (a) => async (m, r) => {
+    const fanId = m.fan(a.fan);
+    // A fan who came through a friend's link reserves with them as the referrer first (where
+    // the drop still takes reservations): the order it then buys owes that friend a reward.
+    if (a.via !== undefined) await reserveChecked(m, r, a.fan, a.via);
+    const out = await grabChecked(m, r, {
+      fan: a.fan,
+      quantity: 1,
+      keyed: false,
+      lostReply: false,
+    });
+    if (!out.ok) return;
+    if (a.topUp && m.balanceOf(fanId) < out.order.amountMinor) {
+      const req = {
+        fanId,
+        amountMinor: m.drop.priceMinor,
+        currency: m.drop.currency,
+        reference: `sim-credit-${m.creditSeq++}`,
+      };
+      await r.world.ledger.credit(req);
+      count(r, 'credit');
+      m.credited.set(fanId, (m.credited.get(fanId) ?? 0) + req.amountMinor);
+    }
+    const outcome = await payOnce(m, r, out.order.id, fanId);
+    count(r, 'pay', outcome);
+    takeDebits(m, r);
+    if (outcome === 'INSUFFICIENT_FUNDS' && m.balanceOf(fanId) >= out.order.amountMinor) {
+      fail(`INSUFFICIENT_FUNDS for ${fanId}, who holds ${m.balanceOf(fanId)}`);
     }
   },
 );
@@ -203,7 +322,12 @@ const rush = command(
     for (let i = 0; i < m.fans.length; i++) {
       const fanId = m.fan(start + i);
       const before = await sale(r, m);
-      const out = await r.world.inventory.grab({ dropId: m.drop.id, fanId, quantity: 1 });
+      const out = await r.world.inventory.grab({
+        dropId: m.drop.id,
+        fanId,
+        quantity: 1,
+        tier: m.tierOf(fanId),
+      });
       count(r, 'grab', out.ok ? 'ok' : out.code);
       if (out.ok) {
         const after = await sale(r, m);
@@ -215,7 +339,7 @@ const rush = command(
         continue;
       }
       if (out.code !== 'SOLD_OUT') continue;
-      const joined = await r.world.inventory.joinWaitlist(m.drop.id, fanId);
+      const joined = await r.world.inventory.joinWaitlist(m.drop.id, fanId, m.tierOf(fanId));
       count(
         r,
         'waitlist-join',
@@ -231,8 +355,17 @@ const joinWaitlist = command(
   (fan) => async (m, r) => {
     const fanId = m.fan(fan);
     const inLine = (await r.world.inventory.standing(m.drop.id, fanId))?.waitlistPosition;
-    const out = await r.world.inventory.joinWaitlist(m.drop.id, fanId);
+    const out = await r.world.inventory.joinWaitlist(m.drop.id, fanId, m.tierOf(fanId));
     count(r, 'waitlist-join', out.ok ? (out.value.created ? 'created' : 'again') : out.code);
+    if (!m.admits(fanId) && (out.ok || out.code !== 'MEMBERS_ONLY')) {
+      fail(`waitlist(${fanId}) without the tier answered ${out.ok ? 'ok' : out.code}`);
+    }
+    if (
+      !out.ok &&
+      (await r.world.inventory.standing(m.drop.id, fanId))?.waitlistPosition !== inLine
+    ) {
+      fail(`waitlist(${fanId}) refused ${out.code} but moved the fan's place`);
+    }
     if (out.ok && out.value.created !== (inLine === undefined)) {
       fail(`${fanId} at place ${inLine ?? '-'} joined: created=${out.value.created}`);
     }
@@ -330,6 +463,17 @@ function takeDebits(m: SaleModel, r: Real): void {
         fail(`debited ${request.amountMinor} of ${request.fanId}, who holds ${balance}`);
       }
       m.debited.set(request.orderId, { fanId: request.fanId, amount: request.amountMinor });
+      // The payment's own transaction paid the order's referral reward (invariant 9): the model
+      // credits the referrer; the ledger's balances and the audit's reward checks must agree.
+      if (request.referrerId !== undefined && (request.rewardMinor ?? 0) > 0) {
+        if (request.referrerId === request.fanId)
+          fail(`${request.fanId} rewarded for their own order`);
+        m.rewards.set(request.orderId, {
+          referrerId: request.referrerId,
+          amount: request.rewardMinor ?? 0,
+        });
+        count(r, 'referral-reward');
+      }
     } else if (reply.outcome === 'declined' && balance >= request.amountMinor) {
       fail(`declined ${request.amountMinor} of ${request.fanId}, who holds ${balance}`);
     }
@@ -407,6 +551,261 @@ const pay = command(
     if (outcome === 'INSUFFICIENT_FUNDS' && m.balanceOf(order.fanId) >= order.amountMinor) {
       fail(`INSUFFICIENT_FUNDS for ${order.fanId}, who holds ${m.balanceOf(order.fanId)}`);
     }
+  },
+);
+
+// ---- refunds (the brand's or an operator's) --------------------------------------------------
+
+type RefundMode =
+  | 'once'
+  | 'repeated'
+  | 'concurrent'
+  | 'lost-reply'
+  | 'kill-before-refund'
+  | 'kill-after-refund'
+  | 'pay-retry'
+  | 'recovery'
+  | 'other-brand';
+
+const BRAND: Principal = { sub: 'brand-sim', role: 'brand', exp: 0 };
+const OPERATOR: Principal = { sub: 'operator-sim', role: 'operator', exp: 0 };
+const OTHER_BRAND: Principal = { sub: 'brand-other', role: 'brand', exp: 0 };
+
+/** One refunder's call, as the API would answer it: 'refunded', a code, or the fault met. */
+async function refundOnce(m: SaleModel, r: Real, orderId: string, caller: Principal) {
+  try {
+    const o = await r.world.refunds.refund(caller, orderId, 'simulated refund');
+    if (o.status !== 'refunded') fail(`refund answered ${o.status}`);
+    m.refundedAck.add(orderId);
+    return 'refunded';
+  } catch (e) {
+    if (e instanceof PayerKilled) return 'killed';
+    if (e instanceof ReplyLost) return 'lost';
+    return codeOf(e);
+  }
+}
+
+/**
+ * The refunds the wallet answered during a step, into the model, each checked against it
+ * (invariant 9: each refund reverses one payment, once): the first gives back exactly what the
+ * order's payment took, to its payer, and takes back the order's referral reward as far as the
+ * referrer's balance goes (the brand bears the rest); any later one answers `already` and moves
+ * nothing. Runs after takeDebits: a payment of the step comes before its refund.
+ */
+function takeRefunds(m: SaleModel, r: Real): void {
+  const rank = (outcome: string) => (outcome === 'refunded' ? 0 : 1);
+  const replies = r.world.faults
+    .takeRefunds()
+    .sort((a, b) => rank(a.reply.outcome) - rank(b.reply.outcome));
+  for (const { request, reply } of replies) {
+    const id = request.orderId;
+    if (reply.outcome === 'not_paid') fail(`the wallet has no payment of ${id} to refund`);
+    const payment = m.debited.get(id) ?? fail(`refund of ${id}, which the model never saw paid`);
+    if (reply.outcome === 'already') {
+      if (!m.refunded.has(id)) fail(`refund of ${id} answered already, but none moved money`);
+      continue;
+    }
+    if (m.refunded.has(id)) fail(`order ${id} refunded twice`);
+    if (reply.amountMinor !== payment.amount) {
+      fail(`refund of ${id} gave back ${reply.amountMinor}, its payment took ${payment.amount}`);
+    }
+    const reward = m.rewards.get(id);
+    const owed = reward?.amount ?? 0;
+    const reversible = reward ? Math.min(owed, m.balanceOf(reward.referrerId)) : 0;
+    if (
+      reply.rewardReversedMinor !== reversible ||
+      reply.rewardReversedMinor + reply.rewardUnrecoveredMinor !== owed
+    ) {
+      fail(
+        `refund of ${id}: reward ${owed} reversed ${reply.rewardReversedMinor} + borne ` +
+          `${reply.rewardUnrecoveredMinor}; the referrer held ${reward ? m.balanceOf(reward.referrerId) : 0}`,
+      );
+    }
+    m.refunded.set(id, { fanId: payment.fanId, amount: payment.amount });
+    if (reward) {
+      m.reversals.set(id, { referrerId: reward.referrerId, amount: reply.rewardReversedMinor });
+      count(r, 'reward-reversal', reply.rewardUnrecoveredMinor > 0 ? 'in-part' : 'whole');
+    }
+  }
+}
+
+/** Units of a drop not in the sale's hands: in stock, or parked by a pause for the line. */
+async function freeUnits(r: Real, m: SaleModel): Promise<number> {
+  const k = dropKeys(m.drop.id);
+  const [stock, parked] = await Promise.all([
+    r.world.redis.get(k.stock),
+    r.world.redis.llen(k.parked),
+  ]);
+  return Number(stock ?? 0) + parked;
+}
+
+/**
+ * After a step that completed refunds: each refunded order's units went down the line (a
+ * backfill from it) or back to stock (or parked while paused), exactly once, and nothing else
+ * moved units in the step.
+ */
+async function checkRefundedUnits(
+  r: Real,
+  m: SaleModel,
+  before: StoredSale,
+  freeBefore: number,
+): Promise<void> {
+  const was = new Map(before.orders.map((o) => [o.id, o.status]));
+  const after = await sale(r, m);
+  const done = after.orders.filter((o) => o.status === 'refunded' && was.get(o.id) !== 'refunded');
+  const ids = new Set(done.map((o) => o.id));
+  const freed = done.reduce((n, o) => n + o.quantity, 0);
+  const passedDown = after.orders
+    .filter((o) => !was.has(o.id) && o.fromOrderId !== undefined && ids.has(o.fromOrderId))
+    .reduce((n, o) => n + o.quantity, 0);
+  const toStock = (await freeUnits(r, m)) - freeBefore;
+  if (toStock + passedDown !== freed) {
+    fail(
+      `refunds of ${[...ids].join(' ')} freed ${freed} units: ${passedDown} went down the line, ` +
+        `stock and parked moved by ${toStock}`,
+    );
+  }
+  if (passedDown > 0) count(r, 'refund', 'unit-to-the-line');
+  if (toStock > 0) count(r, 'refund', 'unit-to-stock');
+}
+
+const refund = command(
+  fc.record({
+    order: orderIndex,
+    // The contract's own refund transitions weigh most (a repeat, two at once, a refund racing
+    // the fan's payment retry); the faults and refusals are counted in their hundreds at one
+    // share each.
+    mode: fc.constantFrom<RefundMode>(
+      'once',
+      'repeated',
+      'repeated',
+      'repeated',
+      'concurrent',
+      'concurrent',
+      'concurrent',
+      'pay-retry',
+      'pay-retry',
+      'pay-retry',
+      'lost-reply',
+      'kill-before-refund',
+      'kill-after-refund',
+      'recovery',
+      'other-brand',
+    ),
+    operator: fc.boolean(),
+  }),
+  (a) => `refund(order #${a.order}, ${a.mode}${a.operator ? ', by an operator' : ''})`,
+  (a) => async (m, r) => {
+    const id = m.pickPaid(a.order);
+    if (!id) return;
+    const before = await sale(r, m);
+    const freeBefore = await freeUnits(r, m);
+    const order = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
+    const caller = a.mode === 'other-brand' ? OTHER_BRAND : a.operator ? OPERATOR : BRAND;
+    const once = () => refundOnce(m, r, id, caller);
+    // Once begun a refund only goes forward: the model lets the order leave `paid` from here.
+    m.refundBegun.add(id);
+    let outcome: string;
+    switch (a.mode) {
+      case 'once':
+      case 'other-brand':
+        outcome = await once();
+        count(r, 'refund', outcome);
+        break;
+      case 'repeated': {
+        const first = await once();
+        outcome = await once();
+        if (first === 'refunded' && outcome !== 'refunded') fail(`refunded, then ${outcome}`);
+        count(r, 'refund-repeated', outcome);
+        break;
+      }
+      case 'concurrent': {
+        const both = await Promise.all([once(), once()]);
+        outcome = both.includes('refunded') ? 'refunded' : both[0];
+        count(r, 'refund-concurrent', both.join('+'));
+        break;
+      }
+      case 'lost-reply': {
+        r.world.faults.armRefund('lose-reply');
+        await once();
+        // The refunder saw no answer: it asks again (the wallet must not move the money twice).
+        outcome = await once();
+        count(r, 'lost-reply-retry');
+        count(r, 'refund', outcome);
+        break;
+      }
+      case 'kill-before-refund':
+      case 'kill-after-refund':
+        r.world.faults.armRefund(a.mode === 'kill-before-refund' ? 'crash-before' : 'crash-after');
+        outcome = await once();
+        count(r, a.mode, outcome);
+        count(r, 'refund', outcome);
+        break;
+      case 'pay-retry': {
+        // The fan's payment retry (a lost answer) meets the brand's refund of the same order:
+        // the money moves back once and is never taken again.
+        const [refunded, paid] = await Promise.all([once(), payOnce(m, r, id, order.fanId)]);
+        outcome = refunded;
+        count(r, 'refund-race-pay', `${refunded}+${paid}`);
+        break;
+      }
+      case 'recovery': {
+        const [refunded, report] = await Promise.all([
+          once(),
+          r.world.refundRecovery.recoverOnce(0),
+        ]);
+        outcome = refunded;
+        if (report.failed > 0) fail(`the refund recovery failed ${report.failed} refunds`);
+        count(r, 'refund', outcome);
+        count(r, 'refund-recovery', `${report.completed}c${report.failed}f`);
+        break;
+      }
+    }
+    r.world.faults.clear();
+    takeDebits(m, r);
+    takeRefunds(m, r);
+    const after = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
+    if (!['refunding', 'refunded'].includes(after.status)) m.refundBegun.delete(id);
+    const refundable = ['paid', 'refunding', 'refunded'].includes(order.status);
+    if (a.mode === 'other-brand') {
+      if (outcome !== 'NOT_FOUND') fail(`another brand's refund answered ${outcome}`);
+    } else if (!refundable) {
+      if (outcome !== 'ORDER_NOT_PAID' && !(a.mode === 'pay-retry' && outcome === 'refunded')) {
+        fail(`refund of a ${order.status} order answered ${outcome}`);
+      }
+    } else if (a.mode.startsWith('kill')) {
+      if (order.status === 'paid' && after.status !== 'refunding') {
+        fail(`a refunder killed half-way left ${after.status}`);
+      }
+    } else if (outcome !== 'refunded' || after.status !== 'refunded') {
+      fail(`refund of a ${order.status} order answered ${outcome}, is ${after.status}`);
+    }
+    // A refusal writes nothing: the order, the units, the money stay as they were.
+    if (outcome !== 'refunded' && !a.mode.startsWith('kill') && a.mode !== 'pay-retry') {
+      if (JSON.stringify(after) !== JSON.stringify(order)) {
+        fail(`a refused refund (${outcome}) changed ${id}: ${order.status} -> ${after.status}`);
+      }
+    }
+    await checkRefundedUnits(r, m, before, freeBefore);
+  },
+);
+
+const recoverRefunds = command(
+  fc.constant(null),
+  () => 'refund recovery pass',
+  () => async (m, r) => {
+    const before = await sale(r, m);
+    const freeBefore = await freeUnits(r, m);
+    // Past the grace of every refund under way (the clock is not bent: the grace is the job's
+    // argument, 0 here, as if REFUND_GRACE_MS had passed).
+    const report = await r.world.refundRecovery.recoverOnce(0);
+    count(r, 'refund-recovery', `${report.completed}c${report.failed}f`);
+    if (report.failed > 0) fail(`the refund recovery failed ${report.failed} refunds`);
+    takeRefunds(m, r);
+    const left = (await sale(r, m)).orders.filter((o) => o.status === 'refunding');
+    if (left.length > 0)
+      fail(`the refund recovery left ${left.map((o) => o.id).join(' ')} refunding`);
+    await checkRefundedUnits(r, m, before, freeBefore);
   },
 );
 
@@ -652,6 +1051,7 @@ export function commandArbitrary(
     [drawn ? 6 : 4, reserve],
     [2, share],
     [drawn ? 1 : 8, grab],
+    [drawn ? 0 : 4, purchase],
     [drawn ? 0 : 3, rush],
     [drawn ? 1 : 4, joinWaitlist],
     [5, cancel],
@@ -668,6 +1068,8 @@ export function commandArbitrary(
     [drawn ? 3 : 1, clock],
     [1, relayResend],
     [3, race],
+    [8, refund],
+    [1, recoverRefunds],
   ];
   return fc.oneof(
     ...weighted.filter(([w]) => w > 0).map(([weight, arbitrary]) => ({ weight, arbitrary })),

@@ -1,4 +1,4 @@
-import { DebitReply, DebitRequest } from '@flashdrop/contracts';
+import { DebitReply, DebitRequest, RefundReply, RefundRequest } from '@flashdrop/contracts';
 
 /**
  * What happens at the next hop from the payer to the wallet (the TCP call the API makes):
@@ -7,13 +7,15 @@ import { DebitReply, DebitRequest } from '@flashdrop/contracts';
  * - `crash-after`: the payer dies after the debit committed, before its Redis step
  *   (paying -> paid).
  * A crash leaves the half-way state a `kill -9` of the API leaves; the payment recovery is
- * what must settle it.
+ * what must settle it. The same three at the refund hop (the brand's refund: begin_refund in
+ * Redis, then the wallet's refund_order, then complete_refund in Redis): the refund recovery
+ * must finish what a dead refunder left `refunding`.
  */
 export type HopFault = 'lose-reply' | 'crash-before' | 'crash-after';
 
 /** The payer process is gone: nobody will act on this call's outcome. */
 export class PayerKilled extends Error {
-  constructor(readonly when: 'before-debit' | 'after-debit') {
+  constructor(readonly when: 'before-debit' | 'after-debit' | 'before-refund' | 'after-refund') {
     super(`the payer was killed ${when}`);
   }
 }
@@ -28,15 +30,30 @@ export class ReplyLost extends Error {
 /** One fault armed for the next debit hop (the command that arms it pays at once), then spent. */
 export class Faults {
   private next?: HopFault;
+  private nextRefund?: HopFault;
   /** Every debit the wallet answered since the last take, answered to the payer or not. */
   private debits: { request: DebitRequest; reply: DebitReply }[] = [];
+  /** Every refund the wallet answered since the last take (the refunder's, the recovery's). */
+  private refunds: { request: RefundRequest; reply: RefundReply }[] = [];
 
   arm(fault: HopFault): void {
     this.next = fault;
   }
 
+  /** A fault for the next refund hop (the command that arms it refunds at once), then spent. */
+  armRefund(fault: HopFault): void {
+    this.nextRefund = fault;
+  }
+
   clear(): void {
     this.next = undefined;
+    this.nextRefund = undefined;
+  }
+
+  takeRefunds(): { request: RefundRequest; reply: RefundReply }[] {
+    const taken = this.refunds;
+    this.refunds = [];
+    return taken;
   }
 
   takeDebits(): { request: DebitRequest; reply: DebitReply }[] {
@@ -55,6 +72,20 @@ export class Faults {
     const reply = await call(request);
     this.debits.push({ request, reply });
     if (fault === 'crash-after') throw new PayerKilled('after-debit');
+    if (fault === 'lose-reply') throw new ReplyLost();
+    return reply;
+  }
+
+  async atRefund(
+    request: RefundRequest,
+    call: (r: RefundRequest) => Promise<RefundReply>,
+  ): Promise<RefundReply> {
+    const fault = this.nextRefund;
+    this.nextRefund = undefined;
+    if (fault === 'crash-before') throw new PayerKilled('before-refund');
+    const reply = await call(request);
+    this.refunds.push({ request, reply });
+    if (fault === 'crash-after') throw new PayerKilled('after-refund');
     if (fault === 'lose-reply') throw new ReplyLost();
     return reply;
   }

@@ -17,9 +17,23 @@ export class SaleModel {
   readonly debited = new Map<string, { fanId: string; amount: number }>();
   /** What each fan was credited (acknowledged credits; one reference counts once). */
   readonly credited = new Map<string, number>();
+  /** Money a refund gave back, per order (its payment's fan and amount: once). */
+  readonly refunded = new Map<string, { fanId: string; amount: number }>();
+  /** Referral rewards the payments paid, per order (to the order's referrer). */
+  readonly rewards = new Map<string, { referrerId: string; amount: number }>();
+  /** What a refund took back of its order's reward (up to the referrer's balance then). */
+  readonly reversals = new Map<string, { referrerId: string; amount: number }>();
+  /** Orders whose refund was begun (paid -> refunding: it only goes forward from there). */
+  readonly refundBegun = new Set<string>();
+  /** Orders a refunder was answered `refunded` for: they stay refunded. */
+  readonly refundedAck = new Set<string>();
   /** Each payment attempt's first answer from the wallet (`orderId@attempt`). */
   readonly attempts = new Map<string, string>();
   readonly reserved = new Set<string>();
+  /** A fan's referrer, from their first reservation (never themselves): the reward's record. */
+  readonly referrers = new Map<string, string>();
+  /** Fans who shared the drop: their holds made after the share are discounted. */
+  readonly shared = new Set<string>();
   /** The last sale read (after the previous step). */
   last?: StoredSale;
   creditSeq = 0;
@@ -29,6 +43,8 @@ export class SaleModel {
   constructor(
     readonly drop: DropDefinition,
     readonly fans: readonly string[],
+    /** Each fan's membership tier (their token's), by index; undefined: none. */
+    readonly tiers: readonly (string | undefined)[] = [],
   ) {}
 
   /**
@@ -53,15 +69,53 @@ export class SaleModel {
     return held.length === 0 ? undefined : held[i % held.length];
   }
 
+  /** A paid order by a drawn index: even among the orders paid after the last step, odd among all. */
+  pickPaid(i: number): string | undefined {
+    const paid = (this.last?.orders ?? []).filter((o) => o.status === 'paid').map((o) => o.id);
+    const from = i % 2 === 0 && paid.length > 0 ? paid : this.orderIds;
+    return from.length === 0 ? undefined : from[Math.floor(i / 2) % from.length];
+  }
+
   fan(i: number): string {
     return this.fans[i % this.fans.length];
   }
 
-  /** What the model says a fan's wallet holds now. */
+  tierOf(fanId: string): string | undefined {
+    return this.tiers[this.fans.indexOf(fanId)];
+  }
+
+  /** Whether a members-only drop admits the fan (any fan, on a drop open to all). */
+  admits(fanId: string): boolean {
+    return this.drop.audienceTier === undefined || this.tierOf(fanId) === this.drop.audienceTier;
+  }
+
+  /** What the model says a fan's wallet holds now: credits, less payments, plus refunds and rewards. */
   balanceOf(fanId: string): number {
     let b = this.credited.get(fanId) ?? 0;
     for (const d of this.debited.values()) if (d.fanId === fanId) b -= d.amount;
+    for (const d of this.refunded.values()) if (d.fanId === fanId) b += d.amount;
+    for (const d of this.rewards.values()) if (d.referrerId === fanId) b += d.amount;
+    for (const d of this.reversals.values()) if (d.referrerId === fanId) b -= d.amount;
     return b;
+  }
+
+  /**
+   * What a hold the sale made now must say of its price and its reward (docs/api.md
+   * "Campaigns"): the share discount when its fan shared before, the referral reward when its
+   * fan reserved with a referrer and the drop pays one.
+   */
+  expectedHold(fanId: string): {
+    unitPriceMinor: number;
+    referrerId?: string;
+    rewardMinor?: number;
+  } {
+    const discount = this.shared.has(fanId) ? (this.drop.shareDiscountMinor ?? 0) : 0;
+    const reward = this.drop.referralRewardMinor ?? 0;
+    const referrerId = this.referrers.get(fanId);
+    return {
+      unitPriceMinor: this.drop.priceMinor - discount,
+      ...(reward > 0 && referrerId !== undefined ? { referrerId, rewardMinor: reward } : {}),
+    };
   }
 
   learn(orders: readonly InventoryOrder[]): void {

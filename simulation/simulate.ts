@@ -20,6 +20,13 @@ interface DropShape {
   readonly reservationRequired: boolean;
   readonly fans: number;
   readonly priceMinor: number;
+  /** Members-only (docs/api.md "Campaigns"): the drop's audienceTier, and which fans carry it. */
+  readonly membersOnly: boolean;
+  /** Bit i: fan i's token carries the drop's tier (else another tier, or none). */
+  readonly tierMask: number;
+  /** The share discount and the referral reward, as parts of the price (0: none). */
+  readonly discount: 'none' | 'fifth';
+  readonly reward: 'none' | 'tenth' | 'most';
 }
 
 const dropShape: fc.Arbitrary<DropShape> = fc
@@ -33,6 +40,11 @@ const dropShape: fc.Arbitrary<DropShape> = fc
     reservationRequired: fc.constantFrom(false, false, true),
     fans: fc.noBias(fc.integer({ min: 4, max: 8 })),
     priceMinor: fc.constantFrom(500, 1_250, 9_900),
+    membersOnly: fc.constantFrom(false, false, true),
+    tierMask: fc.noBias(fc.nat({ max: 255 })),
+    discount: fc.constantFrom<DropShape['discount']>('none', 'fifth'),
+    // The most a reward may be (price - discount) makes a refund's reversal meet a spent reward.
+    reward: fc.constantFrom<DropShape['reward']>('none', 'tenth', 'tenth', 'most'),
   })
   // A draw drop needs reservations (its entrants are the reservations).
   .map((s) => (s.allocation === 'draw' ? { ...s, reservationRequired: true } : s));
@@ -123,6 +135,7 @@ async function startSeed(world: World, shape: DropShape): Promise<SaleModel> {
     priceMinor: shape.priceMinor,
     reservationRequired: shape.reservationRequired,
     allocation: shape.allocation,
+    ...campaignFields(shape),
     // A draw's sale starts (and its reservations close) when a step moves the clock there.
     ...(draw
       ? { reservationClosesAt: now + 3_600_000, saleStartsAt: now + 3_600_000 }
@@ -133,5 +146,27 @@ async function startSeed(world: World, shape: DropShape): Promise<SaleModel> {
   await world.inventory.createDrop(def);
   await world.sales.drops.insert(def);
   const fans = Array.from({ length: shape.fans }, (_, i) => `fan-${i}`);
-  return new SaleModel(def, fans);
+  // On a members-only drop the fans without its tier carry another, or none.
+  const tiers = fans.map((_, i) =>
+    (shape.tierMask >> i) & 1 ? MEMBER_TIER : i % 2 === 0 ? 'silver' : undefined,
+  );
+  return new SaleModel(def, fans, tiers);
+}
+
+const MEMBER_TIER = 'gold';
+
+/** The campaign fields of a seed's drop: members-only, the share discount, the referral reward. */
+function campaignFields(shape: DropShape) {
+  const discount = shape.discount === 'fifth' ? Math.floor(shape.priceMinor / 5) : 0;
+  const reward =
+    shape.reward === 'none'
+      ? 0
+      : shape.reward === 'tenth'
+        ? Math.floor(shape.priceMinor / 10)
+        : shape.priceMinor - discount;
+  return {
+    ...(shape.membersOnly ? { audienceTier: MEMBER_TIER } : {}),
+    shareDiscountMinor: discount,
+    referralRewardMinor: reward,
+  };
 }

@@ -1,7 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { DebitReply, DebitRequest, SettleReply, SettleRequest } from '@flashdrop/contracts';
+import {
+  DebitReply,
+  DebitRequest,
+  RefundReply,
+  RefundRequest,
+  SettleReply,
+  SettleRequest,
+} from '@flashdrop/contracts';
 import { Inventory, DrawSteps } from '@flashdrop/inventory';
 import { LedgerFacts, LedgerRepository, migrateWallet, walletPool } from '@flashdrop/ledger';
 import { createRedis, RedisConnection } from '@flashdrop/persistence';
@@ -17,10 +24,12 @@ import type { WalletClient } from '@flashdrop/wallet-client';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { PaymentsService } from '../apps/api/src/payments/payments.service';
+import { RefundsService } from '../apps/api/src/refunds/refunds.service';
 import { DrawRunner } from '../apps/worker/src/draw/draw-runner';
 import { LifecycleScheduler } from '../apps/worker/src/lifecycle/lifecycle-scheduler';
 import { OrderPersister } from '../apps/worker/src/order-persistence/order-persister';
 import { PaymentRecoveryService } from '../apps/worker/src/payment-recovery/payment-recovery.service';
+import { RefundRecovery } from '../apps/worker/src/refund-recovery/refund-recovery';
 import { HoldSweeper } from '../apps/worker/src/sweeper/hold-sweeper';
 import { Faults } from './faults';
 import { Pipeline } from './pipeline';
@@ -47,8 +56,8 @@ export interface WorldOptions {
  * The real parts one simulated drop runs against, in this process: the sale's Lua scripts on a
  * Redis of the simulator's own (no stack worker sweeps it behind the simulator's back), the
  * ledger's SQL functions on a database of its own, and the very classes the API and the worker
- * run (PaymentsService, HoldSweeper, PaymentRecoveryService, LifecycleScheduler, DrawRunner,
- * OrderPersister) over them. The wallet's TCP hop is replaced by a call of the same
+ * run (PaymentsService, RefundsService, HoldSweeper, PaymentRecoveryService, RefundRecovery,
+ * LifecycleScheduler, DrawRunner, OrderPersister) over them. The wallet's TCP hop is replaced by a call of the same
  * LedgerRepository the wallet service calls, through `Faults`, which can lose a reply or
  * "kill" the caller at the hop.
  */
@@ -58,6 +67,8 @@ export class World {
   readonly ledger: LedgerRepository;
   readonly facts: LedgerFacts;
   readonly payments: PaymentsService;
+  readonly refunds: RefundsService;
+  readonly refundRecovery: RefundRecovery;
   readonly sweeper: HoldSweeper;
   readonly recovery: PaymentRecoveryService;
   readonly lifecycle: LifecycleScheduler;
@@ -78,6 +89,8 @@ export class World {
     this.facts = new LedgerFacts(walletDb);
     const wallet = this.walletClient();
     this.payments = new PaymentsService(this.inventory, wallet, config);
+    this.refunds = new RefundsService(this.inventory, wallet);
+    this.refundRecovery = new RefundRecovery(this.inventory, wallet);
     this.sweeper = new HoldSweeper(this.inventory);
     this.recovery = new PaymentRecoveryService(this.inventory, wallet);
     this.lifecycle = new LifecycleScheduler(this.inventory);
@@ -129,6 +142,7 @@ export class World {
     await truncateSchemas(this.config.DATABASE_URL, ['wallet', 'sales']);
     this.faults.clear();
     this.faults.takeDebits();
+    this.faults.takeRefunds();
     // A new holder of order persistence (as after a lease change): no cached stream cursors or
     // log heads from the seed before. The old one's pool is closed first.
     await this.persister.onApplicationShutdown();
@@ -158,6 +172,8 @@ export class World {
     const direct = {
       debit: (r: DebitRequest): Promise<DebitReply> => faults.atDebit(r, (q) => ledger.debit(q)),
       settle: (r: SettleRequest): Promise<SettleReply> => ledger.settle(r),
+      refund: (r: RefundRequest): Promise<RefundReply> =>
+        faults.atRefund(r, (q) => ledger.refund(q)),
     };
     return direct as unknown as WalletClient;
   }
