@@ -100,6 +100,33 @@ export class SaleModel {
   }
 
   /**
+   * What the drop's brand holds in revenue by the model (one brand per seed): payments, less
+   * the rewards paid from them and the refunds, plus the rewards' reversals.
+   */
+  brandRevenue(): number {
+    let b = 0;
+    for (const d of this.debited.values()) b += d.amount;
+    for (const d of this.rewards.values()) b -= d.amount;
+    for (const d of this.reversals.values()) b += d.amount;
+    for (const d of this.refunded.values()) b -= d.amount;
+    return b;
+  }
+
+  /**
+   * Whether the wallet can refund a paid order now (apps/wallet/PAYMENTS.md "Referral
+   * rewards"): the fan gets the whole payment back from the brand's revenue, which gets back
+   * the order's reward as far as its referrer still holds it; a brand whose whole revenue
+   * cannot pay the rest is refused (accounts_not_negative), and the order stays `refunding`.
+   */
+  refundFunded(orderId: string): boolean {
+    const payment = this.debited.get(orderId);
+    if (!payment || this.refunded.has(orderId)) return true;
+    const reward = this.rewards.get(orderId);
+    const back = reward ? Math.min(reward.amount, this.balanceOf(reward.referrerId)) : 0;
+    return this.brandRevenue() + back >= payment.amount;
+  }
+
+  /**
    * What a hold the sale made now must say of its price and its reward (docs/api.md
    * "Campaigns"): the share discount when its fan shared before, the referral reward when its
    * fan reserved with a referrer and the drop pays one.
