@@ -1079,7 +1079,7 @@ export function commandArbitrary(
     [5, credit],
     [10, pay],
     [8, expireByClock],
-    [7, agePastDeadline],
+    [8, agePastDeadline],
     [1, sweep],
     [2, recover],
     [2, pause],
@@ -1089,7 +1089,7 @@ export function commandArbitrary(
     [drawn ? 3 : 1, clock],
     [1, relayResend],
     [3, race],
-    [8, refund],
+    [10, refund],
     [1, recoverRefunds],
   ];
   return fc.oneof(

@@ -69,10 +69,17 @@ export class SaleModel {
     return held.length === 0 ? undefined : held[i % held.length];
   }
 
-  /** A paid order by a drawn index: even among the orders paid after the last step, odd among all. */
+  /**
+   * A paid order by a drawn index: an even index among the orders paid after the last step
+   * (where a refund acts), an odd one among all (where it is refused).
+   */
   pickPaid(i: number): string | undefined {
-    const paid = (this.last?.orders ?? []).filter((o) => o.status === 'paid').map((o) => o.id);
-    const from = i % 2 === 0 && paid.length > 0 ? paid : this.orderIds;
+    const paid = (this.last?.orders ?? []).filter((o) => o.status === 'paid');
+    // Half the picks among the paid aim at those that paid a referral reward (when any): the
+    // reversal is what a refund of them adds, and they are a few of a sale's paid orders.
+    const rewarded = paid.filter((o) => this.rewards.has(o.id));
+    const aimed = i % 4 === 0 && rewarded.length > 0 ? rewarded : paid;
+    const from = i % 2 === 0 && paid.length > 0 ? aimed.map((o) => o.id) : this.orderIds;
     return from.length === 0 ? undefined : from[Math.floor(i / 2) % from.length];
   }
 

@@ -24,7 +24,7 @@ interface DropShape {
   readonly membersOnly: boolean;
   /** Bit i: fan i's token carries the drop's tier (else another tier, or none). */
   readonly tierMask: number;
-  /** The share discount and the referral reward, as parts of the price (0: none). */
+  /** The share discount and the referral reward, as parts of the price (a reward in 5 of 6). */
   readonly discount: 'none' | 'fifth';
   readonly reward: 'none' | 'tenth' | 'most';
 }
@@ -44,7 +44,7 @@ const dropShape: fc.Arbitrary<DropShape> = fc
     tierMask: fc.noBias(fc.nat({ max: 255 })),
     discount: fc.constantFrom<DropShape['discount']>('none', 'fifth'),
     // The most a reward may be (price - discount) makes a refund's reversal meet a spent reward.
-    reward: fc.constantFrom<DropShape['reward']>('none', 'tenth', 'tenth', 'most'),
+    reward: fc.constantFrom<DropShape['reward']>('none', 'tenth', 'tenth', 'tenth', 'most', 'most'),
   })
   // A draw drop needs reservations (its entrants are the reservations).
   .map((s) => (s.allocation === 'draw' ? { ...s, reservationRequired: true } : s));
