@@ -44,7 +44,11 @@ export async function auditRewards(
     }
     const order = orders.get(r.orderId);
     if (order) {
-      if (!PAID_ONCE.includes(order.status)) breach(subject, `rewarded but ${order.status}`);
+      // The reward rides on the payment's debit, so a `paying` order whose debit committed (its
+      // payer died before complete_payment) has it too, until the payment recovery completes
+      // it: the same window auditMoney allows the debit (and bounds: stuck in paying).
+      const paidOrPaying = PAID_ONCE.includes(order.status) || order.status === 'paying';
+      if (!paidOrPaying) breach(subject, `rewarded but ${order.status}`);
       if (order.referrerId !== r.referrerId || order.rewardMinor !== r.amount) {
         breach(
           subject,

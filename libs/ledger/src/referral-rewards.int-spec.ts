@@ -153,6 +153,21 @@ describe('referral rewards in the ledger', () => {
     expect((await rewardsOf([orders[0].id])).get(orders[0].id)?.count).toBe(1);
   }, 120_000);
 
+  it('a payer killed after the debit leaves the order paying with its reward paid: the audit accepts it, as it accepts the debit, before and after the completion', async () => {
+    // Found by the simulation (seed 176 of `npm run simulate -- --seeds 300`): the audit called
+    // this window "rewarded but paying".
+    const [fan, referrer] = fanIds(2);
+    const { drop, orders } = await referredOrders([fan], () => referrer);
+    await fund(fan, PRICE);
+    const attempt = await begin(orders[0]);
+    expect((await ledger.debit(debitOf(orders[0], attempt, drop.brandId))).outcome).toBe('debited');
+    expect((await inventory.getOrder(orders[0].id))?.status).toBe('paying');
+    expect((await rewardsOf([orders[0].id])).get(orders[0].id)?.count).toBe(1);
+    expect(await audit(drop.id)).toEqual([]);
+    expect((await inventory.completePayment(orders[0].id)).ok).toBe(true);
+    expect(await audit(drop.id)).toEqual([]);
+  });
+
   it('a declined payment pays no reward', async () => {
     const [poor, referrer] = fanIds(2);
     const { drop, orders } = await referredOrders([poor], () => referrer);
