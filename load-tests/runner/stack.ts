@@ -43,14 +43,24 @@ export async function call<T>(
   body?: unknown,
   expect: number[] = [200, 201],
 ): Promise<T> {
-  const res = await fetch(`${stack.origin}${path}`, {
-    method,
-    headers: {
-      ...(token ? bearer(token) : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(`${stack.origin}${path}`, {
+      method,
+      headers: {
+        ...(token ? bearer(token) : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  let res = await send();
+  // A 408 here is Node's connection check closing a connection on which the server read no
+  // request head within its headersTimeout: the request was never routed, so sending it once
+  // more (on a new connection: undici drops the closed one) is safe, as RFC 9110 allows and
+  // browsers do. The API logs each such 408 ('client error before routing', libs/http).
+  if (res.status === 408) {
+    await res.text();
+    res = await send();
+  }
   const text = await res.text();
   if (!expect.includes(res.status)) {
     throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);

@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { api, eventually, ServiceProcess, slotPort } from '@flashdrop/testing';
 
 /**
@@ -26,6 +27,17 @@ describe('service logs are JSON lines, whoever writes them', () => {
       });
   }
 
+  /** Writes raw bytes to the service and resolves with what it answered before closing. */
+  function sendRaw(target: number, bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(target, '127.0.0.1', () => socket.write(bytes));
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
   it('while Redis and Kafka are away (ioredis, kafkajs, Node warnings)', async () => {
     const logFile = `/tmp/flashdrop-json-logs-${process.pid}-up.log`;
     rmSync(logFile, { force: true });
@@ -39,6 +51,18 @@ describe('service logs are JSON lines, whoever writes them', () => {
       await service.waitForHttp(`http://127.0.0.1:${port}/health/live`);
       const ready = await api('GET', '/health/ready', { baseUrl: `http://127.0.0.1:${port}` });
       expect(ready.status).toBe(503);
+      // What Node refuses before routing (here a head it cannot parse; in CI once a 408 from its
+      // connection check) is answered by Fastify alone: the log must still say it happened.
+      expect(await sendRaw(port, 'GET / HTTP/1.1\r\nHost: x\r\nbad header\r\n\r\n')).toMatch(
+        /^HTTP\/1\.1 400/,
+      );
+      expect(
+        await eventually(async () =>
+          linesOf(logFile).some(
+            (l) => l.msg === 'client error before routing' && String(l.code).startsWith('HPE_'),
+          ),
+        ),
+      ).toBe(true);
       // The clients keep reporting while they reconnect.
       expect(
         await eventually(async () => {

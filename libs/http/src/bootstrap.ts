@@ -9,7 +9,7 @@ import { TokenVerifier } from '@flashdrop/auth';
 import { AdmissionOptions, admissionControl } from './admission';
 import { ErrorFilter } from './error.filter';
 import { discoverLeanRoutes, leanRoutePaths, mountLeanRoutes, sendError } from './lean-route';
-import { logRequests } from './logger.module';
+import { logClientErrors, logRequests } from './logger.module';
 import { completeDocument } from './openapi';
 import { RouteTable } from './route-table';
 import { MetricsRegistry } from './metrics';
@@ -87,6 +87,7 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   }
   metrics?.instrument(fastify);
   logRequests(fastify);
+  logClientErrors(fastify.server);
 
   // Routes Fastify serves directly, beside Nest's router, from whichever module owns them.
   const leanRoutes = discoverLeanRoutes(app);

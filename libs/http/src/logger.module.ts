@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { FastifyInstance } from 'fastify';
+import { Server } from 'node:http';
+import { Socket } from 'node:net';
 import { Params, LoggerModule as PinoLoggerModule, PinoLogger } from 'nestjs-pino';
 import { FlashdropConfig } from '@flashdrop/config';
 
@@ -74,5 +76,36 @@ export function logRequests(fastify: FastifyInstance): void {
       else logger.debug(line, 'request completed');
     }
     done();
+  });
+}
+
+/** When each connection was accepted: a client error says how old its connection was. */
+const acceptedAt = new WeakMap<Socket, number>();
+
+/**
+ * Logs what Node's HTTP server refuses before any request reaches Fastify's routes: a request
+ * Node could not parse (400), and a connection on which no complete request head arrived within
+ * the server's headersTimeout (Node's connection check answers it 408 `Client Timeout`). Fastify
+ * answers both itself and nothing else sees them, so without this line a 408 a client met leaves
+ * no trace in the service's log. The fields say which case it was: how long the connection had
+ * been open and what had crossed it (a connection that never carried a request reads 0 bytes).
+ */
+export function logClientErrors(server: Server): void {
+  server.on('connection', (socket: Socket) => acceptedAt.set(socket, Date.now()));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // A peer that hung up mid-request is routine, not worth a warning.
+    if (error.code === 'ECONNRESET') return;
+    const opened = acceptedAt.get(socket);
+    PinoLogger.root?.warn(
+      {
+        code: error.code,
+        remotePort: socket.remotePort,
+        connectionAgeMs: opened === undefined ? undefined : Date.now() - opened,
+        bytesRead: socket.bytesRead,
+        bytesWritten: socket.bytesWritten,
+        headersTimeoutMs: server.headersTimeout,
+      },
+      'client error before routing',
+    );
   });
 }
