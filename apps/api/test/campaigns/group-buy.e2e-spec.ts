@@ -444,6 +444,23 @@ describe('campaigns: group buy', () => {
       for (const [i, g] of groups.entries()) {
         const status = (await group(drop.id, g.groupId)).status;
         const mine = await Promise.all(g.orders.map((o, j) => order(o.id, g.fans[j])));
+        // The fence's two sides, by the sale clock: a group completes only by a payment before
+        // its deadline, and fails only at or after it.
+        const [deadline, completingAt, failingAt] = (
+          await redis.hmget(
+            dropKeys(drop.id).group(g.groupId),
+            'expiresAt',
+            'completingAt',
+            'failingAt',
+          )
+        ).map(Number);
+        if (status === 'complete') {
+          expect(completingAt).toBeLessThan(deadline);
+          expect(failingAt).toBe(0);
+        } else {
+          expect(failingAt).toBeGreaterThanOrEqual(deadline);
+          expect(completingAt).toBe(0);
+        }
         if (status === 'complete') {
           expect(answers[i].body.status).toBe('paid');
           expect(mine.map((o) => o.status)).toEqual(['paid', 'paid']);
