@@ -24,6 +24,7 @@ export interface DropView {
   readonly audienceTier?: string;
   readonly shareDiscountMinor: number;
   readonly referralRewardMinor: number;
+  readonly stockBuckets: number;
   /** Group buy: the members a group needs, and the seconds it has (absent: no groups). */
   readonly groupSize?: number;
   readonly groupSeconds?: number;
@@ -57,6 +58,7 @@ export function toDropView(state: DropState): DropView {
     audienceTier: d.audienceTier,
     shareDiscountMinor: d.shareDiscountMinor ?? 0,
     referralRewardMinor: d.referralRewardMinor ?? 0,
+    stockBuckets: d.stockBuckets ?? 1,
     ...(d.groupSize === undefined
       ? {}
       : { groupSize: d.groupSize, groupSeconds: d.groupSeconds ?? DEFAULT_GROUP_SECONDS }),

@@ -71,6 +71,8 @@ export function parseDefinition(h: Record<string, string>): DropDefinition {
     ...(h.audienceTier ? { audienceTier: h.audienceTier } : {}),
     shareDiscountMinor: Number(h.shareDiscountMinor ?? 0),
     referralRewardMinor: Number(h.referralRewardMinor ?? 0),
+    // Drops mirrored before buckets existed have one.
+    stockBuckets: Number(h.stockBuckets ?? 1),
     ...(h.groupSize ? { groupSize: Number(h.groupSize) } : {}),
     ...(h.groupSeconds ? { groupSeconds: Number(h.groupSeconds) } : {}),
     paused: h.paused === '1',

@@ -1,6 +1,8 @@
 // The sale's state in Redis, changed only by the Lua scripts of ./lua (see ../README.md), and
 // its outbox streams. The keys (./keys.ts) are this library's own: nothing outside spells them.
 export * from './inventory';
+export { bucketOf, bucketShares, MAX_STOCK_BUCKETS, STRANDED_AFTER_MS } from './buckets';
+export type { BucketSweep, BucketTokens, StockBuckets } from './buckets';
 export { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 // The scripts as Redis runs them (prelude + _lib.lua + the file): their SHA names them on the wire.
 export { INVENTORY_SOURCES } from './lua-scripts';

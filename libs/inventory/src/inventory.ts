@@ -10,6 +10,7 @@ import {
 import { defineLuaScripts, LuaArg, LuaCall } from '@flashdrop/lua';
 import { randomBytes } from 'node:crypto';
 import { BadRecordError } from './bad-record';
+import { StockBuckets } from './buckets';
 import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 import { dropIdOfOrder, newGroupId, newOrderId } from './ids';
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys, STANDING_CHANNEL } from './keys';
@@ -97,21 +98,36 @@ export class Inventory {
     this.countRefusals(dropId, batchId, counts),
   );
 
+  /** The grab and upkeep of drops split into stock buckets (buckets.ts, docs/scale.md). */
+  readonly buckets: StockBuckets;
+
   constructor(
     readonly redis: RedisClient,
     /** REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: none by default (scripts, tests, tools). */
     private readonly replication: ReplicaWait = { replicas: 0, timeoutMs: 0 },
   ) {
     this.scripts = defineLuaScripts(redis, INVENTORY_SCRIPTS.prefix, INVENTORY_SOURCES);
+    this.buckets = new StockBuckets(
+      redis,
+      (name, keys, args) => this.run(name, keys, args),
+      (req, orderId) => this.grab(req, orderId),
+      (dropId, code) => this.refusals.record(dropId, code),
+    );
   }
 
   // ---- drops ----------------------------------------------------------------------------
 
-  /** First mirror of a new drop: indexed, stock = quantity, drop.created. Retry-safe. */
+  /**
+   * First mirror of a new drop: indexed, stock = quantity, drop.created; a drop of several
+   * stock buckets gets its tokens first (buckets.ts). Retry-safe.
+   */
   async createDrop(def: DropDefinition): Promise<void> {
     // Indexed first: an id in the index whose drop is missing is skipped; the reverse would
     // hide a drop from the sweeper and the scheduler.
     await this.index(def.id);
+    // Tokens before the drop: a grab that meets tokens and no drop is answered NOT_FOUND and
+    // gives them back; the reverse would answer SOLD_OUT for a drop with all its stock.
+    await this.buckets.issue(def);
     await this.mirror(def, 'create');
   }
 
@@ -323,13 +339,17 @@ export class Inventory {
    */
   async retireIfDone(dropId: string): Promise<boolean> {
     const k = dropKeys(dropId);
+    const buckets = (await this.buckets.countOf(dropId)) ?? 1;
     const keys = [k.drop, k.stock, k.holds, k.events, k.stats, k.parked, k.draw, k.refunding];
     const groups = Object.values(OutboxStreamGroups);
     // A cheap look first, so an open drop is never taken out of the index even for a moment.
     if ((await this.run('retire_drop', keys, ['check', ...groups]))[0] !== 'READY') return false;
     await this.redis.srem(DROPS_ACTIVE_KEY, dropId);
     const r = await this.run('retire_drop', keys, ['retire', ...groups]);
-    if (r[0] === 'RETIRED') return true;
+    if (r[0] === 'RETIRED') {
+      if (buckets > 1) await this.buckets.forget(dropId, buckets);
+      return true;
+    }
     await this.redis.sadd(DROPS_ACTIVE_KEY, dropId);
     return false;
   }
@@ -558,11 +578,11 @@ export class Inventory {
 
   /**
    * The grab: one script, one round trip (grab.lua). Refusals are returned, not thrown: the
-   * hot path should not pay for building exceptions.
+   * hot path should not pay for building exceptions. `orderId`: the new order's id, chosen by
+   * the bucketed grab (buckets.ts) that records its tokens under it.
    */
-  async grab(req: GrabRequest): Promise<GrabOutcome> {
+  async grab(req: GrabRequest, orderId = newOrderId(req.dropId)): Promise<GrabOutcome> {
     const k = dropKeys(req.dropId);
-    const orderId = newOrderId(req.dropId);
     const r = await this.run(
       'grab',
       [
@@ -1064,6 +1084,8 @@ function fields(def: DropDefinition, mode: 'create' | 'restore' | 'sync'): Arg[]
     def.audienceTier ?? '',
     'shareDiscountMinor',
     def.shareDiscountMinor ?? 0,
+    'stockBuckets',
+    def.stockBuckets ?? 1,
     'referralRewardMinor',
     def.referralRewardMinor ?? 0,
     'groupSize',

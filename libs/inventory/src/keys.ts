@@ -63,6 +63,22 @@ export function dropKeys(dropId: string) {
 
 export type DropKeys = ReturnType<typeof dropKeys>;
 
+/**
+ * The keys of one stock bucket of a drop split into buckets (buckets.ts, docs/scale.md). A
+ * bucket has its own hash tag `{d:<dropId>:b<k>}`, so the buckets of one drop hash to different
+ * slots, and so to different primaries of a cluster. They hold admission tokens, not the sale's
+ * truth: the drop's own `stock` stays the count of units a fan could grab.
+ */
+export function bucketKeys(dropId: string, bucket: number) {
+  const tag = `{d:${dropId}:b${bucket}}`;
+  return {
+    /** Tokens left in this bucket: a grab takes its quantity here before it reaches the drop. */
+    tokens: `${tag}:tokens`,
+    /** Tokens taken and not yet settled: `<quantity>|<orderId>` -> when they were taken (ms). */
+    taken: `${tag}:taken`,
+  };
+}
+
 /** The set of every drop id ever created: the audit and the pickers walk it. */
 export const DROPS_INDEX_KEY = 'drops:index';
 

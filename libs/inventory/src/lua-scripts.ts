@@ -34,6 +34,8 @@ const ScriptKeys = {
   relay_read: 'variadic',
   begin_refund: 3,
   complete_refund: 10,
+  bucket_take: 2,
+  bucket_settle: 2,
   finish_group: 10,
   fail_group: 10,
   settle_failed_group: 10,

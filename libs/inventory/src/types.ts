@@ -34,6 +34,12 @@ export interface DropDefinition {
    */
   readonly referralRewardMinor?: number;
   /**
+   * How many stock buckets the drop's grabs are spread over (buckets.ts, docs/scale.md): 1 (or
+   * absent) is the one-script grab; more splits admission over as many Redis slots. Fixed at
+   * creation.
+   */
+  readonly stockBuckets?: number;
+  /**
    * Group buy: every hold belongs to a group of this many members (2..50; absent: no groups);
    * a group not complete groupSeconds after it started fails (absent: 3600).
    */

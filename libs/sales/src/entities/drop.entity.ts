@@ -31,6 +31,7 @@ export class DropEntity {
   shareDiscountMinor!: number;
   @Column('bigint', { name: 'referral_reward_minor', transformer: bigintToNumber })
   referralRewardMinor!: number;
+  @Column('smallint', { name: 'stock_buckets' }) stockBuckets!: number;
   @Column('int', { name: 'group_size', nullable: true }) groupSize!: number | null;
   @Column('int', { name: 'group_seconds', nullable: true }) groupSeconds!: number | null;
   @Column('boolean') paused!: boolean;

@@ -5,6 +5,7 @@ import { FairLaunch1767000000000 } from './1767000000000-fair-launch';
 import { Campaigns1768000000000 } from './1768000000000-campaigns';
 import { ReferralRewards1769000000000 } from './1769000000000-referral-rewards';
 import { GroupBuy1770000000000 } from './1770000000000-group-buy';
+import { StockBuckets1771000000000 } from './1771000000000-stock-buckets';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -15,4 +16,5 @@ export const salesMigrations: (new () => object)[] = [
   Campaigns1768000000000,
   ReferralRewards1769000000000,
   GroupBuy1770000000000,
+  StockBuckets1771000000000,
 ];

@@ -1,0 +1,23 @@
+-- bucket_take: a grab of a drop split into buckets takes its quantity of admission tokens from
+-- one bucket (buckets.ts), before it goes to the drop's own slot. All or nothing: a bucket with
+-- fewer tokens than asked gives none (the caller tries the next bucket).
+--
+-- KEYS[1] {d:ID:b<k>}:tokens  string, tokens left in the bucket
+-- KEYS[2] {d:ID:b<k>}:taken   zset, '<quantity>|<orderId>' -> when taken (ms): the tokens in
+--                             transit, settled by bucket_settle (the grab's caller, or the
+--                             bucket sweep for a caller that died in between)
+-- ARGV[1] quantity (1..100)   ARGV[2] orderId (the id the grab will give its order)
+--
+-- A token is not a unit: the drop's stock (grab.lua, in the drop's slot) decides every hold, so
+-- a token given out twice can cost a refusal, never a unit sold twice. What tokens buy is that
+-- a grab finding every bucket empty is answered without touching the drop's slot.
+--
+-- Returns {1, left} when taken | {0, left, in_transit} when the bucket has fewer than ARGV[1]
+-- (in_transit: how many grabs hold tokens of this bucket now; they may give them back).
+local qty = int_in(ARGV[1], 1, 100)
+if qty == nil then return {0, 0, 0} end
+local left = int_in(redis.call('GET', KEYS[1]) or '0', -MAX_EXACT, MAX_EXACT) or 0
+if left < qty then return {0, left, redis.call('ZCARD', KEYS[2])} end
+left = redis.call('DECRBY', KEYS[1], qty)
+redis.call('ZADD', KEYS[2], now_ms(), qty .. '|' .. ARGV[2])
+return {1, left}
