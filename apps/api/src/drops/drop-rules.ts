@@ -16,6 +16,7 @@ export const DROP_DEFAULTS = {
   allocation: 'first_come',
   shareDiscountMinor: 0,
   referralRewardMinor: 0,
+  stockBuckets: 1,
   groupSeconds: 3600,
 } as const;
 
@@ -56,6 +57,7 @@ export function withDefaults(dto: CreateDropDto): DropFields {
     ...(dto.audienceTier === undefined ? {} : { audienceTier: dto.audienceTier }),
     shareDiscountMinor: dto.shareDiscountMinor ?? DROP_DEFAULTS.shareDiscountMinor,
     referralRewardMinor: dto.referralRewardMinor ?? DROP_DEFAULTS.referralRewardMinor,
+    stockBuckets: dto.stockBuckets ?? DROP_DEFAULTS.stockBuckets,
     ...(dto.groupSize === undefined ? {} : { groupSize: dto.groupSize }),
     ...(dto.groupSeconds === undefined && dto.groupSize === undefined
       ? {}
@@ -85,8 +87,10 @@ export function patchTimes(dto: Partial<Record<keyof DropFields, unknown>>) {
  * overflow, libs/inventory _lib.lua MAX_EXACT); a draw needs reservations (they are its entries).
  * A share discount is less than the price (docs/api.md \"Campaigns\": a discounted unit still
  * costs something); a referral reward is at most what a discounted unit costs, so the payment
- * of any order always covers its reward (it comes out of that payment's revenue). A group-buy
- * drop is first come (a draw's winners are not groups) and groupSeconds comes only with groupSize.
+ * of any order always covers its reward (it comes out of that payment's revenue). Stock buckets
+ * are for the rush: a draw has none (docs/scale.md "Buckets"). A group-buy drop is first come
+ * (a draw's winners are not groups), has one bucket (a member's seat and its unit are taken in
+ * one step), and groupSeconds comes only with groupSize.
  * Throws 400 VALIDATION_FAILED with one detail per bad field.
  */
 export function checkDropRules(d: DropFields): void {
@@ -116,6 +120,10 @@ export function checkDropRules(d: DropFields): void {
       message: `priceMinor x quantity must be at most ${MAX_DROP_VALUE_MINOR}`,
     });
   }
+  // A draw never grabs, so it has nothing to spread (and its steps run in the drop's slot).
+  if (d.allocation === 'draw' && (d.stockBuckets ?? 1) > 1) {
+    details.push({ field: 'stockBuckets', message: 'must be 1 with allocation draw' });
+  }
   if (d.allocation === 'draw' && !d.reservationRequired) {
     details.push({ field: 'allocation', message: 'a draw requires reservationRequired: true' });
   }
@@ -130,6 +138,9 @@ export function checkDropRules(d: DropFields): void {
   }
   if (d.groupSize !== undefined && d.allocation === 'draw') {
     details.push({ field: 'groupSize', message: 'a draw drop cannot have groups' });
+  }
+  if (d.groupSize !== undefined && (d.stockBuckets ?? 1) > 1) {
+    details.push({ field: 'stockBuckets', message: 'must be 1 on a group-buy drop' });
   }
   if (d.groupSize === undefined && d.groupSeconds !== undefined) {
     details.push({ field: 'groupSeconds', message: 'only with groupSize' });

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TIER_PATTERN } from '@flashdrop/contracts';
 import { IsRfc3339 } from '@flashdrop/http';
-import { Allocations } from '@flashdrop/inventory';
+import { Allocations, MAX_STOCK_BUCKETS } from '@flashdrop/inventory';
 import {
   IsBoolean,
   IsIn,
@@ -130,6 +130,20 @@ export class CreateDropDto {
   @Min(0)
   @Max(1e12)
   readonly referralRewardMinor?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_STOCK_BUCKETS,
+    default: 1,
+    description:
+      'how many Redis slots the rush is spread over (docs/scale.md "Buckets"); 1 is the ' +
+      'one-step grab; not with allocation draw; fixed at creation',
+  })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_STOCK_BUCKETS)
+  readonly stockBuckets?: number;
 
   @ApiPropertyOptional({
     minimum: 2,

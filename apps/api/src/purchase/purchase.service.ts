@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
-import { ErrorBody, httpStatusOf, NotFoundMessages, Order, Principal } from '@flashdrop/contracts';
+import {
+  ErrorBody,
+  ErrorMessages,
+  httpStatusOf,
+  NotFoundMessages,
+  Order,
+  Principal,
+} from '@flashdrop/contracts';
 import { Inventory, isDropId, isGroupId, refusalBody, toPublicOrder } from '@flashdrop/inventory';
 import { isErrorBody, parseIdempotencyKey, retryHeaders } from '@flashdrop/http';
 import { FanRateLimiter } from '../rate-limit/fan-rate-limiter';
@@ -22,6 +29,12 @@ const TOO_MANY: PurchaseAnswer = {
 const UNKNOWN_DROP: PurchaseAnswer = {
   status: 404,
   body: { error: 'NOT_FOUND', message: NotFoundMessages.drop },
+};
+
+const NO_GROUPS: ErrorBody = {
+  error: 'VALIDATION_FAILED',
+  message: ErrorMessages.VALIDATION_FAILED,
+  details: [{ field: 'groupId', message: 'this drop has no groups' }],
 };
 
 const UNKNOWN_GROUP: PurchaseAnswer = {
@@ -66,14 +79,25 @@ export class PurchaseService {
       return TOO_MANY;
     }
 
-    const outcome = await this.inventory.grab({
+    const req = {
       dropId,
       fanId,
       quantity: parsed.quantity,
       idempotencyKey,
       tier: fan.tier,
       groupId: parsed.groupId,
-    });
+    };
+    // A drop split into stock buckets (fixed at creation, known after its first grab here)
+    // takes the bucketed path; every other drop the one-script grab. A group-buy drop always has
+    // one bucket (drop-rules), so a groupId on a bucketed drop names a group it cannot have.
+    const buckets = await this.inventory.buckets.countOf(dropId);
+    if (buckets !== undefined && buckets > 1 && parsed.groupId !== undefined) {
+      return { status: 400, body: NO_GROUPS };
+    }
+    const outcome =
+      buckets !== undefined && buckets > 1
+        ? await this.inventory.buckets.grab(req, buckets)
+        : await this.inventory.grab(req);
     if (outcome.ok) return { status: 201, body: toPublicOrder(outcome.order) };
     if (outcome.code === 'NOT_FOUND' && outcome.details) return UNKNOWN_GROUP;
     return { status: httpStatusOf(outcome.code), body: refusalBody(outcome) };

@@ -13,6 +13,7 @@ const BATCH = 500;
  * a cancel or a payment abort racing over the same hold cannot return its units twice. The
  * redlock lease only keeps the other instances idle. Deadlines are also enforced where they
  * matter without the sweeper (cancel and begin_payment refuse a hold past its deadline).
+ * It also keeps the tokens of drops split into stock buckets (sweepBuckets).
  */
 @Singleton({ name: 'hold-sweeper', leaseMs: 3000, everyMs: (c) => c.SWEEPER_INTERVAL_MS })
 @Injectable()
@@ -32,6 +33,7 @@ export class HoldSweeper implements TickingWork {
     let units = 0;
     await Promise.all(
       drops.map(async (dropId, i) => {
+        await this.sweepBuckets(dropId);
         const next = deadlines[i];
         if (next === undefined || next > now) return;
         for (;;) {
@@ -54,5 +56,19 @@ export class HoldSweeper implements TickingWork {
       }),
     );
     return units;
+  }
+
+  /**
+   * A drop split into stock buckets: tokens a dead grab left in transit are settled, and units
+   * back in stock get tokens (libs/inventory buckets.ts). Runs after expiry of the pass before,
+   * so what expired here is issued within two intervals.
+   */
+  private async sweepBuckets(dropId: string): Promise<void> {
+    const buckets = await this.inventory.buckets.countOf(dropId);
+    if (buckets === undefined || buckets <= 1) return;
+    const sweep = await this.inventory.buckets.sweep(dropId, buckets);
+    if (sweep.spent + sweep.returned > 0) {
+      this.logger.warn({ dropId, ...sweep }, 'settled bucket tokens a grab left in transit');
+    }
   }
 }
