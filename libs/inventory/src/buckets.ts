@@ -147,7 +147,10 @@ export class StockBuckets {
     // SOLD_OUT it leads to.
     if (bucket === 'ask-drop') return this.grabInDrop(req, orderId);
     const outcome = await this.grabInDrop(req, orderId);
-    const spent = (outcome.ok && !outcome.replayed) || (!outcome.ok && outcome.code === 'SOLD_OUT');
+    // Spent: this call's own order was made (also when it comes back as a REPLAY of this very
+    // call, a re-sent script), or the drop had no stock. A replay of a key's first answer, an
+    // order of an earlier call, took no stock: its tokens go back.
+    const spent = outcome.ok ? outcome.order.id === orderId : outcome.code === 'SOLD_OUT';
     await this.settle(req.dropId, bucket, req.quantity, orderId, spent ? 'spent' : 'returned');
     return outcome;
   }

@@ -12,7 +12,7 @@ import {
 import Redis from 'ioredis';
 import { DROPS_ACTIVE_KEY, dropKeys } from './keys';
 import { INVENTORY_SCRIPTS, INVENTORY_SOURCES } from './lua-scripts';
-import { DropDefinition, Inventory, InventoryOrder } from './index';
+import { bucketOf, DropDefinition, Inventory, InventoryOrder } from './index';
 
 /**
  * Every write script, run twice with the same KEYS and ARGV, changes the sale once: what Redis
@@ -76,6 +76,23 @@ describe('every write script is safe to run twice with the same arguments', () =
       r.ok && r.order.id,
     ]);
     expect(await once.counters(def.id)).toMatchObject({ held: 2, grabAttempts: 1 });
+  });
+
+  it('bucketed grab (stockBuckets 4): tokens taken once, one order, settled once', async () => {
+    const def = await newDrop({ perUserLimit: 3, quantity: 8, stockBuckets: 4 });
+    const r = await twice.buckets.grab({ dropId: def.id, fanId: 'fan-1', quantity: 2 }, 4);
+    expect(r).toMatchObject({ ok: true, order: { status: 'held', quantity: 2 } });
+    expect(await stock(def.id)).toBe(6);
+    expect(await count(def.id, 'grab.accepted')).toBe(1);
+    expect(await once.buckets.tokensOf(def.id, 4)).toEqual({
+      tokens: [2, 2, 2, 2].map((t, k) => (k === bucketOf('fan-1', 4) ? t - 2 : t)),
+      inTransit: [0, 0, 0, 0],
+    });
+    // A refusal's tokens go back once, not twice.
+    const refused = await twice.buckets.grab({ dropId: def.id, fanId: 'fan-1', quantity: 2 }, 4);
+    expect(refused).toEqual({ ok: false, code: 'LIMIT_REACHED' });
+    const { tokens } = await once.buckets.tokensOf(def.id, 4);
+    expect(tokens.reduce((a, b) => a + b, 0)).toBe(6);
   });
 
   it('grab at the per-fan limit: the fan gets the order, not LIMIT_REACHED', async () => {

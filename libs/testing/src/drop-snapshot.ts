@@ -1,5 +1,6 @@
 import { dropSlotTag } from '@flashdrop/inventory';
 import type { RedisClient } from '@flashdrop/persistence';
+import { Cluster } from 'ioredis';
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from './inventory-fixtures';
 
 /**
@@ -18,18 +19,22 @@ export async function dropSnapshot(
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(
-      cursor,
-      'MATCH',
-      `${dropSlotTag(dropId)}:*`,
-      'COUNT',
-      1000,
-    );
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  // A cluster client's SCAN asks one node of its choosing: every primary is scanned instead.
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(
+        cursor,
+        'MATCH',
+        `${dropSlotTag(dropId)}:*`,
+        'COUNT',
+        1000,
+      );
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   for (const key of keys.filter((k) => !except?.test(k)).sort()) {
     const type = await redis.type(key);
     if (type === 'string') out[key] = (await redis.get(key)) ?? '';

@@ -12,12 +12,17 @@
 -- a token given out twice can cost a refusal, never a unit sold twice. What tokens buy is that
 -- a grab finding every bucket empty is answered without touching the drop's slot.
 --
+-- Run twice (a re-sent command whose reply was lost), it finds its own entry and takes nothing
+-- again.
+--
 -- Returns {1, left} when taken | {0, left, in_transit} when the bucket has fewer than ARGV[1]
 -- (in_transit: how many grabs hold tokens of this bucket now; they may give them back).
 local qty = int_in(ARGV[1], 1, 100)
 if qty == nil then return {0, 0, 0} end
 local left = int_in(redis.call('GET', KEYS[1]) or '0', -MAX_EXACT, MAX_EXACT) or 0
+local entry = qty .. '|' .. ARGV[2]
+if redis.call('ZSCORE', KEYS[2], entry) then return {1, left} end
 if left < qty then return {0, left, redis.call('ZCARD', KEYS[2])} end
 left = redis.call('DECRBY', KEYS[1], qty)
-redis.call('ZADD', KEYS[2], now_ms(), qty .. '|' .. ARGV[2])
+redis.call('ZADD', KEYS[2], now_ms(), entry)
 return {1, left}
