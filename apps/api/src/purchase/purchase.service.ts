@@ -47,7 +47,9 @@ const UNKNOWN_GROUP: PurchaseAnswer = {
  * is checked by hand, there is exactly one Redis round trip (grab.lua does the phase, clock,
  * reservation, limit, stock, hold, idempotency and event in one atomic step), no PostgreSQL,
  * refusals are returned as answers rather than thrown, and the per-fan rate limit is a Map
- * lookup in this process (FanRateLimiter) that a hammering fan never gets past to Redis.
+ * lookup in this process (FanRateLimiter) that a hammering fan never gets past to Redis. A drop
+ * split into stock buckets (docs/scale.md) takes up to three round trips instead, so that its
+ * SOLD_OUT answers stay off the drop's own Redis primary.
  */
 @Injectable()
 export class PurchaseService {
