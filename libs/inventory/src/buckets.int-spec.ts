@@ -174,6 +174,20 @@ describe('stock buckets (Lua scripts on the real Redis)', () => {
     expect(l.heldUnits).toBe(quantity);
   });
 
+  it('leaves a grab for more than any one bucket holds to the drop: sold, not refused by the buckets', async () => {
+    const def = await bucketed({ quantity: 2, perUserLimit: 2 });
+    expect((await inventory.buckets.tokensOf(def.id, 4)).tokens).toEqual([1, 1, 0, 0]);
+    const r = await grabVia(inventory, def.id, 'fan-1', 2);
+    expect(r).toMatchObject({ ok: true, order: { quantity: 2 } });
+    // Its hold spent no token: the two left stand for no unit, and the SOLD_OUT answers they
+    // lead to spend them; then the buckets alone answer.
+    const late = new Inventory(redis);
+    for (const fan of ['a', 'b', 'c']) {
+      expect(await grabVia(late, def.id, fan)).toEqual({ ok: false, code: 'SOLD_OUT' });
+    }
+    expect(await ledger(def)).toMatchObject({ stock: 0, tokens: 0, inTransit: 0, heldUnits: 2 });
+  });
+
   it('answers SOLD_OUT from the buckets alone once all are empty, writing nothing', async () => {
     const def = await bucketed({ quantity: 4, perUserLimit: 1 });
     for (const fan of ['a', 'b', 'c', 'd'])

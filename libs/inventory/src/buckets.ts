@@ -158,7 +158,8 @@ export class StockBuckets {
   /**
    * Step 1: the fan's bucket, then the others in turn. Answers the bucket that gave; 'none'
    * when every bucket is empty and none has tokens in transit (sold out, unless units come
-   * back); 'ask-drop' when no bucket gave but the drop's slot must decide.
+   * back); 'ask-drop' when no bucket gave but the drop's slot must decide (tokens in transit,
+   * buckets with fewer than asked, or an Idempotency-Key).
    */
   private async takeTokens(
     req: GrabRequest,
@@ -167,7 +168,9 @@ export class StockBuckets {
   ): Promise<number | 'none' | 'ask-drop'> {
     const empty = this.emptyOf(req.dropId, buckets);
     const start = bucketOf(req.fanId, buckets);
-    let inTransit = false;
+    // Some bucket has tokens in transit (they may come back) or fewer than asked (the drop
+    // may still have the units, spread over buckets): then only the drop's stock can say.
+    let undecided = false;
     for (let i = 0; i < buckets; i++) {
       const k = (start + i) % buckets;
       const now = Date.now();
@@ -175,12 +178,11 @@ export class StockBuckets {
       const b = bucketKeys(req.dropId, k);
       const r = await this.run('bucket_take', [b.tokens, b.taken], [req.quantity, orderId]);
       if (Number(r[0]) === 1) return k;
-      if (Number(r[2]) > 0) inTransit = true;
-      // Only a bucket with no token anywhere is skipped for a while: a one-unit grab may
-      // still find a token left, and tokens in transit may come back.
-      else if (Number(r[1]) <= 0) empty[k] = now + EMPTY_FOR_MS;
+      // Only a bucket with no token anywhere is skipped for a while.
+      if (Number(r[2]) > 0 || Number(r[1]) > 0) undecided = true;
+      else empty[k] = now + EMPTY_FOR_MS;
     }
-    return inTransit || req.idempotencyKey !== undefined ? 'ask-drop' : 'none';
+    return undecided || req.idempotencyKey !== undefined ? 'ask-drop' : 'none';
   }
 
   private emptyOf(dropId: string, buckets: number): number[] {
