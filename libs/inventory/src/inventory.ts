@@ -188,6 +188,10 @@ export class Inventory {
       .filter((o) => o.status === 'held' || o.status === 'paying' || o.status === 'paid')
       .reduce((units, o) => units + o.quantity, 0);
     await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
+    // A bucketed drop's tokens for what is in stock now (buckets.ts sweep), at once rather than
+    // at the sweeper's next pass: tokens the loss took would answer SOLD_OUT meanwhile.
+    const buckets = def.stockBuckets ?? 1;
+    if (buckets > 1) await this.buckets.sweep(def.id, buckets);
   }
 
   /** rebuildDrop's second step: restore_standing, part by part, in batches. */
