@@ -142,6 +142,7 @@ describe('campaigns: group buy', () => {
       ['with 59 seconds', { groupSize: 3, groupSeconds: 59 }, 'groupSeconds'],
       ['with 86401 seconds', { groupSize: 3, groupSeconds: 86_401 }, 'groupSeconds'],
       ['with groupSeconds but no groupSize', { groupSeconds: 600 }, 'groupSeconds'],
+      ['spread over stock buckets', { groupSize: 3, stockBuckets: 4 }, 'stockBuckets'],
     ])('refuses a group %s (400), writing nothing', async (_what, fields, field) => {
       const brand = tokenFor('brand', uniqueId('brand'));
       const res = await api<{ details?: { field: string }[] }>('POST', '/v1/drops', {
@@ -158,6 +159,7 @@ describe('campaigns: group buy', () => {
   describe('refusals, each writing nothing', () => {
     it('groupId on a drop without groups, another quantity on a group drop: 400', async () => {
       const plain = await createDrop(openDropBody({ quantity: 5 }));
+      const bucketed = await createDrop(openDropBody({ quantity: 8, stockBuckets: 4 }));
       const grouped = await createDrop(
         openDropBody({ quantity: 5, groupSize: 2, perUserLimit: 2 }),
       );
@@ -168,6 +170,12 @@ describe('campaigns: group buy', () => {
         const res = await join(plain.id, uniqueId('fan'), groupId);
         expect(res.status).toBe(400);
         expect(errorOf(res)).toBe('VALIDATION_FAILED');
+        expect(JSON.stringify(res.body)).toContain('groupId');
+      });
+      // A drop spread over stock buckets never has groups: refused before its bucketed grab.
+      await expectNothingWritten(bucketed.id, async () => {
+        const res = await join(bucketed.id, uniqueId('fan'), groupId);
+        expect(res.status).toBe(400);
         expect(JSON.stringify(res.body)).toContain('groupId');
       });
       await expectNothingWritten(grouped.id, async () => {
