@@ -280,6 +280,31 @@ describe('stock buckets (Lua scripts on the real Redis)', () => {
     expect(await inventory.buckets.sweep(def.id, 4)).toEqual({ spent: 0, returned: 0, issued: 0 });
   });
 
+  it('sends grabs to the drop when Redis lost the buckets (not SOLD_OUT), until the sweep issues them again', async () => {
+    const def = await bucketed({ quantity: 4, perUserLimit: 1 });
+    // Every bucket's keys gone, the drop's own keys kept (on a cluster: other slots, whose
+    // primaries failed over before their replicas had the buckets).
+    for (let k = 0; k < 4; k++) {
+      const b = bucketKeys(def.id, k);
+      await redis.del(b.tokens);
+      await redis.del(b.taken);
+    }
+    const fresh = new Inventory(redis);
+    for (const fan of ['a', 'b', 'c']) expect((await grabVia(fresh, def.id, fan)).ok).toBe(true);
+    expect(await inventory.buckets.sweep(def.id, 4)).toEqual({ spent: 0, returned: 0, issued: 1 });
+    const keys = [0, 1, 2, 3].map((k) => bucketKeys(def.id, k).tokens);
+    expect(await Promise.all(keys.map((key) => redis.exists(key)))).toEqual([1, 1, 1, 1]);
+    expect(await ledger(def)).toMatchObject({ stock: 1, tokens: 1, inTransit: 0, heldUnits: 3 });
+    expect((await grabVia(new Inventory(redis), def.id, 'd')).ok).toBe(true);
+    // Sold out, and the buckets (every key back) answer it alone again: nothing written.
+    const before = await dropSnapshot(redis, def.id);
+    expect(await grabVia(new Inventory(redis), def.id, 'e')).toEqual({
+      ok: false,
+      code: 'SOLD_OUT',
+    });
+    expect(snapshotDiff(before, await dropSnapshot(redis, def.id))).toEqual({});
+  });
+
   it('issues tokens for units back in stock (an expired hold), which then sell again', async () => {
     const def = await bucketed({ quantity: 4, perUserLimit: 1 });
     const orders = [];

@@ -34,6 +34,10 @@ import { DropDefinition, GrabOutcome, GrabRequest } from './types';
  *   - A crash between steps: tokens taken (and, maybe, a hold made) but not settled. They are
  *     recorded in the bucket's `taken` zset; `sweep` settles those older than
  *     STRANDED_AFTER_MS: spent if the order exists, returned if not.
+ *   - A bucket Redis lost (on a cluster, its primary failed over before its replica had the
+ *     tokens key; or one Redis lost everything and the drop was rebuilt): a missing tokens key
+ *     sends grabs to the drop's stock, never to a SOLD_OUT answer, until `sweep` gives the
+ *     bucket its key back and issues tokens for the stock (rebuildDrop runs it at once).
  *   - Units that come back (expiry, cancel, refund, a raised quantity) go to the drop's stock
  *     by the scripts that return them; `sweep` issues tokens for stock no token stands for.
  *     It reads the buckets before the stock, so a grab under way can only make it issue too
@@ -159,7 +163,7 @@ export class StockBuckets {
    * Step 1: the fan's bucket, then the others in turn. Answers the bucket that gave; 'none'
    * when every bucket is empty and none has tokens in transit (sold out, unless units come
    * back); 'ask-drop' when no bucket gave but the drop's slot must decide (tokens in transit,
-   * buckets with fewer than asked, or an Idempotency-Key).
+   * buckets with fewer than asked, a bucket Redis lost, or an Idempotency-Key).
    */
   private async takeTokens(
     req: GrabRequest,
@@ -178,8 +182,9 @@ export class StockBuckets {
       const b = bucketKeys(req.dropId, k);
       const r = await this.run('bucket_take', [b.tokens, b.taken], [req.quantity, orderId]);
       if (Number(r[0]) === 1) return k;
-      // Only a bucket with no token anywhere is skipped for a while.
-      if (Number(r[2]) > 0 || Number(r[1]) > 0) undecided = true;
+      // Only a bucket with no token anywhere is skipped for a while; a bucket Redis lost says
+      // nothing about the stock.
+      if (Number(r[2]) > 0 || Number(r[1]) > 0 || Number(r[3]) === 1) undecided = true;
       else empty[k] = now + EMPTY_FOR_MS;
     }
     return undecided || req.idempotencyKey !== undefined ? 'ask-drop' : 'none';
@@ -254,8 +259,15 @@ export class StockBuckets {
   /**
    * Tokens for units in stock that no token stands for. The buckets are read first, the stock
    * last: a grab under way between the reads is then counted on the side of fewer tokens.
+   * A bucket whose tokens key Redis lost gets it back (at 0, then its share of what is
+   * missing), so the buckets can answer SOLD_OUT alone again.
    */
   private async issueForStock(dropId: string, buckets: number): Promise<number> {
+    await Promise.all(
+      Array.from({ length: buckets }, (_, k) =>
+        this.redis.set(bucketKeys(dropId, k).tokens, 0, 'NX'),
+      ),
+    );
     const { tokens, inTransit } = await this.tokensOf(dropId, buckets);
     const stock = Number((await this.redis.get(dropKeys(dropId).stock)) ?? 0);
     const standing = [...tokens, ...inTransit].reduce((a, b) => a + Math.max(b, 0), 0);
