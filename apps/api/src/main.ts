@@ -1,5 +1,6 @@
 import { createHttpApp, runService } from '@flashdrop/http';
 import { AppModule } from './app.module';
+import { SUCCESS_BODIES } from './openapi/success-bodies';
 
 /**
  * Never shed: probes and metrics (operators need them most under load), and the live streams
@@ -15,6 +16,7 @@ runService('api', async (config, nest) => {
   // mounted from the modules that own them.
   const app = await createHttpApp(AppModule, {
     docsTitle: 'Flashdrop public API',
+    docsBodies: SUCCESS_BODIES,
     nest,
     admission: { maxInFlight: config.API_MAX_IN_FLIGHT, exempt: isUnbounded },
   });

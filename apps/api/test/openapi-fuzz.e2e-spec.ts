@@ -1,6 +1,19 @@
-import { apiBaseUrl, REPO_ROOT, TEST_SLOT, tokenFor, uniqueId } from '@flashdrop/testing';
+import {
+  api,
+  apiBaseUrl,
+  createDrop,
+  fund,
+  grabVia,
+  openDropBody,
+  OrderBody,
+  REPO_ROOT,
+  slotPort,
+  TEST_SLOT,
+  tokenFor,
+  uniqueId,
+} from '@flashdrop/testing';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -11,6 +24,10 @@ import { join } from 'node:path';
  * match its schemas (the error body on every refusal). Once per caller: anonymous, a fan, a
  * brand, an operator, so each role's routes get past authentication. Bounded: a fixed seed and
  * a few examples per operation, so a run is the same cases each time and takes about a minute.
+ * The fan, the brand and the operator are seeded with real ids made before the run (their drop,
+ * the fan's order, the brand's webhook; `[[operations]]` parameters of a config file of the
+ * run's own): their operations reach past 404 to the routes' real answers, whose bodies are
+ * checked against the document's success schemas (apps/api/src/openapi/success-bodies.ts).
  */
 const DATA = process.env.FLASHDROP_DATA_DIR ?? join(REPO_ROOT, '.data');
 const SCHEMATHESIS = join(DATA, 'tools/fuzz-venv/bin/schemathesis');
@@ -21,10 +38,35 @@ const CHECKS = [
   'response_schema_conformance',
 ];
 
-function fuzz(caller: string, token?: string): Promise<{ code: number | null; output: string }> {
+/** Real ids a caller's operations are run with: path parameter name -> value, per path prefix. */
+type Seeds = readonly { readonly pathRegex: string; readonly params: Record<string, string> }[];
+
+/** A schemathesis config of the run's own, forcing each seeded path parameter to its real id. */
+function seedConfig(file: string, seeds: Seeds): void {
+  const toml = seeds
+    .map(
+      (s) =>
+        `[[operations]]\ninclude-path-regex = ${JSON.stringify(s.pathRegex)}\n` +
+        `parameters = { ${Object.entries(s.params)
+          .map(([name, value]) => `${JSON.stringify(`path.${name}`)} = ${JSON.stringify(value)}`)
+          .join(', ')} }\n`,
+    )
+    .join('\n');
+  writeFileSync(file, toml);
+}
+
+function fuzz(
+  caller: string,
+  token?: string,
+  seeds: Seeds = [],
+): Promise<{ code: number | null; output: string }> {
   const workDir = join(DATA, `fuzz-${TEST_SLOT}`);
   mkdirSync(workDir, { recursive: true });
+  const config = join(workDir, `${caller}.toml`);
+  seedConfig(config, seeds);
   const args = [
+    '--config-file',
+    config,
     'run',
     `${apiBaseUrl()}/docs/openapi.json`,
     ...(token ? ['-H', `Authorization: Bearer ${token}`] : []),
@@ -66,15 +108,47 @@ describe('OpenAPI fuzz pass (schemathesis) against the test stack', () => {
     expect(existsSync(SCHEMATHESIS)).toBe(true);
   });
 
+  const fan = uniqueId('fuzz-fan');
+  const brand = uniqueId('fuzz-brand');
+  const seeds: Record<string, Seeds> = {};
+
+  beforeAll(async () => {
+    const brandToken = tokenFor('brand', brand);
+    const drop = await createDrop(openDropBody({ quantity: 50, perUserLimit: 5 }), brandToken);
+    await fund([fan], 1_000_000);
+    const order = await grabVia(drop.id, tokenFor('fan', fan));
+    expect(order.status).toBe(201);
+    // A receiver nobody listens on (loopback: the test profile's webhook policy allows it).
+    const webhook = await api<{ id: string }>('POST', '/v1/webhooks', {
+      token: brandToken,
+      body: { url: `http://127.0.0.1:${slotPort(9)}/fuzz`, events: ['order.paid'] },
+    });
+    expect(webhook.status).toBe(201);
+    const drops = { pathRegex: '^/v1/drops/\\{id\\}', params: { id: drop.id } };
+    const orders = {
+      pathRegex: '^/v1/orders/\\{id\\}',
+      params: { id: (order.body as OrderBody).id },
+    };
+    const webhooks = { pathRegex: '^/v1/webhooks/\\{id\\}', params: { id: webhook.body.id } };
+    seeds.fan = [drops, orders];
+    seeds.brand = [drops, webhooks];
+    seeds.operator = [
+      drops,
+      orders,
+      webhooks,
+      { pathRegex: '^/v1/wallets/\\{fanId\\}', params: { fanId: fan } },
+    ];
+  }, 60_000);
+
   it.each([
     ['anonymous', undefined],
-    ['fan', () => tokenFor('fan', uniqueId('fuzz-fan'))],
-    ['brand', () => tokenFor('brand', uniqueId('fuzz-brand'))],
+    ['fan', () => tokenFor('fan', fan)],
+    ['brand', () => tokenFor('brand', brand)],
     ['operator', () => tokenFor('operator', uniqueId('fuzz-ops'))],
   ])(
     'as %s: no 5xx, and every answer as the document says',
     async (caller, token) => {
-      const { code, output } = await fuzz(caller, token?.());
+      const { code, output } = await fuzz(caller, token?.(), seeds[caller]);
       // The whole report on a failure: each case with its curl line to reproduce it.
       if (code !== 0) console.log(output);
       expect(output).toMatch(/Test cases:\s+\d+ generated/);

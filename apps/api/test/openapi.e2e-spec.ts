@@ -1,6 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { api, tokenFor } from '@flashdrop/testing';
 import type { OpenAPIV3 } from 'openapi-types';
+import { SUCCESS_BODIES, UNDESCRIBED } from '../src/openapi/success-bodies';
 
 type Operation = OpenAPIV3.OperationObject;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -53,6 +54,29 @@ describe('the OpenAPI document', () => {
       .filter(({ op }) => !Object.keys(op.responses).some((s) => /^2\d\d$/.test(s)))
       .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(without).toEqual([]);
+  });
+
+  it('gives every success its body schema (apps/api/src/openapi/success-bodies.ts)', () => {
+    const ops = operations(doc).map(({ method, path, op }) => ({
+      name: `${method.toUpperCase()} ${path}`,
+      op,
+    }));
+    // Every operation is described or listed with its reason, and nothing names a ghost.
+    const names = ops.map((o) => o.name);
+    expect(names.filter((n) => !(n in SUCCESS_BODIES) && !(n in UNDESCRIBED))).toEqual([]);
+    expect(
+      [...Object.keys(SUCCESS_BODIES), ...Object.keys(UNDESCRIBED)].filter(
+        (n) => !names.includes(n),
+      ),
+    ).toEqual([]);
+    const bare = ops
+      .filter(({ name }) => name in SUCCESS_BODIES)
+      .flatMap(({ name, op }) =>
+        Object.entries(op.responses)
+          .filter(([s, r]) => /^2\d\d$/.test(s) && s !== '204' && !('content' in r && r.content))
+          .map(([s]) => `${name} ${s}`),
+      );
+    expect(bare).toEqual([]);
   });
 
   it('gives every refusal the error body, and 429/503 their Retry-After', () => {

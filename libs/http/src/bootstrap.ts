@@ -10,7 +10,7 @@ import { AdmissionOptions, admissionControl } from './admission';
 import { ErrorFilter } from './error.filter';
 import { discoverLeanRoutes, leanRoutePaths, mountLeanRoutes, sendError } from './lean-route';
 import { logClientErrors, logRequests } from './logger.module';
-import { completeDocument } from './openapi';
+import { completeDocument, SuccessBodies } from './openapi';
 import { RouteTable } from './route-table';
 import { MetricsRegistry } from './metrics';
 import { StrictValidationPipe } from './validation.pipe';
@@ -21,6 +21,8 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export interface HttpAppOptions {
   /** Title of the OpenAPI document served at /docs; no docs when absent. */
   readonly docsTitle?: string;
+  /** What each operation answers on success (completeDocument): `METHOD path` -> its schema. */
+  readonly docsBodies?: SuccessBodies;
   /** How Nest is created (runService's: its logger from the first line, no abort on error). */
   readonly nest?: NestApplicationOptions;
   /** Admission control (see admissionControl): the bound on requests in flight, and exemptions. */
@@ -101,7 +103,7 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
       new DocumentBuilder().setTitle(options.docsTitle).setVersion('1').addBearerAuth().build(),
     );
     Object.assign(document.paths, leanRoutePaths(leanRoutes));
-    SwaggerModule.setup('docs', app, completeDocument(document), {
+    SwaggerModule.setup('docs', app, completeDocument(document, options.docsBodies), {
       jsonDocumentUrl: 'docs/openapi.json',
     });
   }

@@ -79,10 +79,26 @@ export function ApiRefusals(...codes: ErrorCode[]): MethodDecorator {
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /**
- * Completes the document Nest built (with the lean routes merged in): the error schema, every
- * path parameter declared, and on every operation the refusals its kind of route can give.
+ * A success body's schema, as JSON; or, for a route that answers more than one media type
+ * (JSON or CSV), the schema of each.
  */
-export function completeDocument(document: OpenAPIObject): OpenAPIObject {
+export type SuccessBody = SchemaObject | Readonly<Record<`${string}/${string}`, SchemaObject>>;
+
+/** Each operation's success body: `METHOD path` (as the document spells it) -> its schema. */
+export type SuccessBodies = Readonly<Record<string, SuccessBody>>;
+
+const isMediaMap = (body: SuccessBody): body is Readonly<Record<string, SchemaObject>> =>
+  Object.keys(body).every((k) => k.includes('/'));
+
+/**
+ * Completes the document Nest built (with the lean routes merged in): the error schema, every
+ * path parameter declared, on every operation the refusals its kind of route can give, and the
+ * success bodies the app describes (`bodies`) on each 2xx response but a 204.
+ */
+export function completeDocument(
+  document: OpenAPIObject,
+  bodies: SuccessBodies = {},
+): OpenAPIObject {
   document.components ??= {};
   document.components.schemas = {
     ...document.components.schemas,
@@ -91,7 +107,10 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const op = item[method];
-      if (op) completeOperation(path, op);
+      if (!op) continue;
+      completeOperation(path, op);
+      const body = bodies[`${method.toUpperCase()} ${path}`];
+      if (body) describeSuccess(op, body);
     }
   }
   return document;
@@ -137,5 +156,15 @@ function completeOperation(path: string, op: OperationObject): void {
     if (Number(status) >= 400 && !('$ref' in response) && !own.content) {
       responses[status] = refusalResponse(Number(status), own.description);
     }
+  }
+}
+
+function describeSuccess(op: OperationObject, body: SuccessBody): void {
+  const media = isMediaMap(body) ? body : { 'application/json': body };
+  for (const [status, response] of Object.entries(op.responses ?? {})) {
+    if (!response || !/^2\d\d$/.test(status) || status === '204' || '$ref' in response) continue;
+    (response as ResponseObject).content = Object.fromEntries(
+      Object.entries(media).map(([type, schema]) => [type, { schema }]),
+    );
   }
 }
