@@ -1,5 +1,15 @@
+/** Every status an order can be shown with (docs/api.md "Fans"). */
+export const OrderStatuses = [
+  'held',
+  'grouped',
+  'paid',
+  'cancelled',
+  'expired',
+  'refunded',
+] as const;
+export type OrderStatus = (typeof OrderStatuses)[number];
+
 /** An order as the public API shows it (docs/api.md "Fans"). Times are ISO 8601 UTC. */
-export type OrderStatus = 'held' | 'grouped' | 'paid' | 'cancelled' | 'expired' | 'refunded';
 
 export interface Order {
   readonly id: string;

@@ -87,8 +87,11 @@ export type SuccessBody = SchemaObject | Readonly<Record<`${string}/${string}`, 
 /** Each operation's success body: `METHOD path` (as the document spells it) -> its schema. */
 export type SuccessBodies = Readonly<Record<string, SuccessBody>>;
 
+/** The success of an operation that answers 204: no media type, no body. */
+export const NO_CONTENT: SuccessBody = Object.freeze({});
+
 const isMediaMap = (body: SuccessBody): body is Readonly<Record<string, SchemaObject>> =>
-  Object.keys(body).every((k) => k.includes('/'));
+  body === NO_CONTENT || Object.keys(body).every((k) => k.includes('/'));
 
 /**
  * Completes the document Nest built (with the lean routes merged in): the error schema, every
@@ -160,6 +163,7 @@ function completeOperation(path: string, op: OperationObject): void {
 }
 
 function describeSuccess(op: OperationObject, body: SuccessBody): void {
+  if (body === NO_CONTENT) return;
   const media = isMediaMap(body) ? body : { 'application/json': body };
   for (const [status, response] of Object.entries(op.responses ?? {})) {
     if (!response || !/^2\d\d$/.test(status) || status === '204' || '$ref' in response) continue;

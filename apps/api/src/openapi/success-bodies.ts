@@ -1,6 +1,7 @@
-import type { SuccessBodies } from '@flashdrop/http';
+import { NO_CONTENT, type SuccessBodies } from '@flashdrop/http';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { DropPhases } from '@flashdrop/inventory';
+import { OrderStatuses } from '@flashdrop/contracts';
 
 /**
  * What each route answers on success, for /docs/openapi.json (libs/http completeDocument puts
@@ -9,8 +10,8 @@ import { DropPhases } from '@flashdrop/inventory';
  * response_schema_conformance). One entry per operation, `METHOD path` as the document spells
  * it. What must stay true: a field a route answers with is here, typed as it is answered; a
  * field that may be absent is not `required`. Extra fields are allowed (a client must ignore
- * what it does not know), so adding a field never breaks a client. Routes without an entry:
- * see UNDESCRIBED.
+ * what it does not know), so adding a field never breaks a client. Every operation has an entry
+ * (the document test fails otherwise); a 204 has no body, so its entry says no media type.
  */
 const str: SchemaObject = { type: 'string' };
 const int: SchemaObject = { type: 'integer' };
@@ -21,6 +22,9 @@ const oneOf = (...values: readonly string[]): SchemaObject => ({
   enum: [...values],
 });
 const list = (items: SchemaObject): SchemaObject => ({ type: 'array', items });
+const nullable = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
+const counts: SchemaObject = { type: 'object', additionalProperties: int };
+const text = (description: string): SchemaObject => ({ type: 'string', description });
 function object(
   required: Record<string, SchemaObject>,
   optional: Record<string, SchemaObject> = {},
@@ -52,12 +56,20 @@ const Drop = object(
     holdSeconds: int,
     allocation: oneOf('first_come', 'draw'),
     shareDiscountMinor: int,
+    referralRewardMinor: int,
     phase: oneOf(...DropPhases),
     remaining: int,
     reservations: int,
     createdAt: time,
   },
-  { reservationOpensAt: time, reservationClosesAt: time, saleEndsAt: time, audienceTier: str },
+  {
+    reservationOpensAt: time,
+    reservationClosesAt: time,
+    saleEndsAt: time,
+    audienceTier: str,
+    groupSize: int,
+    groupSeconds: int,
+  },
 );
 
 /** An order (libs/contracts Order). */
@@ -71,12 +83,92 @@ const Order = object(
     unitPriceMinor: int,
     discountMinor: int,
     currency: str,
-    status: str,
+    status: oneOf(...OrderStatuses),
     createdAt: time,
     expiresAt: time,
   },
-  { paidAt: time, refundedAt: time },
+  { paidAt: time, refundedAt: time, groupId: str },
 );
+
+/** A group of a group-buy drop (libs/contracts GroupView). */
+const Group = object({
+  groupId: str,
+  dropId: str,
+  size: int,
+  members: int,
+  paidMembers: int,
+  expiresAt: time,
+  status: oneOf('open', 'complete', 'failed'),
+});
+
+/**
+ * A drop's stats as analytics answers them and the API passes them through (docs/api.md
+ * "Operators"): the contract's fields are required, the dashboard's are optional.
+ */
+const Stats = object(
+  {
+    dropId: str,
+    quantity: int,
+    remaining: int,
+    held: int,
+    paid: int,
+    expired: int,
+    cancelled: int,
+    refunded: int,
+    reservations: int,
+    shares: int,
+    referrals: int,
+    grabAttempts: int,
+    rejections: counts,
+    revenueMinor: int,
+    firstSaleAt: nullable(time),
+    soldOutAt: nullable(time),
+    generatedAt: time,
+  },
+  {
+    entrants: int,
+    winners: int,
+    waitlisted: int,
+    backfilled: int,
+    referralRewardsMinor: int,
+    currency: nullable(str),
+    priceMinor: int,
+    phase: nullable(str),
+    title: nullable(str),
+    paused: bool,
+    acceptedOrders: int,
+    paidOrders: int,
+    waitlistJoined: int,
+    drawnAt: nullable(time),
+    walletDebits: int,
+    walletDebitedMinor: int,
+    refundedOrders: int,
+    grouped: int,
+    escrowMinor: int,
+    groupsCompleted: int,
+    groupsFailed: int,
+    walletRefunds: int,
+    walletRefundedMinor: int,
+    sharesByChannel: counts,
+    topReferrers: list(object({ referrerId: str, referrals: int })),
+    sellThrough: list(object({ at: time, seconds: int, grabbed: int, paid: int })),
+    lastEventAt: nullable(time),
+  },
+);
+
+/**
+ * A server-sent event stream (the live routes), frames for as long as the caller reads. The
+ * schema is that of each event as an SSE parser reads it (what schemathesis checks every event
+ * of a stream against): `data` one JSON frame (the drop's stats, or the fan's standing as GET
+ * .../me answers it), `id` the frame's number.
+ */
+const eventStream = {
+  'text/event-stream': object(
+    { data: text('One frame, as JSON'), event: str },
+    { id: str, retry: int },
+  ),
+};
+const html = { 'text/html': text('An HTML page') };
 
 const Webhook = object(
   { id: str, url: str, events: list(str), createdAt: time },
@@ -110,6 +202,13 @@ const Allocation = object(
 );
 
 export const SUCCESS_BODIES: SuccessBodies = {
+  'GET /health/live': object({ status: oneOf('ok') }),
+  'GET /health/ready': object(
+    { status: oneOf('ok', 'error', 'shutting_down'), details: { type: 'object' } },
+    { info: { type: 'object' }, error: { type: 'object' } },
+  ),
+  'GET /ops': html,
+  'GET /ops/report': html,
   'POST /v1/drops': Drop,
   'GET /v1/drops': list(Drop),
   'GET /v1/drops/{id}': Drop,
@@ -140,6 +239,10 @@ export const SUCCESS_BODIES: SuccessBodies = {
     { seedCommitment: str, entrantsDigest: str, seed: str, winners: list(str), drawnAt: time },
   ),
   'GET /v1/drops/{id}/draw/entrants': object({ items: list(str) }, { nextCursor: str }),
+  'GET /v1/drops/{id}/groups/{groupId}': Group,
+  'GET /v1/drops/{id}/stats': Stats,
+  'GET /v1/drops/{id}/live': eventStream,
+  'GET /v1/drops/{id}/me/live': eventStream,
   'GET /v1/drops/{id}/allocations': object({ items: list(Allocation), head: str }),
   'GET /v1/orders': list(Order),
   'GET /v1/orders/{id}': Order,
@@ -175,6 +278,17 @@ export const SUCCESS_BODIES: SuccessBodies = {
   'POST /v1/webhooks': Webhook,
   'GET /v1/webhooks': list(Webhook),
   'GET /v1/webhooks/{id}/deliveries': object({ items: list(Delivery) }),
+  'DELETE /v1/webhooks/{id}': NO_CONTENT,
+  'GET /v1/ops/drops': list(
+    object({
+      id: str,
+      title: nullable(str),
+      brandId: nullable(str),
+      quantity: nullable(int),
+      createdAt: nullable(time),
+      saleStartsAt: nullable(time),
+    }),
+  ),
   'GET /v1/ops/webhooks': list(
     object({
       brandId: str,
@@ -185,20 +299,4 @@ export const SUCCESS_BODIES: SuccessBodies = {
       delivered: int,
     }),
   ),
-};
-
-/**
- * Operations whose success is documented without a body schema here, and why (the document
- * test requires every other operation's 2xx to have one).
- */
-export const UNDESCRIBED: Readonly<Record<string, string>> = {
-  'GET /health/live': 'a probe: its body is for people',
-  'GET /health/ready': 'a probe: its body is for people',
-  'GET /v1/drops/{id}/stats': "analytics' answer, passed through",
-  'GET /v1/ops/drops': "analytics' answer, passed through",
-  'GET /v1/drops/{id}/live': 'a text/event-stream',
-  'GET /v1/drops/{id}/me/live': 'a text/event-stream',
-  'GET /ops': 'an HTML page',
-  'GET /ops/report': 'an HTML page',
-  'DELETE /v1/webhooks/{id}': '204: no body',
 };
