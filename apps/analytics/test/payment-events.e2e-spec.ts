@@ -5,6 +5,7 @@ import {
   api,
   dropDefinition,
   eventually,
+  fetchTopicHighs,
   redisNow,
   tokenFor,
   uniqueId,
@@ -47,7 +48,7 @@ describe('payments in the stats, from the sale and from the wallet', () => {
     kafka = createKafka(uniqueId('keys-check'), testConfig().kafkaBrokers);
     admin = kafka.admin();
     await admin.connect();
-    for (const topic of topics) starts.set(topic, await admin.fetchTopicOffsets(topic));
+    for (const topic of topics) starts.set(topic, await fetchTopicHighs(admin, topic));
   });
   afterAll(async () => {
     await admin.disconnect();

@@ -1,5 +1,5 @@
 import { createKafka, Topic, topicName } from '@flashdrop/events';
-import { Consumer, Kafka } from 'kafkajs';
+import { Admin, Consumer, Kafka, KafkaJSError } from 'kafkajs';
 import { TEST_SLOT, testConfig } from './test-env';
 import { uniqueId } from './tokens';
 
@@ -10,6 +10,30 @@ export interface TailedMessage {
   readonly key: string;
   readonly value: string;
   readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Each partition's high-water mark of `topic`, asking again while the broker answers with a
+ * retriable error. A broker that has just started (every CI run's does) names a partition's
+ * leader in its metadata a moment before it serves that partition, and answers ListOffsets with
+ * "This server is not the leader for that topic-partition" meanwhile; kafkajs' admin retries only
+ * an unknown topic here, so a test's first read of a fresh topic failed its set-up.
+ */
+export async function fetchTopicHighs(
+  admin: Admin,
+  topic: string,
+  patienceMs = 15_000,
+): Promise<{ partition: number; offset: string; high: string }[]> {
+  const giveUpAt = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      const retriable = error instanceof KafkaJSError && error.retriable;
+      if (!retriable || Date.now() > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /**
@@ -36,7 +60,7 @@ export class TopicTail {
       const admin = this.kafka.admin();
       await admin.connect();
       try {
-        for (const p of await admin.fetchTopicOffsets(this.topic)) {
+        for (const p of await fetchTopicHighs(admin, this.topic)) {
           startAt.set(p.partition, BigInt(p.high));
         }
       } finally {
