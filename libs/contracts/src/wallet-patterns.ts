@@ -156,18 +156,26 @@ export interface SettleReply {
 
 export interface RefundRequest {
   readonly orderId: string;
+  /**
+   * Which refund of the order this is: the order's `refundingSince` (begin_refund.lua), so every
+   * caller of one refund (the API's, the refund recovery's) names the same attempt. A failed
+   * group's member is refunded as attempt 0 (its escrow always holds the payment).
+   */
+  readonly attempt: number;
 }
 
 /**
  * `refunded`: this call moved the payment's amount back to the fan; `already`: an earlier call
- * did (nothing moved now); `not_paid`: the order has no payment (nothing moved).
+ * did (nothing moved now); `declined`: the brand's revenue cannot pay this attempt (nothing
+ * moved, and no later call of the same attempt will move anything: the caller may put the order
+ * back to paid); `not_paid`: the order has no payment (nothing moved).
  */
-export type RefundOutcome = 'refunded' | 'already' | 'not_paid';
+export type RefundOutcome = 'refunded' | 'already' | 'declined' | 'not_paid';
 
 export interface RefundReply {
   readonly orderId: string;
   readonly outcome: RefundOutcome;
-  /** What went back to the fan (0 when not paid). */
+  /** What went back to the fan (0 when declined or not paid). */
   readonly amountMinor: number;
   /** The fan's balance right after the refund (0 when not paid). */
   readonly balanceMinor: number;

@@ -74,9 +74,11 @@ export class GroupSettlement {
     }
     const refunded: string[] = [];
     for (const orderId of step.grouped) {
-      const { outcome } = await this.ledger.refund({ orderId });
-      if (outcome === 'not_paid') {
-        this.logger.warn(`grouped order ${orderId} has no payment to refund: left grouped`);
+      // Attempt 0: the group's failure is the one refund of a grouped order, and its escrow
+      // holds the payment (nothing else takes from escrow), so the wallet never declines it.
+      const { outcome } = await this.ledger.refund({ orderId, attempt: 0 });
+      if (outcome === 'not_paid' || outcome === 'declined') {
+        this.logger.warn(`grouped order ${orderId}: the wallet answered ${outcome}: left grouped`);
         continue;
       }
       refunded.push(orderId);

@@ -78,6 +78,13 @@ function passedDownSeq(orderId: string): number {
 export const DEFAULT_PAYING_TTL_MS = 30_000;
 
 /**
+ * A refund is left to the worker's refund recovery once it has been under way this long: the
+ * API's own caller finishes (or aborts) it in well under a second, so a refund this old lost its
+ * caller (a crash, a timeout). The audit calls a refund still under way well past it stuck.
+ */
+export const REFUND_GRACE_MS = 10_000;
+
+/**
  * How many distinct share channels a drop counts by name (share.lua); shares on any further
  * channel count under OTHER_SHARE_CHANNEL. Each channel is a field of every stats read and
  * live frame, and a channel is free text a fan chooses.
@@ -798,6 +805,23 @@ export class Inventory {
     return { ok: false, code: codeOf(r[1]), order };
   }
 
+  /**
+   * refunding -> paid (abort_refund.lua) for the attempt the wallet declined (`attempt`: the
+   * refundingSince begin_refund gave it); any other state or attempt is left as it is.
+   * `aborted`: whether this call put the order back to paid.
+   */
+  async abortRefund(
+    orderId: string,
+    attempt: number,
+  ): Promise<Outcome<{ order: InventoryOrder; aborted: boolean }>> {
+    const dropId = dropIdOfOrder(orderId);
+    if (!dropId) return { ok: false, code: 'NOT_FOUND' };
+    const k = dropKeys(dropId);
+    const r = await this.run('abort_refund', [k.order(orderId), k.refunding], [attempt]);
+    if (r[0] !== 'OK') return { ok: false, code: codeOf(r[1]) };
+    return { ok: true, value: { order: parseOrder(record(r, 2)), aborted: Number(r[1]) === 1 } };
+  }
+
   // ---- group buy (README "Group buy") ----------------------------------------------------
 
   /** One group as Redis holds it, or undefined. */
@@ -863,9 +887,29 @@ export class Inventory {
     return [k.group(groupId), k.groupMembers(groupId), ...saleKeys(dropId)];
   }
 
-  /** Refunds of a drop begun before `before` and not completed (for the refund recovery). */
-  async refundsUnderWay(dropId: string, before: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(dropKeys(dropId).refunding, '-inf', before, 'LIMIT', 0, limit);
+  /**
+   * Refunds of a drop begun before `before` and not completed (for the refund recovery), each
+   * with its attempt (the refundingSince begin_refund scored it with), earliest first.
+   */
+  async refundsUnderWay(
+    dropId: string,
+    before: number,
+    limit: number,
+  ): Promise<{ orderId: string; attempt: number }[]> {
+    const flat = await this.redis.zrangebyscore(
+      dropKeys(dropId).refunding,
+      '-inf',
+      before,
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      limit,
+    );
+    const under: { orderId: string; attempt: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      under.push({ orderId: flat[i], attempt: Number(flat[i + 1]) });
+    }
+    return under;
   }
 
   /** The sweeper's step for one drop: expires due holds (bounded batch). */

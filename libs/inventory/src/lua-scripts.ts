@@ -36,6 +36,7 @@ const ScriptKeys = {
   complete_refund: 10,
   bucket_take: 2,
   bucket_settle: 2,
+  abort_refund: 2,
   finish_group: 10,
   fail_group: 10,
   settle_failed_group: 10,

@@ -191,6 +191,8 @@ export class LedgerRepository {
   /**
    * Reverses the order's payment, once (wallet.refund_order): a refund transfer unique per
    * order, so concurrent and repeated calls move the money once and answer `already` after.
+   * An attempt the brand's whole revenue cannot pay is recorded as declined (wallet
+   * .refund_declines) and answers `declined` to every call of that attempt, then and later.
    * One transaction per refund: refunds are rare, so they are not batched.
    */
   async refund(request: RefundRequest): Promise<RefundReply> {
@@ -205,8 +207,8 @@ export class LedgerRepository {
     >(
       `SELECT outcome, amount_minor, balance_minor, reward_reversed_minor,
               reward_unrecovered_minor
-       FROM wallet.refund_order($1)`,
-      [request.orderId],
+       FROM wallet.refund_order($1, $2)`,
+      [request.orderId, request.attempt],
     );
     return {
       orderId: request.orderId,

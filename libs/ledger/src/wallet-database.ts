@@ -15,6 +15,7 @@ import { DropSingleItemFunctions1764200000000 } from './migrations/1764200000000
 import { Refunds1766100000000 } from './migrations/1766100000000-refunds';
 import { ReferralRewards1766200000000 } from './migrations/1766200000000-referral-rewards';
 import { GroupBuy1766300000000 } from './migrations/1766300000000-group-buy';
+import { RefundDeclines1766400000000 } from './migrations/1766400000000-refund-declines';
 
 /** The wallet's tables (accounts, transfers, entries, payments, outbox) live in this schema. */
 export const WALLET_SCHEMA = 'wallet';
@@ -30,6 +31,7 @@ const walletMigrations: (new () => object)[] = [
   Refunds1766100000000,
   ReferralRewards1766200000000,
   GroupBuy1766300000000,
+  RefundDeclines1766400000000,
 ];
 
 export interface WalletPoolOptions {

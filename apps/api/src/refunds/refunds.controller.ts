@@ -16,8 +16,9 @@ export class RefundsController {
   @Post()
   @HttpCode(200)
   // The 200 (the order, refunded; a repeat moves nothing) is Nest's own from @HttpCode; the 404
-  // (no such order, or another brand's) is every :id route's (libs/http completeDocument).
-  @ApiRefusals('ORDER_NOT_PAID')
+  // (no such order, or another brand's) is every :id route's (libs/http completeDocument). 402:
+  // the brand's revenue cannot pay the refund (the order stays paid, nothing moved).
+  @ApiRefusals('ORDER_NOT_PAID', 'INSUFFICIENT_FUNDS')
   refund(
     @CurrentPrincipal() p: Principal,
     @Param('id') orderId: string,

@@ -15,8 +15,11 @@ const notFound = () => DomainError.notFound('order');
  * Refunds (apps/wallet/PAYMENTS.md "Refunds"): `paid -> refunding` in Redis (the fence no other
  * transition touches), the wallet's reversing transfer (unique per order: money moves once
  * however often it is asked), then `refunding -> refunded` in Redis, which frees the unit down
- * the waitlist or to stock. A refund begun only goes forward: a caller that dies or times out
- * half-way leaves the order `refunding`, and the worker's RefundRecovery finishes it.
+ * the waitlist or to stock. A caller that dies or times out half-way leaves the order
+ * `refunding`, and the worker's RefundRecovery finishes it. The one way back: the wallet
+ * declines the attempt (the brand's whole revenue cannot pay it, recorded so that no call of
+ * that attempt ever pays), and the order goes back to `paid` (abort_refund.lua): 402
+ * INSUFFICIENT_FUNDS, nothing moved.
  */
 @Injectable()
 export class RefundsService {
@@ -40,9 +43,17 @@ export class RefundsService {
     return toPublicOrder(await this.finish(begun.value.order));
   }
 
-  /** The wallet's refund, then the Redis step; both safe to run again. */
+  /** The wallet's refund of this attempt, then the Redis step; both safe to run again. */
   private async finish(order: InventoryOrder): Promise<InventoryOrder> {
-    const refunded = await this.wallet.refund({ orderId: order.id });
+    const attempt = order.refundingSince;
+    if (attempt === undefined) throw new Error(`order ${order.id} is refunding without an attempt`);
+    const refunded = await this.wallet.refund({ orderId: order.id, attempt });
+    if (refunded.outcome === 'declined') {
+      // Declined for good (the wallet answers the same to every later call of this attempt),
+      // so putting the order back to paid cannot meet a refund of it that still pays.
+      await this.inventory.abortRefund(order.id, attempt);
+      throw new DomainError('INSUFFICIENT_FUNDS', "the brand's revenue cannot pay this refund");
+    }
     if (refunded.outcome === 'not_paid') {
       // A paid order always has its debit (invariant 5): the audit reports the breach, and the
       // order stays `refunding` rather than give back money that never came in.

@@ -76,6 +76,7 @@ export class ReleaseMessage implements ReleaseRequest {
 
 export class RefundMessage implements RefundRequest {
   @IsString() @MinLength(1) @MaxLength(200) readonly orderId!: string;
+  @IsInt() @Min(0) readonly attempt!: number;
 }
 
 export class SettleMessage implements SettleRequest {

@@ -2,8 +2,10 @@
 -- before the wallet moves the money back (apps/wallet/PAYMENTS.md "Refunds"). While
 -- `refunding`, no other transition touches the order (each checks its own statuses: held,
 -- paying), and its unit stays counted as paid until complete_refund frees it. A refund once
--- begun only ever goes forward: the wallet's refund is unique per order, so the refund
--- recovery may always ask it again and complete.
+-- begun goes forward (the wallet's refund is unique per order, so the refund recovery may
+-- always ask it again and complete) unless the wallet declines it: the brand's revenue cannot
+-- pay it; then abort_refund puts the order back to paid. refundingSince names the attempt for
+-- the wallet (a new refund after an abort is a later attempt).
 --
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:refunding  zset, orderId -> when the refund began
 -- KEYS[3] {d:ID}:drop  (a refund is new work on a drop that may be retired: revive() it, so the
