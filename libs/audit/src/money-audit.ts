@@ -1,4 +1,4 @@
-import { InventoryOrder } from '@flashdrop/inventory';
+import { InventoryOrder, REFUND_GRACE_MS } from '@flashdrop/inventory';
 import { LedgerFacts, OrderDebits } from '@flashdrop/ledger';
 import { Breach } from './breach';
 
@@ -12,12 +12,19 @@ const PAID_ONCE: readonly string[] = ['paid', 'refunding', 'refunded', 'grouped'
 const STUCK_AFTER_MS = 30_000;
 
 /**
+ * A refund still under way this long after it began is stuck: the refund recovery takes it
+ * after REFUND_GRACE_MS and, every second, either completes it or (the wallet declined it: the
+ * brand cannot pay) puts the order back to paid. The margin covers a busy worker.
+ */
+const REFUND_STUCK_AFTER_MS = REFUND_GRACE_MS + 60_000;
+
+/**
  * Invariant 4 from the ledger alone (libs/ledger `LedgerFacts`), and invariant 5 across the
  * ledger and the orders in Redis: every paid order debited exactly once with its amount, every
  * debit belonging to a paid (or since refunded) order, nothing debited on an expired or
  * cancelled order. Invariant 9's refunds: each refund reverses one payment (its fan, its amount,
  * back from the revenue shard it went to), once, and belongs to a refunded order; a refunded
- * order has its refund.
+ * order has its refund; no refund stays under way past the refund recovery's window.
  */
 export async function auditMoney(
   ledger: LedgerFacts,
@@ -111,6 +118,17 @@ export async function auditMoney(
   for (const order of orders.values()) {
     if (order.status === 'refunded' && !refunded.has(order.id)) {
       campaign(`order ${order.id}`, 'refunded but the wallet holds no refund');
+    }
+    if (
+      order.status === 'refunding' &&
+      inScope(order.id) &&
+      (order.refundingSince ?? 0) + REFUND_STUCK_AFTER_MS < now
+    ) {
+      campaign(
+        `order ${order.id}`,
+        `refunding for ${Math.round((now - (order.refundingSince ?? 0)) / 1000)} s: stuck past ` +
+          'the refund recovery (neither refunded nor declined and put back to paid)',
+      );
     }
   }
   return { breaches, debits, ...(await ledger.counts()) };
