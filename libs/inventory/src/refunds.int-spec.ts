@@ -202,11 +202,55 @@ describe('refunds in the scripts (real Redis)', () => {
     const def = await newDrop({ quantity: 2 });
     const a = await paid(def.id, 'a');
     const b = await paid(def.id, 'b');
-    await inventory.beginRefund(a.id, 'why');
+    const begun = await inventory.beginRefund(a.id, 'why');
     await inventory.beginRefund(b.id, 'why');
     await inventory.completeRefund(b.id);
     const now = await redisNow(redis);
-    expect(await inventory.refundsUnderWay(def.id, now, 10)).toEqual([a.id]);
+    const attempt = begun.ok ? begun.value.order.refundingSince : undefined;
+    expect(attempt).toEqual(expect.any(Number));
+    expect(await inventory.refundsUnderWay(def.id, now, 10)).toEqual([{ orderId: a.id, attempt }]);
     expect(await inventory.refundsUnderWay(def.id, now - 60_000, 10)).toEqual([]);
+  });
+
+  it("a declined attempt's abort puts the order back to paid exactly as before the refund began, once, and never another attempt's", async () => {
+    const def = await newDrop({ quantity: 2 });
+    const order = await paid(def.id, 'fan');
+    const before = await snapshot(def.id);
+    const begun = await inventory.beginRefund(order.id, 'the brand cannot pay');
+    const attempt = begun.ok ? begun.value.order.refundingSince : undefined;
+    if (attempt === undefined) throw new Error('begin_refund gave no attempt');
+
+    // Another attempt's number (a stale caller of an older refund) changes nothing.
+    expect(await inventory.abortRefund(order.id, attempt - 1)).toMatchObject({
+      ok: true,
+      value: { aborted: false, order: { status: 'refunding', refundingSince: attempt } },
+    });
+    const aborted = await inventory.abortRefund(order.id, attempt);
+    expect(aborted).toMatchObject({
+      ok: true,
+      value: { aborted: true, order: { status: 'paid' } },
+    });
+    // Nothing of the refund is left: the order, the stats, the stock, the fan's units, the
+    // events and the refunds under way are as they were before begin_refund.
+    expect(await snapshot(def.id)).toEqual(before);
+    // A second abort of the same attempt (the API's caller and the recovery both abort) is a no-op.
+    expect(await inventory.abortRefund(order.id, attempt)).toMatchObject({
+      ok: true,
+      value: { aborted: false, order: { status: 'paid' } },
+    });
+    expect(await snapshot(def.id)).toEqual(before);
+
+    // A new refund (a later millisecond: the attempt is begin_refund's clock) is a later
+    // attempt; a late abort of the declined one leaves it under way.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await inventory.beginRefund(order.id, 'funded now');
+    const next = again.ok ? again.value.order.refundingSince : undefined;
+    expect(next).toBeGreaterThan(attempt);
+    expect(await inventory.abortRefund(order.id, attempt)).toMatchObject({
+      ok: true,
+      value: { aborted: false, order: { status: 'refunding', refundingSince: next } },
+    });
+    expect(await redis.zscore(dropKeys(def.id).refunding, order.id)).toBe(String(next));
+    expect((await inventory.abortRefund(`${def.id}-nope`, attempt)).ok).toBe(false);
   });
 });

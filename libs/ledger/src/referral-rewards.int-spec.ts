@@ -198,9 +198,13 @@ describe('referral rewards in the ledger', () => {
     const [full, partial, ...rest] = sameShard(crowded);
 
     // Fully reversed: the referrer holds far more than one reward.
+    const attemptOf = new Map<string, number>();
     const refund = async (o: InventoryOrder) => {
-      expect((await inventory.beginRefund(o.id, 'test')).ok).toBe(true);
-      const reply = await ledger.refund({ orderId: o.id });
+      const begun = await inventory.beginRefund(o.id, 'test');
+      const attempt = begun.ok ? begun.value.order.refundingSince : undefined;
+      if (attempt === undefined) throw new Error('begin_refund gave no attempt');
+      attemptOf.set(o.id, attempt);
+      const reply = await ledger.refund({ orderId: o.id, attempt });
       expect((await inventory.completeRefund(o.id)).ok).toBe(true);
       return reply;
     };
@@ -233,7 +237,9 @@ describe('referral rewards in the ledger', () => {
     });
     expect((await balancesOf(db, [referrer])).get(referrer)).toBe(0);
     // A repeat moves nothing and answers the same reversal.
-    expect(await ledger.refund({ orderId: partial.id })).toMatchObject({
+    expect(
+      await ledger.refund({ orderId: partial.id, attempt: attemptOf.get(partial.id) ?? 0 }),
+    ).toMatchObject({
       outcome: 'already',
       rewardReversedMinor: left,
       rewardUnrecoveredMinor: REWARD - left,
