@@ -601,6 +601,11 @@ function takeRefunds(m: SaleModel, r: Real): void {
     const id = request.orderId;
     if (reply.outcome === 'not_paid') fail(`the wallet has no payment of ${id} to refund`);
     const payment = m.debited.get(id) ?? fail(`refund of ${id}, which the model never saw paid`);
+    if (reply.outcome === 'declined') {
+      // Nothing moved; the wallet must decline only what the brand's whole revenue cannot pay.
+      if (m.refundFunded(id)) fail(`refund of ${id} declined, but the brand can pay it`);
+      continue;
+    }
     if (reply.outcome === 'already') {
       if (!m.refunded.has(id)) fail(`refund of ${id} answered already, but none moved money`);
       continue;
@@ -702,11 +707,12 @@ const refund = command(
     const freeBefore = await freeUnits(r, m);
     const order = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
     const caller = a.mode === 'other-brand' ? OTHER_BRAND : a.operator ? OPERATOR : BRAND;
-    // The one refund the wallet refuses: the brand's whole revenue cannot pay it (a referrer
-    // spent the order's reward); it stays `refunding` (PAYMENTS.md "Referral rewards").
+    // The one refund the wallet declines: the brand's whole revenue cannot pay it (a referrer
+    // spent the order's reward); the order goes back to `paid`, 402 (PAYMENTS.md "A refund the
+    // brand cannot pay").
     const funded = m.refundFunded(id);
     const once = () => refundOnce(m, r, id, caller);
-    // Once begun a refund only goes forward: the model lets the order leave `paid` from here.
+    // Once begun a refund goes forward or is declined: the model lets the order leave `paid`.
     m.refundBegun.add(id);
     let outcome: string;
     switch (a.mode) {
@@ -758,8 +764,9 @@ const refund = command(
           r.world.refundRecovery.recoverOnce(0),
         ]);
         outcome = refunded;
-        if (report.failed > unfunded(m, before).length + (funded ? 0 : 1)) {
-          fail(`the refund recovery failed ${report.failed} refunds`);
+        if (report.failed > 0) fail(`the refund recovery failed ${report.failed} refunds`);
+        if (report.aborted > unfunded(m, before).length + (funded ? 0 : 1)) {
+          fail(`the refund recovery aborted ${report.aborted} refunds`);
         }
         count(r, 'refund', outcome);
         count(r, 'refund-recovery', `${report.completed}c${report.failed}f`);
@@ -784,14 +791,20 @@ const refund = command(
       }
     } else if (!funded && order.status !== 'refunded') {
       count(r, 'refund', 'brand-revenue-short');
-      if (outcome !== 'INSUFFICIENT_FUNDS' || after.status !== 'refunding') {
+      if (outcome !== 'INSUFFICIENT_FUNDS' || after.status !== 'paid') {
         fail(`a refund the brand's revenue cannot pay answered ${outcome}, is ${after.status}`);
       }
     } else if (outcome !== 'refunded' || after.status !== 'refunded') {
       fail(`refund of a ${order.status} order answered ${outcome}, is ${after.status}`);
     }
-    // A refusal writes nothing: the order, the units, the money stay as they were.
-    if (outcome !== 'refunded' && !a.mode.startsWith('kill') && a.mode !== 'pay-retry') {
+    // A refusal writes nothing: the order, the units, the money stay as they were (a refund a
+    // crash left under way and now declined goes back to paid: that one changes).
+    if (
+      outcome !== 'refunded' &&
+      !a.mode.startsWith('kill') &&
+      a.mode !== 'pay-retry' &&
+      order.status !== 'refunding'
+    ) {
       if (JSON.stringify(after) !== JSON.stringify(order)) {
         fail(`a refused refund (${outcome}) changed ${id}: ${order.status} -> ${after.status}`);
       }
@@ -800,7 +813,7 @@ const refund = command(
   },
 );
 
-/** The refunds under way the brand's revenue cannot pay (the wallet refuses them). */
+/** The refunds under way the brand's revenue cannot pay (the wallet declines them). */
 function unfunded(m: SaleModel, before: StoredSale): string[] {
   return before.orders
     .filter((o) => o.status === 'refunding' && !m.refundFunded(o.id))
@@ -817,15 +830,22 @@ const recoverRefunds = command(
     // argument, 0 here, as if REFUND_GRACE_MS had passed).
     const short = unfunded(m, before);
     const report = await r.world.refundRecovery.recoverOnce(0);
-    count(r, 'refund-recovery', `${report.completed}c${report.failed}f`);
-    if (report.failed !== short.length) {
-      fail(`the refund recovery failed ${report.failed}; the brand cannot pay ${short.length}`);
+    count(r, 'refund-recovery', `${report.completed}c${report.aborted}a${report.failed}f`);
+    if (report.failed !== 0 || report.aborted !== short.length) {
+      fail(
+        `the refund recovery failed ${report.failed}, aborted ${report.aborted}; ` +
+          `the brand cannot pay ${short.length}`,
+      );
     }
     takeRefunds(m, r);
-    const left = (await sale(r, m)).orders
-      .filter((o) => o.status === 'refunding' && !short.includes(o.id))
-      .map((o) => o.id);
+    const after = (await sale(r, m)).orders;
+    const left = after.filter((o) => o.status === 'refunding').map((o) => o.id);
     if (left.length > 0) fail(`the refund recovery left ${left.join(' ')} refunding`);
+    for (const id of short) {
+      const status = after.find((o) => o.id === id)?.status;
+      if (status !== 'paid') fail(`a declined refund of ${id} left it ${status}, not paid`);
+      m.refundBegun.delete(id);
+    }
     await checkRefundedUnits(r, m, before, freeBefore);
   },
 );

@@ -123,7 +123,7 @@ export class SaleModel {
    * Whether the wallet can refund a paid order now (apps/wallet/PAYMENTS.md "Referral
    * rewards"): the fan gets the whole payment back from the brand's revenue, which gets back
    * the order's reward as far as its referrer still holds it; a brand whose whole revenue
-   * cannot pay the rest is refused (accounts_not_negative), and the order stays `refunding`.
+   * cannot pay the rest is declined (recorded per attempt), and the order goes back to `paid`.
    */
   refundFunded(orderId: string): boolean {
     const payment = this.debited.get(orderId);
