@@ -33,6 +33,7 @@ export const ErrorCodes = [
   'ORDER_NOT_PAID',
   'GROUP_FULL',
   'GROUP_CLOSED',
+  'ALREADY_IN_GROUP',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -77,6 +78,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'ORDER_NOT_PAID':
     case 'GROUP_FULL':
     case 'GROUP_CLOSED':
+    case 'ALREADY_IN_GROUP':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;

@@ -35,6 +35,7 @@ export const ErrorMessages: { readonly [C in ErrorCode]: string } = {
   ORDER_NOT_PAID: 'only a paid order can be refunded',
   GROUP_FULL: 'the group has as many members as its size',
   GROUP_CLOSED: 'the group is no longer open',
+  ALREADY_IN_GROUP: 'the fan already holds a seat in this group',
   SERVICE_UNAVAILABLE: 'a service this needs is unavailable; try again shortly',
   INTERNAL: 'internal error; quote the errorId when reporting it',
 };

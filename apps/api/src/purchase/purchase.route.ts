@@ -34,7 +34,7 @@ export class PurchaseRoute implements LeanRouteProvider {
             404: 'NOT_FOUND (the drop, or the group to join)',
             409:
               'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, DRAW_ONLY, ' +
-              'GROUP_FULL, GROUP_CLOSED',
+              'GROUP_FULL, GROUP_CLOSED, ALREADY_IN_GROUP',
             429: 'TOO_MANY_REQUESTS',
           },
         }),

@@ -249,6 +249,53 @@ describe('campaigns: group buy', () => {
         }
       });
     });
+
+    it('ALREADY_IN_GROUP: one seat per fan per group, even for the fan who started it and with units to spare; a freed seat may be taken again', async () => {
+      const drop = await createDrop(openDropBody({ quantity: 10, groupSize: 3, perUserLimit: 5 }));
+      const [starter, friend] = fanIds(2);
+      const started = await join(drop.id, starter);
+      const groupId = String(started.body.groupId);
+      const joined = await join(drop.id, friend, groupId);
+      expect(joined.status).toBe(201);
+      for (const fan of [starter, friend]) {
+        await expectNothingWritten(drop.id, async () => {
+          const res = await join(drop.id, fan, groupId);
+          expect(res.status).toBe(409);
+          expect(errorOf(res)).toBe('ALREADY_IN_GROUP');
+        });
+      }
+      expect(await group(drop.id, groupId)).toMatchObject({ members: 2, status: 'open' });
+      // A fan may still start (or be in) another group of the drop.
+      expect((await join(drop.id, friend)).status).toBe(201);
+      // A cancelled hold frees the fan's seat: they may join again.
+      const cancelled = await api('POST', `/v1/orders/${joined.body.id}/cancel`, {
+        token: fanToken(friend),
+      });
+      expect(cancelled.status).toBe(200);
+      expect((await join(drop.id, friend, groupId)).status).toBe(201);
+      expect((await group(drop.id, groupId)).members).toBe(2);
+    });
+
+    it('200 concurrent joins of one fan take exactly one seat (and one unit)', async () => {
+      const drop = await createDrop(openDropBody({ quantity: 50, groupSize: 5, perUserLimit: 50 }));
+      const [starter, fan] = fanIds(2);
+      const started = await join(drop.id, starter);
+      const groupId = String(started.body.groupId);
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () => join(drop.id, fan, groupId)),
+      );
+      const codes = answers.map((a) => (a.status === 201 ? '201' : `${a.status} ${errorOf(a)}`));
+      expect(codes.filter((c) => c === '201')).toHaveLength(1);
+      expect(codes.filter((c) => c !== '201').every((c) => c === '409 ALREADY_IN_GROUP')).toBe(
+        true,
+      );
+      expect(await group(drop.id, groupId)).toMatchObject({ members: 2, status: 'open' });
+      expect(await redis.scard(dropKeys(drop.id).groupMembers(groupId))).toBe(2);
+      expect(await redis.hget(dropKeys(drop.id).fans, fan)).toBe('1');
+      expect(await redis.get(dropKeys(drop.id).stock)).toBe('48');
+      expect(await redis.llen(dropKeys(drop.id).fanOrders(fan))).toBe(1);
+      expect((await runAudit(inventory, new LedgerFacts(db), [drop.id])).breaches).toEqual([]);
+    }, 60_000);
   });
 
   it('completes: paid members wait in escrow (grouped), the last payment makes every member paid at once, escrow -> revenue', async () => {

@@ -33,8 +33,8 @@
 -- cancelled or past saleEndsAt (SALE_ENDED); before saleStartsAt (SALE_NOT_STARTED); paused
 -- (SALE_PAUSED); reservation (NOT_RESERVED); the fan's held + paid units (LIMIT_REACHED);
 -- the fan's orders in the drop (LIMIT_REACHED); on a group-buy drop, the group joined: unknown
--- (NOT_FOUND GROUP), no longer open or past its deadline (GROUP_CLOSED), as many live members
--- as its size (GROUP_FULL); stock (SOLD_OUT). A groupId on a drop without groups, or another
+-- (NOT_FOUND GROUP), no longer open or past its deadline (GROUP_CLOSED), the fan already in it
+-- (ALREADY_IN_GROUP), as many live members as its size (GROUP_FULL); stock (SOLD_OUT). A groupId on a drop without groups, or another
 -- quantity than 1 on a group-buy drop, is the body's fault (GROUP_BODY: 400, never stored).
 --
 -- Group buy: an accepted grab without ARGV[7] starts a group (this order its first member),
@@ -159,6 +159,17 @@ if grouped and join_gid ~= '' then
   -- Not stored under the Idempotency-Key: an unknown group says nothing about the sale.
   if not g[1] then return {'ERR', 'NOT_FOUND', 'GROUP'} end
   if g[2] ~= 'open' or now >= (tonumber(g[3]) or 0) then return refuse('GROUP_CLOSED') end
+  -- One seat per fan per group, decided in this same step (so 200 joins of one fan at once
+  -- seat them once): a fan whose order in the group still holds its seat (held, paying,
+  -- grouped, paid: anything but expired or cancelled, which free it) is refused. The fan's
+  -- order list is bounded (perUserLimit + ORDERS_BEYOND_LIMIT, checked above): a short scan.
+  local order_prefix = (string.gsub(KEYS[9], '[^:]+$', ''))
+  for _, id in ipairs(redis.call('LRANGE', KEYS[10], 0, -1)) do
+    local mine = redis.call('HMGET', order_prefix .. id, 'groupId', 'status')
+    if mine[1] == join_gid and mine[2] and mine[2] ~= 'expired' and mine[2] ~= 'cancelled' then
+      return refuse('ALREADY_IN_GROUP')
+    end
+  end
   if (tonumber(g[4]) or 0) >= (tonumber(g[5]) or 0)
     or redis.call('SCARD', S.members_prefix .. join_gid) >= tonumber(g[5]) + GROUP_MEMBER_BOUND_EXTRA then
     return refuse('GROUP_FULL')
