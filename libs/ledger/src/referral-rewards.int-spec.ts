@@ -273,4 +273,99 @@ describe('referral rewards in the ledger', () => {
     const stats = await inventory.counters(drop.id);
     expect(stats?.referralRewardsMinor).toBe((40 - refundedCount) * REWARD);
   }, 120_000);
+
+  it("a refund without a reward from a shard an earlier refund's move emptied is paid from the brand's other shards; one the brand's whole revenue cannot pay is declined for its attempt, moving nothing", async () => {
+    // Three paid orders of one brand on three shards: X rewarded the whole price (its referrer
+    // spends it), Y and W without a reward, Y's shard below W's. X's refund fills X's shard
+    // from Y's (the lowest other), so Y's shard is empty while the brand still holds W's price.
+    const fans = fanIds(60);
+    const [referrer] = fanIds(1);
+    const { drop, orders } = await referredOrders(
+      fans,
+      (_f, i) => (i === 0 ? referrer : undefined),
+      PRICE,
+    );
+    const x = orders[0];
+    const others = orders
+      .slice(1)
+      .filter((o) => shardOf(o.id) !== shardOf(x.id))
+      .sort((a, b) => shardOf(a.id) - shardOf(b.id));
+    const y = others[0];
+    const w = others.find((o) => shardOf(o.id) > shardOf(y.id));
+    if (!w) throw new Error('no third shard among 60 orders');
+    await Promise.all([x, y, w].map((o) => fund(o.fanId, PRICE)));
+    for (const o of [x, y, w]) {
+      const attempt = await begin(o);
+      expect((await ledger.debit(debitOf(o, attempt, drop.brandId))).outcome).toBe('debited');
+      expect((await inventory.completePayment(o.id)).ok).toBe(true);
+    }
+    const { drop: shop, orders: spent } = await heldOrders(inventory, [referrer], {
+      priceMinor: PRICE,
+    });
+    const spentAttempt = await begin(spent[0]);
+    expect((await ledger.debit(debitOf(spent[0], spentAttempt, shop.brandId))).outcome).toBe(
+      'debited',
+    );
+    expect((await inventory.completePayment(spent[0].id)).ok).toBe(true);
+    expect((await balancesOf(db, [referrer])).get(referrer)).toBe(0);
+
+    const beginRefund = async (o: InventoryOrder) => {
+      const begun = await inventory.beginRefund(o.id, 'test');
+      const attempt = begun.ok ? begun.value.order.refundingSince : undefined;
+      if (attempt === undefined) throw new Error('begin_refund gave no attempt');
+      return attempt;
+    };
+    const refundOf = async (o: InventoryOrder) => {
+      const reply = await ledger.refund({ orderId: o.id, attempt: await beginRefund(o) });
+      expect((await inventory.completeRefund(o.id)).ok).toBe(true);
+      return reply;
+    };
+    expect(await refundOf(x)).toMatchObject({ outcome: 'refunded', rewardUnrecoveredMinor: PRICE });
+    // Y carries no reward, but its shard was emptied by X's move: filled from W's.
+    expect(await refundOf(y)).toMatchObject({ outcome: 'refunded', amountMinor: PRICE });
+    expect((await balancesOf(db, [y.fanId])).get(y.fanId)).toBe(PRICE);
+    const revenue = async () =>
+      Number(
+        (
+          (await db.query(
+            `SELECT sum(balance_minor)::bigint AS total FROM wallet.accounts
+             WHERE kind = 'revenue' AND owner_id = $1`,
+            [drop.brandId],
+          )) as { total: string }[]
+        )[0].total,
+      );
+    expect(await revenue()).toBe(0);
+
+    // W: the brand holds nothing now. Declined, nothing written but the decline; asked again
+    // (another caller of the same attempt, 20 at once), declined again.
+    const transfersOf = async (orderId: string) =>
+      (await db.query(`SELECT kind FROM wallet.transfers WHERE order_id = $1 ORDER BY id`, [
+        orderId,
+      ])) as { kind: string }[];
+    const before = {
+      transfers: await transfersOf(w.id),
+      fan: (await balancesOf(db, [w.fanId])).get(w.fanId),
+    };
+    const attempt = await beginRefund(w);
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => ledger.refund({ orderId: w.id, attempt })),
+    );
+    expect(replies.map((r) => r.outcome)).toEqual(replies.map(() => 'declined'));
+    expect(replies[0]).toMatchObject({ amountMinor: 0, balanceMinor: 0 });
+    expect({
+      transfers: await transfersOf(w.id),
+      fan: (await balancesOf(db, [w.fanId])).get(w.fanId),
+    }).toEqual(before);
+    expect(await revenue()).toBe(0);
+    const declines = (await db.query(
+      `SELECT attempt::bigint::text AS attempt, amount_minor::int AS amount,
+              short_minor::int AS short
+       FROM wallet.refund_declines WHERE order_id = $1`,
+      [w.id],
+    )) as { attempt: string; amount: number; short: number }[];
+    expect(declines).toEqual([{ attempt: String(attempt), amount: PRICE, short: PRICE }]);
+    expect((await inventory.abortRefund(w.id, attempt)).ok).toBe(true);
+    expect((await inventory.getOrder(w.id))?.status).toBe('paid');
+    expect(await audit(drop.id)).toEqual([]);
+  }, 120_000);
 });
