@@ -3,7 +3,15 @@ import {
   apiBaseUrl,
   browserTestsMaySkip,
   CHROMIUM_ARGS,
+  createDrop,
   ensureChromium,
+  fanIds,
+  fund,
+  grabVia,
+  moveGroupDeadline,
+  openDropBody,
+  pay,
+  redisNow,
   REPO_ROOT,
   testConfig,
   tokenFor,
@@ -117,6 +125,48 @@ describeWithBrowser('GET /ops in a real browser during a rush', () => {
       await page.screenshot({ path: join(screenshotDir, `ops-dashboard-${width}x${height}.png`) });
     }
     console.log(`/ops screenshots in ${screenshotDir}`);
+    await page.close();
+  }, 120_000);
+
+  it("shows a group-buy drop's groups: units and money in escrow, groups complete and failed, refunds", async () => {
+    const drop = await createDrop(openDropBody({ quantity: 10, groupSize: 2, priceMinor: 5_000 }));
+    const [a, b, c, d] = fanIds(4);
+    await fund([a, b, c], 5_000);
+    const start = async (fan: string) => (await grabVia(drop.id, tokenFor('fan', fan), {})).body;
+    const joinOf = async (fan: string, groupId: string) =>
+      (await grabVia(drop.id, tokenFor('fan', fan), { groupId })).body;
+    // One group completes (both pay), one waits with a paid member in escrow.
+    const first = await start(a);
+    const second = await joinOf(b, String(first.groupId));
+    const waiting = await start(c);
+    await joinOf(d, String(waiting.groupId));
+    expect((await pay(first.id, a)).body.status).toBe('grouped');
+    expect((await pay(second.id, b)).body.status).toBe('paid');
+    expect((await pay(waiting.id, c)).body.status).toBe('grouped');
+
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(
+      `${apiBaseUrl()}/ops?access_token=${tokenFor('operator')}&drop=${encodeURIComponent(drop.id)}`,
+    );
+    const shows = (id: string, value: string) =>
+      page.waitForFunction(`${textOf(id)} === ${JSON.stringify(value)}`, null, {
+        timeout: 30_000,
+      });
+    await shows('groups-completed', '1');
+    await shows('grouped', '1');
+    await shows('groups-failed', '0');
+    expect(await text(page, 'escrow')).not.toBe('—');
+    const escrowWhileWaiting = await text(page, 'escrow');
+
+    // Its deadline passes: the group sweeper fails it, the paid member is refunded from escrow.
+    await moveGroupDeadline(redis, drop.id, String(waiting.groupId), (await redisNow(redis)) - 1);
+    await shows('groups-failed', '1');
+    await shows('grouped', '0');
+    await shows('refunded', '1');
+    expect(await text(page, 'escrow')).not.toBe(escrowWhileWaiting);
+    expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
 });

@@ -192,6 +192,12 @@
     setText('waitlisted', fmt(s.waitlisted), true);
     setText('waitlist-joined', fmt(s.waitlistJoined));
     setText('backfilled', fmt(s.backfilled), true);
+    // Group buy: paid members' units waiting for their group, and the groups that ended.
+    setText('grouped', fmt(s.grouped), true);
+    setText('escrow', money(s.escrowMinor, s.currency));
+    setText('groups-completed', fmt(s.groupsCompleted));
+    setText('groups-failed', fmt(s.groupsFailed));
+    setText('refunded', fmt(s.refunded), true);
     setText('first-sale', time(s.firstSaleAt));
     setText('sold-out', time(s.soldOutAt));
     if (s.title) setText('drop-title', s.title);
