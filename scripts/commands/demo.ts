@@ -4,11 +4,12 @@ import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { performance } from 'node:perf_hooks';
 import { DemoReceiver } from './demo-receiver';
 import { drawDemo } from './demo-draw';
+import { groupDemo } from './demo-group';
 import { Traffic } from './demo-traffic';
 
 export const demoCommand = defineCommand({
   usage: 'npm run demo --',
-  title: 'a phone drop: the rush, then the same phone by draw (npm start runs it)',
+  title: 'a phone drop: the rush, the same phone by draw, then a group buy (npm start runs it)',
   summary:
     'The demo drop (run by npm start against the dev stack): a phone drop modelled on the ' +
     'December 2012 sale, scaled down by default. Creates the drop, runs the reservation window ' +
@@ -19,7 +20,10 @@ export const demoCommand = defineCommand({
     'does), which verifies every delivery it gets and counts them. Then the same phone by ' +
     'draw: entrants reserve, the worker commits to a secret seed when reservations close and ' +
     'draws at the sale start, the demo recomputes the draw from public data, and a tenth of ' +
-    'the winners let their hold pass down the waitlist.',
+    'the winners let their hold pass down the waitlist. Last a group buy: fans start groups and ' +
+    'friends join through the group id, half of them at the share discount; most groups fill ' +
+    '(escrow, then every member paid at once), and a fifth miss one payment and fail at their ' +
+    'one-minute deadline (paid members refunded, units back).',
   flags: {
     full: {
       type: 'boolean',
@@ -48,13 +52,22 @@ export const demoCommand = defineCommand({
       value: 'N',
       description: 'fans who enter the draw (default 20,000; --full 1,300,000)',
     },
-    'no-draw': { type: 'boolean', description: 'the rush only' },
+    groups: { type: 'integer', value: 'N', description: 'groups of the group buy (default 40)' },
+    'group-size': {
+      type: 'integer',
+      value: 'N',
+      description: 'members per group, 2..50 (default 5)',
+    },
+    'no-draw': { type: 'boolean', description: 'no draw' },
+    'no-group': { type: 'boolean', description: 'no group buy' },
     'draw-only': { type: 'boolean', description: 'the draw only' },
+    'group-only': { type: 'boolean', description: 'the group buy only' },
   },
   examples: [
     'npm run demo',
     'npm run demo -- --units=500 --fans=2000',
     'npm run demo -- --draw-only --draw-entrants=10000 --draw-units=1000',
+    'npm run demo -- --group-only --groups=100',
     'npm run demo -- --full',
   ],
 });
@@ -69,6 +82,9 @@ interface Options {
   draw: boolean;
   drawUnits: number;
   drawEntrants: number;
+  group: boolean;
+  groups: number;
+  groupSize: number;
 }
 
 interface Drop {
@@ -87,8 +103,11 @@ function options(flags: Flags<typeof demoCommand.flags>): Options {
     concurrency: flags.concurrency ?? 64,
     pay: flags.pay ?? 200,
     api: flags.api ?? `http://127.0.0.1:${config.API_PORT}`,
-    rush: !flags['draw-only'],
-    draw: !flags['no-draw'],
+    rush: !flags['draw-only'] && !flags['group-only'],
+    draw: !flags['no-draw'] && !flags['group-only'],
+    group: !flags['no-group'] && !flags['draw-only'],
+    groups: flags.groups ?? 40,
+    groupSize: flags['group-size'] ?? 5,
     drawUnits: flags['draw-units'] ?? (flags.full ? 50_000 : 2_000),
     drawEntrants: flags['draw-entrants'] ?? (flags.full ? 1_300_000 : 20_000),
   };
@@ -150,16 +169,29 @@ export async function demo(flags: Flags<typeof demoCommand.flags>): Promise<void
 
   // The reservation window cannot move once open, so it is sized from a measured rate: a
   // short calibration burst on a throwaway drop (cancelled right after, before its sale).
-  const rate = await calibrate(http, brand, (i) => token(`calib-${run}-${i}`, 'fan'), run);
-  console.log(`calibration: ~${count(Math.round(rate))} reservations/s on this machine now`);
-  if (opt.rush) await rush(opt, http, run, rate, { fanId, fanTokens, brand, operator });
-  if (opt.draw) {
-    await drawDemo(http, {
-      entrants: opt.drawEntrants,
-      units: opt.drawUnits,
-      reservationRate: rate,
-      api: opt.api,
+  if (opt.rush || opt.draw) {
+    const rate = await calibrate(http, brand, (i) => token(`calib-${run}-${i}`, 'fan'), run);
+    console.log(`calibration: ~${count(Math.round(rate))} reservations/s on this machine now`);
+    if (opt.rush) await rush(opt, http, run, rate, { fanId, fanTokens, brand, operator });
+    if (opt.draw) {
+      await drawDemo(http, {
+        entrants: opt.drawEntrants,
+        units: opt.drawUnits,
+        reservationRate: rate,
+        api: opt.api,
+        run,
+        fanToken: (sub) => token(sub, 'fan'),
+        brand,
+        operator,
+      });
+    }
+  }
+  if (opt.group) {
+    await groupDemo(http, {
+      groups: opt.groups,
+      size: opt.groupSize,
       run,
+      api: opt.api,
       fanToken: (sub) => token(sub, 'fan'),
       brand,
       operator,
