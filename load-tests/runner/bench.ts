@@ -15,6 +15,7 @@ import { pidFromFile, redisPid } from './cpu';
 import { DriveResult } from './load';
 import { PeerProcess, REPO_ROOT } from './processes';
 import { Machine, prependRun, renderRun, renderTable } from './report';
+import { CampaignResult, campaignRows, runCampaign } from './run-campaign';
 import { CarResult, runCar } from './run-car';
 import { DrawResult, drawRows, runDraw } from './run-draw';
 import { phoneDraw, scalePhoneDraw } from '../scenarios/phone-draw';
@@ -31,12 +32,15 @@ import { CpuProfile, inclusive, summarize } from '../profile/summarize';
 
 // Above every test slot's ports (libs/testing slotPort: up to ~3520), so a bench never takes one.
 const PORTS = { floor: 3610, naive: 3611, hello: 3612 };
+/** The campaign step's rushes, as a share of the phone rush's size (four of them run). */
+const CAMPAIGN_SCALE = 0.25;
 
 const STEPS = [
   'hello',
   'wave',
   'floor',
   'phone',
+  'campaign',
   'steady',
   'naive',
   'payments',
@@ -48,7 +52,8 @@ const USAGE = `Usage: npm run bench -- [--full] [--scale=F] [--only=STEP,...] [-
                ${reservationWave.benchScale} of the wave, ${phoneDraw.benchScale} of the draw)
   --scale=F    the phone rush (and what follows from it) scaled by F, e.g. 0.1 for a quick look
   --only=...   a subset of ${STEPS.join(',')}; the rest print n/a
-               (each stack step measures its floor beside it: wave, phone (with floor), steady, payments)
+               (each stack step measures its floor beside it: wave, phone (with floor), steady, payments;
+               campaign measures the grab with a tier and a share discount beside the plain grab)
 Env: BENCH_GENERATOR=autocannon drives every run with the fallback generator.`;
 
 interface Flags {
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
   let floorPay: PaymentsResult | undefined;
   let car: CarResult | undefined;
   let draw: DrawResult | undefined;
+  let campaign: CampaignResult | undefined;
 
   const step = async (name: string, fn: () => Promise<void>) => {
     if (!wants(name)) return;
@@ -220,6 +226,27 @@ async function main(): Promise<void> {
           profileRush('api', apiPid(), log),
           { server: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
           { inventory: new Inventory(seedRedis), run },
+        );
+      } finally {
+        seedRedis.disconnect();
+      }
+    });
+    await step('campaign', async () => {
+      if (!apiReady) return;
+      // A quarter of the phone rush (at scale 1: 60,000 fans, 12,500 units), four rushes.
+      const sized = scalePhoneRush(flags.scale * CAMPAIGN_SCALE);
+      const seedRedis = new Redis(config.REDIS_URL, { enableAutoPipelining: true });
+      try {
+        campaign = await runCampaign(
+          ctx,
+          new Inventory(seedRedis),
+          sized.fans,
+          sized.quantity,
+          60,
+          {
+            server: apiPid(),
+            redis: await redisPid(redis),
+          },
         );
       } finally {
         seedRedis.disconnect();
@@ -336,6 +363,7 @@ async function main(): Promise<void> {
       fans,
     }),
     ...drawRows(draw),
+    ...campaignRows(campaign),
   ];
   notes.push(
     ...explanations({ hello, floor, phone, naive, wave, quantity, fans, full: flags.full }),

@@ -15,14 +15,23 @@ export interface DropTimes {
   readonly saleEndsAt?: number;
 }
 
-export function tokenOf(stack: Stack, sub: string, role: Role, ttlSeconds = 3600): string {
-  return signToken(stack.jwtSecret, { sub, role }, ttlSeconds);
+export function tokenOf(
+  stack: Stack,
+  sub: string,
+  role: Role,
+  ttlSeconds = 3600,
+  tier?: string,
+): string {
+  return signToken(stack.jwtSecret, { sub, role, tier }, ttlSeconds);
 }
 
-/** Tokens of `count` distinct fans `fan-<run>-<i>`, signed once before a run (not during it). */
-export function fanTokens(stack: Stack, run: string, count: number): string[] {
+/**
+ * Tokens of `count` distinct fans `fan-<run>-<i>`, signed once before a run (not during it);
+ * with `tier`, each carries that membership tier (a members-only drop's audience).
+ */
+export function fanTokens(stack: Stack, run: string, count: number, tier?: string): string[] {
   const tokens = new Array<string>(count);
-  for (let i = 0; i < count; i++) tokens[i] = tokenOf(stack, fanId(run, i), 'fan', 7200);
+  for (let i = 0; i < count; i++) tokens[i] = tokenOf(stack, fanId(run, i), 'fan', 7200, tier);
   return tokens;
 }
 
@@ -81,6 +90,8 @@ export async function createDrop(
   quantity: number,
   times: DropTimes,
   run: string,
+  /** Fields beyond the spec's (a campaign's: audienceTier, shareDiscountMinor, ...). */
+  extra: Record<string, unknown> = {},
 ): Promise<Drop> {
   const iso = (ms: number | undefined) =>
     ms === undefined ? undefined : new Date(ms).toISOString();
@@ -98,6 +109,7 @@ export async function createDrop(
     reservationClosesAt: iso(times.reservationClosesAt),
     saleStartsAt: iso(times.saleStartsAt),
     saleEndsAt: iso(times.saleEndsAt),
+    ...extra,
   });
 }
 
