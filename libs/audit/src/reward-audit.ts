@@ -12,8 +12,9 @@ const PAID_ONCE: readonly string[] = ['paid', 'refunding', 'refunded'];
  * payment credited; no reward without a paid order owing it, none to the payer; a refunded
  * order's reward was reversed, as far as the referrer's balance went, with the rest recorded as
  * borne by the brand (`unrecoveredMinor`, reported, not a breach), and money a refund moved
- * between the brand's shards stays within that brand's revenue. Rewards therefore equal the
- * referred paid orders times their reward.
+ * between the brand's shards stays within that brand's revenue. A group member's reward rides
+ * on its escrow's release instead of its debit, so only a released member owes it. Rewards
+ * therefore equal the referred paid (and, in groups, released) orders times their reward.
  */
 export async function auditRewards(
   ledger: LedgerFacts,
@@ -78,9 +79,13 @@ export async function auditRewards(
   for (const [orderId, n] of await ledger.reversalsWithoutReward()) {
     if (inScope(orderId)) breach(`order ${orderId}`, `${n} reward reversals but no reward`);
   }
+  // A group member's reward is paid by its escrow's release, not its debit (docs/api.md
+  // "Campaigns"): a member of a failed group, refunded from escrow, never owed it.
+  const released = await ledger.releasesByOrder();
   for (const order of orders.values()) {
     // A paying order may have its reward in a debit not yet completed: invariant 5's side.
     if (order.rewardMinor === undefined || !PAID_ONCE.includes(order.status)) continue;
+    if (order.groupId !== undefined && !released.has(order.id)) continue;
     if (order.referrerId === order.fanId) {
       breach(`order ${order.id}`, `owes its own fan a referral reward`);
     }

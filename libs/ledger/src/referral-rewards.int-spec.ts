@@ -1,12 +1,14 @@
 import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { DebitRequest } from '@flashdrop/contracts';
-import { Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { DropDefinition, GroupSettlement, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import {
   balancesOf,
   debitsOf,
   fanIds,
   heldOrders,
+  moveGroupDeadline,
+  redisNow,
   uniqueId,
   closeStackConnections,
   openStackConnections,
@@ -47,7 +49,14 @@ describe('referral rewards in the ledger', () => {
     fans: readonly string[],
     referrerOf: (fanId: string, i: number) => string | undefined,
     reward = REWARD,
-  ) => heldOrders(inventory, fans, { priceMinor: PRICE, referralRewardMinor: reward }, referrerOf);
+    overrides: Partial<DropDefinition> = {},
+  ) =>
+    heldOrders(
+      inventory,
+      fans,
+      { priceMinor: PRICE, referralRewardMinor: reward, ...overrides },
+      referrerOf,
+    );
 
   /** held -> paying, as the API does before a debit; the attempt is its payingUntil. */
   async function begin(order: InventoryOrder): Promise<number> {
@@ -65,7 +74,11 @@ describe('referral rewards in the ledger', () => {
     brandId,
     amountMinor: o.amountMinor,
     currency: 'CNY',
-    ...(o.referrerId === undefined ? {} : { referrerId: o.referrerId, rewardMinor: o.rewardMinor }),
+    // A group member's money goes to escrow; its reward waits for the release.
+    ...(o.groupId === undefined ? {} : { escrow: true }),
+    ...(o.referrerId === undefined || o.groupId !== undefined
+      ? {}
+      : { referrerId: o.referrerId, rewardMinor: o.rewardMinor }),
   });
 
   async function rewardsOf(orderIds: readonly string[]) {
@@ -166,6 +179,59 @@ describe('referral rewards in the ledger', () => {
     expect(await audit(drop.id)).toEqual([]);
     expect((await inventory.completePayment(orders[0].id)).ok).toBe(true);
     expect(await audit(drop.id)).toEqual([]);
+  });
+
+  it("a group member's reward is paid by its escrow's release: none for a failed group's member refunded from escrow, once for a complete group's; the audit accepts both", async () => {
+    // Found by the simulation (seed 6 of `npm run simulate -- --seeds 12`, group buy): the audit
+    // called a failed group's referred member, refunded from escrow, "refunded with a reward
+    // never paid"; its reward was never owed (the release pays it, and a failed group releases
+    // nothing).
+    const [a, b, referrer] = fanIds(3);
+    const settlement = new GroupSettlement(inventory, ledger);
+    /** A group-buy drop of two; `a` holds one unit (a new group), both fans referred. */
+    async function groupOfOne() {
+      const { drop, orders } = await referredOrders([a], () => referrer, REWARD, {
+        quantity: 2,
+        groupSize: 2,
+        groupSeconds: 60,
+      });
+      return { drop, first: orders[0], groupId: orders[0].groupId! };
+    }
+    /** A member pays as the API does: into escrow, its reward left for the release. */
+    async function payMember(o: InventoryOrder, brandId: string) {
+      await fund(o.fanId, PRICE);
+      const attempt = await begin(o);
+      expect((await ledger.debit(debitOf(o, attempt, brandId))).outcome).toBe('debited');
+      expect((await inventory.completePayment(o.id)).ok).toBe(true);
+    }
+
+    const failing = await groupOfOne();
+    expect(failing.first).toMatchObject({ referrerId: referrer, rewardMinor: REWARD });
+    await payMember(failing.first, failing.drop.brandId);
+    expect((await inventory.getOrder(failing.first.id))?.status).toBe('grouped');
+    await moveGroupDeadline(redis, failing.drop.id, failing.groupId, (await redisNow(redis)) - 1);
+    expect(await settlement.settle(failing.drop.id, failing.groupId)).toBe('failed');
+    expect((await inventory.getOrder(failing.first.id))?.status).toBe('refunded');
+    expect((await rewardsOf([failing.first.id])).size).toBe(0);
+    expect(await audit(failing.drop.id)).toEqual([]);
+
+    const completing = await groupOfOne();
+    expect((await inventory.reserve(completing.drop.id, b, referrer)).ok).toBe(true);
+    const joined = await inventory.grab({
+      dropId: completing.drop.id,
+      fanId: b,
+      quantity: 1,
+      groupId: completing.groupId,
+    });
+    if (!joined.ok) throw new Error(`join refused: ${joined.code}`);
+    await payMember(completing.first, completing.drop.brandId);
+    await payMember(joined.order, completing.drop.brandId);
+    expect(await settlement.settle(completing.drop.id, completing.groupId)).toBe('complete');
+    const ids = [completing.first.id, joined.order.id];
+    const rewards = await rewardsOf(ids);
+    for (const id of ids)
+      expect(rewards.get(id)).toEqual({ referrerId: referrer, count: 1, amount: REWARD });
+    expect(await audit(completing.drop.id)).toEqual([]);
   });
 
   it('a declined payment pays no reward', async () => {
