@@ -1,4 +1,11 @@
-import { DebitReply, DebitRequest, RefundReply, RefundRequest } from '@flashdrop/contracts';
+import {
+  DebitReply,
+  DebitRequest,
+  RefundReply,
+  RefundRequest,
+  ReleaseReply,
+  ReleaseRequest,
+} from '@flashdrop/contracts';
 
 /**
  * What happens at the next hop from the payer to the wallet (the TCP call the API makes):
@@ -9,13 +16,25 @@ import { DebitReply, DebitRequest, RefundReply, RefundRequest } from '@flashdrop
  * A crash leaves the half-way state a `kill -9` of the API leaves; the payment recovery is
  * what must settle it. The same three at the refund hop (the brand's refund: begin_refund in
  * Redis, then the wallet's refund_order, then complete_refund in Redis): the refund recovery
- * must finish what a dead refunder left `refunding`.
+ * must finish what a dead refunder left `refunding`. And at the release hop of a group's
+ * completion (complete_payment moved the group to `completing` in Redis, then the wallet's
+ * release_order per member, then finish_group in Redis): a completer killed before the first
+ * release, or after one committed, leaves the group `completing`; the group sweeper, or the
+ * next payment call of a member, must finish it, releasing each member's escrow once.
  */
 export type HopFault = 'lose-reply' | 'crash-before' | 'crash-after';
 
 /** The payer process is gone: nobody will act on this call's outcome. */
 export class PayerKilled extends Error {
-  constructor(readonly when: 'before-debit' | 'after-debit' | 'before-refund' | 'after-refund') {
+  constructor(
+    readonly when:
+      | 'before-debit'
+      | 'after-debit'
+      | 'before-refund'
+      | 'after-refund'
+      | 'before-release'
+      | 'after-release',
+  ) {
     super(`the payer was killed ${when}`);
   }
 }
@@ -31,10 +50,13 @@ export class ReplyLost extends Error {
 export class Faults {
   private next?: HopFault;
   private nextRefund?: HopFault;
+  private nextRelease?: Exclude<HopFault, 'lose-reply'>;
   /** Every debit the wallet answered since the last take, answered to the payer or not. */
   private debits: { request: DebitRequest; reply: DebitReply }[] = [];
   /** Every refund the wallet answered since the last take (the refunder's, the recovery's). */
   private refunds: { request: RefundRequest; reply: RefundReply }[] = [];
+  /** Every escrow release the wallet answered since the last take (a completer's, a sweeper's). */
+  private releases: { request: ReleaseRequest; reply: ReleaseReply }[] = [];
 
   arm(fault: HopFault): void {
     this.next = fault;
@@ -45,9 +67,26 @@ export class Faults {
     this.nextRefund = fault;
   }
 
+  /** A fault for the next release hop (a group's completion), then spent. */
+  armRelease(fault: Exclude<HopFault, 'lose-reply'>): void {
+    this.nextRelease = fault;
+  }
+
+  /** Whether the release fault armed is still unspent (no completion reached the hop). */
+  releaseArmed(): boolean {
+    return this.nextRelease !== undefined;
+  }
+
   clear(): void {
     this.next = undefined;
     this.nextRefund = undefined;
+    this.nextRelease = undefined;
+  }
+
+  takeReleases(): { request: ReleaseRequest; reply: ReleaseReply }[] {
+    const taken = this.releases;
+    this.releases = [];
+    return taken;
   }
 
   takeRefunds(): { request: RefundRequest; reply: RefundReply }[] {
@@ -87,6 +126,19 @@ export class Faults {
     this.refunds.push({ request, reply });
     if (fault === 'crash-after') throw new PayerKilled('after-refund');
     if (fault === 'lose-reply') throw new ReplyLost();
+    return reply;
+  }
+
+  async atRelease(
+    request: ReleaseRequest,
+    call: (r: ReleaseRequest) => Promise<ReleaseReply>,
+  ): Promise<ReleaseReply> {
+    const fault = this.nextRelease;
+    this.nextRelease = undefined;
+    if (fault === 'crash-before') throw new PayerKilled('before-release');
+    const reply = await call(request);
+    this.releases.push({ request, reply });
+    if (fault === 'crash-after') throw new PayerKilled('after-release');
     return reply;
   }
 }

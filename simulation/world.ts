@@ -6,6 +6,8 @@ import {
   DebitRequest,
   RefundReply,
   RefundRequest,
+  ReleaseReply,
+  ReleaseRequest,
   SettleReply,
   SettleRequest,
 } from '@flashdrop/contracts';
@@ -26,6 +28,7 @@ import { DataSource } from 'typeorm';
 import { PaymentsService } from '../apps/api/src/payments/payments.service';
 import { RefundsService } from '../apps/api/src/refunds/refunds.service';
 import { DrawRunner } from '../apps/worker/src/draw/draw-runner';
+import { GroupSweeper } from '../apps/worker/src/group-sweeper/group-sweeper';
 import { LifecycleScheduler } from '../apps/worker/src/lifecycle/lifecycle-scheduler';
 import { OrderPersister } from '../apps/worker/src/order-persistence/order-persister';
 import { PaymentRecoveryService } from '../apps/worker/src/payment-recovery/payment-recovery.service';
@@ -57,7 +60,7 @@ export interface WorldOptions {
  * Redis of the simulator's own (no stack worker sweeps it behind the simulator's back), the
  * ledger's SQL functions on a database of its own, and the very classes the API and the worker
  * run (PaymentsService, RefundsService, HoldSweeper, PaymentRecoveryService, RefundRecovery,
- * LifecycleScheduler, DrawRunner, OrderPersister) over them. The wallet's TCP hop is replaced by a call of the same
+ * GroupSweeper, LifecycleScheduler, DrawRunner, OrderPersister) over them. The wallet's TCP hop is replaced by a call of the same
  * LedgerRepository the wallet service calls, through `Faults`, which can lose a reply or
  * "kill" the caller at the hop.
  */
@@ -69,6 +72,8 @@ export class World {
   readonly payments: PaymentsService;
   readonly refunds: RefundsService;
   readonly refundRecovery: RefundRecovery;
+  /** Group buy's clock and recovery: fails groups at their deadline, finishes completions. */
+  readonly groupSweeper: GroupSweeper;
   readonly sweeper: HoldSweeper;
   readonly recovery: PaymentRecoveryService;
   readonly lifecycle: LifecycleScheduler;
@@ -91,6 +96,7 @@ export class World {
     this.payments = new PaymentsService(this.inventory, wallet, config);
     this.refunds = new RefundsService(this.inventory, wallet);
     this.refundRecovery = new RefundRecovery(this.inventory, wallet);
+    this.groupSweeper = new GroupSweeper(this.inventory, wallet);
     this.sweeper = new HoldSweeper(this.inventory);
     this.recovery = new PaymentRecoveryService(this.inventory, wallet);
     this.lifecycle = new LifecycleScheduler(this.inventory);
@@ -143,6 +149,7 @@ export class World {
     this.faults.clear();
     this.faults.takeDebits();
     this.faults.takeRefunds();
+    this.faults.takeReleases();
     // A new holder of order persistence (as after a lease change): no cached stream cursors or
     // log heads from the seed before. The old one's pool is closed first.
     await this.persister.onApplicationShutdown();
@@ -174,6 +181,8 @@ export class World {
       settle: (r: SettleRequest): Promise<SettleReply> => ledger.settle(r),
       refund: (r: RefundRequest): Promise<RefundReply> =>
         faults.atRefund(r, (q) => ledger.refund(q)),
+      release: (r: ReleaseRequest): Promise<ReleaseReply> =>
+        faults.atRelease(r, (q) => ledger.release(q)),
     };
     return direct as unknown as WalletClient;
   }

@@ -99,6 +99,21 @@ export async function moveGroupDeadline(
 }
 
 /**
+ * Test-only (group buy): moves when an unfinished group is next due for the group sweeper (its
+ * score in the drop's unfinished groups) to `at`, leaving the group's hash alone: a completing
+ * group is due its completion grace (5 s) after its last payment, so a test of the sweeper
+ * finishing a completion a crashed payer left need not wait for it.
+ */
+export async function moveGroupDue(
+  redis: RedisClient,
+  dropId: string,
+  groupId: string,
+  at: number,
+) {
+  await redis.zadd(dropKeys(dropId).groups, 'XX', at, groupId);
+}
+
+/**
  * Test-only: puts an order into its drop's holds zset at `at` whatever its status (ZADD without
  * XX, unlike moveHoldDeadline): where the sweeper will meet it. For the guards of orders that
  * left the zset (paid, cancelled, expired), which expire_due must pass over.
