@@ -1,13 +1,20 @@
-import { DomainError, Principal } from '@flashdrop/contracts';
+import { DomainError, Order, OrderStatus, Principal } from '@flashdrop/contracts';
 import {
   Allocation,
   allocationKindOf,
   GrabOutcome,
+  InventoryGroup,
   InventoryOrder,
   OutboxStreamGroups,
   StoredSale,
 } from '@flashdrop/inventory';
-import { dropKeys, moveHoldDeadline, setDropTimes } from '@flashdrop/testing';
+import {
+  dropKeys,
+  moveGroupDeadline,
+  moveGroupDue,
+  moveHoldDeadline,
+  setDropTimes,
+} from '@flashdrop/testing';
 import fc from 'fast-check';
 import { checkStep, InvariantBroken } from './checks';
 import { Coverage, Fault, Transition } from './coverage';
@@ -50,9 +57,16 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
     }
     const before = new Set(m.orderIds);
     const was = new Map((m.last?.orders ?? []).map((o) => [o.id, o.status]));
-    const sale = await checkStep(r.world, m).catch((e: Error) => {
+    const groupsWere = new Map([...m.groups].map(([id, g]) => [id, g.status]));
+    const sale = await (async () => {
+      // What the wallet answered in the step and the step itself did not take (a group's
+      // failure refunding its members in a sweeper pass, say) goes into the model now.
+      takeReplies(m, r);
+      return checkStep(r.world, m);
+    })().catch((e: Error) => {
       throw new InvariantBroken(`after step ${n} (${this.label}): ${e.message}`);
     });
+    countGroupEnds(r, m, groupsWere, sale, this.label);
     for (const o of sale.orders) {
       // A hold the sale made in this step (a grab, a draw, a backfill) costs what the model says
       // (the share discount when its fan shared before) and owes the reward the model says (its
@@ -62,7 +76,11 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
       // by the clock at its next touch. The expiries are the transitions counted; a sweeper pass
       // that found nothing is only an outcome (`expire-sweeper:pass`).
       if (o.status === 'expired' && (was.get(o.id) === 'held' || was.get(o.id) === 'paying')) {
-        r.coverage.add(r.sweptUnits > 0 ? 'expire-sweeper' : 'expire-clock');
+        // A member's hold its group's failure expired is the group's transition.
+        const g = o.groupId === undefined ? undefined : m.groups.get(o.groupId);
+        const byGroup = g !== undefined && ['failing', 'failed'].includes(g.status);
+        if (byGroup && groupsWere.get(g.id) === 'open') r.coverage.add('group-fail:hold-expired');
+        else r.coverage.add(r.sweptUnits > 0 ? 'expire-sweeper' : 'expire-clock');
       }
       if (before.has(o.id)) continue;
       const kind = allocationKindOf(o.id);
@@ -74,6 +92,32 @@ class SimCommand implements fc.AsyncCommand<SaleModel, Real> {
 
   toString(): string {
     return this.label;
+  }
+}
+
+/**
+ * Group buy's transitions as they happened in a step, whoever made them (a grab or a backfill
+ * started a group; the filling payment, a member's later call or the group sweeper completed
+ * one; the sweeper failed one): each counted once, its outcome the step's kind.
+ */
+function countGroupEnds(
+  r: Real,
+  m: SaleModel,
+  were: ReadonlyMap<string, InventoryGroup['status']>,
+  sale: StoredSale,
+  label: string,
+): void {
+  // The step's first word: pay, purchase, race, clock (the group's deadline), group (a
+  // sweeper pass, a join), refund, ...
+  const by = /^\w+/.exec(label)?.[0] ?? 'step';
+  for (const [id, g] of m.groups) {
+    const was = were.get(id);
+    if (was === undefined) {
+      const first = sale.orders.find((o) => o.groupId === id);
+      count(r, 'group-start', first ? allocationKindOf(first.id) : 'unknown');
+    }
+    if (g.status === 'complete' && was !== 'complete') count(r, 'group-complete', by);
+    if (g.status === 'failed' && was !== 'failed') count(r, 'group-fail', by);
   }
 }
 
@@ -200,7 +244,26 @@ interface GrabArgs {
   readonly quantity: number;
   readonly keyed: boolean;
   readonly lostReply: boolean;
+  /** Group buy: the group to join (none: a grab on a group-buy drop starts one). */
+  readonly groupId?: string;
 }
+
+/**
+ * What a join of `groupId` must be refused for, by the group alone (grab.lua's group checks,
+ * after the sale's): unknown, no longer open or past its deadline, or its seats taken (the
+ * members now live, or the bound on everyone who ever joined). Undefined: the group takes it.
+ */
+async function groupRefusal(r: Real, m: SaleModel, groupId: string): Promise<string | undefined> {
+  const g = await r.world.inventory.group(m.drop.id, groupId);
+  if (!g) return 'NOT_FOUND';
+  if (g.status !== 'open' || (await r.world.now()) >= g.expiresAt) return 'GROUP_CLOSED';
+  const everJoined = (await r.world.inventory.groupMembers(m.drop.id, groupId)).length;
+  if (g.members >= g.size || everJoined >= g.size + GROUP_MEMBER_BOUND_EXTRA) return 'GROUP_FULL';
+  return undefined;
+}
+
+/** grab.lua's bound on a group's member set beyond its size (_lib.lua GROUP_MEMBER_BOUND_EXTRA). */
+const GROUP_MEMBER_BOUND_EXTRA = 20;
 
 /** A fan's grab, checked against the state before it (see the grab step); answers its outcome. */
 async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutcome> {
@@ -214,7 +277,11 @@ async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutc
     quantity: a.quantity,
     idempotencyKey: key,
     tier: m.tierOf(fanId),
+    ...(a.groupId === undefined ? {} : { groupId: a.groupId }),
   };
+  const joining =
+    a.groupId === undefined ? undefined : await r.world.inventory.group(m.drop.id, a.groupId);
+  const groupCode = a.groupId === undefined ? undefined : await groupRefusal(r, m, a.groupId);
   let out = await r.world.inventory.grab(req);
   if (a.lostReply) {
     // The answer never reached the fan: the retry with the same key must answer the same.
@@ -237,7 +304,19 @@ async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutc
   const eligible = m.admits(fanId) && (!d.reservationRequired || m.reserved.has(fanId));
   if (!m.admits(fanId)) count(r, 'grab', 'without-the-tier');
   const canHave = a.quantity <= d.perUserLimit && mine + a.quantity <= d.perUserLimit;
-  const expectOk = open && eligible && canHave && before.stock >= a.quantity;
+  // Group buy: a member holds one unit, and only a group-buy drop takes a groupId (else 400).
+  const bodyOk = m.grouped ? a.quantity === 1 : a.groupId === undefined;
+  if (m.admits(fanId) && d.allocation === 'first_come' && !bodyOk) {
+    if (out.ok || out.code !== 'VALIDATION_FAILED') {
+      fail(`grab x${a.quantity} (group ${a.groupId ?? '-'}) answered ${out.ok ? 'ok' : out.code}`);
+    }
+  }
+  // The group's own refusals come after every check of the sale's, before the stock's.
+  const saleAllows = open && eligible && canHave && bodyOk;
+  if (saleAllows && groupCode !== undefined && (out.ok || out.code !== groupCode)) {
+    fail(`a join of group ${a.groupId} answered ${out.ok ? 'ok' : out.code}, not ${groupCode}`);
+  }
+  const expectOk = saleAllows && groupCode === undefined && before.stock >= a.quantity;
   if (out.ok) {
     if (!expectOk) {
       fail(
@@ -251,6 +330,7 @@ async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutc
     m.orderIds.push(out.order.id);
     m.acknowledged.add(out.order.id);
     if (m.shared.has(fanId) && (d.shareDiscountMinor ?? 0) > 0) count(r, 'grab', 'discounted');
+    if (m.grouped) await checkMember(r, m, out.order, joining);
   } else {
     if (!m.admits(fanId) && out.code !== 'MEMBERS_ONLY') {
       fail(`grab(${fanId}) without the tier refused ${out.code}, not MEMBERS_ONLY`);
@@ -259,8 +339,45 @@ async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutc
     if (after.stock !== before.stock || after.orders.length !== before.orders.length) {
       fail(`grab refused ${out.code} but wrote: stock ${before.stock} -> ${after.stock}`);
     }
+    const still =
+      a.groupId === undefined ? undefined : await r.world.inventory.group(m.drop.id, a.groupId);
+    if (JSON.stringify(still) !== JSON.stringify(joining)) {
+      fail(`a join refused ${out.code} changed group ${a.groupId}`);
+    }
   }
   return out;
+}
+
+/**
+ * A hold a grab made on a group-buy drop: a member of the group it joined (one seat more), or
+ * of a new open group of the drop's size with `groupSeconds` to complete; its hold ends no later
+ * than its group.
+ */
+async function checkMember(
+  r: Real,
+  m: SaleModel,
+  order: InventoryOrder,
+  joined: InventoryGroup | undefined,
+): Promise<void> {
+  const gid = order.groupId ?? fail(`the hold ${order.id} of a group-buy drop has no group`);
+  const g = (await r.world.inventory.group(m.drop.id, gid)) ?? fail(`group ${gid} is missing`);
+  if (joined) {
+    if (gid !== joined.id) fail(`a join of group ${joined.id} made a member of ${gid}`);
+    if (g.members !== joined.members + 1) {
+      fail(`a join of group ${gid}: members ${joined.members} -> ${g.members}`);
+    }
+  } else {
+    const seconds = (m.drop.groupSeconds ?? 3600) * 1000;
+    if (m.groups.has(gid) || g.status !== 'open' || g.members !== 1 || g.paidMembers !== 0) {
+      fail(`a grab started group ${gid}: ${JSON.stringify(g)}`);
+    }
+    if (g.size !== m.drop.groupSize || g.expiresAt !== g.startedAt + seconds) {
+      fail(`a new group ${gid}: size ${g.size}, ${g.expiresAt - g.startedAt} ms to complete`);
+    }
+  }
+  if (order.expiresAt > g.expiresAt) {
+    fail(`member ${order.id}'s hold ends at ${order.expiresAt}, after its group (${g.expiresAt})`);
+  }
 }
 
 /**
@@ -278,7 +395,6 @@ const purchase = command(
     `purchase(fan ${a.fan}: ${a.via === undefined ? '' : `reserve via ${a.via}, `}grab x1, ` +
     `${a.topUp ? 'top up if short, ' : ''}pay)`,
   (a) => async (m, r) => {
-    const fanId = m.fan(a.fan);
     // A fan who came through a friend's link reserves with them as the referrer first (where
     // the drop still takes reservations): the order it then buys owes that friend a reward.
     if (a.via !== undefined) await reserveChecked(m, r, a.fan, a.via);
@@ -289,25 +405,44 @@ const purchase = command(
       lostReply: false,
     });
     if (!out.ok) return;
-    if (a.topUp && m.balanceOf(fanId) < out.order.amountMinor) {
-      const req = {
-        fanId,
-        amountMinor: m.drop.priceMinor,
-        currency: m.drop.currency,
-        reference: `sim-credit-${m.creditSeq++}`,
-      };
-      await r.world.ledger.credit(req);
-      count(r, 'credit');
-      m.credited.set(fanId, (m.credited.get(fanId) ?? 0) + req.amountMinor);
-    }
-    const outcome = await payOnce(m, r, out.order.id, fanId);
-    count(r, 'pay', outcome);
-    takeDebits(m, r);
-    if (outcome === 'INSUFFICIENT_FUNDS' && m.balanceOf(fanId) >= out.order.amountMinor) {
-      fail(`INSUFFICIENT_FUNDS for ${fanId}, who holds ${m.balanceOf(fanId)}`);
-    }
+    await payAtOnce(m, r, out.order, a.topUp);
   },
 );
+
+/**
+ * A fan pays for the hold it was just answered, topping its wallet up first when it holds too
+ * little (and `topUp`); answers the payment's outcome. On a group-buy drop a payment that fills
+ * the member's group is checked for the group's completion (checkCompletion).
+ */
+async function payAtOnce(
+  m: SaleModel,
+  r: Real,
+  order: InventoryOrder,
+  topUp: boolean,
+): Promise<string> {
+  const fanId = order.fanId;
+  const filling = await fillingGroup(r, m, order);
+  if (topUp && m.balanceOf(fanId) < order.amountMinor) {
+    const req = {
+      fanId,
+      amountMinor: m.drop.priceMinor,
+      currency: m.drop.currency,
+      reference: `sim-credit-${m.creditSeq++}`,
+    };
+    await r.world.ledger.credit(req);
+    count(r, 'credit');
+    m.credited.set(fanId, (m.credited.get(fanId) ?? 0) + req.amountMinor);
+  }
+  const outcome = await payOnce(m, r, order.id, fanId);
+  count(r, 'pay', outcome);
+  takeDebits(m, r);
+  takeReleases(m, r);
+  if (outcome === 'INSUFFICIENT_FUNDS' && m.balanceOf(fanId) >= order.amountMinor) {
+    fail(`INSUFFICIENT_FUNDS for ${fanId}, who holds ${m.balanceOf(fanId)}`);
+  }
+  if (filling) await checkCompletion(r, m, filling, order.id, outcome);
+  return outcome;
+}
 
 /**
  * The rush in one step: the fans, in a drawn order, each grab one unit until the drop is sold
@@ -425,20 +560,41 @@ type PayMode =
   | 'lost-wallet-reply'
   | 'lost-api-reply'
   | 'kill-before-debit'
-  | 'kill-after-debit';
+  | 'kill-after-debit'
+  | 'kill-before-release'
+  | 'kill-after-release';
 
-/** One client's pay of an order, as the API would answer it: 'paid' or a code. */
-async function payOnce(m: SaleModel, r: Real, orderId: string, fanId: string, key?: string) {
+/**
+ * One client's call of the API's pay or refund, as the API would answer it: the order's status
+ * when it is one of `acks`' (the order joins that status's acknowledged answers), a code for a
+ * refusal, or the fault the call met (`killed`, `lost`). Any other status answered breaks the
+ * contract.
+ */
+async function answerOf(
+  call: () => Promise<Order>,
+  acks: Partial<Record<OrderStatus, Set<string>>>,
+): Promise<string> {
   try {
-    const o = await r.world.payments.pay(orderId, fanId, key);
-    if (o.status !== 'paid') fail(`pay answered ${o.status}`);
-    m.paidAck.add(orderId);
-    return 'paid';
+    const o = await call();
+    const ack = acks[o.status] ?? fail(`answered ${o.status}`);
+    ack.add(o.id);
+    return o.status;
   } catch (e) {
     if (e instanceof PayerKilled) return 'killed';
     if (e instanceof ReplyLost) return 'lost';
     return codeOf(e);
   }
+}
+
+/**
+ * One client's pay of an order: 'paid', 'grouped' (a group member's money in escrow, its group
+ * not yet full), or a code.
+ */
+function payOnce(m: SaleModel, r: Real, orderId: string, fanId: string, key?: string) {
+  return answerOf(() => r.world.payments.pay(orderId, fanId, key), {
+    paid: m.paidAck,
+    grouped: m.groupedAck,
+  });
 }
 
 /**
@@ -462,7 +618,17 @@ function takeDebits(m: SaleModel, r: Real): void {
       if (balance < request.amountMinor) {
         fail(`debited ${request.amountMinor} of ${request.fanId}, who holds ${balance}`);
       }
-      m.debited.set(request.orderId, { fanId: request.fanId, amount: request.amountMinor });
+      const escrow = request.escrow === true;
+      if (escrow !== m.grouped) fail(`debit of ${request.orderId}: escrow ${escrow} on this drop`);
+      m.debited.set(request.orderId, {
+        fanId: request.fanId,
+        amount: request.amountMinor,
+        escrow,
+      });
+      // A group member's reward waits for its group's completion (paid with the release).
+      if (escrow && request.referrerId !== undefined) {
+        fail(`the escrow debit of ${request.orderId} pays a referral reward`);
+      }
       // The payment's own transaction paid the order's referral reward (invariant 9): the model
       // credits the referrer; the ledger's balances and the audit's reward checks must agree.
       if (request.referrerId !== undefined && (request.rewardMinor ?? 0) > 0) {
@@ -478,6 +644,42 @@ function takeDebits(m: SaleModel, r: Real): void {
       fail(`declined ${request.amountMinor} of ${request.fanId}, who holds ${balance}`);
     }
   }
+}
+
+/**
+ * The escrow releases the wallet answered during a step (a group's completion, by its filling
+ * payer, a member's later payment call or the group sweeper), into the model: the first release
+ * of a member moves its payment from escrow to the brand's revenue, once, and pays its referral
+ * reward (invariant 9); a later one answers `already` and moves nothing; a refunded member's
+ * escrow is never released.
+ */
+function takeReleases(m: SaleModel, r: Real): void {
+  for (const { request, reply } of r.world.faults.takeReleases()) {
+    const id = request.orderId;
+    if (reply.outcome === 'not_paid') fail(`release of ${id}, which the wallet never debited`);
+    const payment = m.debited.get(id) ?? fail(`release of ${id}, which the model never saw paid`);
+    if (!payment.escrow) fail(`release of ${id}, whose payment went to revenue, not escrow`);
+    if (reply.outcome === 'already') {
+      if (!m.released.has(id)) fail(`release of ${id} answered already, but none moved money`);
+      continue;
+    }
+    if (m.released.has(id)) fail(`order ${id} released from escrow twice`);
+    if (m.refunded.has(id)) fail(`order ${id} released from escrow after its refund`);
+    m.released.add(id);
+    if (request.referrerId !== undefined && (request.rewardMinor ?? 0) > 0) {
+      if (request.referrerId === payment.fanId)
+        fail(`${payment.fanId} rewarded for their own order`);
+      m.rewards.set(id, { referrerId: request.referrerId, amount: request.rewardMinor ?? 0 });
+      count(r, 'referral-reward', 'with-the-release');
+    }
+  }
+}
+
+/** Every wallet answer of a step not yet taken into the model (debits, releases, refunds). */
+export function takeReplies(m: SaleModel, r: Real): void {
+  takeDebits(m, r);
+  takeReleases(m, r);
+  takeRefunds(m, r);
 }
 
 const pay = command(
@@ -497,15 +699,24 @@ const pay = command(
       'lost-api-reply',
       'kill-before-debit',
       'kill-after-debit',
+      // Group buy: the completer killed after complete_payment fenced the group (before the
+      // wallet's first release), or after a release committed (before finish_group).
+      'kill-before-release',
+      'kill-after-release',
     ),
     keyed: fc.boolean(),
   }),
   (a) => `pay(order #${a.order}, ${a.mode}${a.keyed ? ', keyed' : ''})`,
   (a) => async (m, r) => {
-    const id = m.pickOrder(a.order);
+    // On a group-buy drop a quarter of the picks (and every completer's crash) aim at the
+    // payment that fills a group, where completion happens.
+    const aimed =
+      a.mode.endsWith('-release') || a.order % 4 === 0 ? m.pickFilling(a.order) : undefined;
+    const id = aimed?.id ?? m.pickOrder(a.order);
     if (!id) return;
     const order = await r.world.inventory.getOrder(id);
     if (!order) fail(`order ${id} is gone`);
+    const filling = await fillingGroup(r, m, order);
     const key = a.keyed ? `p-${id}` : undefined;
     const once = () => payOnce(m, r, id, order.fanId, key);
     let outcome: string;
@@ -545,14 +756,85 @@ const pay = command(
         count(r, a.mode, outcome);
         count(r, 'pay', outcome);
         break;
+      case 'kill-before-release':
+      case 'kill-after-release':
+        r.world.faults.armRelease(
+          a.mode === 'kill-before-release' ? 'crash-before' : 'crash-after',
+        );
+        outcome = await once();
+        // Only a payment that completed a group reaches the release hop.
+        if (!r.world.faults.releaseArmed()) count(r, a.mode, outcome);
+        count(r, 'pay', outcome);
+        break;
     }
     r.world.faults.clear();
     takeDebits(m, r);
+    takeReleases(m, r);
     if (outcome === 'INSUFFICIENT_FUNDS' && m.balanceOf(order.fanId) >= order.amountMinor) {
       fail(`INSUFFICIENT_FUNDS for ${order.fanId}, who holds ${m.balanceOf(order.fanId)}`);
     }
+    if (filling) await checkCompletion(r, m, filling, id, outcome);
   },
 );
+
+/**
+ * The group a payment of `order` would fill (open, before its deadline, one paid member short,
+ * the order held): completion by the last payment is checked after it.
+ */
+async function fillingGroup(
+  r: Real,
+  m: SaleModel,
+  order: InventoryOrder,
+): Promise<InventoryGroup | undefined> {
+  if (order.groupId === undefined || order.status !== 'held') return undefined;
+  const g = await r.world.inventory.group(m.drop.id, order.groupId);
+  const now = await r.world.now();
+  // A deadline this close may pass between this read and the payment's completion.
+  const open = g?.status === 'open' && now + 1_000 < g.expiresAt && order.expiresAt > now + 1_000;
+  return open && g.paidMembers === g.size - 1 ? g : undefined;
+}
+
+/**
+ * After a payment step on the member that could fill `group` (docs/api.md "Campaigns"): when
+ * its money was taken (the order left `held` for `grouped`/`paid`), the group is complete and
+ * every member paid at once, and the payment answered `paid`; a completer killed at the release
+ * hop leaves the group `completing` (the fence passed: it can no longer fail), its members
+ * grouped, for the group sweeper or a member's next call to finish. A payer killed before
+ * complete_payment leaves the group open (the payment recovery completes the member).
+ */
+async function checkCompletion(
+  r: Real,
+  m: SaleModel,
+  group: InventoryGroup,
+  orderId: string,
+  outcome: string,
+): Promise<void> {
+  const order = (await r.world.inventory.getOrder(orderId)) ?? fail(`order ${orderId} is gone`);
+  const g =
+    (await r.world.inventory.group(m.drop.id, group.id)) ?? fail(`group ${group.id} is gone`);
+  const members = await Promise.all(
+    (await r.world.inventory.groupMembers(m.drop.id, group.id)).map((id) =>
+      r.world.inventory.getOrder(id),
+    ),
+  );
+  const live = members.filter((o) => o && ['held', 'paying', 'grouped', 'paid'].includes(o.status));
+  if (order.status !== 'grouped' && order.status !== 'paid') {
+    if (g.status !== 'open') fail(`group ${g.id} is ${g.status}, its last payment ${outcome}`);
+    return;
+  }
+  if (outcome === 'killed') {
+    if (g.status !== 'completing' || live.some((o) => o?.status !== 'grouped')) {
+      fail(`a completer killed at the release hop left group ${g.id} ${g.status}`);
+    }
+    return;
+  }
+  if (g.status !== 'complete' || live.some((o) => o?.status !== 'paid') || outcome !== 'paid') {
+    fail(
+      `the payment filling group ${g.id} answered ${outcome}; the group is ${g.status}, its ` +
+        `members ${live.map((o) => o?.status).join(' ')}`,
+    );
+  }
+}
 
 // ---- refunds (the brand's or an operator's) --------------------------------------------------
 
@@ -571,18 +853,11 @@ const BRAND: Principal = { sub: 'brand-sim', role: 'brand', exp: 0 };
 const OPERATOR: Principal = { sub: 'operator-sim', role: 'operator', exp: 0 };
 const OTHER_BRAND: Principal = { sub: 'brand-other', role: 'brand', exp: 0 };
 
-/** One refunder's call, as the API would answer it: 'refunded', a code, or the fault met. */
-async function refundOnce(m: SaleModel, r: Real, orderId: string, caller: Principal) {
-  try {
-    const o = await r.world.refunds.refund(caller, orderId, 'simulated refund');
-    if (o.status !== 'refunded') fail(`refund answered ${o.status}`);
-    m.refundedAck.add(orderId);
-    return 'refunded';
-  } catch (e) {
-    if (e instanceof PayerKilled) return 'killed';
-    if (e instanceof ReplyLost) return 'lost';
-    return codeOf(e);
-  }
+/** One refunder's call: 'refunded', a code, or the fault met. */
+function refundOnce(m: SaleModel, r: Real, orderId: string, caller: Principal) {
+  return answerOf(() => r.world.refunds.refund(caller, orderId, 'simulated refund'), {
+    refunded: m.refundedAck,
+  });
 }
 
 /**
@@ -611,6 +886,9 @@ function takeRefunds(m: SaleModel, r: Real): void {
       continue;
     }
     if (m.refunded.has(id)) fail(`order ${id} refunded twice`);
+    // A member's payment still in escrow is refunded by its group's failure (the group sweeper
+    // asked it, not a refunder): from here the order may leave `grouped` for `refunded`.
+    if (payment.escrow && !m.released.has(id)) m.refundBegun.add(id);
     if (reply.amountMinor !== payment.amount) {
       fail(`refund of ${id} gave back ${reply.amountMinor}, its payment took ${payment.amount}`);
     }
@@ -1025,53 +1303,286 @@ const relayResend = command(
   },
 );
 
-// ---- races -----------------------------------------------------------------------------------
+// ---- group buy -------------------------------------------------------------------------------
 
-const race = command(
+type JoinTarget = 'open' | 'any' | 'own' | 'unknown';
+
+/**
+ * A fan's purchase with a groupId (docs/api.md "Campaigns"): an open group of the drop (most
+ * often), any group it made (a full, complete or failed one refuses: GROUP_FULL,
+ * GROUP_CLOSED), a group the fan is a member of already (a second seat of one fan, as far as the
+ * per-fan limit allows), or an unknown id (404). Each refusal writes nothing. On a drop without
+ * groups the groupId is the body's fault (400).
+ */
+const groupJoin = command(
   fc.record({
-    order: orderIndex,
-    with: fc.constantFrom('pay+cancel', 'pay+sweeper', 'cancel+sweeper', 'pay+recovery'),
-    pastDeadline: fc.boolean(),
+    fan: fanIndex,
+    group: orderIndex,
+    target: fc.constantFrom<JoinTarget>('open', 'open', 'open', 'open', 'any', 'own', 'unknown'),
+    keyed: fc.boolean(),
+    // Most members pay at once (topping up when short), as a purchase does: the payment that
+    // fills the group is where it completes.
+    pay: fc.constantFrom(true, true, true, false),
   }),
   (a) =>
-    `race(order #${a.order}: ${a.with}${a.pastDeadline && a.with.includes('sweeper') ? ', the hold past its deadline' : ''})`,
+    `group join(fan ${a.fan}, ${a.target} group #${a.group}${a.keyed ? ', keyed' : ''}` +
+    `${a.pay ? ', then pay' : ''})`,
   (a) => async (m, r) => {
-    const id = m.pickOrder(a.order);
-    if (!id) return;
-    const o = await r.world.inventory.getOrder(id);
-    if (!o) fail(`order ${id} is gone`);
-    // The sweeper against a touch of the same hold, both at once, once its deadline has passed:
-    // two paths expire it, and its units must come back once (invariant 1, checked after).
-    const contended = a.pastDeadline && a.with.includes('sweeper') && o.status === 'held';
-    if (contended) {
-      count(r, 'clock-past-deadline');
-      await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
-    }
-    const payIt = async () => count(r, 'pay', await payOnce(m, r, id, o.fanId));
-    const cancelIt = async () => {
-      const out = await r.world.inventory.cancelOrder(id, o.fanId);
-      count(r, 'cancel', out.ok ? 'ok' : out.code);
-    };
-    const sweepIt = () => sweepNow(r);
-    const recoverIt = async () => {
-      const report = await r.world.recovery.recoverOnce();
-      count(r, 'recovery', `${report.completed}c${report.aborted}a${report.failed}f`);
-    };
-    const [x, y] = a.with.split('+');
-    const run = (what: string) =>
-      what === 'pay'
-        ? payIt()
-        : what === 'cancel'
-          ? cancelIt()
-          : what === 'sweeper'
-            ? sweepIt()
-            : recoverIt();
-    await Promise.all([run(x), run(y)]);
-    takeDebits(m, r);
-    const after = (await r.world.inventory.getOrder(id))?.status;
-    if (contended && after !== 'expired') fail(`a hold past its deadline, raced, is ${after}`);
+    const fanId = m.fan(a.fan);
+    const own = (m.last?.orders ?? []).filter(
+      (o) => o.fanId === fanId && o.groupId !== undefined && ['held', 'grouped'].includes(o.status),
+    );
+    const groupId =
+      a.target === 'unknown' || !m.grouped
+        ? `g${'f'.repeat(12)}${a.group.toString(16).padStart(4, '0')}`
+        : a.target === 'own' && own.length > 0
+          ? own[a.group % own.length].groupId
+          : m.pickGroup(a.group, a.target === 'any' ? 'any' : 'open')?.id;
+    if (groupId === undefined) return;
+    const out = await grabChecked(m, r, {
+      fan: a.fan,
+      quantity: 1,
+      keyed: a.keyed,
+      lostReply: false,
+      groupId,
+    });
+    count(r, 'group-join', out.ok ? 'ok' : out.code);
+    if (a.target === 'own' && own.length > 0)
+      count(r, 'group-join', `own-group:${out.ok ? 'ok' : out.code}`);
+    if (!m.grouped) count(r, 'group-join', 'no-groups');
+    if (out.ok && a.pay && !out.replayed) await payAtOnce(m, r, out.order, true);
   },
 );
+
+/**
+ * Units the sale freed in a step (orders leaving held, paying, grouped or paid for expired,
+ * cancelled or refunded) went, each exactly once, down the line (a backfill from that order)
+ * or back to stock (or parked while paused): a group's failure expires its holds and refunds
+ * its paid members.
+ */
+async function checkFreedUnits(
+  r: Real,
+  m: SaleModel,
+  before: StoredSale,
+  freeBefore: number,
+): Promise<void> {
+  const live = ['held', 'paying', 'grouped', 'paid'];
+  const was = new Map(before.orders.map((o) => [o.id, o.status]));
+  const after = await sale(r, m);
+  const freed = after.orders.filter(
+    (o) =>
+      live.includes(was.get(o.id) ?? '') && !live.includes(o.status) && o.status !== 'refunding',
+  );
+  const ids = new Set(freed.map((o) => o.id));
+  const units = freed.reduce((n, o) => n + o.quantity, 0);
+  const passedDown = after.orders
+    .filter((o) => !was.has(o.id) && o.fromOrderId !== undefined && ids.has(o.fromOrderId))
+    .reduce((n, o) => n + o.quantity, 0);
+  const toStock = (await freeUnits(r, m)) - freeBefore;
+  if (toStock + passedDown !== units) {
+    fail(
+      `${[...ids].join(' ')} freed ${units} units: ${passedDown} went down the line, stock ` +
+        `and parked moved by ${toStock}`,
+    );
+  }
+}
+
+/** One pass of the worker's group sweeper; it must not fail a group it takes. */
+async function groupSweepNow(r: Real): Promise<void> {
+  const report = await r.world.groupSweeper.sweepOnce();
+  r.coverage.add(`group-fail:sweeper-pass-${report.completed}c${report.failed}f${report.failing}w`);
+  if (report.errors > 0) fail(`the group sweeper failed on ${report.errors} groups`);
+}
+
+/**
+ * The clock passes one open group's deadline (or every open group's), then the group sweeper
+ * runs (docs/api.md "Campaigns": a group not complete groupSeconds after it started fails): the
+ * group fails, its held members expire, its grouped members are refunded from escrow (checked
+ * by takeRefunds: exactly their payment, to their payer, once), every unit goes back; a member
+ * still paying leaves the group failing until its payment settles. The group's clock runs
+ * through a pause and past saleEndsAt.
+ */
+const groupDeadline = command(
+  fc.record({ group: orderIndex, every: fc.boolean() }),
+  (a) =>
+    a.every
+      ? 'clock past every open group deadline, then the group sweeper'
+      : `clock past the deadline of group #${a.group}, then the group sweeper`,
+  (a) => async (m, r) => {
+    const open = [...m.groups.values()].filter((g) => g.status === 'open');
+    const one = m.pickGroup(a.group, 'open');
+    const ids = (a.every ? open : one?.status === 'open' ? [one] : []).map((g) => g.id);
+    const before = await sale(r, m);
+    const freeBefore = await freeUnits(r, m);
+    const now = await r.world.now();
+    for (const id of ids) {
+      count(r, 'clock-past-deadline');
+      await moveGroupDeadline(r.world.redis, m.drop.id, id, now - 1);
+    }
+    await groupSweepNow(r);
+    takeRefunds(m, r);
+    for (const id of ids) {
+      const g = (await r.world.inventory.group(m.drop.id, id)) ?? fail(`group ${id} is gone`);
+      const members = await Promise.all(
+        (await r.world.inventory.groupMembers(m.drop.id, id)).map((o) =>
+          r.world.inventory.getOrder(o),
+        ),
+      );
+      const left = members.filter((o) => o && ['held', 'grouped', 'paid'].includes(o.status));
+      const paying = members.filter((o) => o?.status === 'paying').length;
+      if (left.length > 0 || g.status !== (paying > 0 ? 'failing' : 'failed')) {
+        fail(
+          `group ${id} past its deadline is ${g.status}, members ` +
+            members.map((o) => o?.status).join(' '),
+        );
+      }
+    }
+    await checkFreedUnits(r, m, before, freeBefore);
+  },
+);
+
+/**
+ * A group sweeper pass on its own, half the time once the completion grace of every completing
+ * group has passed (the clock moved): a completion a crashed payer left (`completing`) must then
+ * be finished, every member's escrow released once and every member paid; a group left failing
+ * (a member was paying at its deadline) is taken further.
+ */
+const groupSweep = command(
+  fc.boolean(),
+  (grace) =>
+    grace ? 'clock past the completion grace, then the group sweeper' : 'group sweeper pass',
+  (grace) => async (m, r) => {
+    const completing = [...m.groups.values()].filter((g) => g.status === 'completing');
+    const before = await sale(r, m);
+    const freeBefore = await freeUnits(r, m);
+    if (grace) {
+      const now = await r.world.now();
+      for (const g of completing) {
+        count(r, 'clock-past-deadline');
+        await moveGroupDue(r.world.redis, m.drop.id, g.id, now - 1);
+      }
+    }
+    await groupSweepNow(r);
+    takeReleases(m, r);
+    takeRefunds(m, r);
+    for (const g of grace ? completing : []) {
+      const now = await r.world.inventory.group(m.drop.id, g.id);
+      if (now?.status !== 'complete') fail(`the group sweeper left group ${g.id} ${now?.status}`);
+    }
+    await checkFreedUnits(r, m, before, freeBefore);
+  },
+);
+
+// ---- races -----------------------------------------------------------------------------------
+
+/**
+ * Completion racing the failure (group buy): the payment that would fill a group against the
+ * group sweeper, the group's deadline moved to the moment of the race (or just past it). The
+ * fence decides once: complete (the payment answered `paid`, every member paid, released once)
+ * or failed (every paid member refunded once, nothing released, every unit back); never both,
+ * never neither once the deadline has passed and the sweeper has been again.
+ */
+async function raceCompletionWithFailure(
+  m: SaleModel,
+  r: Real,
+  i: number,
+  pastDeadline: boolean,
+): Promise<void> {
+  const member = m.pickFilling(i);
+  if (!member?.groupId) return;
+  const gid = member.groupId;
+  const before = await sale(r, m);
+  const freeBefore = await freeUnits(r, m);
+  // Just past the deadline (the failure must win), or a few milliseconds ahead of it: the
+  // payment's debit and complete_payment then meet the deadline and the sweeper at once.
+  const deadline = (await r.world.now()) + (pastDeadline ? -1 : [5, 20, 60][i % 3]);
+  count(r, 'clock-past-deadline');
+  await moveGroupDeadline(r.world.redis, m.drop.id, gid, deadline);
+  const [answer] = await Promise.all([payOnce(m, r, member.id, member.fanId), groupSweepNow(r)]);
+  takeDebits(m, r);
+  // Past the deadline now: the sweeper again (twice: a member paying at the first pass has
+  // settled by the second), so the group has ended one way.
+  while ((await r.world.now()) <= deadline) await new Promise((res) => setTimeout(res, 2));
+  await groupSweepNow(r);
+  await groupSweepNow(r);
+  takeReleases(m, r);
+  takeRefunds(m, r);
+  const g = (await r.world.inventory.group(m.drop.id, gid)) ?? fail(`group ${gid} is gone`);
+  count(r, 'group-race', `${answer}+${g.status}`);
+  if (g.status === 'complete') {
+    if (answer !== 'paid') fail(`group ${gid} completed, its filling payment answered ${answer}`);
+  } else if (g.status === 'failed') {
+    if (answer === 'paid') fail(`group ${gid} failed, its filling payment answered paid`);
+    if (m.debited.has(member.id) && !m.refunded.has(member.id)) {
+      fail(`group ${gid} failed, the member ${member.id} debited was not refunded`);
+    }
+  } else {
+    fail(
+      `group ${gid}: its filling payment answered ${answer}, past its deadline it is ${g.status}`,
+    );
+  }
+  await checkFreedUnits(r, m, before, freeBefore);
+}
+
+type RaceWith =
+  'pay+cancel' | 'pay+sweeper' | 'cancel+sweeper' | 'pay+recovery' | 'pay+group-sweeper';
+
+const raceOf = (grouped: boolean) =>
+  command(
+    fc.record({
+      order: orderIndex,
+      with: fc.constantFrom<RaceWith>(
+        'pay+cancel',
+        'pay+sweeper',
+        'cancel+sweeper',
+        'pay+recovery',
+        ...(grouped ? (['pay+group-sweeper', 'pay+group-sweeper'] as const) : []),
+      ),
+      pastDeadline: fc.boolean(),
+    }),
+    (a) =>
+      `race(order #${a.order}: ${a.with}${a.pastDeadline && a.with.includes('sweeper') ? `, the ${a.with.includes('group') ? 'group' : 'hold'} past its deadline` : ''})`,
+    (a) => async (m, r) => {
+      if (a.with === 'pay+group-sweeper') {
+        await raceCompletionWithFailure(m, r, a.order, a.pastDeadline);
+        return;
+      }
+      const id = m.pickOrder(a.order);
+      if (!id) return;
+      const o = await r.world.inventory.getOrder(id);
+      if (!o) fail(`order ${id} is gone`);
+      // The sweeper against a touch of the same hold, both at once, once its deadline has passed:
+      // two paths expire it, and its units must come back once (invariant 1, checked after).
+      const contended = a.pastDeadline && a.with.includes('sweeper') && o.status === 'held';
+      if (contended) {
+        count(r, 'clock-past-deadline');
+        await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
+      }
+      const payIt = async () => count(r, 'pay', await payOnce(m, r, id, o.fanId));
+      const cancelIt = async () => {
+        const out = await r.world.inventory.cancelOrder(id, o.fanId);
+        count(r, 'cancel', out.ok ? 'ok' : out.code);
+      };
+      const sweepIt = () => sweepNow(r);
+      const recoverIt = async () => {
+        const report = await r.world.recovery.recoverOnce();
+        count(r, 'recovery', `${report.completed}c${report.aborted}a${report.failed}f`);
+      };
+      const [x, y] = a.with.split('+');
+      const run = (what: string) =>
+        what === 'pay'
+          ? payIt()
+          : what === 'cancel'
+            ? cancelIt()
+            : what === 'sweeper'
+              ? sweepIt()
+              : recoverIt();
+      await Promise.all([run(x), run(y)]);
+      takeDebits(m, r);
+      const after = (await r.world.inventory.getOrder(id))?.status;
+      if (contended && after !== 'expired') fail(`a hold past its deadline, raced, is ${after}`);
+    },
+  );
 
 /**
  * Every command, weighted by how often a sale of this kind meets it: a draw drop's fans
@@ -1086,6 +1597,7 @@ const race = command(
  */
 export function commandArbitrary(
   allocation: Allocation,
+  grouped = false,
 ): fc.Arbitrary<fc.AsyncCommand<SaleModel, Real>> {
   const drawn = allocation === 'draw';
   const weighted: [number, fc.Arbitrary<SimCommand>][] = [
@@ -1108,9 +1620,14 @@ export function commandArbitrary(
     [drawn ? 4 : 1, draw],
     [drawn ? 3 : 1, clock],
     [1, relayResend],
-    [3, race],
+    [3, raceOf(grouped)],
     [10, refund],
     [1, recoverRefunds],
+    // Group buy: joins (and their refusals) weigh most, each group's end by the clock, the
+    // sweeper finishing a crashed completion; on a drop without groups a groupId is a 400.
+    [grouped ? 12 : drawn ? 0 : 1, groupJoin],
+    [grouped ? 3 : 0, groupDeadline],
+    [grouped ? 2 : 0, groupSweep],
   ];
   return fc.oneof(
     ...weighted.filter(([w]) => w > 0).map(([weight, arbitrary]) => ({ weight, arbitrary })),

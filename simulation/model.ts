@@ -1,4 +1,4 @@
-import { DropDefinition, InventoryOrder, StoredSale } from '@flashdrop/inventory';
+import { DropDefinition, InventoryGroup, InventoryOrder, StoredSale } from '@flashdrop/inventory';
 
 /**
  * The simulator's reference model of one drop: what the clients were told (acknowledged) and
@@ -13,8 +13,20 @@ export class SaleModel {
   readonly acknowledged = new Set<string>();
   /** Orders a client was answered `paid` for: they stay paid (invariant 6). */
   readonly paidAck = new Set<string>();
-  /** Money the wallet took, per order (amount): what the model expects the ledger to show. */
-  readonly debited = new Map<string, { fanId: string; amount: number }>();
+  /** Orders a client was answered `grouped` for (paid into a group's escrow): they stay paid. */
+  readonly groupedAck = new Set<string>();
+  /**
+   * Money the wallet took, per order (amount): what the model expects the ledger to show. A
+   * group member's payment went to the drop's escrow (`escrow`), not to the brand's revenue.
+   */
+  readonly debited = new Map<string, { fanId: string; amount: number; escrow: boolean }>();
+  /** Group members whose escrow the wallet released to the brand's revenue (once each). */
+  readonly released = new Set<string>();
+  /**
+   * The drop's groups as read after the last step (group buy), by id: a group's status only
+   * goes forward (open -> completing -> complete, open -> failing -> failed).
+   */
+  readonly groups = new Map<string, InventoryGroup>();
   /** What each fan was credited (acknowledged credits; one reference counts once). */
   readonly credited = new Map<string, number>();
   /** Money a refund gave back, per order (its payment's fan and amount: once). */
@@ -107,16 +119,57 @@ export class SaleModel {
   }
 
   /**
-   * What the drop's brand holds in revenue by the model (one brand per seed): payments, less
-   * the rewards paid from them and the refunds, plus the rewards' reversals.
+   * What the drop's brand holds in revenue by the model (one brand per seed): payments (a group
+   * member's once its escrow was released), less the rewards paid from them and the refunds
+   * from revenue, plus the rewards' reversals. A failed group's member is refunded from escrow.
    */
   brandRevenue(): number {
     let b = 0;
-    for (const d of this.debited.values()) b += d.amount;
+    const inRevenue = (id: string) => !this.debited.get(id)?.escrow || this.released.has(id);
+    for (const [id, d] of this.debited) if (inRevenue(id)) b += d.amount;
     for (const d of this.rewards.values()) b -= d.amount;
     for (const d of this.reversals.values()) b += d.amount;
-    for (const d of this.refunded.values()) b -= d.amount;
+    for (const [id, d] of this.refunded) if (inRevenue(id)) b -= d.amount;
     return b;
+  }
+
+  /** What the drop's escrow holds by the model: members' payments neither released nor refunded. */
+  escrowHeld(): number {
+    let b = 0;
+    for (const [id, d] of this.debited) {
+      if (d.escrow && !this.released.has(id) && !this.refunded.has(id)) b += d.amount;
+    }
+    return b;
+  }
+
+  /** Whether the drop is a group-buy drop (every hold a member of a group). */
+  get grouped(): boolean {
+    return this.drop.groupSize !== undefined;
+  }
+
+  /**
+   * A group by a drawn index, read after the last step: `open` picks among the open groups
+   * (none: among all), `any` among every group the drop made (complete, failed, full ones
+   * refuse a join).
+   */
+  pickGroup(i: number, which: 'open' | 'any'): InventoryGroup | undefined {
+    const all = [...this.groups.values()];
+    const open = all.filter((g) => g.status === 'open');
+    const from = which === 'open' && open.length > 0 ? open : all;
+    return from.length === 0 ? undefined : from[i % from.length];
+  }
+
+  /**
+   * A member whose payment would fill its group, by a drawn index: held, in an open group one
+   * paid member short of its size (none: undefined). What completion by the last payment, and
+   * the completer's crash, act on.
+   */
+  pickFilling(i: number): InventoryOrder | undefined {
+    const filling = (this.last?.orders ?? []).filter((o) => {
+      const g = o.groupId === undefined ? undefined : this.groups.get(o.groupId);
+      return o.status === 'held' && g?.status === 'open' && g.paidMembers === g.size - 1;
+    });
+    return filling.length === 0 ? undefined : filling[i % filling.length];
   }
 
   /**
@@ -128,6 +181,8 @@ export class SaleModel {
   refundFunded(orderId: string): boolean {
     const payment = this.debited.get(orderId);
     if (!payment || this.refunded.has(orderId)) return true;
+    // A member's payment still in escrow is refunded from there (a failed group's).
+    if (payment.escrow && !this.released.has(orderId)) return true;
     const reward = this.rewards.get(orderId);
     const back = reward ? Math.min(reward.amount, this.balanceOf(reward.referrerId)) : 0;
     return this.brandRevenue() + back >= payment.amount;

@@ -27,6 +27,8 @@ interface DropShape {
   /** The share discount and the referral reward, as parts of the price (a reward in 5 of 6). */
   readonly discount: 'none' | 'fifth';
   readonly reward: 'none' | 'tenth' | 'most';
+  /** Group buy: the drop's groupSize (0: no groups; first-come drops only). */
+  readonly groupSize: number;
 }
 
 const dropShape: fc.Arbitrary<DropShape> = fc
@@ -45,9 +47,14 @@ const dropShape: fc.Arbitrary<DropShape> = fc
     discount: fc.constantFrom<DropShape['discount']>('none', 'fifth'),
     // The most a reward may be (price - discount) makes a refund's reversal meet a spent reward.
     reward: fc.constantFrom<DropShape['reward']>('none', 'tenth', 'tenth', 'tenth', 'most', 'most'),
+    // Group buy in half the first-come drops, groups of 2 or 3 among the 4-8 fans: they
+    // fill, and they fail (a draw drop has no groups: 400).
+    groupSize: fc.constantFrom(0, 0, 0, 2, 2, 3),
   })
-  // A draw drop needs reservations (its entrants are the reservations).
-  .map((s) => (s.allocation === 'draw' ? { ...s, reservationRequired: true } : s));
+  // A draw drop needs reservations (its entrants are the reservations), and has no groups.
+  .map((s) => (s.allocation === 'draw' ? { ...s, reservationRequired: true, groupSize: 0 } : s))
+  // A group-buy drop has units enough for one group at least.
+  .map((s) => ({ ...s, quantity: Math.max(s.quantity, s.groupSize) }));
 
 /** What a seed draws: its drop, then its steps (weighted by the kind of drop). */
 export const seedArbitrary = dropShape.chain((shape) =>
@@ -56,7 +63,12 @@ export const seedArbitrary = dropShape.chain((shape) =>
     // Unbiased: fast-check's bias would give a quarter of the seeds 7 steps or fewer (a
     // seed's cost is mostly its servers' reset and the pipeline at its end, not its steps).
     // Shrinking still shortens a failing sequence to what fails.
-    fc.noBias(fc.array(commandArbitrary(shape.allocation), { maxLength: MAX_STEPS, size: 'max' })),
+    fc.noBias(
+      fc.array(commandArbitrary(shape.allocation, shape.groupSize > 0), {
+        maxLength: MAX_STEPS,
+        size: 'max',
+      }),
+    ),
   ),
 );
 
@@ -154,6 +166,8 @@ async function startSeed(world: World, shape: DropShape): Promise<SaleModel> {
 }
 
 const MEMBER_TIER = 'gold';
+/** A group-buy drop's groupSeconds: the contract's least (60). */
+const GROUP_SECONDS = 60;
 
 /** The campaign fields of a seed's drop: members-only, the share discount, the referral reward. */
 function campaignFields(shape: DropShape) {
@@ -168,5 +182,7 @@ function campaignFields(shape: DropShape) {
     ...(shape.membersOnly ? { audienceTier: MEMBER_TIER } : {}),
     shareDiscountMinor: discount,
     referralRewardMinor: reward,
+    // The least time the contract allows a group: the clock moves its deadline, never waits.
+    ...(shape.groupSize > 0 ? { groupSize: shape.groupSize, groupSeconds: GROUP_SECONDS } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { dropKeys, soakRounds, TEST_SLOT } from '@flashdrop/testing';
+import { dropDefinition, dropKeys, soakRounds, TEST_SLOT } from '@flashdrop/testing';
 import { checkStep, InvariantBroken } from './checks';
 import { Coverage } from './coverage';
 import { SaleModel } from './model';
@@ -51,6 +51,10 @@ describe('the seeded simulation of a drop (simulation/, docs/simulation.md)', ()
     for (const done of ['referral-reward', 'grab:without-the-tier']) {
       expect(coverage.get(done)).toBeGreaterThan(0);
     }
+    // Group buy: groups were started and joined, and ended both ways.
+    for (const done of ['group-start', 'group-join:ok', 'group-complete', 'group-fail']) {
+      expect(coverage.get(done)).toBeGreaterThan(0);
+    }
     expect(coverage.steps).toBeGreaterThan(SEEDS * 20);
     // Invariant 7 was checked at the end of every seed (and again after the relay re-sent).
     expect(coverage.get('invariant-7')).toBe(SEEDS);
@@ -82,6 +86,35 @@ describe('the seeded simulation of a drop (simulation/, docs/simulation.md)', ()
     const broken = checkStep(world, model);
     await expect(broken).rejects.toThrow(InvariantBroken);
     await expect(broken).rejects.toThrow(/invariant 4: fan fan-1 holds/);
+  }, 120_000);
+
+  it("catches a group whose seats do not match its members' orders", async () => {
+    // A group-buy drop with one group of one member, as a grab answers it; then a seat taken
+    // behind the model's back (the audit counts live members only: this is the model's check).
+    await world.reset();
+    const def = dropDefinition(await world.now(), {
+      brandId: 'brand-sim',
+      quantity: 3,
+      reservationRequired: false,
+      reservationOpensAt: undefined,
+      reservationClosesAt: undefined,
+      groupSize: 2,
+      groupSeconds: 60,
+    });
+    await world.inventory.createDrop(def);
+    await world.sales.drops.insert(def);
+    const model = new SaleModel(def, ['fan-0', 'fan-1']);
+    const grab = await world.inventory.grab({ dropId: def.id, fanId: 'fan-0', quantity: 1 });
+    if (!grab.ok) throw new Error(`the grab was refused: ${grab.code}`);
+    model.orderIds.push(grab.order.id);
+    model.acknowledged.add(grab.order.id);
+    await checkStep(world, model);
+
+    const groupId = grab.order.groupId!;
+    await world.redis.hincrby(dropKeys(def.id).group(groupId), 'members', 1);
+    await expect(checkStep(world, model)).rejects.toThrow(
+      `group ${groupId} (open): members 2, live member orders 1`,
+    );
   }, 120_000);
 
   it('catches a refund nobody asked for (invariant 9)', async () => {
