@@ -250,13 +250,27 @@ interface GrabArgs {
 
 /**
  * What a join of `groupId` must be refused for, by the group alone (grab.lua's group checks,
- * after the sale's): unknown, no longer open or past its deadline, or its seats taken (the
- * members now live, or the bound on everyone who ever joined). Undefined: the group takes it.
+ * after the sale's): unknown, no longer open or past its deadline, the fan seated in it
+ * already, or its seats taken (the members now live, or the bound on everyone who ever joined).
+ * Undefined: the group takes it.
  */
-async function groupRefusal(r: Real, m: SaleModel, groupId: string): Promise<string | undefined> {
+async function groupRefusal(
+  r: Real,
+  m: SaleModel,
+  groupId: string,
+  fanId: string,
+  before: StoredSale,
+): Promise<string | undefined> {
   const g = await r.world.inventory.group(m.drop.id, groupId);
   if (!g) return 'NOT_FOUND';
   if (g.status !== 'open' || (await r.world.now()) >= g.expiresAt) return 'GROUP_CLOSED';
+  // One seat per fan per group: an order of the fan in it that is neither expired nor
+  // cancelled (those free the seat) still holds one.
+  const seated = before.orders.some(
+    (o) =>
+      o.fanId === fanId && o.groupId === groupId && !['expired', 'cancelled'].includes(o.status),
+  );
+  if (seated) return 'ALREADY_IN_GROUP';
   const everJoined = (await r.world.inventory.groupMembers(m.drop.id, groupId)).length;
   if (g.members >= g.size || everJoined >= g.size + GROUP_MEMBER_BOUND_EXTRA) return 'GROUP_FULL';
   return undefined;
@@ -281,7 +295,8 @@ async function grabChecked(m: SaleModel, r: Real, a: GrabArgs): Promise<GrabOutc
   };
   const joining =
     a.groupId === undefined ? undefined : await r.world.inventory.group(m.drop.id, a.groupId);
-  const groupCode = a.groupId === undefined ? undefined : await groupRefusal(r, m, a.groupId);
+  const groupCode =
+    a.groupId === undefined ? undefined : await groupRefusal(r, m, a.groupId, fanId, before);
   let out = await r.world.inventory.grab(req);
   if (a.lostReply) {
     // The answer never reached the fan: the retry with the same key must answer the same.
@@ -1310,9 +1325,9 @@ type JoinTarget = 'open' | 'any' | 'own' | 'unknown';
 /**
  * A fan's purchase with a groupId (docs/api.md "Campaigns"): an open group of the drop (most
  * often), any group it made (a full, complete or failed one refuses: GROUP_FULL,
- * GROUP_CLOSED), a group the fan is a member of already (a second seat of one fan, as far as the
- * per-fan limit allows), or an unknown id (404). Each refusal writes nothing. On a drop without
- * groups the groupId is the body's fault (400).
+ * GROUP_CLOSED), a group the fan is seated in already (one seat per fan per group:
+ * ALREADY_IN_GROUP, whatever the per-fan limit), or an unknown id (404). Each refusal writes
+ * nothing. On a drop without groups the groupId is the body's fault (400).
  */
 const groupJoin = command(
   fc.record({
