@@ -5,7 +5,9 @@ import { Breach } from './breach';
 /**
  * Invariant 9, group buy (docs/api.md "Campaigns"), across the orders and groups in Redis and
  * the ledger:
- * - every drop's escrow (the sum of its escrow shards) equals the sum of its `grouped` orders;
+ * - every drop's escrow (the sum of its escrow shards) equals the sum of its `grouped` orders
+ *   and of its members still `paying` whose escrow debit committed (a payer died before
+ *   complete_payment);
  * - a group release moved one order's payment out of the escrow it went to, once, and never
  *   for an order also refunded; a released order is paid (or refunded since, by its brand);
  * - a complete group's live members are all paid, each released once, none refunded by the
@@ -25,10 +27,17 @@ export async function auditGroups(
   const escrow = await ledger.escrowByDrop();
   const releases = await ledger.releasesByOrder();
 
+  // A member whose payer died between the escrow debit and complete_payment is still `paying`
+  // with its money in escrow, until the payment recovery completes it: the same window
+  // auditMoney allows the debit (and bounds: stuck in paying).
+  const debited = new Set((await ledger.debitsByOrder()).map((d) => d.orderId));
   const grouped = new Map<string, number>();
   const groupsOfDrop = new Map<string, Set<string>>();
   for (const o of orders.values()) {
-    if (o.status === 'grouped') grouped.set(o.dropId, (grouped.get(o.dropId) ?? 0) + o.amountMinor);
+    const inEscrow =
+      o.status === 'grouped' ||
+      (o.status === 'paying' && o.groupId !== undefined && debited.has(o.id));
+    if (inEscrow) grouped.set(o.dropId, (grouped.get(o.dropId) ?? 0) + o.amountMinor);
     if (o.groupId === undefined) continue;
     const set = groupsOfDrop.get(o.dropId) ?? new Set<string>();
     set.add(o.groupId);

@@ -234,6 +234,25 @@ describe('referral rewards in the ledger', () => {
     expect(await audit(completing.drop.id)).toEqual([]);
   });
 
+  it("a group member's payer killed after the escrow debit leaves it paying with its money in escrow: the audit accepts it, before and after the completion", async () => {
+    // Found by the simulation (seed 83 of `npm run simulate -- --from 0 --seeds 150`): the
+    // audit called this window "escrow holds 9900, its grouped orders 0".
+    const [fan, referrer] = fanIds(2);
+    const { drop, orders } = await referredOrders([fan], () => referrer, REWARD, {
+      quantity: 2,
+      groupSize: 2,
+      groupSeconds: 60,
+    });
+    await fund(fan, PRICE);
+    const attempt = await begin(orders[0]);
+    expect((await ledger.debit(debitOf(orders[0], attempt, drop.brandId))).outcome).toBe('debited');
+    expect((await inventory.getOrder(orders[0].id))?.status).toBe('paying');
+    expect(await audit(drop.id)).toEqual([]);
+    expect((await inventory.completePayment(orders[0].id)).ok).toBe(true);
+    expect((await inventory.getOrder(orders[0].id))?.status).toBe('grouped');
+    expect(await audit(drop.id)).toEqual([]);
+  });
+
   it('a declined payment pays no reward', async () => {
     const [poor, referrer] = fanIds(2);
     const { drop, orders } = await referredOrders([poor], () => referrer);
