@@ -49,7 +49,7 @@ export class OrderRecords {
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 14 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 18 }, () => []);
     for (const o of orders) {
       const row = [
         o.id,
@@ -67,6 +67,10 @@ export class OrderRecords {
         o.discountMinor,
         o.refundedAt === undefined ? null : new Date(o.refundedAt),
         o.refundReason ?? null,
+        o.referrerId ?? null,
+        o.referrerId === undefined ? null : (o.rewardMinor ?? null),
+        o.groupId ?? null,
+        o.groupedAt === undefined ? null : new Date(o.groupedAt),
       ];
       row.forEach((value, i) => columns[i].push(value));
     }
@@ -89,20 +93,22 @@ export class OrderRecords {
       await tx.query(
         `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
            created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
-           refund_reason, updated_at)
+           refund_reason, referrer_id, reward_minor, group_id, grouped_at, updated_at)
          SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
            expires_at, paid_at, unit_price_minor, discount_minor, refunded_at, refund_reason,
-           now()
+           referrer_id, reward_minor, group_id, grouped_at, now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
            $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bigint[],
-           $12::bigint[], $13::timestamptz[], $14::text[])
+           $12::bigint[], $13::timestamptz[], $14::text[], $15::text[], $16::bigint[],
+           $17::text[], $18::timestamptz[])
            WITH ORDINALITY AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status,
              created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
-             refund_reason, n)
+             refund_reason, referrer_id, reward_minor, group_id, grouped_at, n)
          ORDER BY n
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
            expires_at = EXCLUDED.expires_at, refunded_at = EXCLUDED.refunded_at,
-           refund_reason = EXCLUDED.refund_reason, updated_at = now()
+           refund_reason = EXCLUDED.refund_reason, grouped_at = EXCLUDED.grouped_at,
+           updated_at = now()
          WHERE sales.orders.status IN ('held', 'paying')
            OR (sales.orders.status = 'grouped' AND EXCLUDED.status IN ('paid', 'refunded'))
            OR (sales.orders.status = 'paid' AND EXCLUDED.status = 'refunded')`,
@@ -237,5 +243,10 @@ function fromRow(row: OrderEntity): InventoryOrder {
     paidAt: row.paidAt?.getTime(),
     ...(row.refundedAt ? { refundedAt: row.refundedAt.getTime() } : {}),
     ...(row.refundReason ? { refundReason: row.refundReason } : {}),
+    ...(row.referrerId !== null && row.rewardMinor !== null
+      ? { referrerId: row.referrerId, rewardMinor: row.rewardMinor }
+      : {}),
+    ...(row.groupId !== null ? { groupId: row.groupId } : {}),
+    ...(row.groupedAt ? { groupedAt: row.groupedAt.getTime() } : {}),
   };
 }

@@ -20,11 +20,19 @@ export class OrderEntity {
   unitPriceMinor!: number;
   @Column('bigint', { name: 'discount_minor', transformer: bigintToNumber }) discountMinor!: number;
   @Column('text') currency!: string;
-  @Column('text') status!: 'held' | 'paying' | 'paid' | 'cancelled' | 'expired' | 'refunded';
+  @Column('text') status!:
+    'held' | 'paying' | 'grouped' | 'paid' | 'cancelled' | 'expired' | 'refunded';
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
   @Column('timestamptz', { name: 'paid_at', nullable: true }) paidAt!: Date | null;
   @Column('timestamptz', { name: 'refunded_at', nullable: true }) refundedAt!: Date | null;
   @Column('text', { name: 'refund_reason', nullable: true }) refundReason!: string | null;
+  /** Referral rewards: the referrer this order pays when paid, and how much (both or neither). */
+  @Column('text', { name: 'referrer_id', nullable: true }) referrerId!: string | null;
+  @Column('bigint', { name: 'reward_minor', nullable: true, transformer: bigintToNumber })
+  rewardMinor!: number | null;
+  /** Group buy: the order's group, and when its payment reached the drop's escrow. */
+  @Column('text', { name: 'group_id', nullable: true }) groupId!: string | null;
+  @Column('timestamptz', { name: 'grouped_at', nullable: true }) groupedAt!: Date | null;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }

@@ -6,6 +6,7 @@ import { Campaigns1768000000000 } from './1768000000000-campaigns';
 import { ReferralRewards1769000000000 } from './1769000000000-referral-rewards';
 import { GroupBuy1770000000000 } from './1770000000000-group-buy';
 import { StockBuckets1771000000000 } from './1771000000000-stock-buckets';
+import { OrderCampaignTerms1772000000000 } from './1772000000000-order-campaign-terms';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -17,4 +18,5 @@ export const salesMigrations: (new () => object)[] = [
   ReferralRewards1769000000000,
   GroupBuy1770000000000,
   StockBuckets1771000000000,
+  OrderCampaignTerms1772000000000,
 ];
