@@ -15,7 +15,7 @@ export * from './ids';
 export * from './types';
 export * from './drop-view';
 export type { StoredSale } from './stored-sale';
-export type { RebuiltStanding, RebuildRecord } from './rebuilt-standing';
+export type { RebuiltGroup, RebuiltStanding, RebuildRecord } from './rebuilt-standing';
 export * from './inventory.module';
 export * from './outbox/stream-groups';
 export * from './outbox/stream-relay';

@@ -182,6 +182,10 @@ export class Inventory {
           o.discountMinor,
           o.refundedAt ?? '',
           o.refundReason ?? '',
+          o.referrerId ?? '',
+          o.referrerId === undefined ? '' : (o.rewardMinor ?? ''),
+          o.groupId ?? '',
+          o.groupedAt ?? '',
         ]);
       const r = await this.run(
         'restore_orders',
@@ -191,8 +195,9 @@ export class Inventory {
       if (r[0] !== 'OK') throw new BadRecordError('drop', def.id, 'its stored orders');
     }
     if (standing) await this.restoreStanding(def.id, standing);
+    // Units a fan holds (grouped ones too: paid into the escrow, the group not settled yet).
     const taken = orders
-      .filter((o) => o.status === 'held' || o.status === 'paying' || o.status === 'paid')
+      .filter((o) => ['held', 'paying', 'grouped', 'paid'].includes(o.status))
       .reduce((units, o) => units + o.quantity, 0);
     await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
     // A bucketed drop's tokens for what is in stock now (buckets.ts sweep), at once rather than
@@ -204,12 +209,22 @@ export class Inventory {
   /** rebuildDrop's second step: restore_standing, part by part, in batches. */
   private async restoreStanding(dropId: string, standing: RebuiltStanding): Promise<void> {
     const k = dropKeys(dropId);
-    const keys = [k.reservations, k.draw, k.waitlist, k.fans, k.stats];
+    const keys = [
+      k.reservations,
+      k.draw,
+      k.waitlist,
+      k.fans,
+      k.stats,
+      k.sharers,
+      k.referrers,
+      k.groups,
+    ];
     const run = async (args: Arg[]) => {
       const r = await this.run('restore_standing', keys, args);
       if (r[0] !== 'OK') throw new BadRecordError('drop', dropId, 'its stored standing');
     };
     const { reservedFans, reservedAtOffsetMs, draw, waitlist, lost, rebuiltAt } = standing;
+    const { sharers, referrers, groups } = standing;
     for (let i = 0; i < reservedFans.length; i += RESTORE_BATCH) {
       await run(['reservations', reservedAtOffsetMs, ...reservedFans.slice(i, i + RESTORE_BATCH)]);
     }
@@ -217,6 +232,30 @@ export class Inventory {
     for (let i = 0; i < waitlist.length; i += RESTORE_BATCH) {
       const batch = waitlist.slice(i, i + RESTORE_BATCH).flatMap((w) => [w.place, w.fanId]);
       await run(['waitlist', ...batch]);
+    }
+    for (let i = 0; i < sharers.length; i += RESTORE_BATCH) {
+      await run(['sharers', ...sharers.slice(i, i + RESTORE_BATCH)]);
+    }
+    for (let i = 0; i < referrers.length; i += RESTORE_BATCH) {
+      const batch = referrers.slice(i, i + RESTORE_BATCH).flatMap((r) => [r.fanId, r.referrerId]);
+      await run(['referrers', ...batch]);
+    }
+    for (const g of groups) {
+      await run([
+        'group',
+        k.group(''),
+        k.groupMembers(''),
+        g.id,
+        dropId,
+        g.size,
+        g.startedAt,
+        g.expiresAt,
+        g.status,
+        g.members,
+        g.paidMembers,
+        g.settledAt ?? '',
+        ...g.orderIds,
+      ]);
     }
     await run(['lost', rebuiltAt, lost.join(',')]);
   }

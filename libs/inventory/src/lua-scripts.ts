@@ -8,7 +8,7 @@ const ScriptKeys = {
   mirror_drop: 3,
   begin_edit: 1,
   restore_orders: 3,
-  restore_standing: 5,
+  restore_standing: 8,
   view_drop: 3,
   set_paused: 2,
   cancel_drop: 2,

@@ -250,6 +250,9 @@ describe('every write script is safe to run twice with the same arguments', () =
           { fanId: 'fan-3', place: 1 },
           { fanId: 'fan-1', place: 2 },
         ],
+        sharers: [],
+        referrers: [],
+        groups: [],
         lost: ['draw seed'],
         rebuiltAt: at,
       },
@@ -273,10 +276,93 @@ describe('every write script is safe to run twice with the same arguments', () =
       reservedAtOffsetMs: 0,
       draw: { ...draw, seedCommitment: 'd'.repeat(64) },
       waitlist: [],
+      sharers: [],
+      referrers: [],
+      groups: [],
       lost: [],
       rebuiltAt: at,
     });
     expect(await redis.hget(k.draw, 'seedCommitment')).toBe('c'.repeat(64));
+  });
+
+  it("a rebuild of a campaign drop: each order's terms, each group, share and referrer once", async () => {
+    const def = dropDefinition(await redisNow(redis), {
+      quantity: 5,
+      groupSize: 2,
+      groupSeconds: 600,
+      shareDiscountMinor: 10,
+      referralRewardMinor: 20,
+    });
+    const at = await redisNow(redis);
+    const k = dropKeys(def.id);
+    const amount = def.priceMinor - 10;
+    const grouped: InventoryOrder = {
+      id: `${def.id}-${'1'.repeat(16)}`,
+      dropId: def.id,
+      fanId: 'fan-1',
+      quantity: 1,
+      amountMinor: amount,
+      unitPriceMinor: amount,
+      discountMinor: 10,
+      currency: def.currency,
+      status: 'grouped',
+      createdAt: at,
+      expiresAt: at + 600_000,
+      referrerId: 'fan-9',
+      rewardMinor: 20,
+      groupId: 'g'.padEnd(17, '1'),
+      groupedAt: at + 1,
+    };
+    await twice.rebuildDrop(def, [grouped], 0, {
+      reservedFans: [],
+      reservedAtOffsetMs: 0,
+      waitlist: [],
+      sharers: ['fan-1'],
+      referrers: [{ fanId: 'fan-1', referrerId: 'fan-9' }],
+      groups: [
+        {
+          id: grouped.groupId!,
+          size: 2,
+          startedAt: at,
+          expiresAt: at + 600_000,
+          status: 'open',
+          members: 1,
+          paidMembers: 1,
+          orderIds: [grouped.id],
+        },
+      ],
+      lost: [],
+      rebuiltAt: at,
+    });
+    expect(await once.getOrder(grouped.id)).toMatchObject({
+      status: 'grouped',
+      referrerId: 'fan-9',
+      rewardMinor: 20,
+      groupId: grouped.groupId,
+      groupedAt: at + 1,
+    });
+    expect(await redis.hmget(k.stats, 'grouped', 'held', 'escrowMinor')).toEqual([
+      '1',
+      null,
+      String(amount),
+    ]);
+    expect(await units(def.id, 'fan-1')).toBe(1);
+    expect(await stock(def.id)).toBe(4);
+    expect(await redis.hgetall(k.group(grouped.groupId!))).toEqual({
+      id: grouped.groupId,
+      dropId: def.id,
+      size: '2',
+      startedAt: String(at),
+      expiresAt: String(at + 600_000),
+      status: 'open',
+      members: '1',
+      paidMembers: '1',
+    });
+    expect(await redis.smembers(k.groupMembers(grouped.groupId!))).toEqual([grouped.id]);
+    expect(await redis.zscore(k.groups, grouped.groupId!)).toBe(String(at + 600_000));
+    expect(await redis.hget(k.stats, 'groupsStarted')).toBe('1');
+    expect(await redis.smembers(k.sharers)).toEqual(['fan-1']);
+    expect(await redis.hgetall(k.referrers)).toEqual({ 'fan-1': 'fan-9' });
   });
 
   it('expiry: the units back once', async () => {

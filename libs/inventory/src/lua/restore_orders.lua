@@ -10,23 +10,31 @@
 --         goes on from at least there: a number used before the loss is never handed out
 --         again, so a passed-down hold never gets the id of a stored order, and the log's
 --         numbers keep growing.
--- ARGV[4..] per order, 13 values: id, fanId, quantity, amountMinor, currency, status,
+-- ARGV[4..] per order, 17 values: id, fanId, quantity, amountMinor, currency, status,
 --           createdAt, expiresAt, paidAt ('' when not paid), unitPriceMinor, discountMinor,
---           refundedAt ('' when not refunded), refundReason   (times as epoch ms)
+--           refundedAt ('' when not refunded), refundReason, referrerId and rewardMinor (both
+--           '' when the order pays no reward), groupId ('' when none), groupedAt ('' when its
+--           payment never reached the escrow)   (times as epoch ms)
 --
 -- An order already in Redis is skipped (a second run, or two API instances rebuilding at once,
 -- restore each order once). A held order is held again with its own deadline (the sweeper
 -- expires it as any other); a `paying` one is `paying` again with payingUntil now, so the
 -- payment recovery settles it with the wallet at once. held/paying/paid units count against
 -- the fan's limit (every fan with an order gets a field in {d:ID}:fans); the counters get the
--- units of each status and the paid revenue and discounts. A refunded order comes back
--- refunded (its units free, counted in `refunded`). Every value of the batch is checked
--- before the first write.
+-- units of each status and the paid revenue, discounts and referral rewards. A refunded order
+-- comes back refunded (its units free, counted in `refunded`). A grouped order (paid into the
+-- drop's escrow, its group not complete) comes back grouped: its units count for the fan, in
+-- `grouped` and its amount in `escrowMinor`, as complete_payment counted them; its group comes
+-- back with restore_standing's 'group' part. What the hold decided (referrer and reward, group)
+-- comes back with it, so a later payment, refund or group settlement treats the order as it
+-- would have. Every value of the batch is checked before the first write.
 --
 -- Returns {'OK', restoredOrders, liveOrPaidUnits} | {'ERR', 'BAD_RECORD'} (nothing written)
-local statuses = {held = true, paying = true, paid = true, cancelled = true, expired = true,
-  refunded = true}
-local PER_ORDER = 13
+local statuses = {held = true, paying = true, grouped = true, paid = true, cancelled = true,
+  expired = true, refunded = true}
+-- Units a fan holds by these (their limit counts them), as every script counts them.
+local counts_for_fan = {held = true, paying = true, grouped = true, paid = true}
+local PER_ORDER = 17
 local n = (#ARGV - 3) / PER_ORDER
 if n ~= math.floor(n) or int_in(ARGV[3], 0, MAX_EXACT) == nil then return {'ERR', 'BAD_RECORD'} end
 for i = 0, n - 1 do
@@ -35,7 +43,10 @@ for i = 0, n - 1 do
     or not statuses[ARGV[a + 5]] or int_in(ARGV[a + 6], 0, MAX_TIME_MS) == nil
     or int_in(ARGV[a + 7], 0, MAX_TIME_MS) == nil or not time_ok(ARGV[a + 8])
     or int_in(ARGV[a + 9], 0, MAX_EXACT) == nil
-    or int_in(ARGV[a + 10], 0, tonumber(ARGV[a + 3])) == nil or not time_ok(ARGV[a + 11]) then
+    or int_in(ARGV[a + 10], 0, tonumber(ARGV[a + 3])) == nil or not time_ok(ARGV[a + 11])
+    or (ARGV[a + 13] == '') ~= (ARGV[a + 14] == '')
+    or (ARGV[a + 14] ~= '' and int_in(ARGV[a + 14], 1, tonumber(ARGV[a + 3])) == nil)
+    or not time_ok(ARGV[a + 16]) or (ARGV[a + 5] == 'grouped' and ARGV[a + 15] == '') then
     return {'ERR', 'BAD_RECORD'}
   end
 end
@@ -59,6 +70,11 @@ for i = 0, n - 1 do
     if ARGV[a + 11] ~= '' then
       redis.call('HSET', key, 'refundedAt', ARGV[a + 11], 'refundReason', ARGV[a + 12])
     end
+    if ARGV[a + 13] ~= '' then
+      redis.call('HSET', key, 'referrerId', ARGV[a + 13], 'rewardMinor', ARGV[a + 14])
+    end
+    if ARGV[a + 15] ~= '' then redis.call('HSET', key, 'groupId', ARGV[a + 15]) end
+    if ARGV[a + 16] ~= '' then redis.call('HSET', key, 'groupedAt', ARGV[a + 16]) end
     if status == 'held' then
       redis.call('ZADD', KEYS[2], tonumber(ARGV[a + 7]), id)
     elseif status == 'paying' then
@@ -67,7 +83,7 @@ for i = 0, n - 1 do
     end
     -- Every fan with an order has a field in {d:ID}:fans, 0 once nothing counts (as after a
     -- grab and a cancel): the audit and the fan's order list are found from it.
-    if status == 'held' or status == 'paying' or status == 'paid' then
+    if counts_for_fan[status] then
       redis.call('HINCRBY', KEYS[1], fan, q)
       units = units + q
     else
@@ -79,6 +95,11 @@ for i = 0, n - 1 do
     if status == 'paid' then
       redis.call('HINCRBY', KEYS[3], 'revenueMinor', ARGV[a + 3])
       redis.call('HINCRBY', KEYS[3], 'discountsMinor', ARGV[a + 10])
+      if ARGV[a + 14] ~= '' then
+        redis.call('HINCRBY', KEYS[3], 'referralRewardsMinor', ARGV[a + 14])
+      end
+    elseif status == 'grouped' then
+      redis.call('HINCRBY', KEYS[3], 'escrowMinor', ARGV[a + 3])
     end
     redis.call('RPUSH', ARGV[2] .. fan, id)
     restored = restored + 1
