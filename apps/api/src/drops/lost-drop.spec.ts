@@ -1,7 +1,7 @@
 import { entrantsDigest, seedCommitment, shuffle } from '@flashdrop/fair';
 import { DropDefinition, InventoryOrder } from '@flashdrop/inventory';
 import type { PublishedDraw } from '@flashdrop/sales';
-import { planRebuild } from './lost-drop';
+import { groupBuyGroups, planRebuild } from './lost-drop';
 
 const T0 = Date.UTC(2030, 0, 1);
 const definition = (over: Partial<DropDefinition> = {}): DropDefinition => ({
@@ -143,5 +143,103 @@ describe('planRebuild (what a lost drop comes back with)', () => {
       now: T0 + 12_000,
     });
     expect(closed.pause).toBe(true);
+  });
+
+  it('the share record and the referrers come back from the orders that prove them', () => {
+    const plan = planRebuild({
+      definition: definition({
+        reservationRequired: false,
+        shareDiscountMinor: 10,
+        referralRewardMinor: 5,
+      }),
+      orders: [
+        { ...order('a'), discountMinor: 10, unitPriceMinor: 90, amountMinor: 90 },
+        { ...order('b'), referrerId: 'r', rewardMinor: 5 },
+        order('c'),
+      ],
+      now: T0 + 30_000,
+    });
+    expect(plan.standing.sharers).toEqual(['a']);
+    expect(plan.standing.referrers).toEqual([{ fanId: 'b', referrerId: 'r' }]);
+    // Who else shared, and the referrers of reservations without an order, nothing proves:
+    // named; past the window nobody can give a referrer back, so the drop waits for an operator.
+    expect(plan.standing.lost).toEqual(['waitlist', 'shares', 'referrers']);
+    expect(plan.pause).toBe(true);
+    // A drop without either campaign names neither.
+    const plain = planRebuild({
+      definition: definition({ reservationRequired: false }),
+      orders: [order('a')],
+      now: T0 + 30_000,
+    });
+    expect(plain.standing.lost).toEqual(['waitlist']);
+    expect(plain.standing).toMatchObject({ sharers: [], referrers: [], groups: [] });
+  });
+
+  it("a reservation drop's referrers are known from its orders: only unserved reservations lose theirs", () => {
+    const during = planRebuild({
+      definition: definition({ referralRewardMinor: 5 }),
+      orders: [{ ...order('a'), referrerId: 'r', rewardMinor: 5 }],
+      now: T0 + 5_000,
+    });
+    expect(during.standing.lost).toEqual(['reservations', 'waitlist', 'referrers']);
+    expect(during.pause).toBe(false);
+  });
+
+  describe('group buy', () => {
+    const groupDrop = definition({ reservationRequired: false, groupSize: 2, groupSeconds: 60 });
+    const member = (fanId: string, groupId: string, over: Partial<InventoryOrder> = {}) => ({
+      ...order(fanId),
+      groupId,
+      ...over,
+    });
+    const started = T0 + 21_000;
+
+    it('each group comes back from its member orders, in the state they prove', () => {
+      const groups = groupBuyGroups(
+        groupDrop,
+        [
+          // g1: one member paid into the escrow, one held: open.
+          member('a', 'g1', { status: 'grouped', groupedAt: started + 1_000 }),
+          member('b', 'g1', { createdAt: started + 2_000 }),
+          // g2: both seats in the escrow before the deadline: completing (the sweeper finishes).
+          member('c', 'g2', { status: 'grouped', groupedAt: started + 3_000 }),
+          member('d', 'g2', { status: 'grouped', groupedAt: started + 4_000 }),
+          // g3: paid (finish_group pays every member at once): complete.
+          member('e', 'g3', { status: 'paid', paidAt: started + 5_000 }),
+          member('f', 'g3', { status: 'paid', paidAt: started + 5_000 }),
+          // g4: its one member's hold expired, past the deadline: failed.
+          member('g', 'g4', { status: 'expired' }),
+        ],
+        started + 70_000,
+      );
+      expect(groups).toEqual([
+        expect.objectContaining({ id: 'g1', status: 'open', members: 2, paidMembers: 1 }),
+        expect.objectContaining({ id: 'g2', status: 'completing', settledAt: started + 4_000 }),
+        expect.objectContaining({ id: 'g3', status: 'complete', settledAt: started + 5_000 }),
+        expect.objectContaining({ id: 'g4', status: 'failed', members: 0 }),
+      ]);
+      expect(groups![0]).toMatchObject({
+        startedAt: started,
+        expiresAt: started + 60_000,
+        orderIds: ['d0123456789ab-a', 'd0123456789ab-b'],
+      });
+    });
+
+    it('member orders stored without their group: groups lost, the drop paused', () => {
+      const plan = planRebuild({
+        definition: groupDrop,
+        orders: [member('a', 'g1'), order('b')],
+        now: T0 + 30_000,
+      });
+      expect(plan.standing.groups).toEqual([]);
+      expect(plan.standing.lost).toContain('groups');
+      expect(plan.pause).toBe(true);
+      const grouped = planRebuild({
+        definition: groupDrop,
+        orders: [member('a', 'g1', { status: 'grouped' })],
+        now: T0 + 30_000,
+      });
+      expect(grouped.standing.lost).toContain('groups');
+    });
   });
 });

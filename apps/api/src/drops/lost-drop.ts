@@ -1,5 +1,11 @@
 import { shuffle, winnersCount } from '@flashdrop/fair';
-import { DropDefinition, InventoryOrder, RebuiltStanding } from '@flashdrop/inventory';
+import {
+  DEFAULT_GROUP_SECONDS,
+  DropDefinition,
+  InventoryOrder,
+  RebuiltGroup,
+  RebuiltStanding,
+} from '@flashdrop/inventory';
 import type { PublishedDraw } from '@flashdrop/sales';
 
 /** What `planRebuild` reads: a lost drop's stored truth (PostgreSQL) and Redis's clock. */
@@ -34,10 +40,16 @@ export interface RebuildPlan {
  *   shuffle of the published entrants: the losers by rank, less the fans with an order, who
  *   were served). Written only where Redis has no draw record, so a committed draw keeps its one
  *   commitment: without the record the draw runner would commit a second seed.
+ * - the share record: every fan with an order priced with the share discount had shared.
+ * - referrers: an order paying a reward names its fan's referrer (the reservation's).
+ * - group buy's groups, from their member orders (`groupBuyGroups`).
  * What nothing stored proves is named in `lost`, for the audit and the log: the reservations of
  * fans without an order (unless the draw froze them), a first-come drop's line, a committed but
  * undrawn draw's seed (secret, in Redis only until the draw: that draw can never have its one
- * result, and the drop is paused for an operator to cancel it).
+ * result, and the drop is paused for an operator to cancel it), the shares of fans whose orders
+ * do not prove one (they may share again), the referrers of fans no rewarded order names (a
+ * drop that pays rewards), groups whose member orders were stored before orders kept their
+ * group.
  */
 export function planRebuild(drop: LostDrop): RebuildPlan {
   const def = drop.definition;
@@ -81,19 +93,111 @@ export function planRebuild(drop: LostDrop): RebuildPlan {
   } else if (def.allocation === 'first_come') {
     lost.push('waitlist');
   }
+  const sharers = new Set(drop.orders.filter((o) => o.discountMinor > 0).map((o) => o.fanId));
+  if ((def.shareDiscountMinor ?? 0) > 0) lost.push('shares');
+  const referrers = new Map<string, string>();
+  for (const o of drop.orders) if (o.referrerId) referrers.set(o.fanId, o.referrerId);
+  // A fan with an order is known: each of their holds took the reservation's referrer, if any.
+  // Unknown: the referrers of reservations without an order (lost, a draw's entrants not yet
+  // served, or a drop where reserving is optional), once the drop pays rewards.
+  const ordered = new Set(drop.orders.map((o) => o.fanId));
+  const unservedEntrants = (drop.entrants ?? []).some((fan) => !ordered.has(fan));
+  const referrersUnknown = takesReservations
+    ? lost.includes('reservations') || unservedEntrants
+    : true;
+  if ((def.referralRewardMinor ?? 0) > 0 && referrersUnknown) lost.push('referrers');
+  const groups = groupBuyGroups(def, drop.orders, drop.now);
+  if (groups === undefined) lost.push('groups');
   const saleOver = def.cancelled || (def.saleEndsAt !== undefined && drop.now >= def.saleEndsAt);
   // Before the window closes, a fan whose reservation was lost can still reserve again.
   const reservationsGoneForGood = lost.includes('reservations') && drop.now >= closesAt;
-  const pause = !saleOver && (lost.includes('draw seed') || reservationsGoneForGood);
+  // A lost referrer comes back only with a reservation made again, while the drop takes them (a
+  // drop without a window: until its sale ends); a draw's entrant has their reservation back
+  // already, without the referrer, so theirs is gone for good.
+  const reservingUntil = def.reservationClosesAt ?? def.saleEndsAt ?? Infinity;
+  const referrersGoneForGood =
+    lost.includes('referrers') && (drop.now >= reservingUntil || unservedEntrants);
+  // Groups that cannot be rebuilt hold fans' money in the escrow that nothing would settle.
+  const pause =
+    !saleOver &&
+    (lost.includes('draw seed') ||
+      reservationsGoneForGood ||
+      referrersGoneForGood ||
+      groups === undefined);
   return {
     standing: {
       reservedFans: [...reserved],
       reservedAtOffsetMs: Math.max(0, closesAt - 1 - def.createdAt),
       ...(draw ? { draw } : {}),
       waitlist,
+      sharers: [...sharers],
+      referrers: [...referrers].map(([fanId, referrerId]) => ({ fanId, referrerId })),
+      groups: groups ?? [],
       lost,
       rebuiltAt: drop.now,
     },
     pause,
   };
+}
+
+/** Units an order holds for its fan (its group's seat): held, paying, grouped or paid. */
+const LIVE = new Set<InventoryOrder['status']>(['held', 'paying', 'grouped', 'paid']);
+
+/**
+ * A group-buy drop's groups, as their member orders prove them (undefined when they cannot:
+ * a member order stored without its group, or grouped without when; _lib.lua start_group,
+ * complete_payment, finish_group and settle_failed_group say how a group moves):
+ * - started with its first member (the earliest order naming it), deadline groupSeconds later;
+ * - members: orders held, paying, grouped or paid; paidMembers: grouped or paid;
+ * - complete when a member was paid (finish_group pays every member at once), at the last
+ *   paidAt; completing when every seat was paid into the escrow before the deadline (the
+ *   payer's finish_group may not have run: the group sweeper finishes it); failed when past
+ *   its deadline with nothing held or in the escrow (settle_failed_group refunded it all);
+ *   else open, even past its deadline, where the group sweeper fails it as it would have.
+ */
+export function groupBuyGroups(
+  def: DropDefinition,
+  orders: readonly InventoryOrder[],
+  now: number,
+): RebuiltGroup[] | undefined {
+  if (def.groupSize === undefined) return [];
+  const seconds = def.groupSeconds ?? DEFAULT_GROUP_SECONDS;
+  const byGroup = new Map<string, InventoryOrder[]>();
+  for (const o of orders) {
+    if (o.groupId === undefined || (o.status === 'grouped' && o.groupedAt === undefined)) {
+      return undefined;
+    }
+    byGroup.set(o.groupId, [...(byGroup.get(o.groupId) ?? []), o]);
+  }
+  return [...byGroup].map(([id, members]) => {
+    const startedAt = Math.min(...members.map((o) => o.createdAt));
+    const expiresAt = startedAt + seconds * 1000;
+    const live = members.filter((o) => LIVE.has(o.status));
+    const inEscrow = live.filter((o) => o.status === 'grouped');
+    const paidAt = members.flatMap((o) => (o.paidAt === undefined ? [] : [o.paidAt]));
+    const lastGroupedAt = Math.max(...inEscrow.map((o) => o.groupedAt ?? 0));
+    let status: RebuiltGroup['status'] = 'open';
+    let settledAt: number | undefined;
+    if (paidAt.length > 0) {
+      status = 'complete';
+      settledAt = Math.max(...paidAt);
+    } else if (inEscrow.length >= def.groupSize! && lastGroupedAt < expiresAt) {
+      status = 'completing';
+      settledAt = lastGroupedAt;
+    } else if (now >= expiresAt && live.length === 0) {
+      status = 'failed';
+      settledAt = expiresAt;
+    }
+    return {
+      id,
+      size: def.groupSize!,
+      startedAt,
+      expiresAt,
+      status,
+      members: live.length,
+      paidMembers: live.filter((o) => o.status === 'grouped' || o.status === 'paid').length,
+      ...(settledAt === undefined ? {} : { settledAt }),
+      orderIds: members.map((o) => o.id),
+    };
+  });
 }
