@@ -365,6 +365,64 @@ describe('every write script is safe to run twice with the same arguments', () =
     expect(await redis.hgetall(k.referrers)).toEqual({ 'fan-1': 'fan-9' });
   });
 
+  it('begin and complete of a refund: one transition each, the unit back once', async () => {
+    const def = await newDrop();
+    const order = await held(def, 'refunded');
+    expect((await once.beginPayment(order.id)).ok).toBe(true);
+    expect((await once.completePayment(order.id)).ok).toBe(true);
+    // The second run meets the refund its first run began: it joins it.
+    expect(await twice.beginRefund(order.id, 'damaged')).toMatchObject({
+      ok: true,
+      value: { order: { status: 'refunding' } },
+    });
+    expect(await twice.completeRefund(order.id)).toMatchObject({
+      ok: true,
+      value: { status: 'refunded' },
+    });
+    expect(await count(def.id, 'order.refunded')).toBe(1);
+    expect(await once.counters(def.id)).toMatchObject({ paid: 0, refunded: 1, revenueMinor: 0 });
+    expect(await stock(def.id)).toBe(def.quantity);
+    expect(await units(def.id, 'refunded')).toBe(0);
+    expect(await redis.zcard(dropKeys(def.id).refunding)).toBe(0);
+  });
+
+  it('group buy: a group started, joined, paid into the escrow and finished once each', async () => {
+    const def = await newDrop({ groupSize: 2, groupSeconds: 600 });
+    const k = dropKeys(def.id);
+    const first = await twice.grab({ dropId: def.id, fanId: 'starter', quantity: 1 });
+    if (!first.ok) throw new Error(`grab refused: ${first.code}`);
+    const groupId = first.order.groupId!;
+    const second = await twice.grab({ dropId: def.id, fanId: 'joiner', quantity: 1, groupId });
+    if (!second.ok) throw new Error(`join refused: ${second.code}`);
+    expect(second.order.groupId).toBe(groupId);
+    expect(await once.group(def.id, groupId)).toMatchObject({ members: 2, status: 'open' });
+    expect(await once.groupMembers(def.id, groupId)).toHaveLength(2);
+    expect(await redis.hget(k.stats, 'groupsStarted')).toBe('1');
+    for (const o of [first.order, second.order]) {
+      expect((await once.beginPayment(o.id)).ok).toBe(true);
+      expect(await twice.completePayment(o.id)).toMatchObject({
+        ok: true,
+        value: { status: 'grouped' },
+      });
+    }
+    expect(await once.group(def.id, groupId)).toMatchObject({
+      paidMembers: 2,
+      status: 'completing',
+    });
+    expect(await redis.hget(k.stats, 'escrowMinor')).toBe(String(2 * def.priceMinor));
+    expect(await twice.finishGroup(def.id, groupId)).toEqual({ ok: true, value: undefined });
+    expect(await once.group(def.id, groupId)).toMatchObject({ status: 'complete' });
+    expect(await count(def.id, 'group.completed')).toBe(1);
+    expect(await count(def.id, 'order.paid')).toBe(2);
+    expect(await once.counters(def.id)).toMatchObject({
+      paid: 2,
+      revenueMinor: 2 * def.priceMinor,
+    });
+    expect(await redis.hmget(k.stats, 'escrowMinor', 'groupsCompleted')).toEqual(['0', '1']);
+    expect(await stock(def.id)).toBe(def.quantity - 2);
+    expect([await units(def.id, 'starter'), await units(def.id, 'joiner')]).toEqual([1, 1]);
+  });
+
   it('expiry: the units back once', async () => {
     const def = await newDrop();
     const order = await held(def, 'late');
