@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { Inventory } from '@flashdrop/inventory';
+import { overload } from '../scenarios/overload';
 import { peers } from '../scenarios/peers';
 import { phoneRush, scalePhoneRush } from '../scenarios/phone-rush';
 import { reservationWave } from '../scenarios/reservation-wave';
@@ -18,6 +19,7 @@ import { Machine, prependRun, renderRun, renderTable } from './report';
 import { CampaignResult, campaignRows, runCampaign } from './run-campaign';
 import { CarResult, runCar } from './run-car';
 import { DrawResult, drawRows, runDraw } from './run-draw';
+import { OverloadResult, overloadRows, runOverload } from './run-overload';
 import { phoneDraw, scalePhoneDraw } from '../scenarios/phone-draw';
 import { PaymentsResult, runPayments } from './run-payments';
 import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
@@ -31,9 +33,9 @@ import { generatorFor } from './drivers/generators';
 import { CpuProfile, inclusive, summarize } from '../profile/summarize';
 
 // Above every test slot's ports (libs/testing slotPort: up to ~3520), so a bench never takes one.
-const PORTS = { floor: 3610, naive: 3611, hello: 3612 };
 /** The campaign step's rushes, as a share of the phone rush's size (four of them run). */
 const CAMPAIGN_SCALE = 0.25;
+const PORTS = { floor: 3610, naive: 3611, hello: 3612, overload: 3613 };
 
 const STEPS = [
   'hello',
@@ -46,6 +48,7 @@ const STEPS = [
   'payments',
   'car',
   'draw',
+  'overload',
 ] as const;
 const USAGE = `Usage: npm run bench -- [--full] [--scale=F] [--only=STEP,...] [--help]
   --full       the reservation wave and the draw at their real size (1.3 M fans; default
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
   let car: CarResult | undefined;
   let draw: DrawResult | undefined;
   let campaign: CampaignResult | undefined;
+  let overloaded: OverloadResult | undefined;
 
   const step = async (name: string, fn: () => Promise<void>) => {
     if (!wants(name)) return;
@@ -341,6 +345,18 @@ async function main(): Promise<void> {
         seedRedis.disconnect();
       }
     });
+    await step('overload', async () => {
+      if (!apiReady) return;
+      // The same fans on each side's own drop; the bound is the API's default setting.
+      overloaded = await runOverload(
+        ctx,
+        fanTokens(stack, `${run}o`, overload.fans),
+        config.API_MAX_IN_FLIGHT,
+        PORTS.overload,
+        env,
+        join(logDir, 'bench-overload-api.log'),
+      );
+    });
   } finally {
     await Promise.all(Object.values(peerProcs).map((p) => p.stop()));
     redis.disconnect();
@@ -364,6 +380,7 @@ async function main(): Promise<void> {
     }),
     ...drawRows(draw),
     ...campaignRows(campaign),
+    ...overloadRows(overloaded),
   ];
   notes.push(
     ...explanations({ hello, floor, phone, naive, wave, quantity, fans, full: flags.full }),

@@ -62,6 +62,11 @@ export interface DriveResult {
    * wait (coordinated omission).
    */
   readonly latencyMs: Latency;
+  /**
+   * The same latencies split by status, where the generator reports each answer's status with
+   * its time (autocannon; absent for wrk and vegeta): an overload's 503s beside its 201s.
+   */
+  readonly latencyByStatusMs?: Readonly<Record<string, Latency>>;
   /** Connection errors and timeouts (no answer at all). */
   readonly failures: number;
   /** 1-minute load average before and after the run: other work on the machine shows here. */

@@ -15,6 +15,7 @@ export async function driveAutocannon(spec: DriveSpec): Promise<DriveResult> {
   const count = spec.count;
   const connections = Math.max(1, Math.min(spec.connections, count));
   const latencies = new Float64Array(count);
+  const byStatus = new Map<number, number[]>();
   const statuses: Record<string, number> = {};
   const codes: Record<string, number> = {};
   const keep = new Set(spec.keepBodies ?? []);
@@ -65,8 +66,11 @@ export async function driveAutocannon(spec: DriveSpec): Promise<DriveResult> {
     ],
   });
   const startedAt = performance.now();
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (answered < count) latencies[answered] = ms;
+    const ofStatus = byStatus.get(status) ?? [];
+    if (ofStatus.length === 0) byStatus.set(status, ofStatus);
+    ofStatus.push(ms);
     answered++;
     lastAnswerAnyAt = performance.now();
   });
@@ -92,6 +96,9 @@ export async function driveAutocannon(spec: DriveSpec): Promise<DriveResult> {
     statuses,
     codes,
     latencyMs: percentiles(latencies.subarray(0, Math.min(answered, count))),
+    latencyByStatusMs: Object.fromEntries(
+      [...byStatus].map(([status, ms]) => [String(status), percentiles(Float64Array.from(ms))]),
+    ),
     failures: result.errors + result.timeouts,
     load: [load0, loadavg()[0]],
     stoppedEarly,
