@@ -51,6 +51,7 @@ export async function groupDemo(http: Traffic, o: GroupDemoOptions): Promise<voi
     priceMinor: PRICE,
     currency: 'CNY',
     quantity: fans,
+    reservationRequired: false,
     saleStartsAt: new Date(Date.now() - 1_000).toISOString(),
     holdSeconds: 600,
     groupSize: o.size,
