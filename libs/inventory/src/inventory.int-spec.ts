@@ -610,6 +610,7 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         code: 'PAYMENT_IN_PROGRESS',
       });
       expect((await inventory.completePayment(order.id)).ok).toBe(true);
+      expect(await redis.zscore(dropKeys(def.id).holds, order.id)).toBeNull();
       // Paid, it left the holds: put it back, due, where the sweepers will meet it.
       await putInHolds(redis, order.id, (await redisNow(redis)) - 1);
       const sweeps = await Promise.all([inventory.expireDue(def.id), clients[1].expireDue(def.id)]);

@@ -87,6 +87,8 @@ describe('refunds in the scripts (real Redis)', () => {
       value: { status: 'refunded', refundReason: 'damaged in transit' },
     });
     expect(await redis.zcard(dropKeys(def.id).refunding)).toBe(0);
+    // Refunded, no longer under way: the fence's mark goes (the recovery job reads it).
+    expect(await redis.hexists(dropKeys(def.id).order(order.id), 'refundingSince')).toBe(0);
     const c = await inventory.counters(def.id);
     expect(c).toMatchObject({ paid: 0, refunded: 2, revenueMinor: 0, held: 0 });
     expect(Number(await redis.get(dropKeys(def.id).stock))).toBe(3);
@@ -105,6 +107,17 @@ describe('refunds in the scripts (real Redis)', () => {
     ]);
     // The fan buys again, up to their limit.
     expect((await inventory.grab({ dropId: def.id, fanId: 'fan', quantity: 2 })).ok).toBe(true);
+  });
+
+  it("a refunded order's share discount leaves the drop's discount total with it", async () => {
+    const def = await newDrop({ quantity: 2, shareDiscountMinor: 100 });
+    expect((await inventory.share(def.id, 'sharer', 'weibo')).ok).toBe(true);
+    const order = await paid(def.id, 'sharer');
+    expect(order.discountMinor).toBe(100);
+    expect((await inventory.counters(def.id)).discountsMinor).toBe(100);
+    await inventory.beginRefund(order.id, 'changed my mind');
+    expect((await inventory.completeRefund(order.id)).ok).toBe(true);
+    expect(await inventory.counters(def.id)).toMatchObject({ discountsMinor: 0, revenueMinor: 0 });
   });
 
   it('a repeat answers the refunded order and writes nothing; a second begin joins the refund under way', async () => {
