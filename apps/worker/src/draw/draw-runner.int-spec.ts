@@ -111,6 +111,19 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
       expect(o.expiresAt - o.createdAt).toBe(300_000);
     }
     expect(sale.allocated).toBe(10);
+    // Each winner's hold is one the sweeper meets at its deadline, and the drop's counters say
+    // what the draw handed out: 10 held by 10 winners, the first sale at the first winner's
+    // hold and the sell-out at the last one's (the runner places 7 a step: two steps, whose
+    // instants may differ).
+    for (const o of holds)
+      expect(await redis.zscore(dropKeys(def.id).holds, o.id)).toBe(String(o.expiresAt));
+    const placedAt = holds.map((o) => o.createdAt);
+    expect(await inventory.counters(def.id)).toMatchObject({
+      held: 10,
+      winners: 10,
+      firstSaleAt: Math.min(...placedAt),
+      soldOutAt: Math.max(...placedAt),
+    });
     // A pass over a finished draw changes nothing.
     expect(await runner().advance(def.id)).toBe('done');
     expect((await inventory.storedSale(def.id))!.orders).toHaveLength(10);
