@@ -7,16 +7,27 @@
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register scripts/dev/mutate-lua.ts --help
  *
  * Run it with the variables of a test slot (FLASHDROP_DATA_DIR, TEST_SLOT), the shared servers up.
+ * The suites' dedicated servers live under a directory of the run's own and are stopped after
+ * every jest run and when the run ends, however it ends short of kill -9 (mutation-servers.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { defineCommand, runCommand } from '@flashdrop/cli';
+import { stopServersUnder } from './mutation-servers';
 
 const ROOT = join(__dirname, '../..');
 const LUA_DIR = join(ROOT, 'libs/inventory/src/lua');
 /** The int tier, each file stopping at its first failed test (fail-fast-environment.js). */
 const JEST_CONFIG = join(__dirname, 'mutate-lua.jest.config.js');
+/** The suites that drive the scripts on a real Redis (and, for the draw, PostgreSQL). */
+const DEFAULT_SUITES =
+  '(libs/inventory/src/(inventory|rerun|script-safety|waitlist|campaigns|refunds|group-buy)' +
+  '|apps/worker/src/draw/draw-runner)\\.int-spec\\.ts';
+/** What a mutated line starts with: a file that still has one was left by a run killed -9. */
+const MUTANT_MARK = '-- MUTANT ';
+/** One jest run of the suites may take this long before it is stopped (and counts as caught). */
+const JEST_TIMEOUT_MS = 900_000;
 
 const WRITES = [
   'SET',
@@ -76,15 +87,22 @@ const command = defineCommand({
       type: 'string',
       value: 'REGEX',
       description:
-        'the jest files to run per mutant (default the script-level suites of libs/inventory:' +
-        ' inventory, rerun, script-safety, waitlist, campaigns, refunds)',
+        "the jest files to run per mutant (default the script-level suites: libs/inventory's" +
+        ' inventory, rerun, script-safety, waitlist, campaigns, refunds, group-buy, and the' +
+        " worker's draw-runner)",
     },
     max: { type: 'integer', value: 'N', description: 'stop after N mutants' },
     list: { type: 'boolean', description: 'list the mutants and run nothing' },
   },
   details: [
-    'Exit codes: 0 every mutant was caught, 1 some survived, 2 a bad command line.',
-    'Each file is restored after its run, and on Ctrl-C.',
+    'Exit codes: 0 every mutant was caught, 1 some survived, 2 a bad command line or a run ' +
+      'that cannot start, 128+N stopped by signal N.',
+    'Each file is restored after its run, and when the run is stopped (SIGINT, SIGTERM, SIGHUP:' +
+      ' jest is stopped first). The dedicated servers the suites start (each on slotPort) keep' +
+      ' their pidfiles under $FLASHDROP_DATA_DIR/mutate-lua/slot-<TEST_SLOT>: whatever a run' +
+      ' leaves there (a file cut short by --bail, a timeout, a stop) is stopped after every' +
+      ' jest run and at the end. After a kill -9 of the run: its next start stops what the' +
+      ' killed run left there, and refuses to start while a Lua file still holds a mutant.',
     'Each caught mutant is named with the first test that failed on it (jest stops at the first' +
       ' failing file: a caught mutant costs one file, a survivor the whole set).',
   ],
@@ -130,7 +148,7 @@ function balance(code: string): number {
 
 function mutate(source: string, m: Mutant): string {
   const lines = source.split('\n');
-  for (const i of m.lines) lines[i] = `-- MUTANT ${lines[i]}`;
+  for (const i of m.lines) lines[i] = `${MUTANT_MARK}${lines[i]}`;
   return lines.join('\n');
 }
 
@@ -163,35 +181,32 @@ async function main(flags: {
 
   // Every script-level suite: a write one of them checks (the fan's order list: rerun and
   // script-safety) is not a survivor. failover.int-spec is left out: it kills cluster nodes.
-  const tests =
-    flags.tests ??
-    'libs/inventory/src/(inventory|rerun|script-safety|waitlist|campaigns|refunds)\\.int-spec\\.ts';
+  // The worker's draw runner is the one suite outside libs/inventory that drives scripts
+  // (the draw's) none of these does.
+  const tests = flags.tests ?? DEFAULT_SUITES;
+  const run = MutationRun.open();
   const survivors: Mutant[] = [];
-  let restore: (() => void) | undefined;
-  process.on('SIGINT', () => {
-    restore?.();
-    process.exit(130);
-  });
   // A suite that fails unmutated would "catch" every mutant: run it once as it is first.
   console.error(`baseline: ${tests} with no mutant`);
   // Once more if it fails: on a loaded box a timing-bound case can miss once (seen: refunds'
   // "parked while paused" at nice 19, load 17); twice is a real failure.
-  let baseline = runJest(tests);
+  let baseline = await run.jest(tests);
   if (baseline.status !== 0) {
     console.error(`baseline failed once (${baseline.failed}): running it again`);
-    baseline = runJest(tests);
+    baseline = await run.jest(tests);
   }
   if (baseline.status !== 0) {
     console.error(`the suites fail with no mutant (${baseline.failed}): nothing to judge`);
+    run.close();
     return 2;
   }
   for (const [n, m] of mutants.entries()) {
     const original = readFileSync(m.file, 'utf8');
-    restore = () => writeFileSync(m.file, original);
+    run.restoreOnStop = () => writeFileSync(m.file, original);
     writeFileSync(m.file, mutate(original, m));
     const started = Date.now();
     try {
-      const { status, failed } = runJest(tests);
+      const { status, failed } = await run.jest(tests);
       const outcome = status === 0 ? 'SURVIVED' : `caught by ${failed}`;
       if (status === 0) survivors.push(m);
       console.error(
@@ -199,42 +214,137 @@ async function main(flags: {
           `(${Math.round((Date.now() - started) / 1000)} s)  ${m.text}`,
       );
     } finally {
-      restore();
-      restore = undefined;
+      writeFileSync(m.file, original);
+      run.restoreOnStop = undefined;
     }
   }
+  run.close();
   console.log(`${mutants.length} mutants, ${survivors.length} survived every test:`);
   for (const m of survivors) console.log(`  ${where(m)}  ${m.text}`);
   return survivors.length === 0 ? 0 : 1;
 }
 
 /**
- * One jest run of the suites, stopping at the first failing file: its exit status and the first
- * failed test, read off jest's own report on stderr (`--bail` ends the run before any --json
- * report is written).
+ * One mutation run on this slot: owns `$FLASHDROP_DATA_DIR/mutate-lua/slot-<TEST_SLOT>`, where
+ * the suites' dedicated servers keep their pidfiles (jest runs with FLASHDROP_DATA_DIR set to
+ * it), and stops them after every jest run and however the run ends: on SIGINT, SIGTERM and
+ * SIGHUP it stops jest (its own process group), puts the mutated file back, stops the servers
+ * and exits 128+N; on a normal end or an uncaught error, the servers at exit.
  */
-function runJest(tests: string): { status: number | null; failed: string } {
-  const run = spawnSync(
-    'npx',
-    [
-      'jest',
-      '--config',
-      JEST_CONFIG,
-      '--runInBand',
-      '--silent',
-      '--bail',
-      '--testPathPattern',
-      tests,
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 900_000,
-    },
-  );
-  return { status: run.status, failed: firstFailure(run.stderr ?? '') };
+class MutationRun {
+  /** Puts the file under mutation back; set while a mutant is in place. */
+  restoreOnStop: (() => void) | undefined;
+  private jestChild: ChildProcess | undefined;
+  private readonly pidFile: string;
+
+  private constructor(readonly dataDir: string) {
+    this.pidFile = join(dataDir, 'run.pid');
+  }
+
+  static open(): MutationRun {
+    const shared = process.env.FLASHDROP_DATA_DIR ?? join(ROOT, '.data');
+    const run = new MutationRun(join(shared, 'mutate-lua', `slot-${process.env.TEST_SLOT ?? '0'}`));
+    run.claim();
+    return run;
+  }
+
+  /** Refuses a second run of the slot, a mutant left in a Lua file; stops what a killed run left. */
+  private claim(): void {
+    mkdirSync(this.dataDir, { recursive: true });
+    const other = existsSync(this.pidFile) ? Number(readFileSync(this.pidFile, 'utf8')) : NaN;
+    if (Number.isInteger(other) && other !== process.pid && alive(other)) {
+      throw new Error(`a mutation run of this slot is running (pid ${other}); one at a time`);
+    }
+    const mutated = readdirSync(LUA_DIR).filter((f) =>
+      readFileSync(join(LUA_DIR, f), 'utf8').includes(MUTANT_MARK),
+    );
+    if (mutated.length > 0) {
+      throw new Error(
+        `${mutated.join(', ')} still hold a mutant (a run killed with -9?): ` +
+          `git checkout -- ${relative(ROOT, LUA_DIR)} first`,
+      );
+    }
+    writeFileSync(this.pidFile, String(process.pid));
+    this.stopServers('left by an earlier run');
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(name, () => this.stop(name));
+    }
+    process.on('exit', () => this.stopServers('at exit'));
+  }
+
+  /**
+   * One jest run of the suites, stopping at the first failing file: its exit status and the
+   * first failed test, read off jest's own report on stderr (`--bail` ends the run before any
+   * --json report is written). Asynchronous, so a signal is handled while jest runs.
+   */
+  async jest(tests: string): Promise<{ status: number | null; failed: string }> {
+    const child = spawn(
+      'npx',
+      [
+        'jest',
+        '--config',
+        JEST_CONFIG,
+        '--runInBand',
+        '--silent',
+        '--bail',
+        '--testPathPattern',
+        tests,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, FLASHDROP_DATA_DIR: this.dataDir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        // Its own process group: a stop ends jest and whatever jest started, at once.
+        detached: true,
+      },
+    );
+    this.jestChild = child;
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), JEST_TIMEOUT_MS);
+    const status = await new Promise<number | null>((resolve) =>
+      child.on('close', (code) => resolve(code)),
+    );
+    clearTimeout(timer);
+    this.jestChild = undefined;
+    // A file jest cut short (--bail) never ran its afterAll: its server is still up.
+    this.stopServers('after a jest run');
+    return { status, failed: firstFailure(stderr) };
+  }
+
+  close(): void {
+    this.stopServers('at the end');
+    rmSync(this.pidFile, { force: true });
+  }
+
+  private stop(name: NodeJS.Signals): void {
+    console.error(`${name}: stopping jest, restoring the mutated file, stopping the servers`);
+    if (this.jestChild) killGroup(this.jestChild, 'SIGKILL');
+    this.restoreOnStop?.();
+    this.close();
+    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[name]);
+  }
+
+  private stopServers(when: string): void {
+    for (const s of stopServersUnder(this.dataDir)) console.error(`stopped ${s} (${when})`);
+  }
+}
+
+function killGroup(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, name);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `file > test name` of the first failure jest reports (or the reason there is none). */
