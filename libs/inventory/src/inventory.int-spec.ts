@@ -302,6 +302,23 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(order.order.amountMinor).toBe(3 * 10 ** 12);
       expect(order.order.expiresAt - order.order.createdAt).toBe(600_000);
     });
+
+    it("the drop's first sale and sell-out are the instants of the first grab and of the one that took the last unit, kept when a unit comes back", async () => {
+      const def = await newDrop({ reservationRequired: false, quantity: 2 });
+      const first = await held(def.id, 'first-buyer');
+      expect(await inventory.counters(def.id)).toMatchObject({
+        firstSaleAt: first.createdAt,
+        soldOutAt: undefined,
+      });
+      const last = await held(def.id, 'last-buyer');
+      const soldOut = { firstSaleAt: first.createdAt, soldOutAt: last.createdAt };
+      expect(await inventory.counters(def.id)).toMatchObject(soldOut);
+      // A unit back and sold again: the first sell-out stays the drop's.
+      expect((await inventory.cancelOrder(last.id)).ok).toBe(true);
+      await held(def.id, 'later-buyer');
+      expect(await stock(def.id)).toBe(0);
+      expect(await inventory.counters(def.id)).toMatchObject(soldOut);
+    });
   });
 
   describe('reservations', () => {
@@ -756,6 +773,27 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       expect(await redis.zscore(dropKeys(def.id).holds, second.id)).toBe(String(second.expiresAt));
     });
 
+    it('a paying order the sweep meets before its fence waits for the fence again, leaving the next batch to the holds due', async () => {
+      const { def, order: paying } = await heldOrder();
+      const attempt = attemptOf(await inventory.beginPayment(paying.id, { payingTtlMs: 300_000 }));
+      const now = await redisNow(redis);
+      // Its place in the holds says due (a hand edit, an old copy), its fence is minutes on.
+      await putInHolds(redis, paying.id, now - 2);
+      const due = await held(def.id, uniqueId('due'));
+      await moveHoldDeadline(redis, due.id, now - 1);
+      // A batch of one meets the paying order first: not expired, not stale, back at its fence.
+      expect(await inventory.expireDue(def.id, 1)).toMatchObject({
+        scanned: 1,
+        expiredOrders: 0,
+        stalePaying: [],
+      });
+      expect(await redis.zscore(dropKeys(def.id).holds, paying.id)).toBe(String(attempt));
+      // So the next batch of one is the hold that is due.
+      expect(await inventory.expireDue(def.id, 1)).toMatchObject({ scanned: 1, expiredOrders: 1 });
+      expect((await inventory.getOrder(due.id))?.status).toBe('expired');
+      expect((await inventory.getOrder(paying.id))?.status).toBe('paying');
+    });
+
     it('reports a paying order past payingUntil as stale, without expiring it', async () => {
       const { def, order } = await heldOrder();
       await inventory.beginPayment(order.id, { payingTtlMs: 1 });
@@ -951,6 +989,18 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       });
       expect((await inventory.getOrder(stored[0].id))?.status).toBe('held');
       expect((await inventory.getOrder(stored[4].id))?.status).toBe('paying');
+      // The paying order is the payment recovery's at once: its attempt (payingUntil) is the
+      // rebuild's instant, its place in the holds there; the recovery's abort (the wallet found
+      // no debit) names that attempt and holds it again.
+      const rebuiltPaying = (await inventory.getOrder(stored[4].id))!;
+      expect(rebuiltPaying.payingUntil).toBeLessThanOrEqual(await redisNow(redis));
+      expect(await redis.zscore(dropKeys(def.id).holds, stored[4].id)).toBe(
+        String(rebuiltPaying.payingUntil),
+      );
+      expect(await inventory.abortPayment(stored[4].id, rebuiltPaying.payingUntil!)).toMatchObject({
+        ok: true,
+        value: { status: 'held' },
+      });
       expect((await inventory.storedSale(def.id))?.orders).toHaveLength(5);
       expect((await inventory.cancelOrder(stored[0].id)).ok).toBe(true);
       expect(await stock(def.id)).toBe(10 - 2);

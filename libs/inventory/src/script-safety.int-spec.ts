@@ -170,4 +170,24 @@ describe('no script fails half-way after its first write', () => {
     );
     expect(await snapshot(def.id)).toEqual(before);
   });
+
+  it("a sync over a record that fails its check replaces it and, before the sale, sets the stock to the definition's quantity", async () => {
+    const now = await redisNow(redis);
+    const def = await newDrop({
+      quantity: 50,
+      reservationRequired: true,
+      reservationOpensAt: now + 60_000,
+      reservationClosesAt: now + 120_000,
+      saleStartsAt: now + 120_000,
+    });
+    const k = dropKeys(def.id);
+    // Not what the scripts wrote: the price no number, the stock gone with it.
+    await redis.hset(k.drop, 'priceMinor', 'x');
+    await redis.del(k.stock);
+    expect(await inventory.syncDrop({ ...def, quantity: 40, version: 2 }, true)).toEqual({
+      status: 'synced',
+    });
+    expect(await redis.hget(k.drop, 'priceMinor')).toBe(String(def.priceMinor));
+    expect(await redis.get(k.stock)).toBe('40');
+  });
 });

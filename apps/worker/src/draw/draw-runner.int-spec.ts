@@ -1,4 +1,5 @@
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { OutboxStreamFields } from '@flashdrop/events';
 import { entrantsDigest, seedCommitment, shuffle, sortEntrants } from '@flashdrop/fair';
 import { allocationKindOf, DrawSteps, Inventory, OutboxStreamGroups } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
@@ -74,6 +75,19 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
     });
   }
 
+  /** The data of the drop's outbox events of one type, in stream order. */
+  async function eventsOf(dropId: string, type: string): Promise<Record<string, unknown>[]> {
+    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
+    return entries
+      .map(([, flat]) => {
+        const f: Record<string, string> = {};
+        for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+        return f;
+      })
+      .filter((f) => f[OutboxStreamFields.type] === type)
+      .map((f) => JSON.parse(f[OutboxStreamFields.data]) as Record<string, unknown>);
+  }
+
   it('commits when reservations close, draws at saleStartsAt, publishes the result', async () => {
     const { def, fans } = await drawDrop(60, 10);
     const r = runner();
@@ -124,10 +138,44 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
       firstSaleAt: Math.min(...placedAt),
       soldOutAt: Math.max(...placedAt),
     });
+    // The line announced step by step (7 fans a step): every loser once, each step from the
+    // rank the last one ended at.
+    const waitlisted = await eventsOf(def.id, 'draw.waitlisted');
+    expect(waitlisted.map((e) => [e.fromRank, e.count])).toEqual([
+      [10, 7],
+      [17, 7],
+      [24, 7],
+      [31, 7],
+      [38, 7],
+      [45, 7],
+      [52, 7],
+      [59, 1],
+    ]);
+    // Drawn once: the instant recorded, announced once.
+    const drawnAt = (await steps.record(def.id))!.drawnAt;
+    expect(drawnAt).toBeGreaterThanOrEqual(Math.max(...placedAt));
+    expect(await eventsOf(def.id, 'draw.completed')).toEqual([
+      expect.objectContaining({ winners: 10, waitlisted: 50, seed: drawn.seed }),
+    ]);
     // A pass over a finished draw changes nothing.
     expect(await runner().advance(def.id)).toBe('done');
     expect((await inventory.storedSale(def.id))!.orders).toHaveLength(10);
+    expect((await steps.record(def.id))!.drawnAt).toBe(drawnAt);
+    expect(await eventsOf(def.id, 'draw.completed')).toHaveLength(1);
   });
+
+  it('a line longer than one ZADD of the script (1,000 fans) is placed whole, in the shuffle order', async () => {
+    const { def } = await drawDrop(1_010, 5);
+    await close(def.id, true);
+    // The worker's default step (DRAW_STEP_FANS 2000): the 1,005 losers in one step.
+    expect(await runner(2_000).advance(def.id)).toBe('done');
+    const drawn = (await sales.draws.find(def.id))!;
+    const order = shuffle(await sales.draws.allEntrants(def.id), drawn.seed!);
+    expect(await redis.zrange(dropKeys(def.id).waitlist, 0, -1)).toEqual(order.slice(5));
+    expect(await eventsOf(def.id, 'draw.waitlisted')).toEqual([
+      expect.objectContaining({ fromRank: 5, count: 1_005 }),
+    ]);
+  }, 60_000);
 
   it('every step is safe to repeat: steps run twice, out of turn and by two runners', async () => {
     const { def } = await drawDrop(45, 8);
@@ -230,6 +278,13 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
     for (const o of holds.slice(1)) expect((await inventory.cancelOrder(o.id)).ok).toBe(true);
     await settleAsTheWorker(def.id);
     expect(await inventory.retireIfDone(def.id)).toBe(true);
+    // Retired: its outbox, read by every group, emptied; the flag that lets a later event bring
+    // it back (revive) set: a pause is such an event, and the drop is active again.
+    expect(await redis.xlen(dropKeys(def.id).events)).toBe(0);
+    expect(await redis.hget(dropKeys(def.id).drop, 'retired')).toBe('1');
+    expect(await inventory.activeDropIds()).not.toContain(def.id);
+    expect((await inventory.setPaused(def.id, true)).ok).toBe(true);
+    expect(await inventory.activeDropIds()).toContain(def.id);
   });
 
   it('fewer entrants than units: every entrant wins, the rest stays in stock', async () => {
