@@ -1,9 +1,7 @@
 import { DataSource } from 'typeorm';
-import { Order } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
 import {
-  api,
   balancesOf,
   debitsOf,
   DedicatedPostgres,
@@ -13,87 +11,26 @@ import {
   heldOrders,
   OwnServices,
   pay,
+  paymentStormThroughKill,
+  payAfterRestart,
   slotPort,
-  tokenFor,
-  uniqueId,
 } from '@flashdrop/testing';
 import { runAudit } from '@flashdrop/audit';
 import { LedgerFacts } from '@flashdrop/ledger';
 import { PaymentRecoveryService } from '../src/payment-recovery/payment-recovery.service';
 
 const ORDERS = 300;
-const CONCURRENCY = 32;
 const PRICE = 1_999;
-const KILL_AFTER_ACKS = 80;
 /** The wallet-only storm: enough debits at once that the wallet is killed with batches in flight. */
 const BATCH_STORM_ORDERS = 400;
 const BATCH_STORM_CONCURRENCY = 200;
 const BATCH_STORM_KILL_AFTER = 120;
-/** Orders kept out of each storm and paid once the killed server is back: acknowledged after it. */
+/** Orders kept out of the batch storm and paid once the wallet is back: acknowledged after it. */
 const AFTER_RESTART = 20;
 /** Referral rewards: referred orders (each referrer refers as many) and the reward of each. */
 const REFERRED_ORDERS = 200;
 const REFERRERS = 10;
 const REWARD = 300;
-
-/**
- * One payment request per order, CONCURRENCY in flight, no retries (a client that gives up),
- * calling `onAck` after each 200 with the acknowledged count and how many other requests are
- * in flight at that instant. Returns the paid orders the API acknowledged.
- */
-async function storm(
-  baseUrl: string,
-  orders: readonly InventoryOrder[],
-  onAck: (acks: number, inFlight: number) => void,
-): Promise<Map<string, Order>> {
-  const acked = new Map<string, Order>();
-  let next = 0;
-  let inFlight = 0;
-  const worker = async () => {
-    while (next < orders.length) {
-      const o = orders[next++];
-      inFlight += 1;
-      const res = await pay(o.id, o.fanId, {}, baseUrl).catch(() => undefined);
-      inFlight -= 1;
-      if (res?.status === 200) {
-        acked.set(o.id, res.body);
-        onAck(acked.size, inFlight);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return acked;
-}
-
-/**
- * The third phase of a kill test: once the stack takes money again (a probe credit answers
- * 201), the orders kept out of the storm are paid, each acknowledged (200), and join `acked`:
- * writes acknowledged after the restart must survive the checks like the rest.
- */
-async function payAfterRestart(
-  baseUrl: string,
-  later: readonly InventoryOrder[],
-  acked: Map<string, unknown>,
-): Promise<void> {
-  const back = await eventually(
-    async () => {
-      const probe = await api('POST', `/v1/wallets/${uniqueId('probe')}/credits`, {
-        token: tokenFor('operator'),
-        body: { amountMinor: 1, reference: uniqueId('probe') },
-        baseUrl,
-      }).catch(() => undefined);
-      return probe?.status === 201;
-    },
-    60_000,
-    250,
-  );
-  expect(back).toBe(true);
-  for (const o of later) {
-    const res = await pay(o.id, o.fanId, {}, baseUrl);
-    expect(res.status).toBe(200);
-    acked.set(o.id, res.body);
-  }
-}
 
 /**
  * What must hold after the crash, the restart and the recovery job: every acknowledged payment
@@ -179,27 +116,14 @@ describe('payments survive kill -9', () => {
       const inventory = new Inventory(redis);
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(ORDERS);
-      await fund(fans, 2 * PRICE, baseUrl);
-      const { drop, orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
-      const later = orders.slice(-AFTER_RESTART);
-
-      let killed = false;
-      let inFlightAtKill = 0;
-      let restarted: Promise<void> | undefined;
-      const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
-        if (killed || acks < KILL_AFTER_ACKS) return;
-        killed = true;
-        inFlightAtKill = inFlight;
-        own.kill9('wallet');
-        restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
-          own.restart('wallet'),
-        );
+      const { drop, orders, acked, ...phases } = await paymentStormThroughKill({
+        baseUrl,
+        inventory,
+        fans,
+        priceMinor: PRICE,
+        kill: () => own.kill9('wallet'),
+        restart: () => own.restart('wallet'),
       });
-      // The kill fell in the middle: acknowledged before it, in flight at it, and after it.
-      expect(killed).toBe(true);
-      expect(inFlightAtKill).toBeGreaterThan(0);
-      await restarted;
-      await payAfterRestart(baseUrl, later, acked);
 
       const result = await settleAndCheck({
         inventory,
@@ -211,10 +135,10 @@ describe('payments survive kill -9', () => {
         acked,
       });
       console.log(
-        `wallet kill -9: ${acked.size - AFTER_RESTART} acknowledged in the storm, ` +
-          `${inFlightAtKill} in flight at the kill, ${AFTER_RESTART} acknowledged after the ` +
-          `restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted ` +
-          `and paid again`,
+        `wallet kill -9: ${phases.ackedInStorm} acknowledged in the storm, ` +
+          `${phases.inFlightAtKill} in flight at the kill, ${phases.afterRestart} acknowledged ` +
+          `after the restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} ` +
+          `aborted and paid again`,
       );
       expect(result.cutShort + result.recoveredPaid).toBeGreaterThan(0);
       expect(
@@ -228,31 +152,16 @@ describe('payments survive kill -9', () => {
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(REFERRED_ORDERS);
       const referrers = fanIds(REFERRERS);
-      await fund(fans, 2 * PRICE, baseUrl);
-      const { drop, orders } = await heldOrders(
+      const { drop, orders, acked } = await paymentStormThroughKill({
+        baseUrl,
         inventory,
         fans,
-        { priceMinor: PRICE, referralRewardMinor: REWARD },
-        (_fan, i) => referrers[i % REFERRERS],
-      );
-      const later = orders.slice(-AFTER_RESTART);
-
-      let killed = false;
-      let inFlightAtKill = 0;
-      let restarted: Promise<void> | undefined;
-      const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
-        if (killed || acks < KILL_AFTER_ACKS) return;
-        killed = true;
-        inFlightAtKill = inFlight;
-        own.kill9('wallet');
-        restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
-          own.restart('wallet'),
-        );
+        priceMinor: PRICE,
+        drop: { referralRewardMinor: REWARD },
+        referrerOf: (_fan, i) => referrers[i % REFERRERS],
+        kill: () => own.kill9('wallet'),
+        restart: () => own.restart('wallet'),
       });
-      expect(killed).toBe(true);
-      expect(inFlightAtKill).toBeGreaterThan(0);
-      await restarted;
-      await payAfterRestart(baseUrl, later, acked);
       await settleAndCheck({ inventory, recovery, db, baseUrl, orders, fans, acked });
 
       // Every order is paid once by now; each paid exactly one reward, to its referrer.
@@ -399,27 +308,16 @@ describe('payments survive kill -9', () => {
       const inventory = new Inventory(redis);
       const recovery = new PaymentRecoveryService(inventory, client);
       const fans = fanIds(ORDERS);
-      await fund(fans, 2 * PRICE, baseUrl);
-      const { orders } = await heldOrders(inventory, fans, { priceMinor: PRICE });
-      const later = orders.slice(-AFTER_RESTART);
-
-      let killed = false;
-      let inFlightAtKill = 0;
-      let restarted: Promise<void> | undefined;
-      const acked = await storm(baseUrl, orders.slice(0, -AFTER_RESTART), (acks, inFlight) => {
-        if (killed || acks < KILL_AFTER_ACKS) return;
-        killed = true;
-        inFlightAtKill = inFlight;
-        pg.kill9();
-        restarted = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => pg.start());
+      const { orders, acked, ...phases } = await paymentStormThroughKill({
+        baseUrl,
+        inventory,
+        fans,
+        priceMinor: PRICE,
+        kill: () => pg.kill9(),
+        restart: async () => pg.start(),
       });
-      // The kill fell in the middle: acknowledged before it, in flight at it, and after it.
-      expect(killed).toBe(true);
-      expect(inFlightAtKill).toBeGreaterThan(0);
-      await restarted;
       // The test's own pool lost its connections with the server: a new one.
       const db = await own.reconnectDatabase();
-      await payAfterRestart(baseUrl, later, acked);
 
       const result = await settleAndCheck({
         inventory,
@@ -431,10 +329,10 @@ describe('payments survive kill -9', () => {
         acked,
       });
       console.log(
-        `postgres kill -9: ${acked.size - AFTER_RESTART} acknowledged in the storm, ` +
-          `${inFlightAtKill} in flight at the kill, ${AFTER_RESTART} acknowledged after the ` +
-          `restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} aborted ` +
-          `and paid again`,
+        `postgres kill -9: ${phases.ackedInStorm} acknowledged in the storm, ` +
+          `${phases.inFlightAtKill} in flight at the kill, ${phases.afterRestart} acknowledged ` +
+          `after the restart, ${result.recoveredPaid} completed by recovery, ${result.cutShort} ` +
+          `aborted and paid again`,
       );
       expect((await runAudit(new Inventory(redis), new LedgerFacts(db))).breaches).toEqual([]);
     }, 180_000);

@@ -7,6 +7,8 @@ export * from './postgres';
 export * from './sales-fixtures';
 export * from './chromium';
 export * from './payment-fixtures';
+export * from './payment-storm';
+export * from './ledger-spec';
 export * from './cutting-proxy';
 export * from './request-load';
 export * from './drop-snapshot';
