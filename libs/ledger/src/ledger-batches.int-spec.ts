@@ -2,15 +2,7 @@ import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
 import { DebitReply, DomainError } from '@flashdrop/contracts';
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
-import {
-  balancesOf,
-  debitsOf,
-  fanIds,
-  heldOrders,
-  uniqueId,
-  closeStackConnections,
-  openStackConnections,
-} from '@flashdrop/testing';
+import { balancesOf, debitsOf, fanIds, heldOrders, LedgerSpecFixture } from '@flashdrop/testing';
 import { runAudit } from '@flashdrop/audit';
 import { LedgerFacts } from './ledger-facts';
 import { LedgerRepository } from './ledger.repository';
@@ -30,32 +22,15 @@ describe('wallet batches (group commit)', () => {
   let inventory: Inventory;
   let ledger: LedgerRepository;
 
+  const spec = new LedgerSpecFixture();
+  const { fund, begin, debitOf } = spec;
+
   beforeAll(async () => {
-    ({ redis, inventory, db } = await openStackConnections());
-    ledger = new LedgerRepository(db);
+    await spec.open();
+    ({ redis, inventory, db, ledger } = spec);
   });
 
-  afterAll(() => closeStackConnections({ redis, db }));
-
-  const fund = (fanId: string, amountMinor: number) =>
-    ledger.credit({ fanId, amountMinor, currency: 'CNY', reference: uniqueId('topup') });
-
-  /** held -> paying, as the API does before a debit; the attempt is its payingUntil. */
-  async function begin(order: InventoryOrder): Promise<number> {
-    const begun = await inventory.beginPayment(order.id, { payingTtlMs: 60_000 });
-    if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('begin refused');
-    return begun.value.payingUntil;
-  }
-
-  const debitOf = (o: InventoryOrder, attempt: number, brandId: string) => ({
-    orderId: o.id,
-    attempt,
-    fanId: o.fanId,
-    dropId: o.dropId,
-    brandId,
-    amountMinor: o.amountMinor,
-    currency: 'CNY',
-  });
+  afterAll(() => spec.close());
 
   /** What the API does with an outcome, so Redis and the ledger agree for the audit. */
   async function settleInRedis(o: InventoryOrder, attempt: number, outcome: string) {

@@ -1,17 +1,14 @@
 import type { RedisClient } from '@flashdrop/persistence';
 import { DataSource } from 'typeorm';
-import { DebitRequest } from '@flashdrop/contracts';
 import { DropDefinition, GroupSettlement, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import {
   balancesOf,
   debitsOf,
   fanIds,
   heldOrders,
+  LedgerSpecFixture,
   moveGroupDeadline,
   redisNow,
-  uniqueId,
-  closeStackConnections,
-  openStackConnections,
 } from '@flashdrop/testing';
 import { runAudit } from '@flashdrop/audit';
 import { LedgerFacts } from './ledger-facts';
@@ -34,15 +31,15 @@ describe('referral rewards in the ledger', () => {
   let inventory: Inventory;
   let ledger: LedgerRepository;
 
+  const spec = new LedgerSpecFixture();
+  const { fund, begin, debitOf } = spec;
+
   beforeAll(async () => {
-    ({ redis, inventory, db } = await openStackConnections());
-    ledger = new LedgerRepository(db);
+    await spec.open();
+    ({ redis, inventory, db, ledger } = spec);
   });
 
-  afterAll(() => closeStackConnections({ redis, db }));
-
-  const fund = (fanId: string, amountMinor: number) =>
-    ledger.credit({ fanId, amountMinor, currency: 'CNY', reference: uniqueId('topup') });
+  afterAll(() => spec.close());
 
   /** A drop with a referral reward; each fan reserved with `referrerOf`'s referrer, holding one unit. */
   const referredOrders = (
@@ -57,29 +54,6 @@ describe('referral rewards in the ledger', () => {
       { priceMinor: PRICE, referralRewardMinor: reward, ...overrides },
       referrerOf,
     );
-
-  /** held -> paying, as the API does before a debit; the attempt is its payingUntil. */
-  async function begin(order: InventoryOrder): Promise<number> {
-    const begun = await inventory.beginPayment(order.id, { payingTtlMs: 60_000 });
-    if (!begun.ok || begun.value.payingUntil === undefined) throw new Error('begin refused');
-    return begun.value.payingUntil;
-  }
-
-  /** The debit the API sends for an order (PaymentsService): its reward rides along. */
-  const debitOf = (o: InventoryOrder, attempt: number, brandId: string): DebitRequest => ({
-    orderId: o.id,
-    attempt,
-    fanId: o.fanId,
-    dropId: o.dropId,
-    brandId,
-    amountMinor: o.amountMinor,
-    currency: 'CNY',
-    // A group member's money goes to escrow; its reward waits for the release.
-    ...(o.groupId === undefined ? {} : { escrow: true }),
-    ...(o.referrerId === undefined || o.groupId !== undefined
-      ? {}
-      : { referrerId: o.referrerId, rewardMinor: o.rewardMinor }),
-  });
 
   async function rewardsOf(orderIds: readonly string[]) {
     const rows: { order_id: string; fan_id: string; n: string; amount: string }[] = await db.query(
