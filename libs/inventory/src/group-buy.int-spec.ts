@@ -1,12 +1,15 @@
-import { OutboxStreamFields } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  DedicatedRedis,
+  dropSnapshot,
   moveGroupDeadline,
   moveHoldDeadline,
+  namingReceipts,
+  outboxEvents,
   redisNow,
+  refusalTallyWrites,
+  ScriptRedis,
   slotPort,
+  snapshotDiff,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
 import { dropKeys } from './keys';
@@ -26,20 +29,14 @@ const PRICE = 10_000;
  * refund) is tested through the stack (apps/api/test/campaigns/group-buy.e2e-spec.ts).
  */
 describe('group buy in the scripts (real Redis)', () => {
-  const server = new DedicatedRedis(slotPort(6704));
+  const own = new ScriptRedis(slotPort(6704));
   let redis: Redis;
   let inventory: Inventory;
 
   beforeAll(async () => {
-    server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
-    inventory = new Inventory(redis);
+    ({ redis, inventory } = await own.open());
   }, 30_000);
-  afterAll(async () => {
-    await redis.quit();
-    server.stop();
-  });
+  afterAll(() => own.close());
 
   /** A first-come group-buy drop on sale now: groups of 3, 60 s to fill (holds last 600 s). */
   const newDrop = (overrides: Partial<DropDefinition> = {}) =>
@@ -74,45 +71,21 @@ describe('group buy in the scripts (real Redis)', () => {
     return score === null ? null : Number(score);
   };
 
-  async function events(dropId: string, type?: string) {
-    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
-    return entries
-      .map(([, flat]) => {
-        const f: Record<string, string> = {};
-        for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
-        return {
-          type: f[OutboxStreamFields.type],
-          data: JSON.parse(f[OutboxStreamFields.data]) as Record<string, unknown>,
-        };
-      })
-      .filter((e) => type === undefined || e.type === type);
-  }
+  const events = (dropId: string, type?: string) => outboxEvents(redis, dropId, type);
 
   /**
-   * Every key of the drop with its whole content (for "wrote nothing"), but for what a refusal
-   * is meant to leave, written a moment later by the API's refusal tally (count_refusals.lua):
-   * its batch receipt, the stats' `attempts` and `rej:<CODE>`, the grab.rejected events.
+   * What `step` changed under the drop (dropSnapshot: every key with its content), the refusal
+   * tally flushed before and after so that its timer cannot race the comparison; its one
+   * batch receipt is named `rcpt:<run 1>` (namingReceipts).
    */
-  async function snapshot(dropId: string) {
-    const keys = (await redis.keys(`{d:${dropId}}:*`)).filter((k) => !k.includes(':rcpt:'));
-    const out: Record<string, unknown> = {};
-    for (const key of keys.sort()) {
-      const type = await redis.type(key);
-      if (type === 'string') out[key] = await redis.get(key);
-      else if (type === 'hash') out[key] = await redis.hgetall(key);
-      else if (type === 'zset') out[key] = await redis.zrange(key, 0, -1, 'WITHSCORES');
-      else if (type === 'list') out[key] = await redis.lrange(key, 0, -1);
-      else if (type === 'set') out[key] = (await redis.smembers(key)).sort();
-      else if (type === 'stream') out[key] = (await events(dropId)).filter(notTally);
-      else throw new Error(`${key}: a ${type} this snapshot cannot read`);
-    }
-    const counters = out[dropKeys(dropId).stats] as Record<string, string> | undefined;
-    for (const field of Object.keys(counters ?? {})) {
-      if (field === 'attempts' || field.startsWith('rej:')) delete counters![field];
-    }
-    return out;
+  async function changedBy(dropId: string, step: () => Promise<unknown>) {
+    await inventory.refusals.flush();
+    const before = await dropSnapshot(redis, dropId);
+    await step();
+    await inventory.refusals.flush();
+    const after = await dropSnapshot(redis, dropId);
+    return { diff: namingReceipts(snapshotDiff(before, after), dropId), before, after };
   }
-  const notTally = (e: { type: string }) => e.type !== 'grab.rejected';
 
   it('a grab starts a group, each join takes a seat, the holds end with the group; at its size GROUP_FULL, a released seat taken again', async () => {
     const def = await newDrop();
@@ -154,11 +127,13 @@ describe('group buy in the scripts (real Redis)', () => {
     // Joining starts nothing.
     expect((await stats(def.id)).groupsStarted).toBe('1');
 
-    const before = await snapshot(def.id);
-    expect(await inventory.grab({ dropId: def.id, fanId: 'd', quantity: 1, groupId: gid })).toEqual(
-      { ok: false, code: 'GROUP_FULL' },
+    // Refused: nothing written but the refusal tally's count.
+    const full = await changedBy(def.id, async () =>
+      expect(
+        await inventory.grab({ dropId: def.id, fanId: 'd', quantity: 1, groupId: gid }),
+      ).toEqual({ ok: false, code: 'GROUP_FULL' }),
     );
-    expect(await snapshot(def.id)).toEqual(before);
+    expect(full.diff).toEqual(refusalTallyWrites(full, def.id, 'GROUP_FULL'));
 
     // A cancelled member's seat frees (release): the next fan takes it.
     expect((await inventory.cancelOrder(c.id, 'c')).ok).toBe(true);
@@ -208,12 +183,13 @@ describe('group buy in the scripts (real Redis)', () => {
       },
     ]);
     // A second completion of a grouped order answers it and writes nothing.
-    const once = await snapshot(def.id);
-    expect(await inventory.completePayment(a.id)).toMatchObject({
-      ok: true,
-      value: { status: 'grouped' },
-    });
-    expect(await snapshot(def.id)).toEqual(once);
+    const again = await changedBy(def.id, async () =>
+      expect(await inventory.completePayment(a.id)).toMatchObject({
+        ok: true,
+        value: { status: 'grouped' },
+      }),
+    );
+    expect(again.diff).toEqual({});
 
     await pay(b.id);
     expect(await inventory.group(def.id, gid)).toMatchObject({ paidMembers: 2, status: 'open' });
@@ -269,9 +245,10 @@ describe('group buy in the scripts (real Redis)', () => {
     ]);
 
     // Again (the payer and the sweeper both got there): answered, nothing written.
-    const after = await snapshot(def.id);
-    expect(await inventory.finishGroup(def.id, gid)).toEqual({ ok: true, value: undefined });
-    expect(await snapshot(def.id)).toEqual(after);
+    const finishedAgain = await changedBy(def.id, async () =>
+      expect(await inventory.finishGroup(def.id, gid)).toEqual({ ok: true, value: undefined }),
+    );
+    expect(finishedAgain.diff).toEqual({});
   });
 
   it('fails at its deadline: fenced failing, unpaid holds expire down the line (a passed-down unit starts a group of its own), the grouped refunded, failed once', async () => {
@@ -284,9 +261,10 @@ describe('group buy in the scripts (real Redis)', () => {
     expect((await inventory.joinWaitlist(def.id, 'waiter')).ok).toBe(true);
 
     // Before the deadline nothing fails, nothing is written.
-    const open = await snapshot(def.id);
-    expect(await inventory.failGroup(def.id, gid)).toEqual({ step: 'open' });
-    expect(await snapshot(def.id)).toEqual(open);
+    const early = await changedBy(def.id, async () =>
+      expect(await inventory.failGroup(def.id, gid)).toEqual({ step: 'open' }),
+    );
+    expect(early.diff).toEqual({});
 
     await moveGroupDeadline(redis, def.id, gid, (await redisNow(redis)) - 1);
     expect(await inventory.failGroup(def.id, gid)).toEqual({
@@ -317,16 +295,17 @@ describe('group buy in the scripts (real Redis)', () => {
     expect(await stats(def.id)).toMatchObject({ groupsStarted: '2', grouped: '1' });
 
     // A failing group takes no one; a second fail writes nothing new.
-    const fenced = await snapshot(def.id);
-    expect(
-      await inventory.grab({ dropId: def.id, fanId: 'late', quantity: 1, groupId: gid }),
-    ).toEqual({ ok: false, code: 'GROUP_CLOSED' });
-    expect(await inventory.failGroup(def.id, gid)).toEqual({
-      step: 'failing',
-      paying: 0,
-      grouped: [a.id],
+    const fenced = await changedBy(def.id, async () => {
+      expect(
+        await inventory.grab({ dropId: def.id, fanId: 'late', quantity: 1, groupId: gid }),
+      ).toEqual({ ok: false, code: 'GROUP_CLOSED' });
+      expect(await inventory.failGroup(def.id, gid)).toEqual({
+        step: 'failing',
+        paying: 0,
+        grouped: [a.id],
+      });
     });
-    expect(await snapshot(def.id)).toEqual(fenced);
+    expect(fenced.diff).toEqual(refusalTallyWrites(fenced, def.id, 'GROUP_CLOSED'));
 
     // The wallet refunded a: refunded, its unit freed (to stock: no one is left in line).
     expect(await inventory.settleFailedGroup(def.id, gid, [a.id])).toEqual({ failed: true });
@@ -368,9 +347,10 @@ describe('group buy in the scripts (real Redis)', () => {
     ]);
 
     // Again: answered failed, nothing written.
-    const after = await snapshot(def.id);
-    expect(await inventory.settleFailedGroup(def.id, gid, [a.id])).toEqual({ failed: true });
-    expect(await snapshot(def.id)).toEqual(after);
+    const again = await changedBy(def.id, async () =>
+      expect(await inventory.settleFailedGroup(def.id, gid, [a.id])).toEqual({ failed: true }),
+    );
+    expect(again.diff).toEqual({});
   });
 
   it('stays failing while a grouped member is not yet refunded; a payment after the deadline never completes it', async () => {

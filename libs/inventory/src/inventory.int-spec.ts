@@ -7,6 +7,7 @@ import {
   eventually,
   moveHoldDeadline,
   putInHolds,
+  refusalTallyWrites,
   redisNow,
   roundNumbers,
   setDropTimes,
@@ -1100,19 +1101,6 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       tallied?: string;
     }
 
-    /** What the tally's flush of one refusal writes: attempts +1, rej:<CODE> +1, one event. */
-    function tallyWrites(before: Record<string, string>, dropId: string, code: string) {
-      const k = dropKeys(dropId);
-      const plusOne = (field: string) => [before[field], String(Number(before[field] ?? 0) + 1)];
-      return {
-        [`${k.stats}#attempts`]: plusOne(`${k.stats}#attempts`),
-        [`${k.stats}#rej:${code}`]: plusOne(`${k.stats}#rej:${code}`),
-        [`${k.events}#last-id`]: [before[`${k.events}#last-id`], expect.any(String)],
-        [`${k.events}#added`]: plusOne(`${k.events}#added`),
-        // The tally's batch receipt (a batch sent twice is counted once).
-        [k.receipt('<run 1>')]: [undefined, '1'],
-      };
-    }
     const refused = (code: string) => ({ ok: false, code });
     const onSale = (o: Partial<DropDefinition> = {}) =>
       newDrop({ reservationRequired: false, ...o });
@@ -1522,8 +1510,9 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       else expect(result).toMatchObject(answer as object);
       // Flushed now rather than whenever its timer fires: the comparison cannot race it.
       await inventory.refusals.flush();
-      const diff = namingReceipts(snapshotDiff(before, await dropSnapshot(redis, dropId)), dropId);
-      expect(diff).toEqual(tallied ? tallyWrites(before, dropId, tallied) : {});
+      const after = await dropSnapshot(redis, dropId);
+      const diff = namingReceipts(snapshotDiff(before, after), dropId);
+      expect(diff).toEqual(tallied ? refusalTallyWrites({ before, after }, dropId, tallied) : {});
     });
 
     it.each(['SALE_ENDED', 'SALE_NOT_STARTED', 'SALE_PAUSED', 'NOT_RESERVED', 'SOLD_OUT'])(
@@ -1542,10 +1531,12 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
         const before = await dropSnapshot(redis, def.id);
         expect(await grab(def.id, 'f', { key: 'k' })).toEqual(refused(code));
         await inventory.refusals.flush();
+        const after = await dropSnapshot(redis, def.id);
         const [field, value] = grabIdempotencyEntry(def.id, 'f', 'k', 1, `E:${code}`);
-        expect(
-          namingReceipts(snapshotDiff(before, await dropSnapshot(redis, def.id)), def.id),
-        ).toEqual({ [field]: [undefined, value], ...tallyWrites(before, def.id, code) });
+        expect(namingReceipts(snapshotDiff(before, after), def.id)).toEqual({
+          [field]: [undefined, value],
+          ...refusalTallyWrites({ before, after }, def.id, code),
+        });
         const last = (await events(def.id)).pop();
         expect(last).toMatchObject({
           type: 'grab.rejected',

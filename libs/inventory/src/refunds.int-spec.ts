@@ -1,9 +1,8 @@
-import { OutboxStreamFields } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  DedicatedRedis,
+  outboxEvents,
   redisNow,
+  ScriptRedis,
   setDropTimes,
   slotPort,
 } from '@flashdrop/testing';
@@ -18,20 +17,14 @@ import { DropDefinition, Inventory, InventoryOrder } from './index';
  * through the stack (apps/api/test/campaigns/refunds.e2e-spec.ts).
  */
 describe('refunds in the scripts (real Redis)', () => {
-  const server = new DedicatedRedis(slotPort(6372));
+  const own = new ScriptRedis(slotPort(6372));
   let redis: Redis;
   let inventory: Inventory;
 
   beforeAll(async () => {
-    server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
-    inventory = new Inventory(redis);
+    ({ redis, inventory } = await own.open());
   }, 30_000);
-  afterAll(async () => {
-    await redis.quit();
-    server.stop();
-  });
+  afterAll(() => own.close());
 
   const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
@@ -44,17 +37,7 @@ describe('refunds in the scripts (real Redis)', () => {
     return done.value;
   }
 
-  async function events(dropId: string) {
-    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
-    return entries.map(([, flat]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
-      return {
-        type: f[OutboxStreamFields.type],
-        data: JSON.parse(f[OutboxStreamFields.data]) as Record<string, unknown>,
-      };
-    });
-  }
+  const events = (dropId: string) => outboxEvents(redis, dropId);
 
   /** Every key of the drop with its whole content. */
   async function snapshot(dropId: string) {

@@ -1,10 +1,9 @@
 import { OutboxStreamFields } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  DedicatedRedis,
   moveHoldDeadline,
   redisNow,
+  ScriptRedis,
   slotPort,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
@@ -18,20 +17,14 @@ import { BadRecordError, DropDefinition, Inventory, InventoryOrder } from './ind
  * Each case reads everything the script could have written.
  */
 describe('no script fails half-way after its first write', () => {
-  const server = new DedicatedRedis(slotPort(6390));
+  const own = new ScriptRedis(slotPort(6390));
   let redis: Redis;
   let inventory: Inventory;
 
   beforeAll(async () => {
-    server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
-    inventory = new Inventory(redis);
+    ({ redis, inventory } = await own.open());
   }, 30_000);
-  afterAll(async () => {
-    await redis.quit();
-    server.stop();
-  });
+  afterAll(() => own.close());
 
   const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 

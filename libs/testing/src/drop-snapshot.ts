@@ -86,3 +86,28 @@ export function namingReceipts<V>(diff: Record<string, V>, dropId: string): Reco
   }
   return out;
 }
+
+/**
+ * What the refusal tally's flush of one grab refusal writes under the drop, as snapshotDiff
+ * entries (namingReceipts applied): the stats' attempts +1 and rej:<CODE> +1, one event on the
+ * outbox stream (grab.rejected), the batch's receipt. `before` and `after` are the snapshots
+ * around the refusal and the flush (the stream's new last id is read off `after`).
+ */
+export function refusalTallyWrites(
+  { before, after }: { before: Record<string, string>; after: Record<string, string> },
+  dropId: string,
+  code: string,
+): Record<string, [string | undefined, string | undefined]> {
+  const k = dropKeys(dropId);
+  const plusOne = (entry: string): [string | undefined, string] => [
+    before[entry],
+    String(Number(before[entry] ?? 0) + 1),
+  ];
+  return {
+    [`${k.stats}#attempts`]: plusOne(`${k.stats}#attempts`),
+    [`${k.stats}#rej:${code}`]: plusOne(`${k.stats}#rej:${code}`),
+    [`${k.events}#last-id`]: [before[`${k.events}#last-id`], after[`${k.events}#last-id`]],
+    [`${k.events}#added`]: plusOne(`${k.events}#added`),
+    [k.receipt('<run 1>')]: [undefined, '1'],
+  };
+}

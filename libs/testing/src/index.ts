@@ -12,6 +12,7 @@ export * from './ledger-spec';
 export * from './cutting-proxy';
 export * from './request-load';
 export * from './drop-snapshot';
+export * from './script-redis';
 export * from './frame-tap';
 export * from './topic-tail';
 export * from './webhook-receiver';

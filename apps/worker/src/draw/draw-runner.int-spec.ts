@@ -1,5 +1,4 @@
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
-import { OutboxStreamFields } from '@flashdrop/events';
 import { entrantsDigest, seedCommitment, shuffle, sortEntrants } from '@flashdrop/fair';
 import { allocationKindOf, DrawSteps, Inventory, OutboxStreamGroups } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
@@ -9,6 +8,7 @@ import {
   dropDefinition,
   dropKeys,
   freshDatabase,
+  outboxEvents,
   redisNow,
   setDropTimes,
   slotPort,
@@ -76,17 +76,8 @@ describe('DrawRunner (draw scripts + published record, real Redis and PostgreSQL
   }
 
   /** The data of the drop's outbox events of one type, in stream order. */
-  async function eventsOf(dropId: string, type: string): Promise<Record<string, unknown>[]> {
-    const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');
-    return entries
-      .map(([, flat]) => {
-        const f: Record<string, string> = {};
-        for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
-        return f;
-      })
-      .filter((f) => f[OutboxStreamFields.type] === type)
-      .map((f) => JSON.parse(f[OutboxStreamFields.data]) as Record<string, unknown>);
-  }
+  const eventsOf = async (dropId: string, type: string) =>
+    (await outboxEvents(redis, dropId, type)).map((e) => e.data);
 
   it('commits when reservations close, draws at saleStartsAt, publishes the result', async () => {
     const { def, fans } = await drawDrop(60, 10);
