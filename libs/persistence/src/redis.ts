@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { FlashdropConfig } from '@flashdrop/config';
 import { withTimeout } from './timing';
-import Redis, { Cluster, RedisOptions } from 'ioredis';
+import Redis, { Cluster, NatMap, RedisOptions } from 'ioredis';
 import { logRedisErrors } from './server-logs';
 
 /**
@@ -28,7 +28,14 @@ export type RedisConnectOptions = Pick<
   | 'connectTimeout'
   | 'autoResendUnfulfilledCommands'
   | 'commandTimeout'
->;
+> & {
+  /**
+   * Cluster only: where this process reaches each node, by the address the node announces
+   * (`host:port`), when that is not where it can be reached (NAT, a container network; in
+   * tests, a proxy per node that can cut this process off from one node).
+   */
+  readonly natMap?: NatMap;
+};
 
 const DEFAULTS = {
   enableAutoPipelining: true,
@@ -74,10 +81,12 @@ export function connectRedis(
   options: RedisConnectOptions = {},
 ): RedisClient {
   const nodes = config.redisClusterNodes;
+  // natMap means nothing to one Redis (ioredis ignores it there).
   if (!nodes) return createRedis(config.REDIS_URL, options);
-  const { enableAutoPipelining, ...perNode } = { ...DEFAULTS, ...options };
+  const { enableAutoPipelining, natMap, ...perNode } = { ...DEFAULTS, ...options };
   const cluster = new Cluster(nodes, {
     enableAutoPipelining,
+    natMap,
     autoPipeliningIgnoredCommands: [...CLUSTER_UNPIPELINED],
     scaleReads: 'master',
     clusterRetryStrategy: retryStrategy,

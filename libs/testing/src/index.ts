@@ -10,6 +10,7 @@ export * from './payment-fixtures';
 export * from './payment-storm';
 export * from './ledger-spec';
 export * from './cutting-proxy';
+export * from './partition-proxy';
 export * from './request-load';
 export * from './drop-snapshot';
 export * from './script-redis';

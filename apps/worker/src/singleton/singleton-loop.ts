@@ -13,14 +13,19 @@ interface LeaseOptions {
 
 /** Repeated short work: one `tick` per interval while this instance holds the lease. */
 interface TickOptions extends LeaseOptions {
-  /** One unit of work; must finish well within the lease. */
-  readonly tick: () => Promise<unknown>;
+  /**
+   * One unit of work; must finish well within the lease. `signal` aborts when the lease is
+   * about to run out unrenewed (or the loop stops): a pass that is still going must then stop
+   * writing.
+   */
+  readonly tick: (signal: AbortSignal) => Promise<unknown>;
 }
 
 /**
  * Long-running work (a relay's read-send-acknowledge loop): runs as long as the lease is held.
- * The lease is renewed in the background; when a renewal fails (Redis gone, lease run out
- * during a long pause) or the loop stops, `signal` aborts and the work must return at once.
+ * The lease is renewed in the background; when a renewal fails, when none has succeeded by
+ * the guard (LEASE_GUARD_FRACTION before the lease runs out: a renewal that hangs), or when the
+ * loop stops, `signal` aborts and the work must return at once.
  */
 interface LeadOptions extends LeaseOptions {
   readonly lead: (signal: AbortSignal) => Promise<unknown>;
@@ -36,11 +41,25 @@ export type SingletonLoopOptions = TickOptions | LeadOptions;
  * run are correct even if two instances ever overlap (each checks state atomically; a relay's
  * re-sends keep their event ids, which consumers dedupe). redlock guards only such singletons,
  * never the grab or payment path.
+ *
+ * What must stay true: a holder stops writing before a successor can hold the lease. A
+ * successor takes it only once Redis has let the key expire, which is never earlier than the
+ * holder's own `lock.expiration` (redlock counts it from before its request, less a drift
+ * allowance). So the work's signal aborts LEASE_GUARD_FRACTION of a lease before that moment
+ * unless a renewal came back in time, however the renewal failed: an error, or no answer at
+ * all (on a Redis Cluster a renewal to a primary cut off from this process waits, without an
+ * error, for as long as the cut lasts). The work checks the signal before each write, so a
+ * write it started before the abort must land within that margin. Not covered: a lease the
+ * server itself lost (a failover before the key reached the replica) lets a successor in early;
+ * the singletons' writes are correct under overlap for that case (see above).
  */
 export class SingletonLoop {
   private readonly logger: Logger;
   private readonly stopping = new AbortController();
   private lock?: Lock;
+  /** The current work's "lease lost" switch, and the timer that throws it (see the class). */
+  private work?: AbortController;
+  private guard?: NodeJS.Timeout;
   private running = false;
   private done?: Promise<void>;
   private wake?: () => void;
@@ -67,6 +86,7 @@ export class SingletonLoop {
     this.stopping.abort();
     this.wake?.();
     await this.done;
+    clearTimeout(this.guard);
     await this.lock?.release().catch(() => undefined);
     this.lock = undefined;
   }
@@ -75,8 +95,7 @@ export class SingletonLoop {
     while (this.running) {
       try {
         if (await this.holdLease()) {
-          if ('tick' in this.options) await this.options.tick();
-          else await this.leadWhileHeld(this.options.lead);
+          await this.whileHeld('tick' in this.options ? this.options.tick : this.options.lead);
         }
       } catch (e) {
         this.logger.warn(`singleton work failed: ${(e as Error).message}`);
@@ -95,32 +114,51 @@ export class SingletonLoop {
       } else if (this.lock.expiration - Date.now() < leaseMs / 2) {
         this.lock = await this.lock.extend(leaseMs);
       }
+      this.armGuard(this.lock);
       return true;
     } catch {
       // Another instance holds it (or Redis is away): wait for the next round.
       this.lock = undefined;
+      this.work?.abort();
       return false;
     }
   }
 
   /**
-   * Runs `lead` while the lease holds: a timer renews it every quarter lease; a failed renewal
-   * aborts the work's signal before the lease can run out, so two leaders never overlap for
-   * longer than a renewal in flight.
+   * (Re)arms the guard for the lease just taken or renewed: unless a later renewal re-arms it,
+   * it aborts the current work LEASE_GUARD_FRACTION of a lease before `lock.expiration`.
    */
-  private async leadWhileHeld(lead: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  private armGuard(lock: Lock): void {
+    clearTimeout(this.guard);
+    const margin = this.options.leaseMs * LEASE_GUARD_FRACTION;
+    const due = lock.expiration - margin - Date.now();
+    this.guard = setTimeout(
+      () => {
+        if (this.lock === lock) this.work?.abort();
+      },
+      Math.max(0, due),
+    );
+  }
+
+  /**
+   * Runs one piece of work (a tick, or a lead for as long as it lasts) while the lease holds: a
+   * timer renews it every quarter lease; a failed renewal, or the guard when no renewal came
+   * back in time, aborts the work's signal before the lease can run out (see the class), so
+   * the work has stopped before a successor can start.
+   */
+  private async whileHeld(work: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
     const lost = new AbortController();
-    const renew = setInterval(() => {
-      void this.holdLease().then((held) => {
-        if (!held) lost.abort();
-      });
-    }, this.options.leaseMs / 4);
+    this.work = lost;
+    // A lease that ran out while this instance was not looking (a long pause) counts as lost.
+    if (!this.isLeader) lost.abort();
+    const renew = setInterval(() => void this.holdLease(), this.options.leaseMs / 4);
     try {
-      await lead(AbortSignal.any([lost.signal, this.stopping.signal]));
+      await work(AbortSignal.any([lost.signal, this.stopping.signal]));
     } finally {
       clearInterval(renew);
+      this.work = undefined;
     }
-    if (lost.signal.aborted) this.logger.warn('lease lost: stopped leading');
+    if (lost.signal.aborted) this.logger.warn('lease lost: stopped its work');
   }
 
   private sleep(ms: number): Promise<void> {
@@ -133,6 +171,13 @@ export class SingletonLoop {
     });
   }
 }
+
+/**
+ * How long before the holder's own view of the lease's end its work is told to stop, as a
+ * share of the lease: the time a write started just before may take to land. Renewals start
+ * at half the lease, so a renewal has three tenths of a lease to come back.
+ */
+export const LEASE_GUARD_FRACTION = 0.2;
 
 /** The `locks:` Redis key family: a singleton's lease, and the only place that spells one. */
 export function leaseKey(singleton: string): string {

@@ -2,8 +2,11 @@ import { FlashdropConfig } from '@flashdrop/config';
 
 /** Work that runs in short passes: one `tick` per interval while this instance holds the lease. */
 export interface TickingWork {
-  /** One pass; must finish well within the lease. A failed pass is logged and retried. */
-  tick(): Promise<unknown>;
+  /**
+   * One pass; must finish well within the lease. A failed pass is logged and retried. `signal`
+   * aborts when the lease is about to run out unrenewed: a long pass stops writing then.
+   */
+  tick(signal: AbortSignal): Promise<unknown>;
 }
 
 /**

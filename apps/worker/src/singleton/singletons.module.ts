@@ -40,7 +40,7 @@ class SingletonHost implements OnApplicationBootstrap, BeforeApplicationShutdown
       const loop = new SingletonLoop(
         redlock,
         'tick' in work
-          ? { ...lease, tick: () => work.tick() }
+          ? { ...lease, tick: (signal) => work.tick(signal) }
           : { ...lease, lead: (signal) => work.lead(signal) },
       );
       loop.start();

@@ -22,21 +22,25 @@ export class HoldSweeper implements TickingWork {
 
   constructor(private readonly inventory: Inventory) {}
 
-  tick(): Promise<number> {
-    return this.sweepOnce();
+  tick(signal: AbortSignal): Promise<number> {
+    return this.sweepOnce(signal);
   }
 
-  /** One pass over the active drops (a drop holding units is active); answers the units returned. */
-  async sweepOnce(): Promise<number> {
+  /**
+   * One pass over the active drops (a drop holding units is active); answers the units returned.
+   * Stops between batches once `signal` aborts (the lease is about to run out unrenewed).
+   */
+  async sweepOnce(signal?: AbortSignal): Promise<number> {
     const [drops, now] = await Promise.all([this.inventory.activeDropIds(), this.inventory.now()]);
     const deadlines = await Promise.all(drops.map((d) => this.inventory.nextDeadline(d)));
     let units = 0;
     await Promise.all(
       drops.map(async (dropId, i) => {
+        if (signal?.aborted) return;
         await this.sweepBuckets(dropId);
         const next = deadlines[i];
         if (next === undefined || next > now) return;
-        for (;;) {
+        while (!signal?.aborted) {
           const sweep = await this.inventory.expireDue(dropId, BATCH);
           units += sweep.unitsReturned;
           if (sweep.stalePaying.length > 0) {

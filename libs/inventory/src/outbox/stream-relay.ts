@@ -156,7 +156,7 @@ export class StreamRelay {
     for (const keys of chunks) {
       if (signal.aborted) break;
       const result = await this.read(keys);
-      const sent = await this.relay(result);
+      const sent = await this.relay(result, signal);
       total += sent;
       // Nothing new and one read covers every stream: wait (blocking) until any stream has an
       // entry past its newest id, without reading it, so the next round reads it at once.
@@ -187,7 +187,7 @@ export class StreamRelay {
     for (const keys of chunk(this.streams, STREAMS_PER_READ)) {
       if (signal.aborted) break;
       const results = await Promise.all(keys.map((key) => this.read([key])));
-      total += await this.relay(results.flat());
+      total += await this.relay(results.flat(), signal);
     }
     if (total === 0) await sleep(CLUSTER_IDLE_NAP_MS, signal);
     return total;
@@ -204,7 +204,12 @@ export class StreamRelay {
     )) as ReadResult;
   }
 
-  private async relay(result: ReadResult): Promise<number> {
+  /**
+   * Sends what was read, then acknowledges it. Checked before each send: once `signal` aborts
+   * (the lease is about to run out) nothing more goes to Kafka; what was read stays pending,
+   * and the next leader's first read answers it (relay_read.lua).
+   */
+  private async relay(result: ReadResult, signal: AbortSignal): Promise<number> {
     const byTopic = new Map<string, Message[]>();
     const acks: [key: string, ids: string[]][] = [];
     let count = 0;
@@ -247,6 +252,7 @@ export class StreamRelay {
     if (count === 0) return 0;
     const producer = await this.producer.get();
     for (const topicMessages of splitForSend(byTopic)) {
+      if (signal.aborted) return 0;
       await producer.sendBatch({ topicMessages, acks: -1 });
     }
     // Only now, with Kafka's acknowledgement in hand, may the entries leave the pending list.
