@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RedisClient } from '@flashdrop/persistence';
+import { RedisClient, withTimeout } from '@flashdrop/persistence';
 import Redlock, { Lock } from 'redlock';
 
 interface LeaseOptions {
@@ -108,11 +108,15 @@ export class SingletonLoop {
   private async holdLease(): Promise<boolean> {
     const { resource, leaseMs } = this.options;
     try {
+      // Bounded: on a Redis Cluster a lease call to a primary this process cannot reach gets
+      // no answer at all, and an answer later than the guard is of no use (and `stop` must not
+      // wait for it). A lease taken by a call that timed out here runs out by itself.
+      const bound = leaseMs * RENEWAL_BOUND_FRACTION;
       if (!this.lock || this.lock.expiration <= Date.now()) {
-        this.lock = await this.redlock.acquire([resource], leaseMs);
+        this.lock = await withTimeout(this.redlock.acquire([resource], leaseMs), bound, 'lease');
         this.logger.log(`took the lease`);
       } else if (this.lock.expiration - Date.now() < leaseMs / 2) {
-        this.lock = await this.lock.extend(leaseMs);
+        this.lock = await withTimeout(this.lock.extend(leaseMs), bound, 'lease renewal');
       }
       this.armGuard(this.lock);
       return true;
@@ -178,6 +182,9 @@ export class SingletonLoop {
  * at half the lease, so a renewal has three tenths of a lease to come back.
  */
 export const LEASE_GUARD_FRACTION = 0.2;
+
+/** How long one lease call may take, as a share of the lease: what the guard leaves it. */
+const RENEWAL_BOUND_FRACTION = 0.3;
 
 /** The `locks:` Redis key family: a singleton's lease, and the only place that spells one. */
 export function leaseKey(singleton: string): string {
