@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `npm run bench:cluster`: the stack on the slot's local Redis Cluster (infra/redis-cluster.sh),
-# measured in three layouts: 3 primaries + 1 API, 1 primary + 1 API (every slot moved onto one
-# primary with redis-cli --cluster rebalance), 3 primaries + 2 API instances (scripts/instances.js).
+# measured in four layouts: 3 primaries + 1 API, 1 primary + 1 API (every slot moved onto one
+# primary with redis-cli --cluster rebalance), 3 primaries + 2 API instances (scripts/instances.js),
+# and 3 primaries + 1 API with REDIS_WAIT_REPLICAS=1 (each grab answered after WAIT: its cost).
 # Each layout: a fresh Redis, the test stack of the slot, one bounded rush of distinct fans over a
 # few drops at once (load-tests/runner/cluster-bench.ts), the CPU every process spent per grab.
-# Loopback only; the three rushes are bounded (--seconds each). Prints one row per layout.
+# Loopback only; the rushes are bounded (--seconds each). Prints one row per layout.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,7 +16,8 @@ RUNNER=(node -r ts-node/register/transpile-only -r tsconfig-paths/register load-
 usage_text="usage: TEST_SLOT=N npm run bench:cluster -- [--drops=N] [--quantity=N] [--fans=N] [--connections=N] [--seconds=S]
 
 Grabs/s and CPU per grab per process of the slot's test stack on the slot's own Redis Cluster:
-3 primaries vs 1 primary (one API), and 1 vs 2 API instances (3 primaries). The flags go to
+3 primaries vs 1 primary (one API), 1 vs 2 API instances (3 primaries), and WAIT on a replica
+vs none (3 primaries, one API). The flags go to
 each layout's rush (load-tests/runner/cluster-bench.ts --help). Rows are appended to
 \$FLASHDROP_DATA_DIR/cluster-bench-<slot>.jsonl and printed.
 
@@ -23,7 +25,7 @@ environment:
   TEST_SLOT=N          required: the slot whose test stack and cluster are used (never 0's)
   FLASHDROP_DATA_DIR   the shared servers' data (default <repo>/.data)
   BENCH_SKIP_BUILD=1   use the dist/ already built
-  LAYOUTS=a,b,c        a subset of 3p1a,1p1a,3p2a (default all three)"
+  LAYOUTS=a,b,...      a subset of 3p1a,1p1a,3p2a,3p1aw (default all four)"
 if cli_help_requested "$@"; then printf '%s\n' "$usage_text"; exit 0; fi
 for arg in "$@"; do
   case "$arg" in
@@ -34,9 +36,9 @@ done
 [ -n "${TEST_SLOT:-}" ] || cli_refuse "set TEST_SLOT (the slot's test stack and cluster are used)"
 export FLASHDROP_DATA_DIR="${FLASHDROP_DATA_DIR:-$ROOT/.data}"
 export TEST_REDIS_CLUSTER=1
-LAYOUTS="${LAYOUTS:-3p1a,1p1a,3p2a}"
+LAYOUTS="${LAYOUTS:-3p1a,1p1a,3p2a,3p1aw}"
 for l in ${LAYOUTS//,/ }; do
-  case "$l" in 3p1a | 1p1a | 3p2a) ;; *) cli_refuse "unknown layout $l (3p1a, 1p1a, 3p2a)" ;; esac
+  case "$l" in 3p1a | 1p1a | 3p2a | 3p1aw) ;; *) cli_refuse "unknown layout $l (3p1a, 1p1a, 3p2a, 3p1aw)" ;; esac
 done
 t0=$(date +%s)
 step() { printf '\n== %s (%ss, load %s)\n' "$1" "$(($(date +%s) - t0))" "$(cut -d' ' -f1 /proc/loadavg)"; }
@@ -82,16 +84,17 @@ bash scripts/services.sh migrate test
 
 for layout in ${LAYOUTS//,/ }; do
   case "$layout" in
-    3p1a) label="3 primaries, 1 API"; apis=1 ;;
-    1p1a) label="1 primary, 1 API"; apis=1 ;;
-    3p2a) label="3 primaries, 2 APIs"; apis=2 ;;
+    3p1a) label="3 primaries, 1 API"; apis=1; wait=0 ;;
+    1p1a) label="1 primary, 1 API"; apis=1; wait=0 ;;
+    3p2a) label="3 primaries, 2 APIs"; apis=2; wait=0 ;;
+    3p1aw) label="3 primaries, 1 API, WAIT 1"; apis=1; wait=1 ;;
   esac
   step "layout: $label"
   bash scripts/services.sh stop test >/dev/null
   bash infra/redis-cluster.sh flush
   if [ "$layout" = 1p1a ]; then to_one_primary; else to_three_primaries; fi
   echo "primaries serving slots: $(primaries_with_slots | wc -l)"
-  API_INSTANCES="$apis" bash scripts/services.sh start test
+  API_INSTANCES="$apis" REDIS_WAIT_REPLICAS="$wait" bash scripts/services.sh start test
   "${RUNNER[@]}" --label="$label" --out="$OUT" "$@"
 done
 bash scripts/services.sh stop test
