@@ -59,16 +59,28 @@ primaries_with_slots() {
   redis-cli -p "$FIRST_PORT" cluster nodes | awk '$3 ~ /master/ && NF > 8 { print $1 }'
 }
 all_primaries() { redis-cli -p "$FIRST_PORT" cluster nodes | awk '$3 ~ /master/ { print $1 }'; }
+# A primary that gives its last slot away turns into a replica of the node that took it
+# (cluster-allow-replica-migration, on by default): off on every node while the bench runs, so
+# the emptied primaries stay primaries and take their slots back afterwards.
+replica_migration() {
+  local node
+  for node in ${REDIS_CLUSTER_NODES//,/ }; do
+    redis-cli -p "${node##*:}" config set cluster-allow-replica-migration "$1" >/dev/null
+  done
+}
 to_three_primaries() {
   if [ "$(primaries_with_slots | wc -l)" -lt "$(all_primaries | wc -l)" ]; then
-    redis-cli --cluster rebalance "$FIRST" --cluster-use-empty-masters >/dev/null
+    redis-cli --cluster rebalance "$FIRST" --cluster-use-empty-masters | grep -E 'ERR|\*\*\*' || true
   fi
+  replica_migration yes
 }
 to_one_primary() {
   local keep weights=()
+  replica_migration no
   keep="$(primaries_with_slots | head -1)"
   for id in $(all_primaries); do [ "$id" = "$keep" ] || weights+=("$id=0"); done
-  redis-cli --cluster rebalance "$FIRST" --cluster-weight "${weights[@]}" >/dev/null
+  redis-cli --cluster rebalance "$FIRST" --cluster-weight "${weights[@]}" | grep -E 'ERR|\*\*\*' || true
+  [ "$(primaries_with_slots | wc -l)" -eq 1 ] || { echo "cluster-bench: could not move every slot onto one primary" >&2; exit 1; }
 }
 cleanup() {
   bash scripts/services.sh stop test >/dev/null 2>&1 || true

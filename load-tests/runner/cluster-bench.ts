@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { connectRedis, isCluster } from '@flashdrop/persistence';
 import { phoneRush } from '../scenarios/phone-rush';
 import { cpuSeconds, pidFromFile } from './cpu';
@@ -90,11 +91,11 @@ function pidsOf(runDir: string, service: string): number[] {
 }
 
 /** Every node's redis-server pid, by port, and whether it serves slots (a primary with slots). */
-async function redisNodes(): Promise<{ port: number; pid: number; slots: number }[]> {
-  const nodes = (process.env.REDIS_CLUSTER_NODES ?? '').split(',').filter(Boolean);
+async function redisNodes(
+  nodes: readonly { host: string; port: number }[],
+): Promise<{ port: number; pid: number; slots: number }[]> {
   const out: { port: number; pid: number; slots: number }[] = [];
-  for (const node of nodes) {
-    const [host, port] = node.split(':');
+  for (const { host, port } of nodes) {
     const one = connectRedis({
       REDIS_URL: `redis://${host}:${port}`,
       redisClusterNodes: undefined,
@@ -126,20 +127,16 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const runDir = process.env.RUN_DIR;
   if (!runDir) fail('RUN_DIR (the stack pid folder) must be set');
+  // The services' own reading of the same environment: their port, signing secret, cluster.
+  const config = loadConfig(FlashdropConfig, process.env);
   const stack: Stack = {
-    origin: `http://127.0.0.1:${process.env.API_PORT}`,
-    jwtSecret: process.env.JWT_SECRET ?? '',
+    origin: `http://127.0.0.1:${config.API_PORT}`,
+    jwtSecret: config.JWT_SECRET,
   };
-  const redis = connectRedis({
-    REDIS_URL: process.env.REDIS_URL ?? '',
-    redisClusterNodes: (process.env.REDIS_CLUSTER_NODES ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) })),
-  });
+  const redis = connectRedis(config);
   if (!isCluster(redis)) fail('REDIS_CLUSTER_NODES must name the cluster');
   redis.disconnect();
-  const nodes = await redisNodes();
+  const nodes = await redisNodes(config.redisClusterNodes ?? []);
   const api = pidsOf(runDir!, 'api');
   // The API's instances only (instances.js's primary hands sockets over and is counted apart).
   const apiInstances = api.slice(1).length > 0 ? api.slice(1) : api;
