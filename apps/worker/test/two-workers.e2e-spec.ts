@@ -35,15 +35,39 @@ interface Envelope {
   readonly data: { readonly orderId?: string };
 }
 
-/** The singletons a worker's log says it took the lease of (SingletonLoop logs each take). */
-function leasesTaken(logFile: string): Set<string> {
-  const taken = new Set<string>();
+interface LeaseLine {
+  readonly name: string;
+  readonly at: number;
+  readonly lost: boolean;
+}
+
+/**
+ * What a worker's log says of its leases: each take, and each loss, of which singleton and when
+ * (SingletonLoop logs both; the worker writes JSON lines with `time` in ms).
+ */
+function leaseLines(logFile: string): LeaseLine[] {
+  const out: LeaseLine[] = [];
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-    if (!line.includes('took the lease')) continue;
-    const name = /SingletonLoop:locks:([\w:-]+)/.exec(line)?.[1];
-    if (name) taken.add(name);
+    const taken = line.includes('took the lease');
+    if (!taken && !line.includes('lease lost')) continue;
+    let entry: { time: number; context?: string };
+    try {
+      entry = JSON.parse(line) as { time: number; context?: string };
+    } catch {
+      continue; // not one of the logger's lines
+    }
+    const name = /^SingletonLoop:locks:(.+)$/.exec(entry.context ?? '')?.[1];
+    if (name) out.push({ name, at: entry.time, lost: !taken });
   }
-  return taken;
+  return out;
+}
+
+function leasesTaken(logFile: string): Set<string> {
+  return new Set(
+    leaseLines(logFile)
+      .filter((l) => !l.lost)
+      .map((l) => l.name),
+  );
 }
 
 /** A stream entry id `<ms>-<seq>` as one number that orders entries as Redis does. */
@@ -143,6 +167,7 @@ describe('two API instances and two workers: singletons stay single across a kil
     const acked = new Set<string>();
     let next = 0;
     let killedAt = -1;
+    let killedAtMs = 0;
     const payLoop = async () => {
       while (next < payers.length) {
         const o = payers[next++];
@@ -150,6 +175,7 @@ describe('two API instances and two workers: singletons stay single across a kil
         if (res.status === 200) acked.add(o.id);
         if (killedAt < 0 && acked.size >= KILL_AFTER_ACKS) {
           killedAt = acked.size;
+          killedAtMs = Date.now();
           first.kill9();
         }
       }
@@ -179,10 +205,20 @@ describe('two API instances and two workers: singletons stay single across a kil
     expect(
       orders.filter((o) => finalStatus.get(o.id) !== (acked.has(o.id) ? 'paid' : 'expired')),
     ).toEqual([]);
-    // The leases moved to the second worker when the first died.
+    // The leases moved to the second worker when the first died, and not before: while the
+    // first lived, the second took no lease the first had not lost (each singleton ran in one
+    // worker at a time).
     expect([...leasesTaken(second.logFile)]).toEqual(
       expect.arrayContaining(['hold-sweeper', 'relay:streams']),
     );
+    const firstLost = leaseLines(first.logFile).filter((l) => l.lost);
+    const overlapping = leaseLines(second.logFile).filter(
+      (l) =>
+        !l.lost &&
+        l.at < killedAtMs &&
+        !firstLost.some((lost) => lost.name === l.name && lost.at <= l.at),
+    );
+    expect(overlapping).toEqual([]);
 
     // Every order's events reached Kafka: its grab, then its payment or its expiry.
     const tail = own.tail(Topics.sales);
