@@ -2,7 +2,9 @@ import { DomainError, Principal, Role, Roles, TIER_PATTERN } from '@flashdrop/co
 import { JsonWebTokenError, sign, verify } from 'jsonwebtoken';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { verifyStandardHs256 } from './hs256';
+import { VerifiedTokens } from './verified-tokens';
 
+/** The last 100,000 to 200,000 tokens verified stay cached (VerifiedTokens). */
 const MAX_CACHED_TOKENS = 200_000;
 
 /**
@@ -11,7 +13,7 @@ const MAX_CACHED_TOKENS = 200_000;
  * token, not once per request. A cached token is still refused once its `exp` has passed.
  */
 export class TokenVerifier {
-  private readonly cache = new Map<string, Principal>();
+  private readonly cache = new VerifiedTokens(MAX_CACHED_TOKENS);
   private readonly key: KeyObject;
 
   constructor(secret: string) {
@@ -27,11 +29,6 @@ export class TokenVerifier {
       throw unauthenticated('token expired');
     }
     const principal = this.verifyUncached(token);
-    if (this.cache.size >= MAX_CACHED_TOKENS) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
     this.cache.set(token, principal);
     return principal;
   }

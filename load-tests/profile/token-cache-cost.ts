@@ -1,0 +1,47 @@
+// What the token check of a fan seen for the first time costs as the verified-token cache fills
+// and then stays full (a rush of more distinct fans than it holds): CPU per TokenVerifier.verify
+// of distinct tokens, in blocks, in this process. Run it before and after a change to the cache.
+//
+//   node -r ts-node/register/transpile-only -r tsconfig-paths/register \
+//     load-tests/profile/token-cache-cost.ts [--fans=400000] [--block=25000]
+import { signToken, TokenVerifier } from '@flashdrop/auth';
+
+const SECRET = 'flashdrop-bench-secret-0123456789';
+const FLAGS = ['fans', 'block'] as const;
+const HELP = `usage: token-cache-cost.ts [--fans=N] [--block=N]
+  --fans=N   distinct fans' tokens, each verified once, in order (default 400000)
+  --block=N  tokens per printed figure (default 25000)`;
+
+function parseFlags(argv: readonly string[]): Record<(typeof FLAGS)[number], number> {
+  const out: Record<string, number> = { fans: 400_000, block: 25_000 };
+  for (const a of argv) {
+    if (a === '--help' || a === '-h') {
+      console.log(HELP);
+      process.exit(0);
+    }
+    const m = /^--([a-z-]+)=(\d+)$/.exec(a);
+    if (!m || !(FLAGS as readonly string[]).includes(m[1])) {
+      console.error(`unknown flag ${a}\n${HELP}`);
+      process.exit(2);
+    }
+    out[m[1]] = Number(m[2]);
+  }
+  return out as Record<(typeof FLAGS)[number], number>;
+}
+
+const flags = parseFlags(process.argv.slice(2));
+console.error(`signing ${flags.fans} tokens`);
+const tokens = Array.from({ length: flags.fans }, (_, i) =>
+  signToken(SECRET, { sub: `fan-bench-${i}`, role: 'fan' }),
+);
+const verifier = new TokenVerifier(SECRET);
+for (let from = 0; from < tokens.length; from += flags.block) {
+  const to = Math.min(tokens.length, from + flags.block);
+  const before = process.cpuUsage();
+  for (let i = from; i < to; i++) verifier.verify(tokens[i]);
+  const used = process.cpuUsage(before);
+  const us = (used.user + used.system) / (to - from);
+  console.log(
+    `fans ${String(from).padStart(7)}-${String(to - 1).padEnd(7)} ${us.toFixed(2)} us per first-seen token`,
+  );
+}
