@@ -10,6 +10,7 @@ import {
 import { FlashdropConfig } from '@flashdrop/config';
 import { withTimeout } from './timing';
 import Redis, { Cluster, NatMap, RedisOptions } from 'ioredis';
+import { COMMAND_TIMED_OUT, keepCommandDeadline } from './command-deadline';
 import { logRedisErrors } from './server-logs';
 
 /**
@@ -27,7 +28,6 @@ export type RedisConnectOptions = Pick<
   | 'enableAutoPipelining'
   | 'connectTimeout'
   | 'autoResendUnfulfilledCommands'
-  | 'commandTimeout'
 > & {
   /**
    * Cluster only: where this process reaches each node, by the address the node announces
@@ -35,6 +35,12 @@ export type RedisConnectOptions = Pick<
    * tests, a proxy per node that can cut this process off from one node).
    */
   readonly natMap?: NatMap;
+  /**
+   * A deadline on every command, in ms: one not answered within it fails with ioredis' own
+   * "Command timed out" (isRedisUnavailable). Kept by one sweep per connection
+   * (command-deadline.ts), not by ioredis' `commandTimeout`, which arms a timer per command.
+   */
+  readonly commandDeadlineMs?: number;
 };
 
 const DEFAULTS = {
@@ -64,9 +70,10 @@ const CLUSTER_UNPIPELINED = ['xgroup', 'xinfo', 'memory', 'object'].flatMap((c) 
  * down, so callers fail rather than hang.
  */
 export function createRedis(url: string, options: RedisConnectOptions = {}): Redis {
-  const client = new Redis(url, { ...DEFAULTS, retryStrategy, ...options });
+  const { commandDeadlineMs, ...redisOptions } = options;
+  const client = new Redis(url, { ...DEFAULTS, retryStrategy, ...redisOptions });
   logRedisErrors(client, options.connectionName ?? 'client');
-  return client;
+  return commandDeadlineMs === undefined ? client : keepCommandDeadline(client, commandDeadlineMs);
 }
 
 /**
@@ -83,7 +90,10 @@ export function connectRedis(
   const nodes = config.redisClusterNodes;
   // natMap means nothing to one Redis (ioredis ignores it there).
   if (!nodes) return createRedis(config.REDIS_URL, options);
-  const { enableAutoPipelining, natMap, ...perNode } = { ...DEFAULTS, ...options };
+  const { enableAutoPipelining, natMap, commandDeadlineMs, ...perNode } = {
+    ...DEFAULTS,
+    ...options,
+  };
   const cluster = new Cluster(nodes, {
     enableAutoPipelining,
     natMap,
@@ -103,7 +113,10 @@ export function connectRedis(
     redisOptions: perNode,
   });
   logRedisErrors(cluster, options.connectionName ?? 'client');
-  return cluster;
+  // On the cluster, not per node: the deadline also covers the cluster's own queue.
+  return commandDeadlineMs === undefined
+    ? cluster
+    : keepCommandDeadline(cluster, commandDeadlineMs);
 }
 
 /** True for a Redis Cluster connection (scripts and commands must keep to one slot). */
@@ -118,7 +131,7 @@ export async function pingRedis(redis: RedisClient, timeoutMs = 1000): Promise<v
 
 /**
  * The errors ioredis rejects a command with when Redis did not answer it: the command timed out
- * (`commandTimeout`), Redis stayed unreachable through `maxRetriesPerRequest` reconnects, the
+ * (`commandDeadlineMs`), Redis stayed unreachable through `maxRetriesPerRequest` reconnects, the
  * connection was closed, or no node of a cluster could be reached. Whether the command ran is
  * unknown (it may have reached Redis before the answer was lost): callers say "try again", and
  * every write script is safe to run twice (libs/inventory).
@@ -128,7 +141,7 @@ export function isRedisUnavailable(error: unknown): boolean {
   return (
     error.name === 'MaxRetriesPerRequestError' ||
     error.name === 'ClusterAllFailedError' ||
-    error.message === 'Command timed out' ||
+    error.message === COMMAND_TIMED_OUT ||
     error.message === 'Connection is closed.' ||
     error.message.startsWith("Stream isn't writeable")
   );
@@ -171,7 +184,7 @@ export class RedisModule {
           provide: SHARED_CONNECTION_OPTIONS,
           inject: [FlashdropConfig],
           useFactory: (config: FlashdropConfig): RedisConnectOptions => ({
-            commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+            commandDeadlineMs: config.REDIS_COMMAND_TIMEOUT_MS,
           }),
         },
         RedisConnection,
