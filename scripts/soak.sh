@@ -15,6 +15,4 @@ The race tests SOAK_ROUNDS times (20 unless set), then the grab, reservation, pa
 event-pipeline suites on the slot's own Redis Cluster. TEST_SLOT as for npm test."
 cli_no_args "$@"
 SOAK_ROUNDS="${SOAK_ROUNDS:-20}" SKIP_STATIC=1 bash scripts/test.sh
-# shellcheck source=lib/cluster-suites.sh
-source "$ROOT/scripts/lib/cluster-suites.sh"
-SKIP_STATIC=1 TEST_FILTER="$CLUSTER_SUITES" TEST_REDIS_CLUSTER=1 bash scripts/test.sh
+bash scripts/cluster-stage.sh

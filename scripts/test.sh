@@ -60,7 +60,7 @@ step "test stack"; bash scripts/services.sh start test
 trap 'bash scripts/services.sh stop test >/dev/null 2>&1 || true' EXIT
 
 step "jest"
-report="${FLASHDROP_DATA_DIR:-$ROOT/.data}/jest-report-${TEST_SLOT:-0}.json"
+report="${JEST_REPORT:-${FLASHDROP_DATA_DIR:-$ROOT/.data}/jest-report-${TEST_SLOT:-0}.json}"
 # Every status the e2e tests see from the public origin (libs/testing api()); the last e2e test
 # checks each against the OpenAPI document (apps/api/test/openapi-coverage.e2e-spec.ts).
 export API_STATUS_LOG="${FLASHDROP_DATA_DIR:-$ROOT/.data}/api-statuses-${TEST_SLOT:-0}.jsonl"
