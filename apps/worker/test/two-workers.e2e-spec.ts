@@ -184,6 +184,17 @@ describe('two API instances and two workers: singletons stay single across a kil
     expect(killedAt).toBeGreaterThan(0);
     // Nothing else may fail a payment here: the holds are 10 s, the wallet is up.
     expect(acked.size).toBe(PAYERS);
+    // The second takes the dead worker's leases as each runs out (the relay's after 5 s). Only
+    // then does the first come back: started sooner, it could win a lease back the moment it ran
+    // out, and which worker held the relay would be a race (RUN B, session 7, at load 10: the
+    // second had taken the sweeper's lease, the restarted first the relay's).
+    const takenOver = await eventually(
+      async () =>
+        ['hold-sweeper', 'relay:streams'].every((n) => leasesTaken(second.logFile).has(n)),
+      30_000,
+      250,
+    );
+    expect(takenOver).toBe(true);
     first.start();
     await first.waitForHttp(live(own.port('worker')));
 
