@@ -5,6 +5,7 @@ import { RedisClient } from '@flashdrop/persistence';
 import {
   api,
   ApiResponse,
+  balancesOf,
   closeStackConnections,
   createDrop,
   dropBody,
@@ -248,6 +249,40 @@ describe('campaigns: group buy', () => {
           expect(errorOf(res)).toBe('MEMBERS_ONLY');
         }
       });
+    });
+
+    it("a grouped order (paid, waiting in escrow): its refund is 409 ORDER_NOT_PAID (only the group's failure refunds it), its cancel 409 ORDER_PAID", async () => {
+      const brandId = uniqueId('brand');
+      const drop = await createDrop(
+        openDropBody({ priceMinor: PRICE, quantity: 10, groupSize: 3 }),
+        tokenFor('brand', brandId),
+      );
+      const fan = uniqueId('fan');
+      await fund([fan], PRICE);
+      const started = await join(drop.id, fan);
+      expect(started.status).toBe(201);
+      const paid = await pay(started.body.id, fan);
+      expect(paid.body.status).toBe('grouped');
+      const balanceBefore = (await balancesOf(db, [fan])).get(fan);
+      await expectNothingWritten(drop.id, async () => {
+        for (const token of [tokenFor('brand', brandId), tokenFor('operator')]) {
+          const res = await api('POST', `/v1/orders/${started.body.id}/refund`, {
+            token,
+            body: { reason: 'changed my mind' },
+          });
+          expect(res.status).toBe(409);
+          expect(errorOf(res)).toBe('ORDER_NOT_PAID');
+        }
+        const cancel = await api('POST', `/v1/orders/${started.body.id}/cancel`, {
+          token: fanToken(fan),
+        });
+        expect(cancel.status).toBe(409);
+        expect(errorOf(cancel)).toBe('ORDER_PAID');
+      });
+      // The money stays in escrow, the fan's balance where the payment left it.
+      expect(await escrowOf(drop.id)).toBe(PRICE);
+      expect((await balancesOf(db, [fan])).get(fan)).toBe(balanceBefore);
+      expect((await order(started.body.id, fan)).status).toBe('grouped');
     });
 
     it('ALREADY_IN_GROUP: one seat per fan per group, even for the fan who started it and with units to spare; a freed seat may be taken again', async () => {
