@@ -26,7 +26,9 @@ if ! flock -n 9; then
 fi
 step "dependencies"; bash scripts/ensure-deps.sh
 step "load generators"; bash load-tests/generators/install.sh
-step "servers"; bash infra/up.sh >/dev/null
+# 9>&-: the shared servers outlive the bench, and a server that inherited the lock's descriptor
+# would hold the lock for good (every later bench waited on it).
+step "servers"; bash infra/up.sh >/dev/null 9>&-
 set -a
 # shellcheck disable=SC1090
 source <(node scripts/profile-env.js bench)
