@@ -3,7 +3,7 @@
 # own ports with its own Redis server, Kafka broker and database: scripts/profiles/bench.env), runs every
 # scenario and peer once (load-tests/runner/bench.ts), prints one table and writes it to
 # load-tests/RESULTS.md, then stops what it started. Bounded: the runner is killed after
-# BENCH_TIMEOUT seconds (default 540). Arguments go to the runner (--full, --scale=F, --only=...,
+# BENCH_TIMEOUT seconds (default 900). Arguments go to the runner (--full, --scale=F, --only=...,
 # --help). The load generators (wrk, vegeta) are installed on first use (load-tests/generators).
 # Env: BENCH_SKIP_BUILD=1 uses the dist/ already built; BENCH_PROFILE=1 takes a CPU profile of
 #      the API during the phone rush (load-tests/profile/api-grab.txt, .cpuprofile beside it).
@@ -74,5 +74,5 @@ fi
 export BENCH_RUN_DIR="$FLASHDROP_DATA_DIR/run/bench"
 export BENCH_KAFKA_PID_FILE="$FLASHDROP_DATA_DIR/kafka/run/$kafka_port.pid"
 step "runner"
-timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" "${RUNNER[@]}" "$@"
+timeout --kill-after=10 "${BENCH_TIMEOUT:-900}" "${RUNNER[@]}" "$@"
 step "done"
