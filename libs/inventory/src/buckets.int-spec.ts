@@ -2,7 +2,7 @@ import { OutboxStreamFields } from '@flashdrop/events';
 import { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  dedicatedSaleRedis,
+  RacingSaleRedis,
   dropSnapshot,
   moveHoldDeadline,
   redisNow,
@@ -23,24 +23,14 @@ import { DropDefinition, GrabOutcome, Inventory } from './index';
  */
 describe('stock buckets (Lua scripts on the real Redis)', () => {
   jest.setTimeout(120_000);
-  const server = dedicatedSaleRedis(slotPort(6490), slotPort(7900));
+  const sale = new RacingSaleRedis(slotPort(6490), slotPort(7900));
   let redis: RedisClient;
   let inventory: Inventory;
   // Several connections (each its own Inventory, as API instances are), interleaving for real.
   let clients: Inventory[];
 
-  beforeAll(async () => {
-    server.start();
-    await server.flush();
-    redis = server.connect();
-    inventory = new Inventory(redis);
-    clients = Array.from({ length: 6 }, () => new Inventory(server.connect()));
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.redis.quit()));
-    await redis.quit();
-    server.stop();
-  });
+  beforeAll(async () => ({ redis, inventory, clients } = await sale.open()), 60_000);
+  afterAll(() => sale.close());
 
   const bucketed = (overrides: Partial<DropDefinition> = {}) =>
     createOpenDrop(inventory, { stockBuckets: 4, ...overrides });

@@ -1,7 +1,7 @@
 import { EventCatalog, OutboxStreamFields } from '@flashdrop/events';
 import { RedisClient } from '@flashdrop/persistence';
 import {
-  dedicatedSaleRedis,
+  RacingSaleRedis,
   dropDefinition,
   dropSnapshot,
   eventually,
@@ -31,24 +31,14 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
   // The races here are thousands of script calls: jest's 5 s default is a clock assertion on a
   // shared box (20,000 reservations took longer under load). A hang still fails.
   jest.setTimeout(60_000);
-  const server = dedicatedSaleRedis(slotPort(6393), slotPort(7500));
+  const sale = new RacingSaleRedis(slotPort(6393), slotPort(7500));
   let redis: RedisClient;
   let inventory: Inventory;
   // Several connections, so concurrent scripts arrive interleaved from different clients.
   let clients: Inventory[];
 
-  beforeAll(async () => {
-    server.start();
-    await server.flush();
-    redis = server.connect();
-    inventory = new Inventory(redis);
-    clients = Array.from({ length: 6 }, () => new Inventory(server.connect()));
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.redis.quit()));
-    await redis.quit();
-    server.stop();
-  });
+  beforeAll(async () => ({ redis, inventory, clients } = await sale.open()), 60_000);
+  afterAll(() => sale.close());
 
   async function newDrop(overrides: Partial<DropDefinition> = {}): Promise<DropDefinition> {
     const def = dropDefinition(await redisNow(redis), overrides);

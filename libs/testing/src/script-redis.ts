@@ -3,7 +3,7 @@ import { Inventory } from '@flashdrop/inventory';
 import { createRedis, RedisClient } from '@flashdrop/persistence';
 import type Redis from 'ioredis';
 import { dropKeys } from './inventory-fixtures';
-import { DedicatedRedis } from './processes';
+import { DedicatedRedis, DedicatedSaleRedis, dedicatedSaleRedis } from './processes';
 
 /**
  * What the script-level int specs start from (libs/inventory/src/*.int-spec.ts that bend
@@ -27,6 +27,44 @@ export class ScriptRedis {
   }
 
   async close(): Promise<void> {
+    await this.opened?.redis.quit();
+    this.server.stop();
+  }
+}
+
+/**
+ * What the racing script-level int specs start from (inventory, buckets): dedicatedSaleRedis (a
+ * server of the spec's own, or a cluster of six under npm run test:cluster), emptied, with an
+ * Inventory on it and `clientCount` more, each on a connection of its own (as API instances
+ * are), so concurrent scripts arrive interleaved from different clients. `open` in beforeAll,
+ * `close` in afterAll.
+ */
+export class RacingSaleRedis {
+  private readonly server: DedicatedSaleRedis;
+  private opened: { redis: RedisClient; inventory: Inventory; clients: Inventory[] } | undefined;
+
+  constructor(
+    singlePort: number,
+    clusterFirstPort: number,
+    private readonly clientCount = 6,
+  ) {
+    this.server = dedicatedSaleRedis(singlePort, clusterFirstPort);
+  }
+
+  async open(): Promise<{ redis: RedisClient; inventory: Inventory; clients: Inventory[] }> {
+    this.server.start();
+    await this.server.flush();
+    const redis = this.server.connect();
+    const clients = Array.from(
+      { length: this.clientCount },
+      () => new Inventory(this.server.connect()),
+    );
+    this.opened = { redis, inventory: new Inventory(redis), clients };
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all((this.opened?.clients ?? []).map((c) => c.redis.quit()));
     await this.opened?.redis.quit();
     this.server.stop();
   }
