@@ -21,6 +21,7 @@ import {
   testConfig,
   testDatabase,
   tokenFor,
+  transfersByOrder,
   uniqueId,
 } from '@flashdrop/testing';
 import { WalletClient } from '@flashdrop/wallet-client';
@@ -151,17 +152,8 @@ describe('group buy survives kill -9 of the wallet', () => {
     );
     expect(ended).toBe(true);
 
-    const moved: { kind: string; order_id: string; n: number }[] = await db.query(
-      `SELECT kind, order_id, count(*)::int AS n FROM wallet.transfers
-       WHERE drop_id = $1 GROUP BY kind, order_id`,
-      [drop.id],
-    );
+    const { moved, kindsOf } = await transfersByOrder(db, drop.id);
     for (const m of moved) expect(m.n).toBe(1);
-    const kindsOf = (orderId: string) =>
-      moved
-        .filter((m) => m.order_id === orderId)
-        .map((m) => m.kind)
-        .sort();
     let complete = 0;
     for (const g of groups) {
       const group = await inventory.group(drop.id, g.groupId);

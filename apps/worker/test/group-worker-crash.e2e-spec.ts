@@ -10,6 +10,7 @@ import {
   OwnServices,
   redisNow,
   slotPort,
+  transfersByOrder,
   uniqueId,
 } from '@flashdrop/testing';
 import { WalletClient } from '@flashdrop/wallet-client';
@@ -140,17 +141,8 @@ describe('group buy survives kill -9 of the worker (dedicated worker, wallet, Re
       'escrowMinor',
     );
     expect(stats.map(Number)).toEqual([completing.length, failing.length, 0, 0]);
-    const moved: { kind: string; order_id: string; n: number }[] = await own.db.query(
-      `SELECT kind, order_id, count(*)::int AS n FROM wallet.transfers
-       WHERE drop_id = $1 GROUP BY kind, order_id`,
-      [drop.id],
-    );
+    const { moved, kindsOf } = await transfersByOrder(own.db, drop.id);
     for (const m of moved) expect(m.n).toBe(1);
-    const kindsOf = (orderId: string) =>
-      moved
-        .filter((m) => m.order_id === orderId)
-        .map((m) => m.kind)
-        .sort();
     for (const g of completing) {
       expect((await inventory.group(drop.id, g.groupId))?.status).toBe('complete');
       for (const o of g.orders) {

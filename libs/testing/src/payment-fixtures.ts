@@ -107,6 +107,24 @@ export async function balancesOf(db: DataSource, fans: readonly string[]) {
   return new Map(rows.map((r) => [r.owner_id, Number(r.balance_minor)]));
 }
 
+/**
+ * The drop's ledger transfers by (kind, order), each with how often it was made: a crash test
+ * asserts every one was made once, then reads each order's kinds (`kindsOf`, sorted).
+ */
+export async function transfersByOrder(db: DataSource, dropId: string) {
+  const moved: { kind: string; order_id: string; n: number }[] = await db.query(
+    `SELECT kind, order_id, count(*)::int AS n FROM wallet.transfers
+     WHERE drop_id = $1 GROUP BY kind, order_id`,
+    [dropId],
+  );
+  const kindsOf = (orderId: string): string[] =>
+    moved
+      .filter((m) => m.order_id === orderId)
+      .map((m) => m.kind)
+      .sort();
+  return { moved, kindsOf };
+}
+
 export async function revenueOf(db: DataSource, brandId: string): Promise<number> {
   const [row] = await db.query(
     `SELECT COALESCE(sum(balance_minor), 0) AS total FROM wallet.accounts
