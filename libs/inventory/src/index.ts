@@ -24,3 +24,4 @@ export * from './outbox/outbox-reader';
 export * from './outbox/handed-out';
 export * from './group-settlement';
 export * from './group-view';
+export { debitRequestOf } from './debit-request';

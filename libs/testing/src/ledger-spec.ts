@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { DebitRequest } from '@flashdrop/contracts';
-import { Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { debitRequestOf, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { LedgerRepository } from '@flashdrop/ledger';
 import type { RedisClient } from '@flashdrop/persistence';
 import { closeStackConnections, openStackConnections } from './postgres';
@@ -59,24 +59,9 @@ export class LedgerSpecFixture {
     return begun.value.payingUntil;
   };
 
-  /**
-   * The debit the API sends for an order (PaymentsService): a group member's goes to escrow, any
-   * other's referral reward rides along.
-   */
-  readonly debitOf = (o: InventoryOrder, attempt: number, brandId: string): DebitRequest => ({
-    orderId: o.id,
-    attempt,
-    fanId: o.fanId,
-    dropId: o.dropId,
-    brandId,
-    amountMinor: o.amountMinor,
-    currency: 'CNY',
-    // A group member's money goes to escrow; its reward waits for the group's release.
-    ...(o.groupId === undefined ? {} : { escrow: true }),
-    ...(o.referrerId === undefined || o.groupId !== undefined
-      ? {}
-      : { referrerId: o.referrerId, rewardMinor: o.rewardMinor }),
-  });
+  /** The debit the API sends for an order (PaymentsService sends the same). */
+  readonly debitOf = (o: InventoryOrder, attempt: number, brandId: string): DebitRequest =>
+    debitRequestOf(o, attempt, brandId);
 
   private ready() {
     if (!this.opened) throw new Error('LedgerSpecFixture: open() it in beforeAll first');

@@ -3,6 +3,7 @@ import { FlashdropConfig } from '@flashdrop/config';
 import { DomainError, Order } from '@flashdrop/contracts';
 import { WalletClient } from '@flashdrop/wallet-client';
 import {
+  debitRequestOf,
   GroupSettlement,
   Inventory,
   InventoryOrder,
@@ -48,23 +49,9 @@ export class PaymentsService {
       const attempt = order.payingUntil;
       if (attempt === undefined) throw new Error(`order ${orderId} is paying without payingUntil`);
 
-      const debit = await this.wallet.debit({
-        orderId,
-        attempt,
-        fanId,
-        dropId: order.dropId,
-        brandId: await this.brandOf(order.dropId),
-        amountMinor: order.amountMinor,
-        currency: order.currency,
-        // Group buy: a member's money waits in the drop's escrow; its reward is paid when the
-        // group completes (GroupSettlement), with the release.
-        ...(order.groupId === undefined ? {} : { escrow: true }),
-        // Decided when the hold was made (grab.lua and the other hold steps); the wallet pays
-        // it in the payment's own transaction.
-        ...(order.referrerId === undefined || order.groupId !== undefined
-          ? {}
-          : { referrerId: order.referrerId, rewardMinor: order.rewardMinor }),
-      });
+      const debit = await this.wallet.debit(
+        debitRequestOf(order, attempt, await this.brandOf(order.dropId)),
+      );
 
       if (debit.outcome === 'debited') {
         // The money is taken: the order becomes paid whatever the deadline says now (the
