@@ -14,11 +14,11 @@ import {
   fund,
   getDrop,
   grabVia,
+  loseDrop,
   openDropBody,
   openStackConnections,
   OrderBody,
   pay,
-  retireDrop,
   revenueOf,
   tokenFor,
   uniqueId,
@@ -55,13 +55,6 @@ describe('a lost drop comes back with its groups, its share record and its refer
   beforeAll(async () => ({ redis, inventory, db } = await openStackConnections()));
   afterAll(() => closeStackConnections({ redis, inventory, db }));
 
-  /** Deletes every key of the drop's sale (not analytics' `{d:ID}:a:*`), as a lost Redis would. */
-  async function loseDrop(dropId: string) {
-    const keys = await redis.keys(`${dropKeys(dropId).drop.replace(':drop', '')}:*`);
-    const sale = keys.filter((k) => !k.includes('}:a:'));
-    if (sale.length > 0) await redis.del(...sale);
-    await retireDrop(redis, dropId);
-  }
   /** Every order of the drop is stored in PostgreSQL as Redis holds it now. */
   async function persisted(dropId: string, statuses: Record<string, string>) {
     const stored = async () => {
@@ -127,7 +120,7 @@ describe('a lost drop comes back with its groups, its share record and its refer
     const countsBefore = await counts();
     expect(countsBefore).toEqual(['2', '1', '1', String(PRICE), String(2 * PRICE)]);
 
-    await loseDrop(drop.id);
+    await loseDrop(redis, drop.id);
     const rebuilt = await getDrop(drop.id);
     // Paid, grouped and held units stay taken: 10 - 4.
     expect(rebuilt).toMatchObject({ remaining: 6, phase: 'on_sale' });
@@ -183,7 +176,7 @@ describe('a lost drop comes back with its groups, its share record and its refer
     expect(first.amountMinor).toBe(PRICE - DISCOUNT);
     await persisted(drop.id, { [first.id]: 'held' });
 
-    await loseDrop(drop.id);
+    await loseDrop(redis, drop.id);
     // The drop still takes reservations (no window, its sale not over): not paused; what
     // nothing proves (who else shared or was referred) is named.
     expect((await getDrop(drop.id)).phase).toBe('on_sale');

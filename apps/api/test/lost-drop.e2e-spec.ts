@@ -7,16 +7,16 @@ import {
   api,
   closeStackConnections,
   createDrop,
-  dropBody,
   DropBody,
+  dropBody,
   dropKeys,
   eventually,
   getDrop,
   grabVia,
   isoIn,
+  loseDrop,
   openStackConnections,
   OrderBody,
-  retireDrop,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
@@ -45,13 +45,6 @@ describe('a drop Redis lost comes back with its standing, or paused', () => {
   });
   afterAll(async () => closeStackConnections({ redis, inventory, db }));
 
-  /** Deletes every key of the drop's sale (not analytics' `{d:ID}:a:*`), as a lost Redis would. */
-  async function loseDrop(dropId: string) {
-    const keys = await redis.keys(`${dropKeys(dropId).drop.replace(':drop', '')}:*`);
-    const sale = keys.filter((k) => !k.includes('}:a:'));
-    if (sale.length > 0) await redis.del(...sale);
-    await retireDrop(redis, dropId);
-  }
   const storedOrders = async (dropId: string) =>
     (await db.query('SELECT id, fan_id, status FROM sales.orders WHERE drop_id = $1', [
       dropId,
@@ -82,7 +75,7 @@ describe('a drop Redis lost comes back with its standing, or paused', () => {
       await eventually(async () => (await storedOrders(drop.id)).length === 1, 20_000, 200),
     ).toBe(true);
 
-    await loseDrop(drop.id);
+    await loseDrop(redis, drop.id);
     const rebuilt = await getDrop(drop.id);
     expect(rebuilt).toMatchObject({ phase: 'paused', remaining: 9 });
     const [row] = (await db.query('SELECT paused FROM sales.drops WHERE id = $1', [drop.id])) as {
@@ -145,7 +138,7 @@ describe('a drop Redis lost comes back with its standing, or paused', () => {
     expect(lineBefore).toHaveLength(8);
     const drawBefore = await redis.hgetall(k.draw);
 
-    await loseDrop(drop.id);
+    await loseDrop(redis, drop.id);
     expect(await getDrop(drop.id)).toMatchObject({ remaining: 0 });
     expect((await getDrop(drop.id)).phase).not.toBe('paused');
     // The same record (seed, commitment, steps done, drawnAt) and the same line, by rank.
@@ -196,7 +189,7 @@ describe('a drop Redis lost comes back with its standing, or paused', () => {
     );
     const committed = (await draw()).seedCommitment;
 
-    await loseDrop(drop.id);
+    await loseDrop(redis, drop.id);
     expect(await getDrop(drop.id)).toMatchObject({ phase: 'paused' });
     const k = dropKeys(drop.id);
     expect(await redis.hget(k.draw, 'seedCommitment')).toBe(committed);

@@ -19,6 +19,7 @@ import {
   openStackConnections,
   OrderBody,
   pay,
+  loseDrop,
   retireDrop,
   scriptOnTheWire,
   slotPort,
@@ -180,14 +181,6 @@ describe('writes in the right order, repaired on the next read', () => {
   });
 
   describe('a drop Redis lost is rebuilt from the stored truth', () => {
-    /** Deletes every key of the drop's sale (not analytics' `{d:ID}:a:*`), as a lost Redis would. */
-    async function loseDrop(dropId: string) {
-      const keys = await redis.keys(`${dropKeys(dropId).drop.replace(':drop', '')}:*`);
-      const sale = keys.filter((k) => !k.includes('}:a:'));
-      if (sale.length > 0) await redis.del(...sale);
-      await retireDrop(redis, dropId);
-    }
-
     it('units held or paid stay out of stock; holds can still be paid or cancelled', async () => {
       const drop = await createDrop(openDropBody({ quantity: 10, priceMinor: 1_000 }));
       const fans = Array.from({ length: 5 }, () => uniqueId('fan'));
@@ -219,7 +212,7 @@ describe('writes in the right order, repaired on the next read', () => {
         ),
       ).toBe(true);
 
-      await loseDrop(drop.id);
+      await loseDrop(redis, drop.id);
       expect(await redis.exists(dropKeys(drop.id).drop)).toBe(0);
 
       // The next read rebuilds it: 3 held + 1 paid units are not sold again.

@@ -149,6 +149,18 @@ export async function retireDrop(redis: RedisClient, dropId: string): Promise<vo
 }
 
 /**
+ * Test-only: Redis loses the drop, as in a failover or a restore from an old copy: every key of
+ * its sale is deleted (not analytics' `{d:ID}:a:*`) and it leaves the drop indexes. The next
+ * read of the drop through the API rebuilds it from PostgreSQL.
+ */
+export async function loseDrop(redis: RedisClient, dropId: string): Promise<void> {
+  const keys = await redis.keys(`${dropKeys(dropId).drop.replace(':drop', '')}:*`);
+  const sale = keys.filter((k) => !k.includes('}:a:'));
+  if (sale.length > 0) await redis.del(...sale);
+  await retireDrop(redis, dropId);
+}
+
+/**
  * Test-only: the `key#field` and value grab.lua stores under a fan's Idempotency-Key for its
  * first answer (the field is _lib.lua's idem_field, scoped to the fan; the value the request,
  * `grab|<quantity>|`, then the order id or `E:<code>`), as dropSnapshot names them.
