@@ -149,6 +149,18 @@ export interface EventCatalog {
     escrowMinor?: number;
   };
   /**
+   * A refund of a paid order began (begin_refund.lua: paid -> refunding, the fence before the
+   * wallet's refund): `attempt` is the order's refundingSince, the attempt the wallet is asked.
+   * Read by order persistence, so that a drop Redis loses comes back with the refund under way
+   * (its recovery then finishes it); an order.refunded or order.refund_declined follows.
+   */
+  'order.refunding': { dropId: string; orderId: string; fanId: string; attempt: number };
+  /**
+   * The wallet declined the refund attempt (the brand's revenue cannot pay it): the order is
+   * paid again, as if the refund had never begun (abort_refund.lua). Nothing moved.
+   */
+  'order.refund_declined': { dropId: string; orderId: string; fanId: string; attempt: number };
+  /**
    * Group buy (docs/api.md "Campaigns"): a member's payment is in the drop's escrow; the order is
    * `grouped` until its group completes (every member order.paid) or fails (order.refunded).
    */
@@ -233,6 +245,8 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'order.refunded': 1,
   'wallet.refunded': 1,
   'order.grouped': 1,
+  'order.refunding': 1,
+  'order.refund_declined': 1,
   'group.completed': 1,
   'group.failed': 1,
 };

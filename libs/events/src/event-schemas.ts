@@ -134,6 +134,8 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     groupId: 'id',
     paidMembers: 'count',
   },
+  'order.refunding': { dropId: 'id', orderId: 'id', fanId: 'id', attempt: 'count' },
+  'order.refund_declined': { dropId: 'id', orderId: 'id', fanId: 'id', attempt: 'count' },
   'group.completed': {
     dropId: 'id',
     groupId: 'id',

@@ -141,7 +141,8 @@ export class Inventory {
   /**
    * Rebuilds a drop Redis lost from the stored truth: its definition (sales.drops) and its
    * orders (sales.orders). The orders go back first, in batches (restore_orders: holds with
-   * their deadlines, the per-fan units, the fan's order lists, the counters), then the drop is
+   * their deadlines, refunds under way in the refunding index with their attempts, the per-fan
+   * units, the fan's order lists, the counters), then the drop is
    * mirrored with what was held or paid kept out of stock, so no grab meets it half rebuilt.
    * The allocation log's numbering goes on from `allocationHead` (the stored log's last number)
    * or the highest number in a stored order's id, whichever is higher.
@@ -186,18 +187,20 @@ export class Inventory {
           o.referrerId === undefined ? '' : (o.rewardMinor ?? ''),
           o.groupId ?? '',
           o.groupedAt ?? '',
+          o.status === 'refunding' ? (o.refundingSince ?? '') : '',
         ]);
       const r = await this.run(
         'restore_orders',
-        [k.fans, k.holds, k.stats],
+        [k.fans, k.holds, k.stats, k.refunding],
         [k.orderPrefix, k.fanOrders(''), floor, ...batch],
       );
       if (r[0] !== 'OK') throw new BadRecordError('drop', def.id, 'its stored orders');
     }
     if (standing) await this.restoreStanding(def.id, standing);
-    // Units a fan holds (grouped ones too: paid into the escrow, the group not settled yet).
+    // Units a fan holds (grouped ones too: paid into the escrow, the group not settled yet; a
+    // refund under way holds its units until complete_refund frees them).
     const taken = orders
-      .filter((o) => ['held', 'paying', 'grouped', 'paid'].includes(o.status))
+      .filter((o) => ['held', 'paying', 'grouped', 'paid', 'refunding'].includes(o.status))
       .reduce((units, o) => units + o.quantity, 0);
     await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
     // A bucketed drop's tokens for what is in stock now (buckets.ts sweep), at once rather than
@@ -807,7 +810,11 @@ export class Inventory {
     const dropId = dropIdOfOrder(orderId);
     if (!dropId) return { ok: false, code: 'NOT_FOUND' };
     const k = dropKeys(dropId);
-    const r = await this.run('begin_refund', [k.order(orderId), k.refunding, k.drop], [reason]);
+    const r = await this.run(
+      'begin_refund',
+      [k.order(orderId), k.refunding, k.drop, k.events],
+      [reason],
+    );
     if (r[0] === 'ERR') {
       const order = r.length > 2 ? parseOrder(record(r, 2)) : undefined;
       return { ok: false, code: codeOf(r[1]), order };
@@ -856,7 +863,7 @@ export class Inventory {
     const dropId = dropIdOfOrder(orderId);
     if (!dropId) return { ok: false, code: 'NOT_FOUND' };
     const k = dropKeys(dropId);
-    const r = await this.run('abort_refund', [k.order(orderId), k.refunding], [attempt]);
+    const r = await this.run('abort_refund', [k.order(orderId), k.refunding, k.events], [attempt]);
     if (r[0] !== 'OK') return { ok: false, code: codeOf(r[1]) };
     return { ok: true, value: { order: parseOrder(record(r, 2)), aborted: Number(r[1]) === 1 } };
   }

@@ -226,15 +226,24 @@ describe('refunds in the scripts (real Redis)', () => {
       ok: true,
       value: { aborted: true, order: { status: 'paid' } },
     });
-    // Nothing of the refund is left: the order, the stats, the stock, the fan's units, the
-    // events and the refunds under way are as they were before begin_refund.
-    expect(await snapshot(def.id)).toEqual(before);
+    // Nothing of the refund is left: the order, the stats, the stock, the fan's units and the
+    // refunds under way are as they were before begin_refund. The stream has the refund's
+    // beginning and its decline (order persistence stores the order refunding, then paid).
+    const withoutEvents = (all: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(all).filter(([key]) => key !== dropKeys(def.id).events));
+    expect(withoutEvents(await snapshot(def.id))).toEqual(withoutEvents(before));
+    const refundEvents = (await events(def.id)).slice(-2);
+    expect(refundEvents).toMatchObject([
+      { type: 'order.refunding', data: { orderId: order.id, fanId: 'fan', attempt } },
+      { type: 'order.refund_declined', data: { orderId: order.id, fanId: 'fan', attempt } },
+    ]);
+    const after = await snapshot(def.id);
     // A second abort of the same attempt (the API's caller and the recovery both abort) is a no-op.
     expect(await inventory.abortRefund(order.id, attempt)).toMatchObject({
       ok: true,
       value: { aborted: false, order: { status: 'paid' } },
     });
-    expect(await snapshot(def.id)).toEqual(before);
+    expect(await snapshot(def.id)).toEqual(after);
 
     // A new refund (a later millisecond: the attempt is begin_refund's clock) is a later
     // attempt; a late abort of the declined one leaves it under way.

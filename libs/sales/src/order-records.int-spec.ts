@@ -95,6 +95,51 @@ describe('OrderRecords: storage positions and the pages read on them', () => {
     expect(page).toEqual({ last: after.seqs[3], more: false });
   });
 
+  it('a refund under way is stored as it is, with its attempt; paid and refunding move to each other, refunded is final', async () => {
+    const drop = 'd00000000aa02';
+    const paid = order(drop, 'paid');
+    await records.upsert([paid]);
+    const stored = async () => {
+      const found = await records.find(paid.fanId, paid.id);
+      const [page] = await records
+        .readPage(drop, { after: 0, upTo: Number.MAX_SAFE_INTEGER })
+        .next()
+        .then((r) => (r.value as { status: string; refundingSince?: number }[]) ?? []);
+      return { status: found?.status, refundingSince: found?.refundingSince, page };
+    };
+    const attempt = Date.now() - 1_000;
+    const refunding = { ...paid, status: 'refunding' as const, refundReason: 'r' };
+    await records.upsert([{ ...refunding, refundingSince: attempt }]);
+    expect(await stored()).toMatchObject({
+      status: 'refunding',
+      refundingSince: attempt,
+      page: { status: 'refunding', refundingSince: attempt },
+    });
+    // Declined: paid again, the attempt gone; a later attempt; then refunded, which is final.
+    await records.upsert([paid]);
+    expect(await stored()).toMatchObject({ status: 'paid', refundingSince: undefined });
+    await records.upsert([{ ...refunding, refundingSince: attempt + 5 }]);
+    expect(await stored()).toMatchObject({ status: 'refunding', refundingSince: attempt + 5 });
+    const refunded = {
+      ...paid,
+      status: 'refunded' as const,
+      refundReason: 'r',
+      refundedAt: Date.now(),
+    };
+    await records.upsert([refunded]);
+    await records.upsert([{ ...refunding, refundingSince: attempt + 5 }, paid]);
+    expect(await stored()).toMatchObject({ status: 'refunded', refundingSince: undefined });
+    // The CHECKs: a refunding row has its attempt and its reason, and only a refunding row has
+    // an attempt.
+    const bad = order(drop, 'paid');
+    await expect(
+      records.upsert([{ ...bad, status: 'refunding', refundReason: 'r' }]),
+    ).rejects.toThrow(/orders_refunding_since/);
+    await expect(
+      records.upsert([{ ...bad, status: 'refunding', refundingSince: attempt }]),
+    ).rejects.toThrow(/orders_refunding_reason/);
+  });
+
   it('a writer blocked mid-statement holds back the writers after it: a reader skips nothing', async () => {
     const drop = 'd00000000cc01';
     const first = order(drop);

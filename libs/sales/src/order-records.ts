@@ -41,15 +41,19 @@ export class OrderRecords {
 
   /**
    * Writes each order as Redis holds it now, in one statement. Idempotent and order-proof:
-   * a terminal status (expired, cancelled, refunded) is final, grouped moves only to paid or
-   * refunded (its group completed or failed) and paid only to refunded,
-   * so a replayed or late copy never moves an order back. A new row takes the next storage
+   * a terminal status (expired, cancelled, refunded) is final, grouped moves only on (paid,
+   * refunding, refunded) and paid or refunding only to each other or to refunded, so a
+   * replayed or late copy never moves an order back out of the paid side. Between paid and
+   * refunding both ways are open (a refund begun; a refund the wallet declined, abort_refund):
+   * a late copy read before a step is still written over a newer one only where two persisters
+   * overlap (a lease handover), and the order's next step writes it again. A refund under way is
+   * stored with its attempt (refundingSince), so a drop Redis loses comes back with it. A new row takes the next storage
    * position (`seq`); an update keeps the row's position. While the hold is open its deadline
    * is copied too, so the report after the sale places an expiry at the deadline it really had.
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 18 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 19 }, () => []);
     for (const o of orders) {
       const row = [
         o.id,
@@ -58,8 +62,7 @@ export class OrderRecords {
         o.quantity,
         o.amountMinor,
         o.currency,
-        // A refund under way is Redis's fence; the durable record stays `paid` until it is done.
-        o.status === 'refunding' ? 'paid' : o.status,
+        o.status,
         new Date(o.createdAt),
         new Date(o.expiresAt),
         o.paidAt === undefined ? null : new Date(o.paidAt),
@@ -71,6 +74,9 @@ export class OrderRecords {
         o.referrerId === undefined ? null : (o.rewardMinor ?? null),
         o.groupId ?? null,
         o.groupedAt === undefined ? null : new Date(o.groupedAt),
+        o.status === 'refunding' && o.refundingSince !== undefined
+          ? new Date(o.refundingSince)
+          : null,
       ];
       row.forEach((value, i) => columns[i].push(value));
     }
@@ -93,25 +99,28 @@ export class OrderRecords {
       await tx.query(
         `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
            created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
-           refund_reason, referrer_id, reward_minor, group_id, grouped_at, updated_at)
+           refund_reason, referrer_id, reward_minor, group_id, grouped_at, refunding_since,
+           updated_at)
          SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
            expires_at, paid_at, unit_price_minor, discount_minor, refunded_at, refund_reason,
-           referrer_id, reward_minor, group_id, grouped_at, now()
+           referrer_id, reward_minor, group_id, grouped_at, refunding_since, now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
            $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bigint[],
            $12::bigint[], $13::timestamptz[], $14::text[], $15::text[], $16::bigint[],
-           $17::text[], $18::timestamptz[])
+           $17::text[], $18::timestamptz[], $19::timestamptz[])
            WITH ORDINALITY AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status,
              created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
-             refund_reason, referrer_id, reward_minor, group_id, grouped_at, n)
+             refund_reason, referrer_id, reward_minor, group_id, grouped_at, refunding_since, n)
          ORDER BY n
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
            expires_at = EXCLUDED.expires_at, refunded_at = EXCLUDED.refunded_at,
            refund_reason = EXCLUDED.refund_reason, grouped_at = EXCLUDED.grouped_at,
-           updated_at = now()
+           refunding_since = EXCLUDED.refunding_since, updated_at = now()
          WHERE sales.orders.status IN ('held', 'paying')
-           OR (sales.orders.status = 'grouped' AND EXCLUDED.status IN ('paid', 'refunded'))
-           OR (sales.orders.status = 'paid' AND EXCLUDED.status = 'refunded')`,
+           OR (sales.orders.status = 'grouped'
+             AND EXCLUDED.status IN ('paid', 'refunding', 'refunded'))
+           OR (sales.orders.status IN ('paid', 'refunding')
+             AND EXCLUDED.status IN ('paid', 'refunding', 'refunded'))`,
         columns,
       );
     });
@@ -158,7 +167,8 @@ export class OrderRecords {
     while (after < range.upTo) {
       const rows = (await this.db.query(
         `SELECT id, drop_id, fan_id, quantity, amount_minor, unit_price_minor, discount_minor,
-           currency, status, created_at, expires_at, paid_at, refunded_at, refund_reason, seq
+           currency, status, created_at, expires_at, paid_at, refunded_at, refund_reason,
+           refunding_since, seq
          FROM sales.orders
          WHERE drop_id = $1 AND seq > $2 AND seq <= $3
            AND ($4::text[] IS NULL OR status = ANY($4::text[]))
@@ -204,6 +214,7 @@ interface RawOrderRow {
   paid_at: Date | null;
   refunded_at: Date | null;
   refund_reason: string | null;
+  refunding_since: Date | null;
   seq: string;
 }
 
@@ -223,6 +234,7 @@ function fromRaw(row: RawOrderRow): StoredOrder {
     paidAt: row.paid_at?.getTime(),
     ...(row.refunded_at ? { refundedAt: row.refunded_at.getTime() } : {}),
     ...(row.refund_reason ? { refundReason: row.refund_reason } : {}),
+    ...(row.refunding_since ? { refundingSince: row.refunding_since.getTime() } : {}),
     seq: toSafeNumber(row.seq),
   };
 }
@@ -243,6 +255,7 @@ function fromRow(row: OrderEntity): InventoryOrder {
     paidAt: row.paidAt?.getTime(),
     ...(row.refundedAt ? { refundedAt: row.refundedAt.getTime() } : {}),
     ...(row.refundReason ? { refundReason: row.refundReason } : {}),
+    ...(row.refundingSince ? { refundingSince: row.refundingSince.getTime() } : {}),
     ...(row.referrerId !== null && row.rewardMinor !== null
       ? { referrerId: row.referrerId, rewardMinor: row.rewardMinor }
       : {}),

@@ -7,14 +7,13 @@ import { DropOrdersQuery } from './drop-orders.dto';
 const DEFAULT_LIMIT = 100;
 
 /**
- * The stored statuses behind a public one: `paying` shows as `held` (toPublicOrder); a refund
- * under way is stored as `paid` until it is done (order persistence), so only `refunded` rows
- * are refunded.
+ * The stored statuses behind a public one (toPublicOrder): `paying` shows as `held`, a refund
+ * under way (`refunding`) as `paid` until it is done.
  */
 const STORED_STATUSES: Readonly<Record<OrderStatus, readonly HoldStatus[]>> = {
   held: ['held', 'paying'],
   grouped: ['grouped'],
-  paid: ['paid'],
+  paid: ['paid', 'refunding'],
   cancelled: ['cancelled'],
   expired: ['expired'],
   refunded: ['refunded'],

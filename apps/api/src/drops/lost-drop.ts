@@ -140,15 +140,21 @@ export function planRebuild(drop: LostDrop): RebuildPlan {
   };
 }
 
-/** Units an order holds for its fan (its group's seat): held, paying, grouped or paid. */
-const LIVE = new Set<InventoryOrder['status']>(['held', 'paying', 'grouped', 'paid']);
+/**
+ * Units an order holds for its fan (its group's seat): held, paying, grouped, paid, or paid with
+ * a refund under way (refunding: complete_refund frees them).
+ */
+const LIVE = new Set<InventoryOrder['status']>(['held', 'paying', 'grouped', 'paid', 'refunding']);
+/** Members whose money the group took: into the escrow, or paid out of it. */
+const PAID_IN = new Set<InventoryOrder['status']>(['grouped', 'paid', 'refunding']);
 
 /**
  * A group-buy drop's groups, as their member orders prove them (undefined when they cannot:
  * a member order stored without its group, or grouped without when; _lib.lua start_group,
  * complete_payment, finish_group and settle_failed_group say how a group moves):
  * - started with its first member (the earliest order naming it), deadline groupSeconds later;
- * - members: orders held, paying, grouped or paid; paidMembers: grouped or paid;
+ * - members: orders held, paying, grouped, paid or refunding; paidMembers: grouped, paid or
+ *   refunding;
  * - complete when a member was paid (finish_group pays every member at once), at the last
  *   paidAt; completing when every seat was paid into the escrow before the deadline (the
  *   payer's finish_group may not have run: the group sweeper finishes it); failed when past
@@ -195,7 +201,7 @@ export function groupBuyGroups(
       expiresAt,
       status,
       members: live.length,
-      paidMembers: live.filter((o) => o.status === 'grouped' || o.status === 'paid').length,
+      paidMembers: live.filter((o) => PAID_IN.has(o.status)).length,
       ...(settledAt === undefined ? {} : { settledAt }),
       orderIds: members.map((o) => o.id),
     };

@@ -27,6 +27,8 @@ const ORDER_EVENTS = new Set([
   'hold.expired',
   'hold.cancelled',
   'order.paid',
+  'order.refunding',
+  'order.refund_declined',
   'order.refunded',
   'order.grouped',
 ]);

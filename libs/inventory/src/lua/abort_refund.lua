@@ -1,9 +1,12 @@
 -- abort_refund: the wallet declined this refund attempt (the brand's whole revenue cannot pay
 -- it; apps/wallet/PAYMENTS.md "A refund the brand cannot pay"): refunding -> paid, as if the
 -- refund had never begun. complete_refund never ran for it, so the stats, the fan's units, the
--- unit itself and the events stay as they are: only begin_refund's own writes are taken back.
+-- unit itself stay as they are: only begin_refund's own writes are taken back, and the step is
+-- announced (order.refund_declined).
 --
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:refunding  zset of the refunds under way
+-- KEYS[3] {d:ID}:events  order.refund_declined, so that order persistence stores the order
+--         paid again (sales.orders)
 -- ARGV[1] the attempt the wallet declined: the refundingSince begin_refund gave it.
 --
 -- Only while the order is `refunding` with THAT refundingSince: the wallet records a declined
@@ -22,6 +25,9 @@ end
 redis.call('HSET', KEYS[1], 'status', 'paid')
 redis.call('HDEL', KEYS[1], 'refundingSince', 'refundReason')
 redis.call('ZREM', KEYS[2], o.id)
+emit(KEYS[3], 'order.refund_declined', now_ms(), {
+  'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'attempt', tonumber(ARGV[1]),
+})
 o.status = 'paid'
 o.refundingSince = nil
 o.refundReason = nil

@@ -10,9 +10,11 @@
 -- KEYS[1] {d:ID}:o:<orderId>   KEYS[2] {d:ID}:refunding  zset, orderId -> when the refund began
 -- KEYS[3] {d:ID}:drop  (a refund is new work on a drop that may be retired: revive() it, so the
 --         worker's refund recovery, which walks the active drops, sees the refund)
+-- KEYS[4] {d:ID}:events  order.refunding, so that order persistence stores the refund under way
+--         (sales.orders `refunding`, refundingSince): a drop Redis loses comes back with it
 -- ARGV[1] reason (1..200 chars, checked by the caller)
 --
--- paid -> refunding (refundReason, refundingSince), OK. refunding -> REFUNDING (join the refund
+-- paid -> refunding (refundReason, refundingSince, order.refunding), OK. refunding -> REFUNDING (join the refund
 -- under way); refunded -> REFUNDED (a repeat: nothing moves); any other status ->
 -- ORDER_NOT_PAID (nothing written); no such order -> NOT_FOUND.
 --
@@ -28,6 +30,9 @@ local now = now_ms()
 redis.call('HSET', KEYS[1], 'status', 'refunding', 'refundReason', ARGV[1],
   'refundingSince', now)
 redis.call('ZADD', KEYS[2], now, o.id)
+emit(KEYS[4], 'order.refunding', now, {
+  'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'attempt', now,
+})
 o.status = 'refunding'
 o.refundReason = ARGV[1]
 o.refundingSince = tostring(now)

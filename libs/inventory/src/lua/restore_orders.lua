@@ -3,6 +3,7 @@
 -- no grab can meet the drop half rebuilt.
 --
 -- KEYS[1] {d:ID}:fans   KEYS[2] {d:ID}:holds   KEYS[3] {d:ID}:stats
+-- KEYS[4] {d:ID}:refunding  zset of the refunds under way (the refund recovery's work)
 -- ARGV[1] order key prefix '{d:ID}:o:', ARGV[2] fan order list prefix '{d:ID}:fo:' (both in
 --         the drop's slot)
 -- ARGV[3] the allocation log's floor: the highest number it is known to have used (the stored
@@ -10,11 +11,12 @@
 --         goes on from at least there: a number used before the loss is never handed out
 --         again, so a passed-down hold never gets the id of a stored order, and the log's
 --         numbers keep growing.
--- ARGV[4..] per order, 17 values: id, fanId, quantity, amountMinor, currency, status,
+-- ARGV[4..] per order, 18 values: id, fanId, quantity, amountMinor, currency, status,
 --           createdAt, expiresAt, paidAt ('' when not paid), unitPriceMinor, discountMinor,
 --           refundedAt ('' when not refunded), refundReason, referrerId and rewardMinor (both
 --           '' when the order pays no reward), groupId ('' when none), groupedAt ('' when its
---           payment never reached the escrow)   (times as epoch ms)
+--           payment never reached the escrow), refundingSince (the attempt of a refund under
+--           way: set exactly when the status is `refunding`)   (times as epoch ms)
 --
 -- An order already in Redis is skipped (a second run, or two API instances rebuilding at once,
 -- restore each order once). A held order is held again with its own deadline (the sweeper
@@ -25,16 +27,19 @@
 -- comes back refunded (its units free, counted in `refunded`). A grouped order (paid into the
 -- drop's escrow, its group not complete) comes back grouped: its units count for the fan, in
 -- `grouped` and its amount in `escrowMinor`, as complete_payment counted them; its group comes
--- back with restore_standing's 'group' part. What the hold decided (referrer and reward, group)
+-- back with restore_standing's 'group' part. A refund under way (`refunding`: begun, neither
+-- completed nor declined when the order was last stored) comes back as begin_refund left it:
+-- counted as paid, with its attempt, and in the refunding index, so the refund recovery asks
+-- the wallet for that attempt and completes it (or puts it back to paid if declined). What the hold decided (referrer and reward, group)
 -- comes back with it, so a later payment, refund or group settlement treats the order as it
 -- would have. Every value of the batch is checked before the first write.
 --
 -- Returns {'OK', restoredOrders, liveOrPaidUnits} | {'ERR', 'BAD_RECORD'} (nothing written)
-local statuses = {held = true, paying = true, grouped = true, paid = true, cancelled = true,
-  expired = true, refunded = true}
+local statuses = {held = true, paying = true, grouped = true, paid = true, refunding = true,
+  cancelled = true, expired = true, refunded = true}
 -- Units a fan holds by these (their limit counts them), as every script counts them.
-local counts_for_fan = {held = true, paying = true, grouped = true, paid = true}
-local PER_ORDER = 17
+local counts_for_fan = {held = true, paying = true, grouped = true, paid = true, refunding = true}
+local PER_ORDER = 18
 local n = (#ARGV - 3) / PER_ORDER
 if n ~= math.floor(n) or int_in(ARGV[3], 0, MAX_EXACT) == nil then return {'ERR', 'BAD_RECORD'} end
 for i = 0, n - 1 do
@@ -46,7 +51,8 @@ for i = 0, n - 1 do
     or int_in(ARGV[a + 10], 0, tonumber(ARGV[a + 3])) == nil or not time_ok(ARGV[a + 11])
     or (ARGV[a + 13] == '') ~= (ARGV[a + 14] == '')
     or (ARGV[a + 14] ~= '' and int_in(ARGV[a + 14], 1, tonumber(ARGV[a + 3])) == nil)
-    or not time_ok(ARGV[a + 16]) or (ARGV[a + 5] == 'grouped' and ARGV[a + 15] == '') then
+    or not time_ok(ARGV[a + 16]) or (ARGV[a + 5] == 'grouped' and ARGV[a + 15] == '')
+    or not time_ok(ARGV[a + 17]) or (ARGV[a + 5] == 'refunding') ~= (ARGV[a + 17] ~= '') then
     return {'ERR', 'BAD_RECORD'}
   end
 end
@@ -75,6 +81,10 @@ for i = 0, n - 1 do
     end
     if ARGV[a + 15] ~= '' then redis.call('HSET', key, 'groupId', ARGV[a + 15]) end
     if ARGV[a + 16] ~= '' then redis.call('HSET', key, 'groupedAt', ARGV[a + 16]) end
+    if status == 'refunding' then
+      redis.call('HSET', key, 'refundingSince', ARGV[a + 17], 'refundReason', ARGV[a + 12])
+      redis.call('ZADD', KEYS[4], tonumber(ARGV[a + 17]), id)
+    end
     if status == 'held' then
       redis.call('ZADD', KEYS[2], tonumber(ARGV[a + 7]), id)
     elseif status == 'paying' then
@@ -89,10 +99,13 @@ for i = 0, n - 1 do
     else
       redis.call('HINCRBY', KEYS[1], fan, 0)
     end
+    -- A refund under way is counted as paid until complete_refund moves it (begin_refund
+    -- counts nothing).
     local counter = status
     if status == 'paying' then counter = 'held' end
+    if status == 'refunding' then counter = 'paid' end
     redis.call('HINCRBY', KEYS[3], counter, q)
-    if status == 'paid' then
+    if status == 'paid' or status == 'refunding' then
       redis.call('HINCRBY', KEYS[3], 'revenueMinor', ARGV[a + 3])
       redis.call('HINCRBY', KEYS[3], 'discountsMinor', ARGV[a + 10])
       if ARGV[a + 14] ~= '' then

@@ -21,12 +21,15 @@ export class OrderEntity {
   @Column('bigint', { name: 'discount_minor', transformer: bigintToNumber }) discountMinor!: number;
   @Column('text') currency!: string;
   @Column('text') status!:
-    'held' | 'paying' | 'grouped' | 'paid' | 'cancelled' | 'expired' | 'refunded';
+    'held' | 'paying' | 'grouped' | 'paid' | 'refunding' | 'cancelled' | 'expired' | 'refunded';
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
   @Column('timestamptz', { name: 'paid_at', nullable: true }) paidAt!: Date | null;
   @Column('timestamptz', { name: 'refunded_at', nullable: true }) refundedAt!: Date | null;
   @Column('text', { name: 'refund_reason', nullable: true }) refundReason!: string | null;
+  /** A refund under way (`refunding` only): its attempt, the order's refundingSince. */
+  @Column('timestamptz', { name: 'refunding_since', nullable: true })
+  refundingSince!: Date | null;
   /** Referral rewards: the referrer this order pays when paid, and how much (both or neither). */
   @Column('text', { name: 'referrer_id', nullable: true }) referrerId!: string | null;
   @Column('bigint', { name: 'reward_minor', nullable: true, transformer: bigintToNumber })

@@ -7,6 +7,7 @@ import { ReferralRewards1769000000000 } from './1769000000000-referral-rewards';
 import { GroupBuy1770000000000 } from './1770000000000-group-buy';
 import { StockBuckets1771000000000 } from './1771000000000-stock-buckets';
 import { OrderCampaignTerms1772000000000 } from './1772000000000-order-campaign-terms';
+import { OrderRefunding1773000000000 } from './1773000000000-order-refunding';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -19,4 +20,5 @@ export const salesMigrations: (new () => object)[] = [
   GroupBuy1770000000000,
   StockBuckets1771000000000,
   OrderCampaignTerms1772000000000,
+  OrderRefunding1773000000000,
 ];
