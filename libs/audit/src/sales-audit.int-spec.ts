@@ -98,6 +98,34 @@ describe('auditSales while the drop changes', () => {
     ]);
   });
 
+  it('a refund under way outside the refunding index, or an index entry of no refund: invariant 9', async () => {
+    const { dropId, orders } = await dropWithHolds(['fan-r', 'fan-s']);
+    const k = dropKeys(dropId);
+    for (const o of orders) {
+      expect((await inventory.beginPayment(o.id)).ok).toBe(true);
+      expect((await inventory.completePayment(o.id)).ok).toBe(true);
+    }
+    const [lost, stray] = orders;
+    const begun = await inventory.beginRefund(lost.id, 'returned');
+    const attempt = begun.ok ? begun.value.order.refundingSince : undefined;
+    expect((await auditSales(inventory, [dropId])).breaches).toEqual([]);
+    // What a rebuild that forgot the index would leave: the refund recovery never finds it.
+    await redis.zrem(k.refunding, lost.id);
+    await redis.zadd(k.refunding, 1, stray.id);
+    expect((await auditSales(inventory, [dropId])).breaches).toEqual([
+      {
+        invariant: 9,
+        subject: `order ${lost.id}`,
+        message: `refunding (attempt ${attempt}) but not in the refunding index`,
+      },
+      {
+        invariant: 9,
+        subject: `order ${stray.id}`,
+        message: 'in the refunding index but not refunding',
+      },
+    ]);
+  });
+
   it('a clean drop is read once', async () => {
     const { dropId } = await dropWithHolds(['fan-d', 'fan-e']);
     inventory.reads = 0;

@@ -16,7 +16,8 @@ const LIVE: readonly HoldStatus[] = ['held', 'paying'];
  * Invariants 1-3 of the given drops, from the sale as Redis stores it (libs/inventory
  * `storedSale`): held + paid units <= quantity and stock + parked == quantity - held - paid; each fan's
  * held + paid units <= perUserLimit (and equal to the per-fan counter the grab checks); where a
- * reservation is required, every order's fan reserved inside the window. Safe to run while the
+ * reservation is required, every order's fan reserved inside the window. And invariant 9's
+ * refund index: every refund under way is where the refund recovery finds it. Safe to run while the
  * stack serves: a read torn by a change is read again (see SALE_RECHECKS).
  */
 /** How many more times a drop that showed a breach is read before the breach is reported. */
@@ -116,6 +117,7 @@ async function breachesOf(inventory: Inventory, sale: StoredSale): Promise<Breac
   if (drop.reservationRequired) {
     breaches.push(...(await auditEligibility(inventory, sale.definition, sale.orders)));
   }
+  breaches.push(...refundIndexBreaches(sale));
   return breaches;
 }
 
@@ -144,5 +146,39 @@ async function auditEligibility(
       });
     }
   });
+  return breaches;
+}
+
+/**
+ * Invariant 9's refunds: an order is `refunding` exactly when it is in its drop's refunding
+ * index with its attempt (begin_refund writes both, complete_refund and abort_refund take both
+ * away, a rebuild restores both), or the refund recovery, which reads the index, never finishes
+ * it and the wallet is never asked for that attempt again.
+ */
+function refundIndexBreaches(sale: StoredSale): Breach[] {
+  const breaches: Breach[] = [];
+  const refunding = new Map(
+    sale.orders.filter((o) => o.status === 'refunding').map((o) => [o.id, o.refundingSince]),
+  );
+  for (const [orderId, attempt] of refunding) {
+    const indexed = sale.refundsUnderWay.get(orderId);
+    if (indexed !== attempt) {
+      const where = indexed === undefined ? 'not in' : `as attempt ${indexed} in`;
+      breaches.push({
+        invariant: 9,
+        subject: `order ${orderId}`,
+        message: `refunding (attempt ${String(attempt)}) but ${where} the refunding index`,
+      });
+    }
+  }
+  for (const orderId of sale.refundsUnderWay.keys()) {
+    if (!refunding.has(orderId)) {
+      breaches.push({
+        invariant: 9,
+        subject: `order ${orderId}`,
+        message: 'in the refunding index but not refunding',
+      });
+    }
+  }
   return breaches;
 }

@@ -17,6 +17,8 @@ export interface StoredSale {
   readonly orders: readonly InventoryOrder[];
   /** The per-fan counter the grab checks: fanId -> held + paid units. */
   readonly unitsPerFan: ReadonlyMap<string, number>;
+  /** The refunding index (the refund recovery's work): orderId -> the attempt it was begun as. */
+  readonly refundsUnderWay: ReadonlyMap<string, number>;
   /** Set when the drop was rebuilt after Redis lost it: when, and what could not be rebuilt. */
   readonly rebuilt?: RebuildRecord;
 }
@@ -29,13 +31,19 @@ export async function readStoredSale(
   dropId: string,
 ): Promise<StoredSale | undefined> {
   const k = dropKeys(dropId);
-  const [drop, stock, fanUnits, parked, [allocated, rebuiltAt, rebuiltLost]] = await Promise.all([
-    redis.hgetall(k.drop),
-    redis.get(k.stock),
-    redis.hgetall(k.fans),
-    redis.llen(k.parked),
-    redis.hmget(k.stats, 'allocSeq', 'rebuiltAt', 'rebuiltLost'),
-  ]);
+  const [drop, stock, fanUnits, parked, [allocated, rebuiltAt, rebuiltLost], refunding] =
+    await Promise.all([
+      redis.hgetall(k.drop),
+      redis.get(k.stock),
+      redis.hgetall(k.fans),
+      redis.llen(k.parked),
+      redis.hmget(k.stats, 'allocSeq', 'rebuiltAt', 'rebuiltLost'),
+      redis.zrange(k.refunding, 0, -1, 'WITHSCORES'),
+    ]);
+  const refundsUnderWay = new Map<string, number>();
+  for (let i = 0; i < refunding.length; i += 2) {
+    refundsUnderWay.set(refunding[i], Number(refunding[i + 1]));
+  }
   if (!drop.id) return undefined; // indexed before it was mirrored (Inventory.createDrop)
   // Every fan who ever held units has a field in `fans` (a release leaves it at 0), and each
   // of their orders is in their list.
@@ -66,6 +74,7 @@ export async function readStoredSale(
     allocated: Number(allocated ?? 0),
     orders,
     unitsPerFan: new Map(Object.entries(fanUnits).map(([fan, n]) => [fan, Number(n)])),
+    refundsUnderWay,
     ...(rebuiltAt
       ? { rebuilt: { at: Number(rebuiltAt), lost: (rebuiltLost ?? '').split(',').filter(Boolean) } }
       : {}),
