@@ -5,6 +5,7 @@ import {
   createOpenDrop,
   DedicatedRedis,
   dropDefinition,
+  moveGroupDeadline,
   moveHoldDeadline,
   redisNow,
   slotPort,
@@ -384,6 +385,121 @@ describe('every write script is safe to run twice with the same arguments', () =
     expect(await stock(def.id)).toBe(def.quantity);
     expect(await units(def.id, 'refunded')).toBe(0);
     expect(await redis.zcard(dropKeys(def.id).refunding)).toBe(0);
+  });
+
+  it('a rebuild with a refund under way: refunding in the index once, counted as paid once', async () => {
+    const def = dropDefinition(await redisNow(redis), { reservationRequired: false });
+    const at = await redisNow(redis);
+    const id = `${def.id}-${'2'.repeat(16)}`;
+    await twice.rebuildDrop(def, [
+      {
+        id,
+        dropId: def.id,
+        fanId: 'fan-1',
+        quantity: 2,
+        amountMinor: 2 * def.priceMinor,
+        unitPriceMinor: def.priceMinor,
+        discountMinor: 0,
+        currency: def.currency,
+        status: 'refunding',
+        createdAt: at - 5_000,
+        expiresAt: at + 600_000,
+        paidAt: at - 4_000,
+        refundReason: 'damaged',
+        refundingSince: at - 3_000,
+      },
+    ]);
+    const k = dropKeys(def.id);
+    expect(await once.getOrder(id)).toMatchObject({
+      status: 'refunding',
+      refundingSince: at - 3_000,
+      refundReason: 'damaged',
+    });
+    expect(await redis.zrange(k.refunding, 0, -1, 'WITHSCORES')).toEqual([id, String(at - 3_000)]);
+    expect(await once.refundsUnderWay(def.id, at, 10)).toEqual([
+      { orderId: id, attempt: at - 3_000 },
+    ]);
+    expect(await once.counters(def.id)).toMatchObject({
+      paid: 2,
+      revenueMinor: 2 * def.priceMinor,
+    });
+    expect(await stock(def.id)).toBe(def.quantity - 2);
+    expect(await units(def.id, 'fan-1')).toBe(2);
+    // The refund recovery's last step, as after the wallet's refund: the units back once.
+    expect(await once.completeRefund(id)).toMatchObject({
+      ok: true,
+      value: { status: 'refunded' },
+    });
+    expect(await stock(def.id)).toBe(def.quantity);
+    expect(await once.counters(def.id)).toMatchObject({ paid: 0, refunded: 2, revenueMinor: 0 });
+  });
+
+  it('abort of a refund the wallet declined: paid again once, one event, the unit still paid', async () => {
+    const def = await newDrop();
+    const order = await held(def, 'declined');
+    expect((await once.beginPayment(order.id)).ok).toBe(true);
+    expect((await once.completePayment(order.id)).ok).toBe(true);
+    const begun = await once.beginRefund(order.id, 'damaged');
+    const attempt = begun.ok ? begun.value.order.refundingSince : undefined;
+    if (attempt === undefined) throw new Error('begin_refund gave no attempt');
+    // The first run puts it back to paid; the second finds it paid and changes nothing, and
+    // answers so (aborted: false), which is what the caller reads.
+    expect(await twice.abortRefund(order.id, attempt)).toMatchObject({
+      ok: true,
+      value: { aborted: false, order: { status: 'paid' } },
+    });
+    expect(await count(def.id, 'order.refund_declined')).toBe(1);
+    expect(await redis.hget(dropKeys(def.id).order(order.id), 'refundingSince')).toBeNull();
+    expect(await redis.zcard(dropKeys(def.id).refunding)).toBe(0);
+    expect(await once.counters(def.id)).toMatchObject({
+      paid: 1,
+      refunded: 0,
+      revenueMinor: def.priceMinor,
+    });
+    expect(await stock(def.id)).toBe(def.quantity - 1);
+    expect(await units(def.id, 'declined')).toBe(1);
+  });
+
+  it('a group failed at its deadline and its refunded member settled: each once', async () => {
+    const def = await newDrop({ groupSize: 3, groupSeconds: 600 });
+    const k = dropKeys(def.id);
+    const first = await once.grab({ dropId: def.id, fanId: 'in-escrow', quantity: 1 });
+    if (!first.ok) throw new Error(`grab refused: ${first.code}`);
+    const groupId = first.order.groupId!;
+    const second = await once.grab({ dropId: def.id, fanId: 'unpaid', quantity: 1, groupId });
+    if (!second.ok) throw new Error(`join refused: ${second.code}`);
+    expect((await once.beginPayment(first.order.id)).ok).toBe(true);
+    expect((await once.completePayment(first.order.id)).ok).toBe(true);
+    await moveGroupDeadline(redis, def.id, groupId, (await redisNow(redis)) - 1);
+    // fail_group: open -> failing and the unpaid hold expired, once; the second run answers
+    // the member to refund again.
+    expect(await twice.failGroup(def.id, groupId)).toEqual({
+      step: 'failing',
+      paying: 0,
+      grouped: [first.order.id],
+    });
+    expect(await once.group(def.id, groupId)).toMatchObject({ status: 'failing' });
+    expect(await count(def.id, 'hold.expired')).toBe(1);
+    expect(await once.getOrder(second.order.id)).toMatchObject({ status: 'expired' });
+    expect(await stock(def.id)).toBe(def.quantity - 1);
+    expect(await once.counters(def.id)).toMatchObject({ held: 0, expired: 1 });
+    expect(await redis.hget(k.stats, 'grouped')).toBe('1');
+    // settle_failed_group: the member refunded from the escrow and the group failed, once.
+    expect(await twice.settleFailedGroup(def.id, groupId, [first.order.id])).toEqual({
+      failed: true,
+    });
+    expect(await once.getOrder(first.order.id)).toMatchObject({ status: 'refunded' });
+    expect(await once.group(def.id, groupId)).toMatchObject({ status: 'failed' });
+    expect(await count(def.id, 'order.refunded')).toBe(1);
+    expect(await count(def.id, 'group.failed')).toBe(1);
+    expect(await once.counters(def.id)).toMatchObject({ refunded: 1 });
+    expect(await redis.hmget(k.stats, 'grouped', 'escrowMinor', 'groupsFailed')).toEqual([
+      '0',
+      '0',
+      '1',
+    ]);
+    expect(await stock(def.id)).toBe(def.quantity);
+    expect([await units(def.id, 'in-escrow'), await units(def.id, 'unpaid')]).toEqual([0, 0]);
   });
 
   it('group buy: a group started, joined, paid into the escrow and finished once each', async () => {
