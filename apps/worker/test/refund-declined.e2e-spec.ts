@@ -5,7 +5,7 @@ import { RedisClient } from '@flashdrop/persistence';
 import {
   api,
   balancesOf,
-  closeStackConnections,
+  closeStackWithWallet,
   createDrop,
   DROPS_ACTIVE_KEY,
   dropKeys,
@@ -14,11 +14,10 @@ import {
   fund,
   grabVia,
   openDropBody,
-  openStackConnections,
+  openStackWithWallet,
   OrderBody,
   pay,
   revenueOf,
-  testConfig,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
@@ -46,18 +45,10 @@ describe('a refund the brand cannot pay', () => {
   let recovery: RefundRecovery;
 
   beforeAll(async () => {
-    ({ redis, inventory, db } = await openStackConnections());
-    wallet = new WalletClient({
-      host: '127.0.0.1',
-      port: testConfig().WALLET_PORT,
-      timeoutMs: 5000,
-    });
+    ({ redis, inventory, db, wallet } = await openStackWithWallet());
     recovery = new RefundRecovery(inventory, wallet);
   });
-  afterAll(async () => {
-    await wallet.onApplicationShutdown();
-    await closeStackConnections({ redis, db });
-  });
+  afterAll(() => closeStackWithWallet({ redis, inventory, db, wallet }));
 
   const refund = (orderId: string, token: string) =>
     api<OrderBody & { error?: string; message?: string }>('POST', `/v1/orders/${orderId}/refund`, {

@@ -5,7 +5,7 @@ import { RedisClient } from '@flashdrop/persistence';
 import { SalesDatabase } from '@flashdrop/sales';
 import {
   balancesOf,
-  closeStackConnections,
+  closeStackWithWallet,
   createDrop,
   dropKeys,
   eventually,
@@ -15,9 +15,8 @@ import {
   grabVia,
   loseDrop,
   openDropBody,
-  openStackConnections,
+  openStackWithWallet,
   pay,
-  testConfig,
   tokenFor,
 } from '@flashdrop/testing';
 import { WalletClient } from '@flashdrop/wallet-client';
@@ -48,18 +47,10 @@ describe('a refund under way when Redis loses its drop is finished after the reb
   let recovery: RefundRecovery;
 
   beforeAll(async () => {
-    ({ redis, inventory, db } = await openStackConnections());
-    wallet = new WalletClient({
-      host: '127.0.0.1',
-      port: testConfig().WALLET_PORT,
-      timeoutMs: 5000,
-    });
+    ({ redis, inventory, db, wallet } = await openStackWithWallet());
     recovery = new RefundRecovery(inventory, wallet);
   });
-  afterAll(async () => {
-    await wallet.onApplicationShutdown();
-    await closeStackConnections({ redis, inventory, db });
-  });
+  afterAll(() => closeStackWithWallet({ redis, inventory, db, wallet }));
 
   const stored = async (orderIds: readonly string[]) => {
     const rows = (await db.query(

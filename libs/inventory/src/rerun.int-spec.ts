@@ -65,6 +65,36 @@ describe('every write script is safe to run twice with the same arguments', () =
     return r.order;
   }
 
+  /** A stored order of fan-1 (2 units at the drop's price), as sales.orders gives it back. */
+  const storedOrder = (
+    def: DropDefinition,
+    digit: string,
+    status: InventoryOrder['status'],
+    createdAt: number,
+  ): InventoryOrder => ({
+    id: `${def.id}-${digit.repeat(16)}`,
+    dropId: def.id,
+    fanId: 'fan-1',
+    quantity: 2,
+    amountMinor: 2 * def.priceMinor,
+    unitPriceMinor: def.priceMinor,
+    discountMinor: 0,
+    currency: def.currency,
+    status,
+    createdAt,
+    expiresAt: createdAt + 600_000,
+  });
+
+  /** A group started by `starter`'s grab and joined by `joiner`'s, each through `via`. */
+  async function startGroup(via: Inventory, def: DropDefinition, starter: string, joiner: string) {
+    const first = await via.grab({ dropId: def.id, fanId: starter, quantity: 1 });
+    if (!first.ok) throw new Error(`grab refused: ${first.code}`);
+    const groupId = first.order.groupId!;
+    const second = await via.grab({ dropId: def.id, fanId: joiner, quantity: 1, groupId });
+    if (!second.ok) throw new Error(`join refused: ${second.code}`);
+    return { first, second, groupId };
+  }
+
   it('grab without an Idempotency-Key: one order, one unit, one event; the order answered', async () => {
     const def = await newDrop({ perUserLimit: 5 });
     const r = await twice.grab({ dropId: def.id, fanId: 'fan-1', quantity: 2 });
@@ -194,21 +224,7 @@ describe('every write script is safe to run twice with the same arguments', () =
   it('a rebuild of a lost drop: each stored order restored once', async () => {
     const def = dropDefinition(await redisNow(redis), { reservationRequired: false });
     const at = await redisNow(redis);
-    await twice.rebuildDrop(def, [
-      {
-        id: `${def.id}-${'1'.repeat(16)}`,
-        dropId: def.id,
-        fanId: 'fan-1',
-        quantity: 2,
-        amountMinor: 2 * def.priceMinor,
-        unitPriceMinor: def.priceMinor,
-        discountMinor: 0,
-        currency: def.currency,
-        status: 'held',
-        createdAt: at,
-        expiresAt: at + 600_000,
-      },
-    ]);
+    await twice.rebuildDrop(def, [storedOrder(def, '1', 'held', at)]);
     expect(await stock(def.id)).toBe(def.quantity - 2);
     expect(await units(def.id, 'fan-1')).toBe(2);
     expect(await once.counters(def.id)).toMatchObject({ held: 2 });
@@ -393,17 +409,7 @@ describe('every write script is safe to run twice with the same arguments', () =
     const id = `${def.id}-${'2'.repeat(16)}`;
     await twice.rebuildDrop(def, [
       {
-        id,
-        dropId: def.id,
-        fanId: 'fan-1',
-        quantity: 2,
-        amountMinor: 2 * def.priceMinor,
-        unitPriceMinor: def.priceMinor,
-        discountMinor: 0,
-        currency: def.currency,
-        status: 'refunding',
-        createdAt: at - 5_000,
-        expiresAt: at + 600_000,
+        ...storedOrder(def, '2', 'refunding', at - 5_000),
         paidAt: at - 4_000,
         refundReason: 'damaged',
         refundingSince: at - 3_000,
@@ -463,11 +469,7 @@ describe('every write script is safe to run twice with the same arguments', () =
   it('a group failed at its deadline and its refunded member settled: each once', async () => {
     const def = await newDrop({ groupSize: 3, groupSeconds: 600 });
     const k = dropKeys(def.id);
-    const first = await once.grab({ dropId: def.id, fanId: 'in-escrow', quantity: 1 });
-    if (!first.ok) throw new Error(`grab refused: ${first.code}`);
-    const groupId = first.order.groupId!;
-    const second = await once.grab({ dropId: def.id, fanId: 'unpaid', quantity: 1, groupId });
-    if (!second.ok) throw new Error(`join refused: ${second.code}`);
+    const { first, second, groupId } = await startGroup(once, def, 'in-escrow', 'unpaid');
     expect((await once.beginPayment(first.order.id)).ok).toBe(true);
     expect((await once.completePayment(first.order.id)).ok).toBe(true);
     await moveGroupDeadline(redis, def.id, groupId, (await redisNow(redis)) - 1);
@@ -505,11 +507,7 @@ describe('every write script is safe to run twice with the same arguments', () =
   it('group buy: a group started, joined, paid into the escrow and finished once each', async () => {
     const def = await newDrop({ groupSize: 2, groupSeconds: 600 });
     const k = dropKeys(def.id);
-    const first = await twice.grab({ dropId: def.id, fanId: 'starter', quantity: 1 });
-    if (!first.ok) throw new Error(`grab refused: ${first.code}`);
-    const groupId = first.order.groupId!;
-    const second = await twice.grab({ dropId: def.id, fanId: 'joiner', quantity: 1, groupId });
-    if (!second.ok) throw new Error(`join refused: ${second.code}`);
+    const { first, second, groupId } = await startGroup(twice, def, 'starter', 'joiner');
     expect(second.order.groupId).toBe(groupId);
     expect(await once.group(def.id, groupId)).toMatchObject({ members: 2, status: 'open' });
     expect(await once.groupMembers(def.id, groupId)).toHaveLength(2);

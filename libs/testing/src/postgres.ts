@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Inventory } from '@flashdrop/inventory';
 import { connectRedis, RedisClient } from '@flashdrop/persistence';
+import { WalletClient } from '@flashdrop/wallet-client';
 import { testConfig } from './test-env';
 
 /**
@@ -30,6 +31,27 @@ export async function openStackConnections(): Promise<StackConnections> {
 export async function closeStackConnections(c: Partial<StackConnections>): Promise<void> {
   await c.db?.destroy();
   c.redis?.disconnect();
+}
+
+/** The stack's connections and a client of the stack's wallet (e.g. for a RefundRecovery). */
+export interface StackConnectionsWithWallet extends StackConnections {
+  readonly wallet: WalletClient;
+}
+
+/** openStackConnections, and a wallet client (5 s per call) on the test stack's wallet port. */
+export async function openStackWithWallet(): Promise<StackConnectionsWithWallet> {
+  const wallet = new WalletClient({
+    host: '127.0.0.1',
+    port: testConfig().WALLET_PORT,
+    timeoutMs: 5000,
+  });
+  return { ...(await openStackConnections()), wallet };
+}
+
+/** Closes what `openStackWithWallet` opened. */
+export async function closeStackWithWallet(c: Partial<StackConnectionsWithWallet>): Promise<void> {
+  await c.wallet?.onApplicationShutdown();
+  await closeStackConnections(c);
 }
 
 /**
