@@ -2,7 +2,7 @@ import { OutboxStreamFields } from '@flashdrop/events';
 import { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  RacingSaleRedis,
+  SaleRedisFixture,
   dropSnapshot,
   moveHoldDeadline,
   redisNow,
@@ -23,7 +23,11 @@ import { DropDefinition, GrabOutcome, Inventory } from './index';
  */
 describe('stock buckets (Lua scripts on the real Redis)', () => {
   jest.setTimeout(120_000);
-  const sale = new RacingSaleRedis(slotPort(6490), slotPort(7900));
+  const sale = new SaleRedisFixture({
+    port: slotPort(6490),
+    clusterFirstPort: slotPort(7900),
+    clientCount: 6,
+  });
   let redis: RedisClient;
   let inventory: Inventory;
   // Several connections (each its own Inventory, as API instances are), interleaving for real.

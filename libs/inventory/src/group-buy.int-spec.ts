@@ -1,3 +1,4 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
   dropSnapshot,
@@ -7,11 +8,11 @@ import {
   outboxEvents,
   redisNow,
   refusalTallyWrites,
-  ScriptRedis,
+  SaleRedisFixture,
   slotPort,
   snapshotDiff,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+
 import { dropKeys } from './keys';
 import { DropDefinition, Inventory, InventoryOrder } from './index';
 
@@ -29,8 +30,8 @@ const PRICE = 10_000;
  * refund) is tested through the stack (apps/api/test/campaigns/group-buy.e2e-spec.ts).
  */
 describe('group buy in the scripts (real Redis)', () => {
-  const own = new ScriptRedis(slotPort(6704));
-  let redis: Redis;
+  const own = new SaleRedisFixture({ port: slotPort(6704) });
+  let redis: RedisClient;
   let inventory: Inventory;
 
   beforeAll(async () => {

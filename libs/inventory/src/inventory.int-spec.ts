@@ -1,7 +1,7 @@
 import { EventCatalog, OutboxStreamFields } from '@flashdrop/events';
 import { RedisClient } from '@flashdrop/persistence';
 import {
-  RacingSaleRedis,
+  SaleRedisFixture,
   dropDefinition,
   dropSnapshot,
   eventually,
@@ -31,7 +31,11 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
   // The races here are thousands of script calls: jest's 5 s default is a clock assertion on a
   // shared box (20,000 reservations took longer under load). A hang still fails.
   jest.setTimeout(60_000);
-  const sale = new RacingSaleRedis(slotPort(6393), slotPort(7500));
+  const sale = new SaleRedisFixture({
+    port: slotPort(6393),
+    clusterFirstPort: slotPort(7500),
+    clientCount: 6,
+  });
   let redis: RedisClient;
   let inventory: Inventory;
   // Several connections, so concurrent scripts arrive interleaved from different clients.

@@ -1,12 +1,13 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
   outboxEvents,
   redisNow,
-  ScriptRedis,
+  SaleRedisFixture,
   setDropTimes,
   slotPort,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+
 import { dropKeys } from './keys';
 import { DropDefinition, Inventory, InventoryOrder } from './index';
 
@@ -17,8 +18,8 @@ import { DropDefinition, Inventory, InventoryOrder } from './index';
  * through the stack (apps/api/test/campaigns/refunds.e2e-spec.ts).
  */
 describe('refunds in the scripts (real Redis)', () => {
-  const own = new ScriptRedis(slotPort(6372));
-  let redis: Redis;
+  const own = new SaleRedisFixture({ port: slotPort(6372) });
+  let redis: RedisClient;
   let inventory: Inventory;
 
   beforeAll(async () => {

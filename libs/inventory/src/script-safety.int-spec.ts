@@ -1,12 +1,13 @@
+import type { RedisClient } from '@flashdrop/persistence';
 import { OutboxStreamFields } from '@flashdrop/events';
 import {
   createOpenDrop,
   moveHoldDeadline,
   redisNow,
-  ScriptRedis,
+  SaleRedisFixture,
   slotPort,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
+
 import { dropKeys } from './keys';
 import { BadRecordError, DropDefinition, Inventory, InventoryOrder } from './index';
 
@@ -17,8 +18,8 @@ import { BadRecordError, DropDefinition, Inventory, InventoryOrder } from './ind
  * Each case reads everything the script could have written.
  */
 describe('no script fails half-way after its first write', () => {
-  const own = new ScriptRedis(slotPort(6390));
-  let redis: Redis;
+  const own = new SaleRedisFixture({ port: slotPort(6390) });
+  let redis: RedisClient;
   let inventory: Inventory;
 
   beforeAll(async () => {

@@ -1,54 +1,29 @@
 import { OutboxStreamFields } from '@flashdrop/events';
 import { Inventory } from '@flashdrop/inventory';
-import { createRedis, RedisClient } from '@flashdrop/persistence';
-import type Redis from 'ioredis';
+import { RedisClient } from '@flashdrop/persistence';
 import { dropKeys } from './inventory-fixtures';
 import { DedicatedRedis, DedicatedSaleRedis, dedicatedSaleRedis } from './processes';
 
 /**
- * What the script-level int specs start from (libs/inventory/src/*.int-spec.ts that bend
- * records no other file may see): a Redis of the spec's own on `port`, emptied, with the
- * Inventory on it. `open` in beforeAll, `close` in afterAll.
+ * What the script-level int specs (libs/inventory/src/*.int-spec.ts) start from: a Redis of the
+ * spec's own, emptied, with an Inventory on it. `open` in beforeAll, `close` in afterAll.
+ * - `port` alone: one server there, always. For specs that bend records no other file may see.
+ * - With `clusterFirstPort`: a cluster of six from there instead under npm run test:cluster
+ *   (dedicatedSaleRedis), so the same tests show the scripts hold on both.
+ * - `clientCount` more Inventories, each on a connection of its own (as API instances are), so
+ *   concurrent scripts of a racing spec arrive interleaved from different clients.
  */
-export class ScriptRedis {
-  private readonly server: DedicatedRedis;
-  private opened: { redis: Redis; inventory: Inventory } | undefined;
-
-  constructor(port: number) {
-    this.server = new DedicatedRedis(port);
-  }
-
-  async open(): Promise<{ redis: Redis; inventory: Inventory }> {
-    this.server.start();
-    const redis = createRedis(this.server.url);
-    await redis.flushdb();
-    this.opened = { redis, inventory: new Inventory(redis) };
-    return this.opened;
-  }
-
-  async close(): Promise<void> {
-    await this.opened?.redis.quit();
-    this.server.stop();
-  }
-}
-
-/**
- * What the racing script-level int specs start from (inventory, buckets): dedicatedSaleRedis (a
- * server of the spec's own, or a cluster of six under npm run test:cluster), emptied, with an
- * Inventory on it and `clientCount` more, each on a connection of its own (as API instances
- * are), so concurrent scripts arrive interleaved from different clients. `open` in beforeAll,
- * `close` in afterAll.
- */
-export class RacingSaleRedis {
+export class SaleRedisFixture {
   private readonly server: DedicatedSaleRedis;
+  private readonly clientCount: number;
   private opened: { redis: RedisClient; inventory: Inventory; clients: Inventory[] } | undefined;
 
-  constructor(
-    singlePort: number,
-    clusterFirstPort: number,
-    private readonly clientCount = 6,
-  ) {
-    this.server = dedicatedSaleRedis(singlePort, clusterFirstPort);
+  constructor(options: { port: number; clusterFirstPort?: number; clientCount?: number }) {
+    this.server =
+      options.clusterFirstPort === undefined
+        ? new DedicatedRedis(options.port)
+        : dedicatedSaleRedis(options.port, options.clusterFirstPort);
+    this.clientCount = options.clientCount ?? 0;
   }
 
   async open(): Promise<{ redis: RedisClient; inventory: Inventory; clients: Inventory[] }> {
