@@ -105,18 +105,49 @@ export function connectRedis(
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
     slotsRefreshTimeout: 2000,
-    // After a failover, an auto-pipelined batch for the moved slots comes back with one MOVED
-    // per slot; ioredis retries a pipeline only when every error is the same, and refreshes its
-    // slot map only on a MOVED it retries, so without this the client kept sending those slots
-    // to the old node for good. Re-reading the map every second heals it within a second.
-    slotsRefreshInterval: 1000,
+    // Off: the map is re-read by keepSlotMapFresh below, not by ioredis' own timer.
+    slotsRefreshInterval: 0,
     redisOptions: perNode,
   });
+  keepSlotMapFresh(cluster, SLOTS_REFRESH_MS);
   logRedisErrors(cluster, options.connectionName ?? 'client');
   // On the cluster, not per node: the deadline also covers the cluster's own queue.
   return commandDeadlineMs === undefined
     ? cluster
     : keepCommandDeadline(cluster, commandDeadlineMs);
+}
+
+/**
+ * How often a cluster connection re-reads the slot map. After a failover, an auto-pipelined
+ * batch for the moved slots comes back with one MOVED per slot; ioredis retries a pipeline only
+ * when every error is the same, and refreshes its slot map only on a MOVED it retries, so
+ * without a periodic re-read the client kept sending those slots to the old node for good.
+ * Re-reading the map every second heals it within a second.
+ */
+const SLOTS_REFRESH_MS = 1000;
+
+/**
+ * Re-reads the cluster's slot map every `everyMs` while the connection is ready, in place of
+ * ioredis' `slotsRefreshInterval`. That one (ioredis 5.11) re-arms itself when `disconnect()` or
+ * `quit()` lands while one of its refreshes is in flight, and from then on "refreshes" the
+ * closed connection every interval for good: a ref'd timer, no socket, no I/O, and a process
+ * that never exits (the cluster stage's jest run in session 7's ci-local passed its 202 tests and
+ * hung). What must stay true here: the timer runs only from 'ready' to the next 'close', it is
+ * unref'd (it never keeps a process alive), and it asks only a ready connection.
+ */
+function keepSlotMapFresh(cluster: Cluster, everyMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  // ioredis emits each status it enters: 'ready' again after a reconnect, 'close' on the way to
+  // a reconnect or to the end.
+  cluster.on('ready', () => {
+    timer ??= setInterval(() => {
+      if (cluster.status === 'ready') cluster.refreshSlotsCache();
+    }, everyMs).unref();
+  });
+  cluster.on('close', () => {
+    clearInterval(timer);
+    timer = undefined;
+  });
 }
 
 /** True for a Redis Cluster connection (scripts and commands must keep to one slot). */

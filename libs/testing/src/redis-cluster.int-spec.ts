@@ -58,6 +58,39 @@ describe('infra/redis-cluster.sh (a cluster of its own)', () => {
     expect(bytes.every((b) => Number(b) > 0)).toBe(true);
   }, 30_000);
 
+  it('closes for good: a connection closed while it re-reads its slot map never reads it again', async () => {
+    // ioredis' own slotsRefreshInterval re-armed itself when the close met one of its refreshes
+    // in flight, then "refreshed" the closed connection every second for good: a ref'd timer
+    // with no socket, which kept the cluster stage's jest run from exiting (session 7's
+    // ci-local). connectRedis re-reads the map itself (keepSlotMapFresh).
+    for (let round = 0; round < 3; round++) {
+      const probe = cluster.connect();
+      await probe.ping();
+      const state = probe as unknown as { isRefreshing: boolean };
+      // A refresh is a round trip a second: spin on the event loop until one is in flight.
+      const caught = await new Promise<boolean>((resolve) => {
+        const giveUpAt = Date.now() + 3000;
+        const poll = () => {
+          if (state.isRefreshing) resolve(true);
+          else if (Date.now() > giveUpAt) resolve(false);
+          else setImmediate(poll);
+        };
+        poll();
+      });
+      expect(caught).toBe(true);
+      probe.disconnect();
+      if (!isCluster(probe)) throw new Error('not a cluster connection');
+      let refreshes = 0;
+      const refresh = probe.refreshSlotsCache.bind(probe);
+      probe.refreshSlotsCache = (callback) => {
+        refreshes++;
+        refresh(callback);
+      };
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(refreshes).toBe(0);
+    }
+  }, 30_000);
+
   it('survives kill -9 of a primary: its replica takes over, start brings it back as a replica', async () => {
     const victim = primaries()[0];
     cluster.kill9(victim);
