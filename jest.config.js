@@ -16,6 +16,8 @@ const common = {
 
 module.exports = {
   testSequencer: '<rootDir>/scripts/jest-sequencer.js',
+  // A run whose tests are over but whose process cannot end fails, naming what holds it.
+  globalTeardown: '<rootDir>/scripts/jest-exit-watch.js',
   projects: [
     {
       ...common,
