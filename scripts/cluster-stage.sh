@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# npm run test:cluster-stage (and the end of npm run test:soak): the grab, reservation, payment
-# and event-pipeline suites (scripts/lib/cluster-suites.sh) again with the test stack on the
-# slot's own Redis Cluster (infra/redis-cluster.sh), after a full npm test on one Redis. Ends
-# with one line for both jest runs added up. With TEST_FILTER set, under npm run test:cluster
-# (TEST_REDIS_CLUSTER=1: the whole suite is already on a cluster) or with SKIP_CLUSTER_STAGE=1 it
-# does nothing.
-# Not yet a stage of npm test: in ci-local (session 7) its 202 tests passed and then jest did not
-# exit (one ref'd 250 ms timer, no socket open); until that leak is found it would hang CI.
+# npm test's last stage (also npm run test:cluster-stage, and the end of npm run test:soak): the
+# grab, reservation, payment and event-pipeline suites (scripts/lib/cluster-suites.sh) again
+# with the test stack on the slot's own Redis Cluster (infra/redis-cluster.sh), so the one test
+# command CI runs also proves the same code and Lua scripts on a cluster. Ends with one line for
+# the whole of npm test: both jest runs added up. Runs only after a full run on one Redis: with
+# TEST_FILTER set (a focused run), under npm run test:cluster (TEST_REDIS_CLUSTER=1: the whole
+# suite is already on a cluster) or with SKIP_CLUSTER_STAGE=1 it does nothing.
+# A jest run that cannot end (a test left a timer or socket running: session 7's ci-local hung
+# here) fails instead, naming what is still active (scripts/jest-exit-watch.js).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
