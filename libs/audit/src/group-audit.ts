@@ -6,10 +6,12 @@ import { Breach } from './breach';
  * Invariant 9, group buy (docs/api.md "Campaigns"), across the orders and groups in Redis and
  * the ledger:
  * - every drop's escrow (the sum of its escrow shards) equals the sum of its `grouped` orders
- *   and of its members still `paying` whose escrow debit committed (a payer died before
- *   complete_payment);
+ *   not yet released and of its members still `paying` whose escrow debit committed (a payer
+ *   died before complete_payment);
  * - a group release moved one order's payment out of the escrow it went to, once, and never
- *   for an order also refunded; a released order is paid (or refunded since, by its brand);
+ *   for an order also refunded; a released order is paid (or refunded since, by its brand), or
+ *   still `grouped` in a `completing` group (the completer died between the wallet's release
+ *   and finish_group: the group sweeper, or a member's next payment call, finishes it);
  * - a complete group's live members are all paid, each released once, none refunded by the
  *   group; a failed group's members are none held, paying or grouped, and each member that paid
  *   is refunded (its refund is checked once by the refund invariant) and never released;
@@ -34,8 +36,10 @@ export async function auditGroups(
   const grouped = new Map<string, number>();
   const groupsOfDrop = new Map<string, Set<string>>();
   for (const o of orders.values()) {
+    // A grouped member already released (its completer died before finish_group) holds no
+    // escrow any more: the release below must then be of a completing group's member.
     const inEscrow =
-      o.status === 'grouped' ||
+      (o.status === 'grouped' && !releases.has(o.id)) ||
       (o.status === 'paying' && o.groupId !== undefined && debited.has(o.id));
     if (inEscrow) grouped.set(o.dropId, (grouped.get(o.dropId) ?? 0) + o.amountMinor);
     if (o.groupId === undefined) continue;
@@ -60,7 +64,12 @@ export async function auditGroups(
     if (r.refunded && order.status !== 'refunded' && order.status !== 'refunding') {
       breach(subject, 'released from escrow and refunded while not refunded by its brand');
     }
-    if (!['paid', 'refunding', 'refunded'].includes(order.status)) {
+    if (order.status === 'grouped' && order.groupId !== undefined) {
+      const group = await inventory.group(order.dropId, order.groupId);
+      if (group?.status !== 'completing') {
+        breach(subject, `released from escrow but grouped, its group ${group?.status ?? 'gone'}`);
+      }
+    } else if (!['paid', 'refunding', 'refunded'].includes(order.status)) {
       breach(subject, `released from escrow but ${order.status}`);
     }
   }

@@ -29,6 +29,7 @@ export async function auditRewards(
 
   let unrecoveredMinor = 0;
   const rewarded = new Set<string>();
+  const released = await ledger.releasesByOrder();
   for (const r of await ledger.rewardsByOrder()) {
     if (!inScope(r.orderId)) continue;
     rewarded.add(r.orderId);
@@ -48,7 +49,13 @@ export async function auditRewards(
       // The reward rides on the payment's debit, so a `paying` order whose debit committed (its
       // payer died before complete_payment) has it too, until the payment recovery completes
       // it: the same window auditMoney allows the debit (and bounds: stuck in paying).
-      const paidOrPaying = PAID_ONCE.includes(order.status) || order.status === 'paying';
+      // A group member's reward rides on its release, so a member released but still `grouped`
+      // (its completer died before finish_group) has it too: auditGroups allows that window in
+      // a `completing` group only.
+      const paidOrPaying =
+        PAID_ONCE.includes(order.status) ||
+        order.status === 'paying' ||
+        (order.status === 'grouped' && released.has(r.orderId));
       if (!paidOrPaying) breach(subject, `rewarded but ${order.status}`);
       if (order.referrerId !== r.referrerId || order.rewardMinor !== r.amount) {
         breach(
@@ -81,7 +88,6 @@ export async function auditRewards(
   }
   // A group member's reward is paid by its escrow's release, not its debit (docs/api.md
   // "Campaigns"): a member of a failed group, refunded from escrow, never owed it.
-  const released = await ledger.releasesByOrder();
   for (const order of orders.values()) {
     // A paying order may have its reward in a debit not yet completed: invariant 5's side.
     if (order.rewardMinor === undefined || !PAID_ONCE.includes(order.status)) continue;

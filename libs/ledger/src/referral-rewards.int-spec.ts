@@ -227,6 +227,58 @@ describe('referral rewards in the ledger', () => {
     expect(await audit(drop.id)).toEqual([]);
   });
 
+  it("a completer killed after one member's release leaves that member grouped, released and rewarded in a completing group: the audit accepts it, and once the group sweeper finishes it", async () => {
+    // Found by the simulation (seeds 28, 30, 33 of `npm run simulate -- --seeds 40`, once its
+    // completer crash was reached): the audit called this window "escrow holds 400, its grouped
+    // orders 900", "released from escrow but grouped", "rewarded but grouped".
+    const [a, b, referrer] = fanIds(3);
+    const { drop, orders } = await referredOrders([a, b], () => referrer, REWARD, {
+      quantity: 4,
+      groupSize: 2,
+      groupSeconds: 60,
+    });
+    // heldOrders gave each fan a group of its own: b leaves its own and joins a's.
+    expect((await inventory.cancelOrder(orders[1].id, b)).ok).toBe(true);
+    const joined = await inventory.grab({
+      dropId: drop.id,
+      fanId: b,
+      quantity: 1,
+      groupId: orders[0].groupId,
+    });
+    if (!joined.ok) throw new Error(`join refused: ${joined.code}`);
+    const members = [orders[0], joined.order];
+    for (const o of members) {
+      await fund(o.fanId, PRICE);
+      const attempt = await begin(o);
+      expect((await ledger.debit(debitOf(o, attempt, drop.brandId))).outcome).toBe('debited');
+      expect((await inventory.completePayment(o.id)).ok).toBe(true);
+    }
+    const groupId = orders[0].groupId!;
+    expect((await inventory.group(drop.id, groupId))?.status).toBe('completing');
+    // The completer's settlement dies right after the wallet's first release.
+    let releases = 0;
+    const dying = new GroupSettlement(inventory, {
+      release: async (request) => {
+        const reply = await ledger.release(request);
+        if (++releases === 1) throw new Error('killed after the first release');
+        return reply;
+      },
+      refund: (request) => ledger.refund(request),
+    });
+    await expect(dying.settle(drop.id, groupId)).rejects.toThrow('killed');
+    const statuses = await Promise.all(members.map((o) => inventory.getOrder(o.id)));
+    expect(statuses.map((o) => o?.status)).toEqual(['grouped', 'grouped']);
+    expect((await rewardsOf(members.map((o) => o.id))).size).toBe(1);
+    expect(await audit(drop.id)).toEqual([]);
+
+    expect(await new GroupSettlement(inventory, ledger).settle(drop.id, groupId)).toBe('complete');
+    const rewards = await rewardsOf(members.map((o) => o.id));
+    for (const o of members) {
+      expect(rewards.get(o.id)).toEqual({ referrerId: referrer, count: 1, amount: REWARD });
+    }
+    expect(await audit(drop.id)).toEqual([]);
+  });
+
   it('a declined payment pays no reward', async () => {
     const [poor, referrer] = fanIds(2);
     const { drop, orders } = await referredOrders([poor], () => referrer);
