@@ -669,7 +669,13 @@ function takeDebits(m: SaleModel, r: Real): void {
  * escrow is never released.
  */
 function takeReleases(m: SaleModel, r: Real): void {
-  for (const { request, reply } of r.world.faults.takeReleases()) {
+  // Two releases of one member at once (two payment calls completing the same group) reach the
+  // injector in either order: the one that moved the money is taken first (as takeRefunds).
+  const rank = (outcome: string) => (outcome === 'released' ? 0 : 1);
+  const replies = r.world.faults
+    .takeReleases()
+    .sort((a, b) => rank(a.reply.outcome) - rank(b.reply.outcome));
+  for (const { request, reply } of replies) {
     const id = request.orderId;
     if (reply.outcome === 'not_paid') fail(`release of ${id}, which the wallet never debited`);
     const payment = m.debited.get(id) ?? fail(`release of ${id}, which the model never saw paid`);
