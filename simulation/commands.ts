@@ -399,55 +399,162 @@ async function checkMember(
  * What most fans do: grab one unit and pay for it at once, topping their wallet up first when
  * it holds too little (a credit, as the operator's top-up). The sale's paid orders are what
  * refunds and referral rewards act on; without this step most holds expire before a payment.
+ * On a group-buy drop three purchases in four join an open group the fan has no seat in (the
+ * fullest first: a group fills and completes), as a fan does who came through a group's link;
+ * the rest, or with no such group, start one.
  */
-const purchase = command(
-  fc.record({
-    fan: fanIndex,
-    via: fc.option(fanIndex, { nil: undefined }),
-    topUp: fc.constantFrom(true, true, true, false),
-  }),
-  (a) =>
-    `purchase(fan ${a.fan}: ${a.via === undefined ? '' : `reserve via ${a.via}, `}grab x1, ` +
-    `${a.topUp ? 'top up if short, ' : ''}pay)`,
-  (a) => async (m, r) => {
-    // A fan who came through a friend's link reserves with them as the referrer first (where
-    // the drop still takes reservations): the order it then buys owes that friend a reward.
-    if (a.via !== undefined) await reserveChecked(m, r, a.fan, a.via);
-    const out = await grabChecked(m, r, {
-      fan: a.fan,
-      quantity: 1,
-      keyed: false,
-      lostReply: false,
-    });
-    if (!out.ok) return;
-    await payAtOnce(m, r, out.order, a.topUp);
-  },
-);
+const purchaseOf = (grouped: boolean) =>
+  command(
+    fc.record({
+      fan: fanIndex,
+      via: fc.option(fanIndex, { nil: undefined }),
+      topUp: fc.constantFrom(true, true, true, false),
+      join: fc.constantFrom(grouped, grouped, grouped, false),
+    }),
+    (a) =>
+      `purchase(fan ${a.fan}: ${a.via === undefined ? '' : `reserve via ${a.via}, `}grab x1` +
+      `${a.join ? ' in an open group' : ''}, ${a.topUp ? 'top up if short, ' : ''}pay)`,
+    (a) => async (m, r) => {
+      // A fan who came through a friend's link reserves with them as the referrer first (where
+      // the drop still takes reservations): the order it then buys owes that friend a reward.
+      if (a.via !== undefined) await reserveChecked(m, r, a.fan, a.via);
+      const group = a.join ? (await openGroups(r, m, m.fan(a.fan)))[0] : undefined;
+      const out = await grabChecked(m, r, {
+        fan: a.fan,
+        quantity: 1,
+        keyed: false,
+        lostReply: false,
+        ...(group ? { groupId: group.id } : {}),
+      });
+      if (group) count(r, 'group-join', out.ok ? 'ok' : out.code);
+      if (!out.ok) return;
+      await payAtOnce(m, r, out.order, a.topUp);
+    },
+  );
+
+/**
+ * The drop's open groups (its deadline not about to pass), the fullest first (most paid
+ * members, then most members): with `fanId`, those the fan could join now (a seat free, the fan
+ * not seated in it), the group a fan joining to complete it picks.
+ */
+async function openGroups(r: Real, m: SaleModel, fanId?: string): Promise<InventoryGroup[]> {
+  if (!m.grouped) return [];
+  const s = await sale(r, m);
+  const now = await r.world.now();
+  const ids = [...new Set(s.orders.flatMap((o) => (o.groupId === undefined ? [] : [o.groupId])))];
+  const open: InventoryGroup[] = [];
+  for (const id of ids) {
+    const g = await r.world.inventory.group(m.drop.id, id);
+    if (g?.status !== 'open' || now + 1_000 >= g.expiresAt) continue;
+    if (fanId !== undefined && (g.members >= g.size || seatedIn(s, fanId, id))) continue;
+    open.push(g);
+  }
+  return open.sort((a, b) => b.paidMembers - a.paidMembers || b.members - a.members);
+}
+
+/** Whether the fan holds a seat in the group (an order in it neither expired nor cancelled). */
+function seatedIn(s: StoredSale, fanId: string, groupId: string): boolean {
+  return s.orders.some(
+    (o) =>
+      o.fanId === fanId && o.groupId === groupId && !['expired', 'cancelled'].includes(o.status),
+  );
+}
+
+/**
+ * A held member whose payment would fill its group (completion's transition, its race with the
+ * group's failure, the completer's crash act on it), by a drawn index: one held now, or else one
+ * made so: the fullest open group (a new one when there is none) gets its seats taken by fans
+ * who may (from the index), then its held members pay, all but one, which is the member. None
+ * (the sale refuses the grabs, a payment fails): undefined. The member's wallet is topped up to
+ * its price, so its payment reaches the group (a payment declined for want of money completes
+ * nothing).
+ */
+async function fillingMember(
+  m: SaleModel,
+  r: Real,
+  i: number,
+): Promise<InventoryOrder | undefined> {
+  const member = m.pickFilling(i) ?? (await makeFilling(m, r, i));
+  if (member) await topUp(m, r, member);
+  return member;
+}
+
+async function makeFilling(m: SaleModel, r: Real, i: number): Promise<InventoryOrder | undefined> {
+  // Grabs for the group, by the fans who may make one (admitted, reserved where the drop needs
+  // it, under the per-fan limit, not seated in the group), until the sale refuses for all.
+  const join = async (groupId?: string): Promise<InventoryOrder | undefined> => {
+    for (let k = 0; k < m.fans.length; k++) {
+      const fanId = m.fan(i + k);
+      const s = await sale(r, m);
+      const may =
+        m.admits(fanId) &&
+        (!m.drop.reservationRequired || m.reserved.has(fanId)) &&
+        (s.unitsPerFan.get(fanId) ?? 0) < m.drop.perUserLimit &&
+        (groupId === undefined || !seatedIn(s, fanId, groupId));
+      if (!may) continue;
+      const out = await grabChecked(m, r, {
+        fan: i + k,
+        quantity: 1,
+        keyed: false,
+        lostReply: false,
+        ...(groupId === undefined ? {} : { groupId }),
+      });
+      if (groupId !== undefined) count(r, 'group-join', out.ok ? 'ok' : out.code);
+      if (out.ok) return out.order;
+      if (['SOLD_OUT', 'SALE_PAUSED', 'SALE_ENDED', 'SALE_NOT_STARTED'].includes(out.code)) return;
+    }
+    return undefined;
+  };
+  const group = async (id: string) =>
+    (await r.world.inventory.group(m.drop.id, id)) ?? fail(`group ${id} is gone`);
+
+  let g = (await openGroups(r, m))[0];
+  if (!g) {
+    const started = await join();
+    if (started?.groupId === undefined) return undefined;
+    g = await group(started.groupId);
+  }
+  while (g.members < g.size) {
+    if (!(await join(g.id))) return undefined;
+    g = await group(g.id);
+  }
+  const held = (await sale(r, m)).orders.filter((o) => o.groupId === g.id && o.status === 'held');
+  if (g.paidMembers + held.length !== g.size || held.length === 0) return undefined;
+  for (const o of held.slice(1)) {
+    if ((await payAtOnce(m, r, o, true)) !== 'grouped') return undefined;
+  }
+  return held[0];
+}
+
+/** A top-up of the fan's wallet to the order's amount when it holds less (the operator's credit). */
+async function topUp(m: SaleModel, r: Real, order: InventoryOrder): Promise<void> {
+  const fanId = order.fanId;
+  if (m.balanceOf(fanId) >= order.amountMinor) return;
+  const req = {
+    fanId,
+    amountMinor: m.drop.priceMinor,
+    currency: m.drop.currency,
+    reference: `sim-credit-${m.creditSeq++}`,
+  };
+  await r.world.ledger.credit(req);
+  count(r, 'credit');
+  m.credited.set(fanId, (m.credited.get(fanId) ?? 0) + req.amountMinor);
+}
 
 /**
  * A fan pays for the hold it was just answered, topping its wallet up first when it holds too
- * little (and `topUp`); answers the payment's outcome. On a group-buy drop a payment that fills
+ * little (and `shortTopUp`); answers the payment's outcome. On a group-buy drop a payment that fills
  * the member's group is checked for the group's completion (checkCompletion).
  */
 async function payAtOnce(
   m: SaleModel,
   r: Real,
   order: InventoryOrder,
-  topUp: boolean,
+  shortTopUp: boolean,
 ): Promise<string> {
   const fanId = order.fanId;
   const filling = await fillingGroup(r, m, order);
-  if (topUp && m.balanceOf(fanId) < order.amountMinor) {
-    const req = {
-      fanId,
-      amountMinor: m.drop.priceMinor,
-      currency: m.drop.currency,
-      reference: `sim-credit-${m.creditSeq++}`,
-    };
-    await r.world.ledger.credit(req);
-    count(r, 'credit');
-    m.credited.set(fanId, (m.credited.get(fanId) ?? 0) + req.amountMinor);
-  }
+  if (shortTopUp) await topUp(m, r, order);
   const outcome = await payOnce(m, r, order.id, fanId);
   count(r, 'pay', outcome);
   takeDebits(m, r);
@@ -463,7 +570,7 @@ async function payAtOnce(
  * The rush in one step: the fans, in a drawn order, each grab one unit until the drop is sold
  * out, then the rest queue (each grab and join checked as the single steps check theirs). What a
  * first-come drop meets in its first second, and what makes the later releases pass down the
- * line.
+ * line. On a group-buy drop each fan joins the fullest open group it may (else starts one).
  */
 const rush = command(
   fanIndex,
@@ -471,14 +578,17 @@ const rush = command(
   (start) => async (m, r) => {
     for (let i = 0; i < m.fans.length; i++) {
       const fanId = m.fan(start + i);
+      const [group] = await openGroups(r, m, fanId);
       const before = await sale(r, m);
       const out = await r.world.inventory.grab({
         dropId: m.drop.id,
         fanId,
         quantity: 1,
         tier: m.tierOf(fanId),
+        ...(group ? { groupId: group.id } : {}),
       });
       count(r, 'grab', out.ok ? 'ok' : out.code);
+      if (group) count(r, 'group-join', out.ok ? 'ok' : out.code);
       if (out.ok) {
         const after = await sale(r, m);
         if (before.stock < 1 || after.stock !== before.stock - 1) {
@@ -720,19 +830,41 @@ const pay = command(
       'lost-api-reply',
       'kill-before-debit',
       'kill-after-debit',
-      // Group buy: the completer killed after complete_payment fenced the group (before the
-      // wallet's first release), or after a release committed (before finish_group).
-      'kill-before-release',
-      'kill-after-release',
     ),
     keyed: fc.boolean(),
   }),
   (a) => `pay(order #${a.order}, ${a.mode}${a.keyed ? ', keyed' : ''})`,
-  (a) => async (m, r) => {
-    // On a group-buy drop a quarter of the picks (and every completer's crash) aim at the
-    // payment that fills a group, where completion happens.
-    const aimed =
-      a.mode.endsWith('-release') || a.order % 4 === 0 ? m.pickFilling(a.order) : undefined;
+  (a) => payStep(a),
+);
+
+/**
+ * Group buy: the completer killed after complete_payment fenced the group (before the wallet's
+ * first release), or after a release committed (before finish_group): a payment step of its
+ * own weight on group-buy drops, aimed at a filling member (made one when none is held).
+ */
+const completerKilled = command(
+  fc.record({
+    order: orderIndex,
+    mode: fc.constantFrom<PayMode>('kill-before-release', 'kill-after-release'),
+    keyed: fc.boolean(),
+  }),
+  (a) => `pay(order #${a.order}, ${a.mode}${a.keyed ? ', keyed' : ''})`,
+  (a) => payStep(a),
+);
+
+function payStep(a: { order: number; mode: PayMode; keyed: boolean }): Step {
+  return async (m, r) => {
+    // On a group-buy drop a quarter of the picks aim at the payment that fills a group, where
+    // completion happens; every completer's crash does, a member joining to be it if need be.
+    // Another quarter aim at a hold that owes a referral reward (paid with the payment, or the
+    // group's release; reversed by a later refund).
+    const aimed = a.mode.endsWith('-release')
+      ? await fillingMember(m, r, a.order)
+      : a.order % 4 === 0
+        ? m.pickFilling(a.order)
+        : a.order % 4 === 2
+          ? m.pickOwing(a.order)
+          : undefined;
     const id = aimed?.id ?? m.pickOrder(a.order);
     if (!id) return;
     const order = await r.world.inventory.getOrder(id);
@@ -795,8 +927,8 @@ const pay = command(
       fail(`INSUFFICIENT_FUNDS for ${order.fanId}, who holds ${m.balanceOf(order.fanId)}`);
     }
     if (filling) await checkCompletion(r, m, filling, id, outcome);
-  },
-);
+  };
+}
 
 /**
  * The group a payment of `order` would fill (open, before its deadline, one paid member short,
@@ -1509,7 +1641,7 @@ async function raceCompletionWithFailure(
   i: number,
   pastDeadline: boolean,
 ): Promise<void> {
-  const member = m.pickFilling(i);
+  const member = await fillingMember(m, r, i);
   if (!member?.groupId) return;
   const gid = member.groupId;
   const before = await sale(r, m);
@@ -1545,65 +1677,61 @@ async function raceCompletionWithFailure(
   await checkFreedUnits(r, m, before, freeBefore);
 }
 
-type RaceWith =
-  'pay+cancel' | 'pay+sweeper' | 'cancel+sweeper' | 'pay+recovery' | 'pay+group-sweeper';
+/** The group race as a step of its own (group-buy drops): its weight is the race's. */
+const groupRace = command(
+  fc.record({ order: orderIndex, pastDeadline: fc.boolean() }),
+  (a) =>
+    `race(order #${a.order}: pay+group-sweeper${a.pastDeadline ? ', the group past its deadline' : ''})`,
+  (a) => (m, r) => raceCompletionWithFailure(m, r, a.order, a.pastDeadline),
+);
 
-const raceOf = (grouped: boolean) =>
-  command(
-    fc.record({
-      order: orderIndex,
-      with: fc.constantFrom<RaceWith>(
-        'pay+cancel',
-        'pay+sweeper',
-        'cancel+sweeper',
-        'pay+recovery',
-        ...(grouped ? (['pay+group-sweeper', 'pay+group-sweeper'] as const) : []),
-      ),
-      pastDeadline: fc.boolean(),
-    }),
-    (a) =>
-      `race(order #${a.order}: ${a.with}${a.pastDeadline && a.with.includes('sweeper') ? `, the ${a.with.includes('group') ? 'group' : 'hold'} past its deadline` : ''})`,
-    (a) => async (m, r) => {
-      if (a.with === 'pay+group-sweeper') {
-        await raceCompletionWithFailure(m, r, a.order, a.pastDeadline);
-        return;
-      }
-      const id = m.pickOrder(a.order);
-      if (!id) return;
-      const o = await r.world.inventory.getOrder(id);
-      if (!o) fail(`order ${id} is gone`);
-      // The sweeper against a touch of the same hold, both at once, once its deadline has passed:
-      // two paths expire it, and its units must come back once (invariant 1, checked after).
-      const contended = a.pastDeadline && a.with.includes('sweeper') && o.status === 'held';
-      if (contended) {
-        count(r, 'clock-past-deadline');
-        await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
-      }
-      const payIt = async () => count(r, 'pay', await payOnce(m, r, id, o.fanId));
-      const cancelIt = async () => {
-        const out = await r.world.inventory.cancelOrder(id, o.fanId);
-        count(r, 'cancel', out.ok ? 'ok' : out.code);
-      };
-      const sweepIt = () => sweepNow(r);
-      const recoverIt = async () => {
-        const report = await r.world.recovery.recoverOnce();
-        count(r, 'recovery', `${report.completed}c${report.aborted}a${report.failed}f`);
-      };
-      const [x, y] = a.with.split('+');
-      const run = (what: string) =>
-        what === 'pay'
-          ? payIt()
-          : what === 'cancel'
-            ? cancelIt()
-            : what === 'sweeper'
-              ? sweepIt()
-              : recoverIt();
-      await Promise.all([run(x), run(y)]);
-      takeDebits(m, r);
-      const after = (await r.world.inventory.getOrder(id))?.status;
-      if (contended && after !== 'expired') fail(`a hold past its deadline, raced, is ${after}`);
-    },
-  );
+type RaceWith = 'pay+cancel' | 'pay+sweeper' | 'cancel+sweeper' | 'pay+recovery';
+
+const race = command(
+  fc.record({
+    order: orderIndex,
+    with: fc.constantFrom<RaceWith>('pay+cancel', 'pay+sweeper', 'cancel+sweeper', 'pay+recovery'),
+    pastDeadline: fc.boolean(),
+  }),
+  (a) =>
+    `race(order #${a.order}: ${a.with}${a.pastDeadline && a.with.includes('sweeper') ? ', the hold past its deadline' : ''})`,
+  (a) => async (m, r) => {
+    const id = m.pickOrder(a.order);
+    if (!id) return;
+    const o = await r.world.inventory.getOrder(id);
+    if (!o) fail(`order ${id} is gone`);
+    // The sweeper against a touch of the same hold, both at once, once its deadline has passed:
+    // two paths expire it, and its units must come back once (invariant 1, checked after).
+    const contended = a.pastDeadline && a.with.includes('sweeper') && o.status === 'held';
+    if (contended) {
+      count(r, 'clock-past-deadline');
+      await moveHoldDeadline(r.world.redis, id, (await r.world.now()) - 1);
+    }
+    const payIt = async () => count(r, 'pay', await payOnce(m, r, id, o.fanId));
+    const cancelIt = async () => {
+      const out = await r.world.inventory.cancelOrder(id, o.fanId);
+      count(r, 'cancel', out.ok ? 'ok' : out.code);
+    };
+    const sweepIt = () => sweepNow(r);
+    const recoverIt = async () => {
+      const report = await r.world.recovery.recoverOnce();
+      count(r, 'recovery', `${report.completed}c${report.aborted}a${report.failed}f`);
+    };
+    const [x, y] = a.with.split('+');
+    const run = (what: string) =>
+      what === 'pay'
+        ? payIt()
+        : what === 'cancel'
+          ? cancelIt()
+          : what === 'sweeper'
+            ? sweepIt()
+            : recoverIt();
+    await Promise.all([run(x), run(y)]);
+    takeDebits(m, r);
+    const after = (await r.world.inventory.getOrder(id))?.status;
+    if (contended && after !== 'expired') fail(`a hold past its deadline, raced, is ${after}`);
+  },
+);
 
 /**
  * Every command, weighted by how often a sale of this kind meets it: a draw drop's fans
@@ -1621,12 +1749,14 @@ export function commandArbitrary(
   grouped = false,
 ): fc.Arbitrary<fc.AsyncCommand<SaleModel, Real>> {
   const drawn = allocation === 'draw';
+  // Group buy: a group completes when it fills, so purchases (three in four join an open group)
+  // weigh more than grabs (each starts a group); a pause, which refuses every join, less.
   const weighted: [number, fc.Arbitrary<SimCommand>][] = [
     [drawn ? 6 : 4, reserve],
     [2, share],
-    [drawn ? 1 : 8, grab],
-    [drawn ? 0 : 4, purchase],
-    [drawn ? 0 : 3, rush],
+    [drawn ? 1 : grouped ? 4 : 8, grab],
+    [drawn ? 0 : grouped ? 8 : 4, purchaseOf(grouped)],
+    [drawn ? 0 : grouped ? 2 : 3, rush],
     [drawn ? 1 : 4, joinWaitlist],
     [5, cancel],
     [5, credit],
@@ -1635,19 +1765,22 @@ export function commandArbitrary(
     [8, agePastDeadline],
     [1, sweep],
     [2, recover],
-    [2, pause],
+    [grouped ? 1 : 2, pause],
     [5, resume],
     [2, lifecycle],
     [drawn ? 4 : 1, draw],
     [drawn ? 3 : 1, clock],
     [1, relayResend],
-    [3, raceOf(grouped)],
+    [3, race],
     [10, refund],
     [1, recoverRefunds],
-    // Group buy: joins (and their refusals) weigh most, each group's end by the clock, the
-    // sweeper finishing a crashed completion; on a drop without groups a groupId is a 400.
-    [grouped ? 12 : drawn ? 0 : 1, groupJoin],
-    [grouped ? 3 : 0, groupDeadline],
+    // Group buy: joins (and their refusals) weigh most, then completion racing the failure at
+    // the deadline, each group's end by the clock, the sweeper finishing a crashed completion;
+    // on a drop without groups a groupId is a 400.
+    [grouped ? 10 : drawn ? 0 : 1, groupJoin],
+    [grouped ? 8 : 0, groupRace],
+    [grouped ? 4 : 0, completerKilled],
+    [grouped ? 2 : 0, groupDeadline],
     [grouped ? 2 : 0, groupSweep],
   ];
   return fc.oneof(

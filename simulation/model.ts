@@ -82,15 +82,26 @@ export class SaleModel {
   }
 
   /**
+   * A hold that owes a referral reward by a drawn index (none: undefined): its payment pays the
+   * reward (a group member's, its group's release), which a refund then reverses.
+   */
+  pickOwing(i: number): InventoryOrder | undefined {
+    const owing = (this.last?.orders ?? []).filter(
+      (o) => o.status === 'held' && (o.rewardMinor ?? 0) > 0,
+    );
+    return owing.length === 0 ? undefined : owing[i % owing.length];
+  }
+
+  /**
    * A paid order by a drawn index: an even index among the orders paid after the last step
    * (where a refund acts), an odd one among all (where it is refused).
    */
   pickPaid(i: number): string | undefined {
     const paid = (this.last?.orders ?? []).filter((o) => o.status === 'paid');
-    // Half the picks among the paid aim at those that paid a referral reward (when any): the
-    // reversal is what a refund of them adds, and they are a few of a sale's paid orders.
+    // Three picks in four among the paid aim at those that paid a referral reward (when any):
+    // the reversal is what a refund of them adds, and they are a few of a sale's paid orders.
     const rewarded = paid.filter((o) => this.rewards.has(o.id));
-    const aimed = i % 4 === 0 && rewarded.length > 0 ? rewarded : paid;
+    const aimed = i % 8 !== 6 && rewarded.length > 0 ? rewarded : paid;
     const from = i % 2 === 0 && paid.length > 0 ? aimed.map((o) => o.id) : this.orderIds;
     return from.length === 0 ? undefined : from[Math.floor(i / 2) % from.length];
   }

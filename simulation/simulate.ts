@@ -31,30 +31,46 @@ interface DropShape {
   readonly groupSize: number;
 }
 
-const dropShape: fc.Arbitrary<DropShape> = fc
-  .record({
-    allocation: fc.constantFrom<Allocation>('first_come', 'first_come', 'draw'),
-    // Few units among more fans: the drop sells out, fans queue, releases pass down the line
-    // (more fans than units by three on average: the line is long enough to backfill). Drawn
-    // evenly: fast-check's bias would make half the drops one unit among four fans.
-    quantity: fc.noBias(fc.integer({ min: 1, max: 5 })),
-    perUserLimit: fc.integer({ min: 1, max: 2 }),
-    reservationRequired: fc.constantFrom(false, false, true),
-    fans: fc.noBias(fc.integer({ min: 4, max: 8 })),
-    priceMinor: fc.constantFrom(500, 1_250, 9_900),
-    membersOnly: fc.constantFrom(false, false, true),
-    tierMask: fc.noBias(fc.nat({ max: 255 })),
-    discount: fc.constantFrom<DropShape['discount']>('none', 'fifth'),
-    // The most a reward may be (price - discount) makes a refund's reversal meet a spent reward.
-    reward: fc.constantFrom<DropShape['reward']>('none', 'tenth', 'tenth', 'tenth', 'most', 'most'),
-    // Group buy in half the first-come drops, groups of 2 or 3 among the 4-8 fans: they
-    // fill, and they fail (a draw drop has no groups: 400).
-    groupSize: fc.constantFrom(0, 0, 0, 2, 2, 3),
-  })
+const baseShape = fc.record({
+  allocation: fc.constantFrom<Allocation>('first_come', 'first_come', 'draw'),
+  // Few units among more fans: the drop sells out, fans queue, releases pass down the line
+  // (more fans than units by three on average: the line is long enough to backfill). Drawn
+  // evenly: fast-check's bias would make half the drops one unit among four fans.
+  quantity: fc.noBias(fc.integer({ min: 1, max: 5 })),
+  perUserLimit: fc.integer({ min: 1, max: 2 }),
+  reservationRequired: fc.constantFrom(false, false, true),
+  fans: fc.noBias(fc.integer({ min: 4, max: 8 })),
+  priceMinor: fc.constantFrom(500, 1_250, 9_900),
+  membersOnly: fc.constantFrom(false, false, true),
+  tierMask: fc.noBias(fc.nat({ max: 255 })),
+  discount: fc.constantFrom<DropShape['discount']>('none', 'fifth'),
+  // The most a reward may be (price - discount) makes a refund's reversal meet a spent reward.
+  reward: fc.constantFrom<DropShape['reward']>('none', 'tenth', 'tenth', 'tenth', 'most', 'most'),
+  // Group buy in half the first-come drops, groups of 2 or 3 (a draw drop has no groups: 400).
+  groupSize: fc.constantFrom(0, 0, 0, 2, 2, 3),
+});
+
+/**
+ * A group-buy drop's own knobs: groups must fill to complete, so it has units for three to five
+ * groups, fans for two groups at least (one seat per fan per group) and mostly a per-fan limit
+ * of two (a fan in two groups), and the knobs that refuse a join (members-only, required
+ * reservations) in one drop in six each.
+ */
+const groupShape = (groupSize: number) =>
+  fc.record({
+    quantity: fc.noBias(fc.integer({ min: 3 * groupSize, max: 5 * groupSize })),
+    fans: fc.noBias(fc.integer({ min: 2 * groupSize + 1, max: 8 })),
+    perUserLimit: fc.constantFrom(1, 2, 2),
+    membersOnly: fc.constantFrom(false, false, false, false, false, true),
+    reservationRequired: fc.constantFrom(false, false, false, false, false, true),
+  });
+
+const dropShape: fc.Arbitrary<DropShape> = baseShape
   // A draw drop needs reservations (its entrants are the reservations), and has no groups.
   .map((s) => (s.allocation === 'draw' ? { ...s, reservationRequired: true, groupSize: 0 } : s))
-  // A group-buy drop has units enough for one group at least.
-  .map((s) => ({ ...s, quantity: Math.max(s.quantity, s.groupSize) }));
+  .chain((s) =>
+    s.groupSize === 0 ? fc.constant(s) : groupShape(s.groupSize).map((g) => ({ ...s, ...g })),
+  );
 
 /** What a seed draws: its drop, then its steps (weighted by the kind of drop). */
 export const seedArbitrary = dropShape.chain((shape) =>
