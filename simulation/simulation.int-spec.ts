@@ -51,10 +51,9 @@ describe('the seeded simulation of a drop (simulation/, docs/simulation.md)', ()
     for (const done of ['referral-reward', 'grab:without-the-tier']) {
       expect(coverage.get(done)).toBeGreaterThan(0);
     }
-    // Group buy: groups were started, joins tried, groups failed at their deadline. (A group's
-    // completion is rare in these seeds, about one in 40: its steps are not yet weighted to fill
-    // groups, so it is counted by `npm run simulate`, not required here.)
-    for (const done of ['group-start', 'group-join', 'group-fail']) {
+    // Group buy: groups were started, joined, completed by their last payment and failed at
+    // their deadline (purchases on a group-buy drop join open groups, so groups fill).
+    for (const done of ['group-start', 'group-join:ok', 'group-complete', 'group-fail']) {
       expect(coverage.get(done)).toBeGreaterThan(0);
     }
     expect(coverage.steps).toBeGreaterThan(SEEDS * 20);
