@@ -227,7 +227,12 @@ async function main(): Promise<void> {
           quantity,
           wave?.drive.rate ?? 1_500,
           60,
-          profileRush('api', apiPid(), log),
+          profileRushes([
+            profileRush('api', apiPid(), log),
+            // The event pipeline's share of the cores during the rush: where it goes.
+            profileRush('worker', servicePid('worker'), log),
+            profileRush('analytics', servicePid('analytics'), log),
+          ]),
           { server: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
           { inventory: new Inventory(seedRedis), run },
         );
@@ -493,7 +498,11 @@ function otherStackPids(): number[] {
  * function, and the total under each function) is printed and saved as
  * load-tests/profile/<name>-grab.txt, the profile beside it (not committed).
  */
-function profileRush(name: 'api' | 'floor', pid: number | undefined, log: (line: string) => void) {
+function profileRush(
+  name: 'api' | 'floor' | 'worker' | 'analytics',
+  pid: number | undefined,
+  log: (line: string) => void,
+): RushProfile {
   if (process.env.BENCH_PROFILE !== '1' || !pid) return {};
   const out = join(REPO_ROOT, `load-tests/profile/${name}-grab.cpuprofile`);
   return {
@@ -511,6 +520,21 @@ function profileRush(name: 'api' | 'floor', pid: number | undefined, log: (line:
       const txt = `load-tests/profile/${name}-grab.txt`;
       writeFileSync(join(REPO_ROOT, txt), `${text}\n`);
       log(`profile of the ${name} during its rush (${txt}):\n${summarize(profile, 30)}`);
+    },
+  };
+}
+
+interface RushProfile {
+  readonly before?: () => void;
+  readonly after?: () => Promise<void>;
+}
+
+/** Several processes profiled over the same rush: all started, then all written. */
+function profileRushes(profiles: readonly RushProfile[]): RushProfile {
+  return {
+    before: () => profiles.forEach((p) => p.before?.()),
+    after: async () => {
+      await Promise.all(profiles.map((p) => p.after?.()));
     },
   };
 }
