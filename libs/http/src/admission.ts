@@ -1,4 +1,4 @@
-import { FastifyInstance, FastifyRequest } from 'fastify';
+import { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { AtCapacityMessages, ErrorBody } from '@flashdrop/contracts';
 import { retryHeaders } from './error-response';
@@ -25,13 +25,17 @@ const SHED_BODY = JSON.stringify({
  * bound are answered at the speed the machine has, and the rest learn at once that they should
  * retry, at the cost of parsing their request and writing a small answer.
  *
+ * The answer is the onRequest hook (undefined without a bound), built once per process and added
+ * to every Fastify instance of its server (Nest's and the rush's, libs/http RushFront), so that
+ * the bound counts every request of the process, whichever instance answers it.
+ *
  * What must stay true: `inFlight` counts each admitted request exactly once, from the moment it
  * is admitted until its response closes (sent, or its connection gone): the response's 'close'
  * fires once in either case. A shed request is never counted and never reaches a handler, so it
  * wrote nothing.
  */
-export function admissionControl(fastify: FastifyInstance, options: AdmissionOptions): void {
-  if (options.maxInFlight <= 0) return;
+export function admissionControl(options: AdmissionOptions): onRequestHookHandler | undefined {
+  if (options.maxInFlight <= 0) return undefined;
   let inFlight = 0;
   const registers = options.registry ? [options.registry] : [];
   const shed = new Counter({
@@ -48,7 +52,7 @@ export function admissionControl(fastify: FastifyInstance, options: AdmissionOpt
     },
   });
   const headers = { ...retryHeaders(503, 1), 'content-type': 'application/json; charset=utf-8' };
-  fastify.addHook('onRequest', (request, reply, done) => {
+  return (request, reply, done) => {
     if (options.exempt?.(request)) return done();
     if (inFlight >= options.maxInFlight) {
       shed.inc();
@@ -58,5 +62,5 @@ export function admissionControl(fastify: FastifyInstance, options: AdmissionOpt
     inFlight++;
     reply.raw.once('close', () => inFlight--);
     done();
-  });
+  };
 }

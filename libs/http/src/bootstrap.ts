@@ -1,8 +1,8 @@
-import { INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions, NotFoundException, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { TokenVerifier } from '@flashdrop/auth';
@@ -13,6 +13,7 @@ import { logClientErrors, logRequests } from './logger.module';
 import { completeDocument, SuccessBodies } from './openapi';
 import { RouteTable } from './route-table';
 import { MetricsRegistry } from './metrics';
+import { RushFront } from './rush-front';
 import { StrictValidationPipe } from './validation.pipe';
 
 /** docs/api.md: bodies over 64 KiB are refused with 413. */
@@ -27,6 +28,8 @@ export interface HttpAppOptions {
   readonly nest?: NestApplicationOptions;
   /** Admission control (see admissionControl): the bound on requests in flight, and exemptions. */
   readonly admission?: Omit<AdmissionOptions, 'registry'>;
+  /** Where the lean routes are answered from (createHttpApp makes one; see RushFront). */
+  readonly rushFront?: RushFront;
 }
 
 /**
@@ -38,13 +41,23 @@ export async function createHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter(fastifyOptions());
+  const { adapter, rushFront } = frontedAdapter();
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     ...options.nest,
   });
-  configureHttpApp(app, options);
+  configureHttpApp(app, { ...options, rushFront });
   return app;
+}
+
+/** Nest's Fastify adapter whose server hands the lean routes to a RushFront (configureHttpApp's). */
+export function frontedAdapter(): { adapter: FastifyAdapter; rushFront: RushFront } {
+  const rushFront = new RushFront(fastifyOptions());
+  const adapter = new FastifyAdapter({
+    ...fastifyOptions(),
+    serverFactory: rushFront.serverFactory,
+  });
+  return { adapter, rushFront };
 }
 
 /**
@@ -77,24 +90,43 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   app.useGlobalFilters(new ErrorFilter(routes));
   app.enableShutdownHooks();
 
-  fastify.setErrorHandler((error, _request, reply) => sendError(reply, error));
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
-    done();
-  });
   const metrics = tryGet(app, MetricsRegistry);
-  // First of the hooks that do work: a shed request costs as little as it can.
-  if (options.admission) {
-    admissionControl(fastify, { ...options.admission, registry: metrics?.registry });
-  }
-  metrics?.instrument(fastify);
-  logRequests(fastify);
+  // One bound for the process: the same hook on both instances (the rush front's, Nest's).
+  const admission =
+    options.admission && admissionControl({ ...options.admission, registry: metrics?.registry });
+  // What every request gets, whichever instance answers it.
+  const common = (instance: FastifyInstance) => {
+    instance.setErrorHandler((error, _request, reply) => sendError(reply, error));
+    instance.addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
+    // First of the hooks that do work: a shed request costs as little as it can.
+    if (admission) instance.addHook('onRequest', admission);
+    metrics?.instrument(instance);
+    logRequests(instance);
+  };
+  common(fastify);
   logClientErrors(fastify.server);
 
-  // Routes Fastify serves directly, beside Nest's router, from whichever module owns them.
+  // Routes Fastify serves directly, beside Nest's router, from whichever module owns them; with
+  // a rush front, on its instance as well, which answers them (RushFront says why both).
   const leanRoutes = discoverLeanRoutes(app);
   if (leanRoutes.length > 0) {
-    mountLeanRoutes(fastify, app.get(TokenVerifier, { strict: false }), leanRoutes);
+    const verifier = app.get(TokenVerifier, { strict: false });
+    mountLeanRoutes(fastify, verifier, leanRoutes);
+    const front = options.rushFront;
+    if (front) {
+      common(front.fastify);
+      // Unreachable while its patterns are its routes' paths; if not, the contract's 404 still.
+      front.fastify.setNotFoundHandler((request, reply) =>
+        sendError(reply, new NotFoundException(`Cannot ${request.method} ${request.url}`)),
+      );
+      mountLeanRoutes(front.fastify, verifier, leanRoutes);
+      front.take(leanRoutes);
+      fastify.addHook('onReady', () => front.fastify.ready().then(() => undefined));
+      fastify.addHook('onClose', () => front.fastify.close());
+    }
   }
 
   if (options.docsTitle) {

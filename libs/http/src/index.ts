@@ -11,3 +11,4 @@ export * from './validation.pipe';
 export * from './run-service';
 export * from './time-field';
 export * from './openapi';
+export * from './rush-front';

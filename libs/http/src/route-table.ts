@@ -40,7 +40,12 @@ export class RouteTable {
 
 /** A Fastify path (`/v1/drops/:id`, `/docs/*`) as an anchored regular expression. */
 function patternOf(url: string): RegExp {
-  const source = url
+  return new RegExp(`^${pathPattern(url)}$`);
+}
+
+/** A Fastify path as a regular expression's source, unanchored (RushFront joins several). */
+export function pathPattern(url: string): string {
+  return url
     .split('/')
     .map((part) => {
       if (part === '*') return '.*';
@@ -48,5 +53,4 @@ function patternOf(url: string): RegExp {
       return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('/');
-  return new RegExp(`^${source}$`);
 }
