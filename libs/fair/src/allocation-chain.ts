@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { netstring } from './netstring';
+import { netstringText } from './netstring';
 
 /** How a unit was handed out. */
 export type AllocationKind = 'grab' | 'draw' | 'backfill';
@@ -30,20 +30,16 @@ export const GENESIS_HASH = '0'.repeat(64);
  * kind, orderId, fanId, quantity (decimal), fromOrderId ('' when absent).
  */
 export function allocationHash(previousHash: string, e: AllocationFields): string {
-  const hash = createHash('sha256');
-  for (const field of [
-    previousHash,
-    String(e.seq),
-    e.at,
-    e.kind,
-    e.orderId,
-    e.fanId,
-    String(e.quantity),
-    e.fromOrderId ?? '',
-  ]) {
-    hash.update(netstring(field));
-  }
-  return hash.digest('hex');
+  const framed =
+    netstringText(previousHash) +
+    netstringText(String(e.seq)) +
+    netstringText(e.at) +
+    netstringText(e.kind) +
+    netstringText(e.orderId) +
+    netstringText(e.fanId) +
+    netstringText(String(e.quantity)) +
+    netstringText(e.fromOrderId ?? '');
+  return createHash('sha256').update(framed, 'utf8').digest('hex');
 }
 
 /** The problems of a log read in order from its first entry (none: []). */

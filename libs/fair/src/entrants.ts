@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { netstring } from './netstring';
+import { netstringText } from './netstring';
 
 /**
  * Orders two strings as their UTF-8 bytes compare (= by Unicode code point). JavaScript's own
@@ -42,6 +42,6 @@ export function sortEntrants(fanIds: Iterable<string>): string[] {
  */
 export function entrantsDigest(entrants: Iterable<string>): string {
   const hash = createHash('sha256');
-  for (const id of entrants) hash.update(netstring(id));
+  for (const id of entrants) hash.update(netstringText(id), 'utf8');
   return hash.digest('hex');
 }

@@ -4,6 +4,8 @@ import {
   compareUtf8,
   entrantsDigest,
   GENESIS_HASH,
+  netstring,
+  netstringText,
   SeedStream,
   seedCommitment,
   shuffle,
@@ -73,6 +75,33 @@ describe('fair launch procedures', () => {
     // A rewritten entry, or one taken out, breaks the chain from there on.
     expect(chainProblems([{ ...log[0], fanId: 'fan-2' }, log[1]])).toHaveLength(1);
     expect(chainProblems([log[1]])).not.toEqual([]);
+  });
+
+  it('frames a netstring as text whose UTF-8 bytes are exactly the netstring', () => {
+    // The reference: the byte length in ASCII, ':', the UTF-8 bytes, ','.
+    const reference = (value: string) => {
+      const bytes = Buffer.from(value, 'utf8');
+      return Buffer.concat([Buffer.from(`${bytes.length}:`, 'ascii'), bytes, Buffer.from(',')]);
+    };
+    // Empty, ASCII, separators inside, 2- and 4-byte characters, lone surrogates (3 bytes each).
+    for (const value of [
+      '',
+      'fan-1',
+      '1:a,',
+      'fan-é',
+      '\u{1F600}x',
+      '\ud800',
+      'a\udc00',
+      '\ud800,',
+    ]) {
+      expect(netstring(value)).toEqual(reference(value));
+      expect(Buffer.from(netstringText(value), 'utf8')).toEqual(reference(value));
+    }
+    // Joined, as allocationHash and entrantsDigest feed them: the same bytes as one by one.
+    const values = ['a\ud800', '\udc00b', 'fan-é'];
+    expect(Buffer.from(values.map(netstringText).join(''), 'utf8')).toEqual(
+      Buffer.concat(values.map(reference)),
+    );
   });
 
   it('sorts by UTF-8 bytes, also where UTF-16 order differs', () => {
