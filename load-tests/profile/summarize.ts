@@ -1,6 +1,7 @@
 // Where the time went, from a .cpuprofile: self time by package/area and by function.
-//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP] [FN...] [--inclusive]
-// (each FN: its callers too; --inclusive: also the total time under each function, of busy time)
+//   node -r ts-node/register/transpile-only load-tests/profile/summarize.ts FILE [TOP] [FN...] [--inclusive] [--stages[=US]]
+// (each FN: its callers too; --inclusive: also the total time under each function, of busy time;
+// --stages=US: busy time by stage of a request, and in us per request given /proc's US)
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -146,12 +147,69 @@ export function inclusive(profile: CpuProfile, top = 40): string {
   );
 }
 
+/**
+ * The stages a request's work falls into, API and floor alike: each busy sample goes to the
+ * token check when `verifyHeader` is on its stack, else to the area of its nearest JS frame
+ * (a native call counts for whoever called it). Checked in this order.
+ */
+const STAGES: readonly [stage: string, area: RegExp][] = [
+  ['ioredis', /^(ioredis|redis-parser|standard-as-callback|denque|cluster-key-slot)$/],
+  ["Nest's adapter and middie hooks", /^(@nestjs\/|@fastify\/middie)/],
+  ['prom-client (metrics)', /^prom-client$/],
+  ['Fastify (routing, hooks, JSON parse and serialize)', /fastify|find-my-way|secure-json-parse/],
+  ["Node's HTTP, streams, sockets, async hooks", /^node:/],
+];
+
+/**
+ * Busy time by stage (STAGES), as shares and, given the process's CPU per request from /proc
+ * (`usPerRequest`), as microseconds per request: the profile says where, /proc how much.
+ */
+export function stages(profile: CpuProfile, usPerRequest?: number): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stageOf = (id: number): string | undefined => {
+    const leaf = byId.get(id)!.callFrame;
+    if (!leaf.url && leaf.functionName === '(idle)') return undefined;
+    if (!leaf.url && leaf.functionName === '(garbage collector)') return 'GC';
+    for (let q: number | undefined = id; q !== undefined; q = parent.get(q)) {
+      if (byId.get(q)!.callFrame.functionName === 'verifyHeader') return 'token check';
+    }
+    for (let q: number | undefined = id; q !== undefined; q = parent.get(q)) {
+      const f = byId.get(q)!.callFrame;
+      if (!f.url) continue;
+      const area = areaOf(f.url, f.functionName);
+      return STAGES.find(([, pattern]) => pattern.test(area))?.[0] ?? 'our code (handler, checks)';
+    }
+    return 'native, not JS';
+  };
+  const totals = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const stage = stageOf(id);
+    if (!stage) return;
+    const us = profile.timeDeltas[i] ?? 0;
+    busy += us;
+    totals.set(stage, (totals.get(stage) ?? 0) + us);
+  });
+  const rows = [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([stage, us]) => {
+      const share = `${((us / busy) * 100).toFixed(1).padStart(5)}%`;
+      const per = usPerRequest ? `  ${((usPerRequest * us) / busy).toFixed(1).padStart(6)} us` : '';
+      return `${share}${per}  ${stage}`;
+    });
+  return [`busy time by stage (${(busy / 1e6).toFixed(2)} s busy)`, ...rows].join('\n');
+}
+
 if (require.main === module) {
   const args = process.argv.slice(2);
   const totals = args.includes('--inclusive');
-  const [file, top, ...callers] = args.filter((a) => a !== '--inclusive');
+  const stagesArg = args.find((a) => a.startsWith('--stages'));
+  const [file, top, ...callers] = args.filter((a) => !a.startsWith('--'));
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   console.log(summarize(profile, Number(top ?? '25')));
   if (totals) console.log(`\n${inclusive(profile, Number(top ?? '25') * 2)}`);
+  if (stagesArg) console.log(`\n${stages(profile, Number(stagesArg.split('=')[1]) || undefined)}`);
   for (const fn of callers) console.log(`\ncallers of ${fn}\n${callersOf(profile, fn)}`);
 }
