@@ -6,7 +6,8 @@
 # BENCH_TIMEOUT seconds (default 900). Arguments go to the runner (--full, --scale=F, --only=...,
 # --help). The load generators (wrk, vegeta) are installed on first use (load-tests/generators).
 # Env: BENCH_SKIP_BUILD=1 uses the dist/ already built; BENCH_PROFILE=1 takes a CPU profile of
-#      the API during the phone rush (load-tests/profile/api-grab.txt, .cpuprofile beside it).
+#      the floor during its rush and of the API, worker and analytics during the phone rush
+#      (load-tests/profile/<name>-grab.txt, .cpuprofile beside it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
