@@ -3,12 +3,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Test } from '@nestjs/testing';
 import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { sign } from 'jsonwebtoken';
-import { AuthModule, CurrentPrincipal, Public, RequireRoles, signToken } from '@flashdrop/auth';
-import { ConfigModule, FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { CurrentPrincipal, Public, RequireRoles, signToken } from '@flashdrop/auth';
 import { Principal } from '@flashdrop/contracts';
 import { BODY_LIMIT_BYTES, configureHttpApp, fastifyOptions } from './bootstrap';
-import { LoggerModule } from './logger.module';
-import { MetricsModule } from './metrics';
+import { httpSpecImports } from './spec-imports';
 
 const SECRET = 'http-contract-secret-0123456789';
 
@@ -51,12 +49,7 @@ class ThingsController {
 }
 
 @Module({
-  imports: [
-    ConfigModule.forRoot(loadConfig(FlashdropConfig, { JWT_SECRET: SECRET, LOG_LEVEL: 'silent' })),
-    LoggerModule.forService('test'),
-    AuthModule,
-    MetricsModule,
-  ],
+  imports: httpSpecImports(SECRET),
   controllers: [ThingsController],
 })
 class ThingsModule {}

@@ -1,12 +1,10 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AuthModule, Public, signToken } from '@flashdrop/auth';
-import { ConfigModule, FlashdropConfig, loadConfig } from '@flashdrop/config';
+import { Public, signToken } from '@flashdrop/auth';
 import { BODY_LIMIT_BYTES, configureHttpApp, frontedAdapter } from './bootstrap';
 import { LeanRoute, LeanRouteProvider, leanOperation, ServesLeanRoutes } from './lean-route';
-import { LoggerModule } from './logger.module';
-import { MetricsModule } from './metrics';
+import { httpSpecImports } from './spec-imports';
 
 const SECRET = 'rush-front-secret-0123456789';
 
@@ -43,12 +41,7 @@ class ThingsController {
 }
 
 @Module({
-  imports: [
-    ConfigModule.forRoot(loadConfig(FlashdropConfig, { JWT_SECRET: SECRET, LOG_LEVEL: 'silent' })),
-    LoggerModule.forService('test'),
-    AuthModule,
-    MetricsModule,
-  ],
+  imports: httpSpecImports(SECRET),
   controllers: [ThingsController],
   providers: [GrabRoute],
 })
