@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
@@ -64,7 +65,8 @@ describe('a lost drop comes back with its groups, its share record and its refer
       return Object.fromEntries(rows.map((r) => [r.id, r.status]));
     };
     const same = await eventually(
-      async () => JSON.stringify(await stored()) === JSON.stringify(statuses),
+      // Compared as sets of (id, status): PostgreSQL returns the rows in no promised order.
+      async () => isDeepStrictEqual(await stored(), statuses),
       20_000,
       200,
     );
