@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { DomainError } from '@flashdrop/contracts';
-import { RedisClient, waitForReplicas } from '@flashdrop/persistence';
+import { waitForReplicas } from '@flashdrop/persistence';
 import {
   DedicatedRedisCluster,
   dropDefinition,
@@ -8,7 +7,6 @@ import {
   redisNow,
   slotPort,
 } from '@flashdrop/testing';
-import type { Cluster } from 'ioredis';
 import { Inventory } from './inventory';
 import { dropKeys } from './keys';
 
@@ -61,9 +59,9 @@ describe('a Redis primary killed during a rush', () => {
       const k = dropKeys(def.id);
       // The drop itself must survive the failover whatever the setting: only the holds are tested.
       expect(await waitForReplicas(redis, k.drop, 1, 5000)).toBe(1);
-      const victim = await primaryServing(redis, k.drop);
+      const victim = await cluster.primaryServing(redis, k.drop);
 
-      const replica = pidOf(replicaOf(victim));
+      const replica = cluster.pidOf(cluster.replicaOf(victim));
       const acknowledged: string[] = [];
       let failed = 0;
       let unconfirmed = 0;
@@ -153,26 +151,3 @@ describe('a Redis primary killed during a rush', () => {
     expect(run.accounted).toBe(QUANTITY);
   }, 120_000);
 });
-
-/** The port of a primary's replica, as the primary reports it. */
-function replicaOf(primary: number): number {
-  const info = execFileSync('redis-cli', ['-p', String(primary), 'info', 'replication']).toString();
-  const port = /slave0:.*port=(\d+)/.exec(info)?.[1];
-  if (!port) throw new Error(`primary ${primary} reports no replica`);
-  return Number(port);
-}
-
-/** The pid of the redis-server on `port` (asked before it is stopped: a stopped one answers nothing). */
-function pidOf(port: number): number {
-  const info = execFileSync('redis-cli', ['-p', String(port), 'info', 'server']).toString();
-  const pid = /process_id:(\d+)/.exec(info)?.[1];
-  if (!pid) throw new Error(`no redis-server answers on ${port}`);
-  return Number(pid);
-}
-
-/** The port of the primary that serves `key` now, as the client's slot map says. */
-async function primaryServing(redis: RedisClient, key: string): Promise<number> {
-  const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-  const [node] = (redis as Cluster).slots[slot];
-  return Number(node.split(':')[1]);
-}

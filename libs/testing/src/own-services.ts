@@ -9,7 +9,14 @@ import {
 import { WalletClient } from '@flashdrop/wallet-client';
 import { eventually } from './api-client';
 import { freshDatabase, testDatabase } from './postgres';
-import { createTopics, DedicatedRedis, migrateSchema, portOpen, ServiceProcess } from './processes';
+import {
+  createTopics,
+  DedicatedRedis,
+  DedicatedRedisCluster,
+  migrateSchema,
+  portOpen,
+  ServiceProcess,
+} from './processes';
 import { testConfig, testProfileEnv } from './test-env';
 import { TopicTail } from './topic-tail';
 import { uniqueId } from './tokens';
@@ -30,6 +37,11 @@ export interface OwnServicesOptions {
   /** A Redis server of their own on this port, started empty; else the slot's Redis. */
   readonly redisPort?: number;
   /**
+   * Instead, a Redis Cluster of their own (three primaries with a replica each) from this first
+   * port, started empty: for a test that kills one of its nodes.
+   */
+  readonly redisCluster?: number;
+  /**
    * A database of their own: `fresh` makes `<slot db>_<fresh>` anew; `url` names one the test
    * runs itself (a DedicatedPostgres), whose `schemas` are dropped first. Else the slot's.
    */
@@ -49,12 +61,13 @@ export interface OwnServicesOptions {
 /**
  * "Own services on own ports": the set-up every kill -9 test shares. A wallet, an API and a
  * worker as child processes (dist/apps/<name>/main.js) on ports of the test's own, optionally
- * on a Redis server, a database and Kafka topics of their own, plus the test's connections to
- * the same Redis and database. `kill9` and `restart` are the crash; `stop` ends everything it
+ * on a Redis server (or a Redis Cluster), a database and Kafka topics of their own, plus the
+ * test's connections to the same Redis and database. `kill9` and `restart` are the crash; `stop` ends everything it
  * started, whatever did start, so a failing test leaves no process holding a port.
  */
 export class OwnServices {
   readonly redisServer?: DedicatedRedis;
+  readonly redisCluster?: DedicatedRedisCluster;
   /** The topic prefix the services write under (`undefined`: the slot's own). */
   readonly topicPrefix?: string;
   /** The environment every service gets on top of the test profile's. */
@@ -68,7 +81,11 @@ export class OwnServices {
 
   constructor(private readonly options: OwnServicesOptions) {
     const { ports } = options;
+    if (options.redisPort !== undefined && options.redisCluster !== undefined)
+      throw new Error('own services: a Redis server or a Redis Cluster of their own, not both');
     if (options.redisPort !== undefined) this.redisServer = new DedicatedRedis(options.redisPort);
+    if (options.redisCluster !== undefined)
+      this.redisCluster = new DedicatedRedisCluster(options.redisCluster);
     if (options.topics)
       this.topicPrefix = `${testProfileEnv().KAFKA_TOPIC_PREFIX}${options.topics}.`;
     this.databaseUrl =
@@ -80,6 +97,7 @@ export class OwnServices {
       ...(ports.wallet !== undefined ? { WALLET_PORT: String(ports.wallet) } : {}),
       ...(ports.worker !== undefined ? { WORKER_HTTP_PORT: String(ports.worker) } : {}),
       ...(this.redisServer ? { REDIS_URL: `${this.redisServer.url}/0` } : {}),
+      ...(this.redisCluster ? { REDIS_CLUSTER_NODES: this.redisCluster.nodes } : {}),
       ...(this.topicPrefix
         ? {
             KAFKA_TOPIC_PREFIX: this.topicPrefix,
@@ -124,6 +142,10 @@ export class OwnServices {
       this.redisServer.start();
       await this.redisServer.flush();
     }
+    if (this.redisCluster) {
+      this.redisCluster.start();
+      await this.redisCluster.flush();
+    }
     const database = this.options.database;
     if (database) {
       if ('fresh' in database) this.databaseUrl = await freshDatabase(database.fresh);
@@ -148,7 +170,9 @@ export class OwnServices {
     }
     this.redis = this.redisServer
       ? createRedis(`${this.redisServer.url}/0`, this.options.redisOptions)
-      : connectRedis(testConfig(), this.options.redisOptions);
+      : this.redisCluster
+        ? this.redisCluster.connect(this.options.redisOptions)
+        : connectRedis(testConfig(), this.options.redisOptions);
     this.db = await testDatabase(this.databaseUrl);
     for (const name of this.options.run) {
       this.services.set(name, new ServiceProcess(name, this.env));
@@ -198,5 +222,6 @@ export class OwnServices {
     await this.db?.destroy().catch(() => undefined);
     this.redis?.disconnect();
     this.redisServer?.stop();
+    this.redisCluster?.stop();
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   connectRedis,
   createRedis,
+  isCluster,
   RedisClient,
   RedisConnectOptions,
 } from '@flashdrop/persistence';
@@ -200,6 +201,47 @@ export class DedicatedRedisCluster {
       .toString()
       .trim();
     if (pid) process.kill(Number(pid), 'SIGKILL');
+  }
+
+  /**
+   * The pid of the node on `port`, as it reports it (ask before stopping it: a node stopped with
+   * SIGSTOP answers nothing).
+   */
+  pidOf(port: number): number {
+    const info = execFileSync('redis-cli', ['-p', String(port), 'info', 'server']).toString();
+    const pid = /process_id:(\d+)/.exec(info)?.[1];
+    if (!pid) throw new Error(`no redis-server answers on ${port}`);
+    return Number(pid);
+  }
+
+  /**
+   * Closes a primary's connections to its replicas (CLIENT KILL TYPE replica): until a replica
+   * connects again, nothing the primary writes reaches it (a replica stopped with SIGSTOP
+   * cannot connect again).
+   */
+  dropReplicaLinks(primary: number): void {
+    execFileSync('redis-cli', ['-p', String(primary), 'client', 'kill', 'type', 'replica']);
+  }
+
+  /** The port of a primary's replica, as the primary reports it. */
+  replicaOf(primary: number): number {
+    const info = execFileSync('redis-cli', [
+      '-p',
+      String(primary),
+      'info',
+      'replication',
+    ]).toString();
+    const port = /slave0:.*port=(\d+)/.exec(info)?.[1];
+    if (!port) throw new Error(`primary ${primary} reports no replica`);
+    return Number(port);
+  }
+
+  /** The port of the primary that serves `key` now, as `redis` (a connection to it) sees it. */
+  async primaryServing(redis: RedisClient, key: string): Promise<number> {
+    if (!isCluster(redis)) throw new Error('not a cluster connection');
+    const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
+    const [node] = redis.slots[slot];
+    return Number(node.split(':')[1]);
   }
 }
 
