@@ -10,8 +10,8 @@ export const auditCommand = defineCommand({
   usage: 'npm run audit --',
   title: 'recompute every invariant from the stored truth; exit 1 on a breach',
   summary:
-    'Recomputes invariants 1-5 and 8 (no oversell, per-fan limit, eligibility, money conserved, ' +
-    'exactly once, fair allocation: the allocation logs and the draws) from the stored truth of the stack whose environment it runs in (REDIS_URL, ' +
+    'Recomputes invariants 1-6, 8 and 9 (no oversell, per-fan limit, eligibility, money conserved, ' +
+    'exactly once, durability: every order PostgreSQL copied is still in Redis, fair allocation: the allocation logs and the draws, campaign money) from the stored truth of the stack whose environment it runs in (REDIS_URL, ' +
     'DATABASE_URL), prints each breach, and exits 1 if there is any.',
   flags: {
     drop: {

@@ -1,6 +1,6 @@
 /** One broken invariant (docs/architecture.md "Invariants", numbered as there) found in the stored truth. */
 export interface Breach {
-  readonly invariant: 1 | 2 | 3 | 4 | 5 | 8 | 9;
+  readonly invariant: 1 | 2 | 3 | 4 | 5 | 6 | 8 | 9;
   /** What it concerns: a drop, an order, an account, a transfer. */
   readonly subject: string;
   readonly message: string;
@@ -12,6 +12,7 @@ export const INVARIANTS: Record<Breach['invariant'], string> = {
   3: 'eligibility',
   4: 'money is conserved',
   5: 'exactly once',
+  6: 'durability',
   8: 'fair allocation',
   9: 'campaign money',
 };

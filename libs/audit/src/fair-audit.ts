@@ -6,13 +6,15 @@ import {
   winnersCount,
 } from '@flashdrop/fair';
 import { allocationKindOf, InventoryOrder, StoredSale } from '@flashdrop/inventory';
-import type { AllocationRecords, DrawRecords } from '@flashdrop/sales';
+import type { AllocationRecords, DrawRecords, OrderRecords } from '@flashdrop/sales';
 import { Breach } from './breach';
 
-/** The sale's durable records the fair-launch audit reads (libs/sales: a SalesDatabase). */
+/** The sale's durable records the audit reads (libs/sales: a SalesDatabase). */
 export interface SaleRecords {
   readonly allocations: AllocationRecords;
   readonly draws: DrawRecords;
+  /** The orders' copy (durability-audit.ts). */
+  readonly orders: Pick<OrderRecords, 'listOfDrop'>;
 }
 
 const PAGE = 1000;

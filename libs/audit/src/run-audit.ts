@@ -8,6 +8,7 @@ import { auditPrices } from './campaign-audit';
 import { auditRewards } from './reward-audit';
 import { auditGroups } from './group-audit';
 import { auditFairness, logsCaughtUp, SaleRecords } from './fair-audit';
+import { auditDurability } from './durability-audit';
 
 /** How long the audit waits for the worker to chain the allocation logs up to the sale. */
 const LOG_CATCH_UP_MS = 15_000;
@@ -27,12 +28,12 @@ export interface AuditReport {
 }
 
 /**
- * Recomputes invariants 1-5, 8 and 9 (prices, refunds, referral rewards) from the stored truth: the sale in Redis (through
+ * Recomputes invariants 1-6, 8 and 9 (prices, refunds, referral rewards) from the stored truth: the sale in Redis (through
  * libs/inventory), the money in PostgreSQL (through libs/ledger), and the sale's durable records
- * (the allocation logs and draws, through libs/sales). With `dropIds`, the sale invariants and
+ * (the orders' copy, the allocation logs and draws, through libs/sales). With `dropIds`, the sale invariants and
  * the order <-> debit cross-check cover those drops only (a test auditing its own drops); the
  * ledger's own invariants are always global. Without `records` (a database that has no sales
- * schema, as some tests' own), invariant 8 is not checked.
+ * schema, as some tests' own), invariants 6 and 8 are not checked.
  */
 export async function runAudit(
   inventory: Inventory,
@@ -41,7 +42,7 @@ export async function runAudit(
   options: {
     /** Drops audited so far, of how many (the command prints it). */
     readonly progress?: (done: number, total: number) => void;
-    /** The sale's durable records (libs/sales); without them invariant 8 is not checked. */
+    /** The sale's durable records (libs/sales); without them invariants 6 and 8 are not checked. */
     readonly records?: SaleRecords;
   } = {},
 ): Promise<AuditReport> {
@@ -59,7 +60,11 @@ export async function runAudit(
   const campaigns: Breach[] = [...rewards.breaches, ...groups];
   for (const sale of sales.sales) campaigns.push(...(await auditPrices(inventory, sale)));
   const fair: Breach[] = [];
+  const durability: Breach[] = [];
   if (records) {
+    for (const sale of sales.sales) {
+      durability.push(...(await auditDurability(inventory, records.orders, sale)));
+    }
     const behind = await logsCaughtUp(records.allocations, sales.sales, LOG_CATCH_UP_MS);
     for (const sale of sales.sales) fair.push(...(await auditFairness(records, sale)));
     for (const dropId of behind) {
@@ -71,7 +76,7 @@ export async function runAudit(
     }
   }
   return {
-    breaches: [...sales.breaches, ...money.breaches, ...campaigns, ...fair],
+    breaches: [...sales.breaches, ...money.breaches, ...durability, ...campaigns, ...fair],
     notices: rebuildNotices(sales.sales),
     drops: sales.drops,
     orders: sales.orders.size,
