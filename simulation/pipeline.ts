@@ -7,9 +7,8 @@ import {
 } from '@flashdrop/events';
 import { Inventory, OutboxStreamGroups, StreamRelay } from '@flashdrop/inventory';
 import { createRedis } from '@flashdrop/persistence';
-import { dropKeys } from '@flashdrop/testing';
+import { contractFields, dropKeys, readTruth } from '@flashdrop/testing';
 import Redis from 'ioredis';
-import { contractFields, readTruth } from '../apps/analytics/test/sale-truth';
 import { EventsConsumer } from '../apps/analytics/src/consumer/events.consumer';
 import { StatsStore } from '../apps/analytics/src/stats/stats-store';
 

@@ -1,15 +1,17 @@
 import { Inventory } from '@flashdrop/inventory';
 import {
   api,
+  contractFields,
   DedicatedKafka,
   DedicatedRedis,
   eventually,
+  readTruth,
+  SaleTruth,
   ServiceProcess,
   slotPort,
   tokenFor,
 } from '@flashdrop/testing';
 import Redis from 'ioredis';
-import { contractFields, readTruth, SaleTruth } from './sale-truth';
 import { createOpenDrop, mixedBurst } from './sale-traffic';
 
 /**

@@ -6,13 +6,20 @@ import {
   Topics,
   topicName,
 } from '@flashdrop/events';
-import { DedicatedRedis, eventually, slotPort, TEST_SLOT, testConfig } from '@flashdrop/testing';
+import {
+  contractFields,
+  DedicatedRedis,
+  eventually,
+  readTruth,
+  slotPort,
+  TEST_SLOT,
+  testConfig,
+} from '@flashdrop/testing';
 import { Inventory, OutboxStreamGroups, OutboxTrimmer, StreamRelay } from '@flashdrop/inventory';
 import Redis from 'ioredis';
 import { Kafka } from 'kafkajs';
 import { EventsConsumer } from '../src/consumer/events.consumer';
 import { StatsStore } from '../src/stats/stats-store';
-import { contractFields, readTruth } from './sale-truth';
 import { createOpenDrop, mixedBurst } from './sale-traffic';
 
 /**

@@ -1,7 +1,15 @@
-import { api, apiBaseUrl, eventually, testConfig, tokenFor, uniqueId } from '@flashdrop/testing';
+import {
+  api,
+  apiBaseUrl,
+  contractFields,
+  eventually,
+  readTruth,
+  testConfig,
+  tokenFor,
+  uniqueId,
+} from '@flashdrop/testing';
 import { Inventory } from '@flashdrop/inventory';
 import { connectRedis, RedisClient } from '@flashdrop/persistence';
-import { contractFields, readTruth } from './sale-truth';
 import { createOpenDrop, mixedBurst, retireOpenDrops } from './sale-traffic';
 
 interface Stats {

@@ -21,3 +21,4 @@ export * from './sse-client';
 export * from './api-behind-proxy';
 export * from './kill-mid-load';
 export * from './own-services';
+export * from './sale-truth';
