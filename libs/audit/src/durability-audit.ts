@@ -21,13 +21,13 @@ import { Breach } from './breach';
  */
 export async function auditDurability(
   inventory: Inventory,
-  orders: Pick<OrderRecords, 'listOfDrop'>,
+  orders: Pick<OrderRecords, 'holdersOfDrop'>,
   sale: StoredSale,
 ): Promise<Breach[]> {
   const dropId = sale.definition.id;
   const inRedis = new Set(sale.orders.map((o) => o.id));
   const breaches: Breach[] = [];
-  for (const o of await orders.listOfDrop(dropId)) {
+  for (const o of await orders.holdersOfDrop(dropId)) {
     if (inRedis.has(o.id) || (await inventory.getOrder(o.id)) !== undefined) continue;
     breaches.push({
       invariant: 6,

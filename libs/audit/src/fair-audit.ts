@@ -14,7 +14,7 @@ export interface SaleRecords {
   readonly allocations: AllocationRecords;
   readonly draws: DrawRecords;
   /** The orders' copy (durability-audit.ts). */
-  readonly orders: Pick<OrderRecords, 'listOfDrop'>;
+  readonly orders: Pick<OrderRecords, 'holdersOfDrop'>;
 }
 
 const PAGE = 1000;

@@ -29,6 +29,19 @@ export class OrderRecords {
     return rows.map(fromRow);
   }
 
+  /**
+   * Who holds what of a drop, as stored: each order's id, fan, units and status (the
+   * durability audit's read, libs/audit). Plain SQL, so it also serves a DataSource opened
+   * without the schema's entities (a test's own, or the audit's).
+   */
+  async holdersOfDrop(dropId: string): Promise<StoredHolder[]> {
+    const rows = (await this.db.query(
+      'SELECT id, fan_id, quantity, status FROM sales.orders WHERE drop_id = $1 ORDER BY seq',
+      [dropId],
+    )) as { id: string; fan_id: string; quantity: number; status: string }[];
+    return rows.map((r) => ({ id: r.id, fanId: r.fan_id, quantity: r.quantity, status: r.status }));
+  }
+
   /** The fan's orders, newest first. */
   async listOfFan(fanId: string, limit: number): Promise<InventoryOrder[]> {
     const rows = await this.orders.find({
@@ -186,6 +199,14 @@ export class OrderRecords {
 }
 
 /** Which of a drop's orders a page holds. */
+/** One stored order as the durability audit reads it (OrderRecords.holdersOfDrop). */
+export interface StoredHolder {
+  readonly id: string;
+  readonly fanId: string;
+  readonly quantity: number;
+  readonly status: string;
+}
+
 export interface OrderPageQuery {
   /** The storage position the page starts after (0: the first page). */
   readonly after: number;
