@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Topics } from '@flashdrop/events';
+import { createKafka, Topics } from '@flashdrop/events';
+import { AssignerProtocol } from 'kafkajs';
 import { Inventory } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
 import { runAudit } from '@flashdrop/audit';
 import {
   api,
+  contractFields,
   debitsOf,
   errorOf,
   eventually,
@@ -13,8 +15,10 @@ import {
   openDropBody,
   OwnServices,
   pay,
+  readTruth,
   ServiceProcess,
   slotPort,
+  testConfig,
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
@@ -77,14 +81,15 @@ function entryOrder(eventId: string): bigint {
 }
 
 /**
- * Two API instances (scripts/instances.js) and two workers on one Redis, database and topics of
- * the test's own, under a rush, payments and expiring holds. The worker that started first holds
+ * Two API instances (scripts/instances.js), two workers and two analytics instances on one
+ * Redis, database and topics of the test's own, under a rush, payments and expiring holds. The worker that started first holds
  * every singleton's lease; it is killed with kill -9 in the middle of the payments, while the
  * unpaid holds are coming due, and started again. The other takes the leases over. Afterwards:
  * exactly the quantity sold, every order paid once or expired once (the sweeper and the relay
  * ran once across the two), every order in sales.orders with its final status, Kafka has no
  * drop event that came first after a later one of the same drop (the analytics high-water mark
- * would drop it), and the audit is clean.
+ * would drop it), the two analytics instances shared the topics' partitions in their one
+ * consumer group and the drop's stats equal the stored truth, and the audit is clean.
  */
 describe('two API instances and two workers: singletons stay single across a kill -9', () => {
   // 51x1-51x6 (x = slot): no other base is within 90 of them.
@@ -101,6 +106,17 @@ describe('two API instances and two workers: singletons stay single across a kil
   let apis: ServiceProcess;
   let first: ServiceProcess;
   let second: ServiceProcess;
+  // Two analytics processes in one consumer group (the same KAFKA_CLIENT_ID): the API forwards
+  // the stats route to the first; the drop's partition may be the other's.
+  const analyticsPorts = [slotPort(5105), slotPort(5107)];
+  const analytics = analyticsPorts.map(
+    (port, i) =>
+      new ServiceProcess(
+        'analytics',
+        { ...own.env, ANALYTICS_HTTP_PORT: String(port) },
+        `/tmp/flashdrop-analytics-${i}-${process.pid}.log`,
+      ),
+  );
   const worker = (label: string, port: number) =>
     new ServiceProcess(
       'worker',
@@ -112,7 +128,17 @@ describe('two API instances and two workers: singletons stay single across a kil
 
   beforeAll(async () => {
     await own.start();
-    apis = new ServiceProcess('api', { ...own.env }, undefined, undefined, 2);
+    for (const a of analytics) a.start();
+    await Promise.all(
+      analytics.map((a, i) => a.waitForHttp(`http://127.0.0.1:${analyticsPorts[i]}/health/live`)),
+    );
+    apis = new ServiceProcess(
+      'api',
+      { ...own.env, ANALYTICS_HTTP_PORT: String(analyticsPorts[0]) },
+      undefined,
+      undefined,
+      2,
+    );
     apis.start();
     await apis.waitForHttp(`${baseUrl}/health/live`);
     first = worker('first', own.port('worker'));
@@ -133,6 +159,7 @@ describe('two API instances and two workers: singletons stay single across a kil
     await second?.stop();
     await first?.stop();
     await apis?.stop();
+    for (const a of analytics) await a.stop();
     await own.stop();
   }, 60_000);
 
@@ -293,10 +320,46 @@ describe('two API instances and two workers: singletons stay single across a kil
     expect(payers.filter((o) => debits.get(o.id)?.count !== 1)).toEqual([]);
     expect(debits.size).toBe(PAYERS);
     expect((await runAudit(inventory, new LedgerFacts(own.db), [dropId])).breaches).toEqual([]);
+
+    // Both analytics instances are members of the one group, each with partitions of its own,
+    // and the stats (counted by whichever holds the drop's partition) equal the stored truth.
+    const kafka = createKafka(uniqueId('flashdrop-twowork-admin'), testConfig().kafkaBrokers);
+    const admin = kafka.admin();
+    await admin.connect();
+    let assigned: number[];
+    try {
+      const groupId = `${own.env.KAFKA_CLIENT_ID}-analytics`;
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      assigned = group.members.map((m) => {
+        const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+        return Object.values(decoded?.assignment ?? {}).reduce((n, ps) => n + ps.length, 0);
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    expect(assigned).toHaveLength(2);
+    expect(assigned.every((n) => n > 0)).toBe(true);
+    const truth = await readTruth(inventory, dropId);
+    const statsEqual = await eventually(
+      async () => {
+        const res = await api('GET', `/v1/drops/${dropId}/stats`, {
+          token: tokenFor('operator'),
+          baseUrl,
+        });
+        return (
+          res.status === 200 &&
+          JSON.stringify(contractFields(res.body as object)) === JSON.stringify(truth)
+        );
+      },
+      60_000,
+      500,
+    );
+    expect(statsEqual).toBe(true);
     console.log(
       `two workers: ${QUANTITY} sold of ${FANS} grabs, ${PAYERS} paid (the leading worker killed ` +
         `after ${killedAt} acknowledgements), ${QUANTITY - PAYERS} expired, ` +
-        `${mine().length - distinct.size} re-sent copies on Kafka, 0 reordered`,
+        `${mine().length - distinct.size} re-sent copies on Kafka, 0 reordered; analytics x2 ` +
+        `with ${assigned.join(' + ')} partitions, stats equal to the truth`,
     );
   }, 240_000);
 });
