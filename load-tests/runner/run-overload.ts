@@ -22,7 +22,7 @@ export interface OverloadSide {
   readonly shedMs?: Latency;
   /** Held answers per second, from the first grab to the last answer. */
   readonly servedPerSecond: number;
-  /** remaining + served - quantity after the run: 0 when a shed grab took nothing. */
+  /** Units taken that the answers cannot explain (unitsAdrift): 0 when a shed grab took none. */
   readonly unitsAdrift: number;
   /** CPU time of this side's API process per answer. */
   readonly cpuUsPerAnswer: number;
@@ -112,9 +112,23 @@ async function overloadOnce(
     shedMs: result.latencyByStatusMs?.['503'],
     servedPerSecond:
       result.lastAnswerSeconds['201'] > 0 ? served / result.lastAnswerSeconds['201'] : NaN,
-    unitsAdrift: after.remaining + served - fans,
+    unitsAdrift: unitsAdrift(fans - after.remaining, served, result.failures),
     cpuUsPerAnswer: (cpu * 1e6) / Math.max(1, result.answered),
   };
+}
+
+/**
+ * The units a side's grabs took that its answers cannot explain; 0 when every shed grab took
+ * none. Each 201 took one unit and each 503 (or other refusal) none, but a grab that got no
+ * answer (the generator's timeout, a reset) may have taken one: so `taken` must lie between the
+ * held answers and the held answers plus the unanswered. Above that: units taken by refused
+ * grabs (positive); below it: held answers without a unit (negative). Counting a late answer
+ * as drift was the first version's mistake (remaining + held - quantity), read as -454 in a run
+ * whose held answers outlasted autocannon's 10 s timeout.
+ */
+export function unitsAdrift(taken: number, served: number, unanswered: number): number {
+  if (taken > served + unanswered) return taken - served - unanswered;
+  return Math.min(0, taken - served);
 }
 
 /**
@@ -169,7 +183,8 @@ export function overloadRows(o: OverloadResult | undefined): Row[] {
       ...compared,
     },
     {
-      figure: 'overload: units adrift (remaining + held - quantity; a shed grab takes none)',
+      figure:
+        'overload: units adrift (taken beyond held + unanswered, or short of held; a shed grab takes none)',
       unit: '',
       value: b && u ? Math.abs(b.unitsAdrift) + Math.abs(u.unitsAdrift) : undefined,
       target: { label: 'adrift', kind: 'max', value: 0, unit: '' },
