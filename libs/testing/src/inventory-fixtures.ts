@@ -5,7 +5,7 @@ import {
   newDropId,
   ScriptName,
 } from '@flashdrop/inventory';
-import type { RedisClient } from '@flashdrop/persistence';
+import { isCluster, RedisClient } from '@flashdrop/persistence';
 import { createHash } from 'node:crypto';
 // The sale's raw keys are libs/inventory's own; tests read and bend them through here only.
 import { DROPS_ACTIVE_KEY, DROPS_INDEX_KEY, dropKeys } from '../../inventory/src/keys';
@@ -154,7 +154,12 @@ export async function retireDrop(redis: RedisClient, dropId: string): Promise<vo
  * read of the drop through the API rebuilds it from PostgreSQL.
  */
 export async function loseDrop(redis: RedisClient, dropId: string): Promise<void> {
-  const keys = await redis.keys(`${dropKeys(dropId).drop.replace(':drop', '')}:*`);
+  const pattern = `${dropKeys(dropId).drop.replace(':drop', '')}:*`;
+  // On a Redis Cluster, KEYS goes to one node of the client's choosing: ask every primary (the
+  // drop's keys share its slot, so one of them has them all, and one DEL removes them).
+  const keys = isCluster(redis)
+    ? (await Promise.all(redis.nodes('master').map((node) => node.keys(pattern)))).flat()
+    : await redis.keys(pattern);
   const sale = keys.filter((k) => !k.includes('}:a:'));
   if (sale.length > 0) await redis.del(...sale);
   await retireDrop(redis, dropId);
