@@ -1,16 +1,15 @@
 import { Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
+import type { RedisClient } from '@flashdrop/persistence';
 import { SalesDatabase } from '@flashdrop/sales';
 import {
-  DedicatedRedis,
   dropDefinition,
   freshDatabase,
   migrateSchema,
   redisNow,
+  SaleRedisFixture,
   slotPort,
   testDatabase,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { auditDurability } from './durability-audit';
 
@@ -22,17 +21,14 @@ import { auditDurability } from './durability-audit';
  * loss it stages never reaches the suite's closing audit.
  */
 describe('the durability audit: orders PostgreSQL copied that Redis lost', () => {
-  const server = new DedicatedRedis(slotPort(6502));
-  let redis: Redis;
+  const own = new SaleRedisFixture({ port: slotPort(6502) });
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
   let sales: SalesDatabase;
 
   beforeAll(async () => {
-    server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
-    inventory = new Inventory(redis);
+    ({ redis, inventory } = await own.open());
     const url = await freshDatabase('durability_audit');
     migrateSchema('sales', url);
     db = await testDatabase(url);
@@ -40,8 +36,7 @@ describe('the durability audit: orders PostgreSQL copied that Redis lost', () =>
   }, 60_000);
   afterAll(async () => {
     await db?.destroy();
-    await redis.quit();
-    server.stop();
+    await own.close();
   });
 
   async function dropWithHolds(fans: readonly string[]) {
