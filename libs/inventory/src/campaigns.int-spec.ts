@@ -1,17 +1,17 @@
 import { OutboxStreamFields } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
+import type { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  DedicatedRedis,
+  heldOrder,
   redisNow,
+  SaleRedisFixture,
   slotPort,
   soakRounds,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { BadRecordError } from './bad-record';
 import { dropKeys } from './keys';
-import { DrawSteps, DropDefinition, Inventory, InventoryOrder } from './index';
+import { DrawSteps, DropDefinition, Inventory } from './index';
 
 /**
  * Campaigns in the scripts (docs/api.md "Campaigns"): members-only drops (audienceTier, checked in
@@ -20,36 +20,20 @@ import { DrawSteps, DropDefinition, Inventory, InventoryOrder } from './index';
  * no worker trims or reads its streams, so every event and every key can be compared.
  */
 describe('campaigns: members-only and the share discount (Lua scripts on the real Redis)', () => {
-  const server = new DedicatedRedis(slotPort(6371));
-  let redis: Redis;
+  const own = new SaleRedisFixture({ port: slotPort(6371), clientCount: 6 });
+  let redis: RedisClient;
   let inventory: Inventory;
   let clients: Inventory[];
 
   beforeAll(async () => {
-    server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
-    inventory = new Inventory(redis);
-    clients = Array.from({ length: 6 }, () => new Inventory(createRedis(server.url)));
+    ({ redis, inventory, clients } = await own.open());
   }, 30_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.redis.quit()));
-    await redis.quit();
-    server.stop();
-  });
+  afterAll(() => own.close());
 
   const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
-  async function held(
-    dropId: string,
-    fanId: string,
-    quantity = 1,
-    tier?: string,
-  ): Promise<InventoryOrder> {
-    const r = await inventory.grab({ dropId, fanId, quantity, tier });
-    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
-    return r.order;
-  }
+  const held = (dropId: string, fanId: string, quantity = 1, tier?: string) =>
+    heldOrder(inventory, { dropId, fanId, quantity, tier });
 
   async function events(dropId: string) {
     const entries = await redis.xrange(dropKeys(dropId).events, '-', '+');

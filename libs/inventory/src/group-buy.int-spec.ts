@@ -2,6 +2,7 @@ import type { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
   dropSnapshot,
+  heldOrder,
   moveGroupDeadline,
   moveHoldDeadline,
   namingReceipts,
@@ -49,11 +50,8 @@ describe('group buy in the scripts (real Redis)', () => {
       ...overrides,
     });
 
-  async function join(dropId: string, fanId: string, groupId?: string): Promise<InventoryOrder> {
-    const r = await inventory.grab({ dropId, fanId, quantity: 1, groupId });
-    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
-    return r.order;
-  }
+  const join = (dropId: string, fanId: string, groupId?: string) =>
+    heldOrder(inventory, { dropId, fanId, groupId });
 
   /** begin + complete: the member's money is in escrow (the wallet's debit is not run here). */
   async function pay(orderId: string): Promise<InventoryOrder> {

@@ -1,6 +1,7 @@
 import type { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
+  heldOrder,
   outboxEvents,
   redisNow,
   SaleRedisFixture,
@@ -30,10 +31,9 @@ describe('refunds in the scripts (real Redis)', () => {
   const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
   async function paid(dropId: string, fanId: string, quantity = 1): Promise<InventoryOrder> {
-    const r = await inventory.grab({ dropId, fanId, quantity });
-    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
-    expect((await inventory.beginPayment(r.order.id)).ok).toBe(true);
-    const done = await inventory.completePayment(r.order.id);
+    const order = await heldOrder(inventory, { dropId, fanId, quantity });
+    expect((await inventory.beginPayment(order.id)).ok).toBe(true);
+    const done = await inventory.completePayment(order.id);
     if (!done.ok) throw new Error(`not paid: ${done.code}`);
     return done.value;
   }

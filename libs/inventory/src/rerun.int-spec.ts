@@ -5,6 +5,7 @@ import {
   createOpenDrop,
   DedicatedRedis,
   dropDefinition,
+  heldOrder,
   moveGroupDeadline,
   moveHoldDeadline,
   redisNow,
@@ -59,11 +60,7 @@ describe('every write script is safe to run twice with the same arguments', () =
   const units = async (dropId: string, fanId: string) =>
     Number((await redis.hget(dropKeys(dropId).fans, fanId)) ?? 0);
 
-  async function held(def: DropDefinition, fanId: string): Promise<InventoryOrder> {
-    const r = await once.grab({ dropId: def.id, fanId, quantity: 1 });
-    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
-    return r.order;
-  }
+  const held = (def: DropDefinition, fanId: string) => heldOrder(once, { dropId: def.id, fanId });
 
   /** A stored order of fan-1 (2 units at the drop's price), as sales.orders gives it back. */
   const storedOrder = (

@@ -2,6 +2,7 @@ import type { RedisClient } from '@flashdrop/persistence';
 import { OutboxStreamFields } from '@flashdrop/events';
 import {
   createOpenDrop,
+  heldOrder,
   moveHoldDeadline,
   redisNow,
   SaleRedisFixture,
@@ -9,7 +10,7 @@ import {
 } from '@flashdrop/testing';
 
 import { dropKeys } from './keys';
-import { BadRecordError, DropDefinition, Inventory, InventoryOrder } from './index';
+import { BadRecordError, DropDefinition, Inventory } from './index';
 
 /**
  * Redis never rolls a script back: a script that fails after its first write leaves that write
@@ -29,11 +30,8 @@ describe('no script fails half-way after its first write', () => {
 
   const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
-  async function held(def: DropDefinition, fanId = 'fan-1'): Promise<InventoryOrder> {
-    const r = await inventory.grab({ dropId: def.id, fanId, quantity: 1 });
-    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
-    return r.order;
-  }
+  const held = (def: DropDefinition, fanId = 'fan-1') =>
+    heldOrder(inventory, { dropId: def.id, fanId });
 
   /** Everything of a drop a script may write, to compare before and after. */
   async function snapshot(dropId: string, orderIds: string[] = []) {

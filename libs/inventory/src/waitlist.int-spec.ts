@@ -1,15 +1,15 @@
 import { OutboxStreamFields } from '@flashdrop/events';
-import { createRedis } from '@flashdrop/persistence';
+import type { RedisClient } from '@flashdrop/persistence';
 import {
   createOpenDrop,
-  DedicatedRedis,
+  heldOrder,
   moveHoldDeadline,
   redisNow,
+  SaleRedisFixture,
   setDropTimes,
   slotPort,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { dropKeys } from './keys';
 import {
   allocationKindOf,
@@ -25,31 +25,20 @@ import {
  * it, so the tests decide when holds expire and read every event before anything trims it.
  */
 describe('the waitlist and the release pass-down (Lua scripts on the real Redis)', () => {
-  const server = new DedicatedRedis(slotPort(6399));
-  let redis: Redis;
+  const own = new SaleRedisFixture({ port: slotPort(6399), clientCount: 6 });
+  let redis: RedisClient;
   let inventory: Inventory;
   let clients: Inventory[];
 
   beforeAll(async () => {
-    server.start();
-    redis = createRedis(server.url);
-    await redis.flushdb();
-    inventory = new Inventory(redis);
-    clients = Array.from({ length: 6 }, () => new Inventory(createRedis(server.url)));
+    ({ redis, inventory, clients } = await own.open());
   }, 30_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.redis.quit()));
-    await redis.quit();
-    server.stop();
-  });
+  afterAll(() => own.close());
 
   const newDrop = (overrides: Partial<DropDefinition> = {}) => createOpenDrop(inventory, overrides);
 
-  async function held(dropId: string, fanId: string, quantity = 1): Promise<InventoryOrder> {
-    const r = await inventory.grab({ dropId, fanId, quantity });
-    if (!r.ok) throw new Error(`grab refused: ${r.code}`);
-    return r.order;
-  }
+  const held = (dropId: string, fanId: string, quantity = 1) =>
+    heldOrder(inventory, { dropId, fanId, quantity });
 
   /** A drop of `quantity` units, all held by `holders` fans (one each): sold out. */
   async function soldOut(quantity: number, overrides: Partial<DropDefinition> = {}) {

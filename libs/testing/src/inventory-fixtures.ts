@@ -1,6 +1,8 @@
 import {
   DropDefinition,
+  GrabRequest,
   Inventory,
+  InventoryOrder,
   INVENTORY_SOURCES,
   newDropId,
   ScriptName,
@@ -63,6 +65,19 @@ export async function createOpenDrop(
   });
   await inventory.createDrop(def);
   return def;
+}
+
+/**
+ * A grab the test needs to succeed (one unit unless said): the order it holds, or a throw naming
+ * the refusal, so a set-up step that fails says why instead of failing a later assertion.
+ */
+export async function heldOrder(
+  inventory: Inventory,
+  request: Pick<GrabRequest, 'dropId' | 'fanId'> & Partial<GrabRequest>,
+): Promise<InventoryOrder> {
+  const r = await inventory.grab({ quantity: 1, ...request });
+  if (!r.ok) throw new Error(`grab refused: ${r.code}`);
+  return r.order;
 }
 
 /**
