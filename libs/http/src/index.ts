@@ -12,3 +12,4 @@ export * from './run-service';
 export * from './time-field';
 export * from './openapi';
 export * from './rush-front';
+export * from './event-stream';

@@ -3,22 +3,12 @@ import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { AllowQueryToken, CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { FlashdropConfig } from '@flashdrop/config';
 import { Principal } from '@flashdrop/contracts';
-import { MetricsRegistry } from '@flashdrop/http';
+import { MetricsRegistry, openEventStream } from '@flashdrop/http';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
 import { DropAccess } from '../access/drop-access.service';
 import { LiveAdmission } from './live-admission';
 import { LiveHub } from './live-hub';
-
-/**
- * What a reader may leave unread before it is dropped: a few dozen frames. A client that stops
- * reading (or reads slower than frames come) would otherwise make this process buffer every
- * frame for it, without bound. Past this the connection is destroyed; EventSource reconnects
- * and starts again from a fresh snapshot.
- */
-export const LIVE_MAX_UNREAD_BYTES = 256 * 1024;
-/** setTimeout's longest delay; a longer wait is taken in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 @ApiTags('stats')
 @ApiBearerAuth()
@@ -53,7 +43,7 @@ export class LiveController {
    * GET /v1/drops/:id/live: a stats snapshot as a server-sent event at least every second and
    * within ~100 ms of a change. Same access as the stats route; the token may come as
    * `?access_token=` because a browser's EventSource cannot set headers. Bounded: streams per
-   * caller and in all (LiveAdmission), unread bytes per reader (LIVE_MAX_UNREAD_BYTES), and the
+   * caller and in all (LiveAdmission), unread bytes per reader (libs/http openEventStream), and the
    * token's lifetime: the stream ends when the token expires (a reconnect needs a valid one).
    */
   @Get()
@@ -69,43 +59,14 @@ export class LiveController {
     // Refusals (404, 429, 503) happen here, before the stream starts, as ordinary error bodies.
     await this.access.assertCanRead(principal, id);
     this.admission.admit(principal.sub);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': String(request.id),
-    });
-    raw.write('retry: 1000\n\n');
-    const unsubscribe = this.hub.subscribe(id, {
-      write: (frame) => {
-        // Back-pressure: a reader this far behind is dropped, not buffered for.
-        if (raw.writableLength <= LIVE_MAX_UNREAD_BYTES) raw.write(frame);
-        else if (!raw.destroyed) {
-          this.ended.inc({ reason: 'slow_reader' });
-          raw.destroy();
-        }
+    const stream = openEventStream(request, reply, {
+      endsAtMs: principal.exp * 1000,
+      onEnd: (reason) => {
+        if (reason !== 'closed') this.ended.inc({ reason });
+        unsubscribe();
+        this.admission.release(principal.sub);
       },
     });
-    let expiry: NodeJS.Timeout | undefined;
-    const endAtExpiry = () => {
-      const left = principal.exp * 1000 - Date.now();
-      if (left > 0) {
-        expiry = setTimeout(endAtExpiry, Math.min(left, MAX_TIMER_MS));
-        return;
-      }
-      this.ended.inc({ reason: 'token_expired' });
-      raw.end('event: expired\ndata: {"error":"UNAUTHENTICATED","message":"token expired"}\n\n');
-    };
-    endAtExpiry();
-    // The response's 'close': it ended (expiry), was destroyed (slow reader) or its connection
-    // went away; exactly once per stream.
-    raw.once('close', () => {
-      clearTimeout(expiry);
-      unsubscribe();
-      this.admission.release(principal.sub);
-    });
+    const unsubscribe = this.hub.subscribe(id, stream);
   }
 }

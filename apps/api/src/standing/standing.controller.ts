@@ -2,13 +2,11 @@ import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { AllowQueryToken, CurrentPrincipal, RequireRoles } from '@flashdrop/auth';
 import { DomainError, Principal } from '@flashdrop/contracts';
-import { ApiRefusals } from '@flashdrop/http';
+import { ApiRefusals, openEventStream } from '@flashdrop/http';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { StandingHub } from './standing-hub';
 import { StandingService, StandingView } from './standing.service';
 
-/** Bytes a slow reader may leave unread before its stream is closed. */
-const MAX_BUFFERED_BYTES = 256 * 1024;
 /** How long a fan refused a stream (at a cap) is told to wait. */
 const STREAM_RETRY_AFTER_SECONDS = 5;
 
@@ -52,33 +50,10 @@ export class StandingController {
         ? DomainError.tooMany('liveStreams', STREAM_RETRY_AFTER_SECONDS)
         : DomainError.atCapacity('liveStreams', STREAM_RETRY_AFTER_SECONDS);
     }
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': String(request.id),
+    const stream = openEventStream(request, reply, {
+      endsAtMs: p.exp * 1000,
+      onEnd: () => unsubscribe(),
     });
-    raw.write('retry: 1000\n\n');
-    let close = () => undefined as void;
-    const unsubscribe = this.hub.subscribe(id, p.sub, {
-      write: (frame) => {
-        // A reader that stopped reading is dropped rather than buffered without bound.
-        if (raw.writableLength > MAX_BUFFERED_BYTES) close();
-        else raw.write(frame);
-      },
-    });
-    const expiry = setTimeout(() => close(), Math.max(0, p.exp * 1000 - Date.now()));
-    close = () => {
-      clearTimeout(expiry);
-      unsubscribe();
-      raw.end();
-    };
-    request.raw.on('close', () => {
-      clearTimeout(expiry);
-      unsubscribe();
-    });
+    const unsubscribe = this.hub.subscribe(id, p.sub, stream);
   }
 }

@@ -1,3 +1,4 @@
+import { signToken } from '@flashdrop/auth';
 import { chainProblems } from '@flashdrop/fair';
 import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
@@ -309,6 +310,22 @@ describe('waitlist, standing and allocation log (running stack)', () => {
       expect(res.status).toBe(404);
       expect((await fetch(`${apiBaseUrl()}/v1/drops/d000000000000/me/live`)).status).toBe(401);
     });
+
+    it('ends the stream with `expired` when the token expires (a reconnect needs a valid one)', async () => {
+      const drop = await createDrop(openDropBody());
+      const shortLived = signToken(
+        testConfig().JWT_SECRET,
+        { sub: uniqueId('fan'), role: 'fan' },
+        3,
+      );
+      const res = await fetch(
+        `${apiBaseUrl()}/v1/drops/${drop.id}/me/live?access_token=${shortLived}`,
+      );
+      expect(res.status).toBe(200);
+      const text = await res.text(); // resolves only when the server ends the stream
+      expect(text).toContain('data: {'); // the standing came first
+      expect(text).toMatch(/event: expired\ndata: \{"error":"UNAUTHENTICATED"/);
+    }, 30_000);
 
     it('caps the streams one fan may hold open (429)', async () => {
       const drop = await createDrop(openDropBody());
