@@ -149,6 +149,14 @@ export interface EventCatalog {
     escrowMinor?: number;
   };
   /**
+   * A payment began (begin_payment.lua: held -> paying, the fence before the wallet's debit):
+   * `attempt` is the order's payingUntil, the attempt the wallet is asked to debit. Read by
+   * order persistence, so that a drop Redis loses comes back with this same attempt in flight
+   * (the payment recovery then settles it); an order.paid, order.grouped or hold.expired
+   * follows, or nothing when the wallet declines and the order is held again.
+   */
+  'order.paying': { dropId: string; orderId: string; fanId: string; attempt: number };
+  /**
    * A refund of a paid order began (begin_refund.lua: paid -> refunding, the fence before the
    * wallet's refund): `attempt` is the order's refundingSince, the attempt the wallet is asked.
    * Read by order persistence, so that a drop Redis loses comes back with the refund under way
@@ -245,6 +253,7 @@ export const EventVersions: { readonly [T in EventType]: number } = {
   'order.refunded': 1,
   'wallet.refunded': 1,
   'order.grouped': 1,
+  'order.paying': 1,
   'order.refunding': 1,
   'order.refund_declined': 1,
   'group.completed': 1,

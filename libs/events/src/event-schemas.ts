@@ -134,6 +134,7 @@ export const EventSchemas: { readonly [T in EventType]: SchemaOf<EventCatalog[T]
     groupId: 'id',
     paidMembers: 'count',
   },
+  'order.paying': { dropId: 'id', orderId: 'id', fanId: 'id', attempt: 'count' },
   'order.refunding': { dropId: 'id', orderId: 'id', fanId: 'id', attempt: 'count' },
   'order.refund_declined': { dropId: 'id', orderId: 'id', fanId: 'id', attempt: 'count' },
   'group.completed': {

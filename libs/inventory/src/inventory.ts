@@ -141,7 +141,8 @@ export class Inventory {
   /**
    * Rebuilds a drop Redis lost from the stored truth: its definition (sales.drops) and its
    * orders (sales.orders). The orders go back first, in batches (restore_orders: holds with
-   * their deadlines, refunds under way in the refunding index with their attempts, the per-fan
+   * their deadlines, payments in flight with their attempts (the ones the wallet may debit),
+   * refunds under way in the refunding index with their attempts, the per-fan
    * units, the fan's order lists, the counters), then the drop is
    * mirrored with what was held or paid kept out of stock, so no grab meets it half rebuilt.
    * The allocation log's numbering goes on from `allocationHead` (the stored log's last number)
@@ -188,6 +189,7 @@ export class Inventory {
           o.groupId ?? '',
           o.groupedAt ?? '',
           o.status === 'refunding' ? (o.refundingSince ?? '') : '',
+          o.status === 'paying' ? (o.payingUntil ?? '') : '',
         ]);
       const r = await this.run(
         'restore_orders',

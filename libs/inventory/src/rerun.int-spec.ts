@@ -209,6 +209,8 @@ describe('every write script is safe to run twice with the same arguments', () =
       ok: true,
       value: { status: 'paid' },
     });
+    // One order.paying per attempt begun (two: the doubled first, then the second), none twice.
+    expect(await count(def.id, 'order.paying')).toBe(2);
     expect(await count(def.id, 'order.paid')).toBe(1);
     expect(await once.counters(def.id)).toMatchObject({
       held: 0,
@@ -435,6 +437,32 @@ describe('every write script is safe to run twice with the same arguments', () =
     });
     expect(await stock(def.id)).toBe(def.quantity);
     expect(await once.counters(def.id)).toMatchObject({ paid: 0, refunded: 2, revenueMinor: 0 });
+  });
+
+  it('a rebuild with a payment in flight: paying with its own attempt, due once, counted as held once', async () => {
+    const def = dropDefinition(await redisNow(redis), { reservationRequired: false });
+    const at = await redisNow(redis);
+    const id = `${def.id}-${'3'.repeat(16)}`;
+    const attempt = at + 15_000;
+    await twice.rebuildDrop(def, [
+      { ...storedOrder(def, '3', 'paying', at - 5_000), payingUntil: attempt },
+    ]);
+    expect(await once.getOrder(id)).toMatchObject({ status: 'paying', payingUntil: attempt });
+    expect(await redis.zrange(dropKeys(def.id).holds, 0, -1, 'WITHSCORES')).toEqual([
+      id,
+      String(attempt),
+    ]);
+    expect(await once.counters(def.id)).toMatchObject({ held: 2 });
+    expect(await stock(def.id)).toBe(def.quantity - 2);
+    expect(await units(def.id, 'fan-1')).toBe(2);
+    // The attempt's own abort (its caller heard `declined`) matches it: held again, once.
+    expect(await once.abortPayment(id, attempt)).toMatchObject({
+      ok: true,
+      value: { status: 'held' },
+    });
+    // A new attempt is a later number than the restored one (lastAttempt came back too).
+    const again = await once.beginPayment(id, { payingTtlMs: 1 });
+    expect(again.ok && (again.value.payingUntil ?? 0) > attempt).toBe(true);
   });
 
   it('abort of a refund the wallet declined: paid again once, one event, the unit still paid', async () => {

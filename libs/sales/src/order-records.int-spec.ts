@@ -140,6 +140,32 @@ describe('OrderRecords: storage positions and the pages read on them', () => {
     ).rejects.toThrow(/orders_refunding_reason/);
   });
 
+  it('a payment in flight is stored with its attempt; held and paying move to each other, paid is kept', async () => {
+    const drop = 'd00000000aa03';
+    const held = order(drop, 'held');
+    await records.upsert([held]);
+    const attempt = Date.now() + 15_000;
+    await records.upsert([{ ...held, status: 'paying', payingUntil: attempt }]);
+    expect(await records.find(held.fanId, held.id)).toMatchObject({
+      status: 'paying',
+      payingUntil: attempt,
+    });
+    // Declined, held again; a later attempt; then paid, which a late paying copy never undoes.
+    await records.upsert([held]);
+    expect(await records.find(held.fanId, held.id)).toMatchObject({ status: 'held' });
+    expect((await records.find(held.fanId, held.id))?.payingUntil).toBeUndefined();
+    await records.upsert([{ ...held, status: 'paying', payingUntil: attempt + 5 }]);
+    expect(await records.find(held.fanId, held.id)).toMatchObject({ payingUntil: attempt + 5 });
+    await records.upsert([{ ...held, status: 'paid', paidAt: Date.now() }]);
+    await records.upsert([{ ...held, status: 'paying', payingUntil: attempt + 5 }]);
+    expect(await records.find(held.fanId, held.id)).toMatchObject({ status: 'paid' });
+    expect((await records.find(held.fanId, held.id))?.payingUntil).toBeUndefined();
+    // The CHECK: a paying row has its attempt.
+    await expect(records.upsert([{ ...order(drop, 'held'), status: 'paying' }])).rejects.toThrow(
+      /orders_paying_until/,
+    );
+  });
+
   it('a writer blocked mid-statement holds back the writers after it: a reader skips nothing', async () => {
     const drop = 'd00000000cc01';
     const first = order(drop);

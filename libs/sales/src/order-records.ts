@@ -60,13 +60,14 @@ export class OrderRecords {
    * refunding both ways are open (a refund begun; a refund the wallet declined, abort_refund):
    * a late copy read before a step is still written over a newer one only where two persisters
    * overlap (a lease handover), and the order's next step writes it again. A refund under way is
-   * stored with its attempt (refundingSince), so a drop Redis loses comes back with it. A new row takes the next storage
+   * stored with its attempt (refundingSince), and so is a payment in flight (payingUntil,
+   * order.paying), so a drop Redis loses comes back with either. A new row takes the next storage
    * position (`seq`); an update keeps the row's position. While the hold is open its deadline
    * is copied too, so the report after the sale places an expiry at the deadline it really had.
    */
   async upsert(orders: readonly InventoryOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 19 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 20 }, () => []);
     for (const o of orders) {
       const row = [
         o.id,
@@ -90,6 +91,7 @@ export class OrderRecords {
         o.status === 'refunding' && o.refundingSince !== undefined
           ? new Date(o.refundingSince)
           : null,
+        o.status === 'paying' && o.payingUntil !== undefined ? new Date(o.payingUntil) : null,
       ];
       row.forEach((value, i) => columns[i].push(value));
     }
@@ -113,22 +115,24 @@ export class OrderRecords {
         `INSERT INTO sales.orders (id, drop_id, fan_id, quantity, amount_minor, currency, status,
            created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
            refund_reason, referrer_id, reward_minor, group_id, grouped_at, refunding_since,
-           updated_at)
+           paying_until, updated_at)
          SELECT id, drop_id, fan_id, quantity, amount_minor, currency, status, created_at,
            expires_at, paid_at, unit_price_minor, discount_minor, refunded_at, refund_reason,
-           referrer_id, reward_minor, group_id, grouped_at, refunding_since, now()
+           referrer_id, reward_minor, group_id, grouped_at, refunding_since, paying_until, now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[],
            $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bigint[],
            $12::bigint[], $13::timestamptz[], $14::text[], $15::text[], $16::bigint[],
-           $17::text[], $18::timestamptz[], $19::timestamptz[])
+           $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[])
            WITH ORDINALITY AS t(id, drop_id, fan_id, quantity, amount_minor, currency, status,
              created_at, expires_at, paid_at, unit_price_minor, discount_minor, refunded_at,
-             refund_reason, referrer_id, reward_minor, group_id, grouped_at, refunding_since, n)
+             refund_reason, referrer_id, reward_minor, group_id, grouped_at, refunding_since,
+             paying_until, n)
          ORDER BY n
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, paid_at = EXCLUDED.paid_at,
            expires_at = EXCLUDED.expires_at, refunded_at = EXCLUDED.refunded_at,
            refund_reason = EXCLUDED.refund_reason, grouped_at = EXCLUDED.grouped_at,
-           refunding_since = EXCLUDED.refunding_since, updated_at = now()
+           refunding_since = EXCLUDED.refunding_since, paying_until = EXCLUDED.paying_until,
+           updated_at = now()
          WHERE sales.orders.status IN ('held', 'paying')
            OR (sales.orders.status = 'grouped'
              AND EXCLUDED.status IN ('paid', 'refunding', 'refunded'))
@@ -277,6 +281,7 @@ function fromRow(row: OrderEntity): InventoryOrder {
     ...(row.refundedAt ? { refundedAt: row.refundedAt.getTime() } : {}),
     ...(row.refundReason ? { refundReason: row.refundReason } : {}),
     ...(row.refundingSince ? { refundingSince: row.refundingSince.getTime() } : {}),
+    ...(row.payingUntil ? { payingUntil: row.payingUntil.getTime() } : {}),
     ...(row.referrerId !== null && row.rewardMinor !== null
       ? { referrerId: row.referrerId, rewardMinor: row.rewardMinor }
       : {}),

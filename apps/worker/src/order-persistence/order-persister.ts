@@ -26,6 +26,7 @@ const ORDER_EVENTS = new Set([
   'hold.backfilled',
   'hold.expired',
   'hold.cancelled',
+  'order.paying',
   'order.paid',
   'order.refunding',
   'order.refund_declined',

@@ -16,6 +16,9 @@
 -- held, before expiresAt -> paying, payingUntil = max(now + ARGV[2], lastAttempt + 1), kept as
 --   lastAttempt too (payingUntil names the attempt); the holds zset then waits for
 --   payingUntil (the sweeper reports it as stale after that; it never expires it).
+--   order.paying {attempt = payingUntil}: order persistence stores the attempt, so a drop
+--   Redis loses comes back `paying` with THIS attempt (restore_orders), the one the wallet may
+--   have debited or may still debit, and the recovery settles that one (PAYMENTS.md).
 -- held past expiresAt -> expired now, units back: HOLD_EXPIRED (nothing may be charged).
 -- paying -> PAYMENT_IN_PROGRESS; paid or grouped (in a group's escrow) -> ORDER_PAID; cancelled -> ORDER_CANCELLED;
 -- expired -> HOLD_EXPIRED. Another fan's order or none: NOT_FOUND.
@@ -51,6 +54,9 @@ if o.status == 'held' then
   if until_ms <= last then until_ms = last + 1 end
   redis.call('HSET', KEYS[1], 'status', 'paying', 'payingUntil', until_ms, 'lastAttempt', until_ms)
   redis.call('ZADD', S.holds, until_ms, o.id)
+  emit(S.events, 'order.paying', now, {
+    'dropId', o.dropId, 'orderId', o.id, 'fanId', o.fanId, 'attempt', until_ms,
+  })
   o.status = 'paying'
   o.payingUntil = tostring(until_ms)
   o.lastAttempt = tostring(until_ms)

@@ -11,17 +11,24 @@
 --         goes on from at least there: a number used before the loss is never handed out
 --         again, so a passed-down hold never gets the id of a stored order, and the log's
 --         numbers keep growing.
--- ARGV[4..] per order, 18 values: id, fanId, quantity, amountMinor, currency, status,
+-- ARGV[4..] per order, 19 values: id, fanId, quantity, amountMinor, currency, status,
 --           createdAt, expiresAt, paidAt ('' when not paid), unitPriceMinor, discountMinor,
 --           refundedAt ('' when not refunded), refundReason, referrerId and rewardMinor (both
 --           '' when the order pays no reward), groupId ('' when none), groupedAt ('' when its
 --           payment never reached the escrow), refundingSince (the attempt of a refund under
---           way: set exactly when the status is `refunding`)   (times as epoch ms)
+--           way: set exactly when the status is `refunding`), payingUntil (the attempt of a
+--           payment in flight: set exactly when the status is `paying`)   (times as epoch ms)
 --
 -- An order already in Redis is skipped (a second run, or two API instances rebuilding at once,
 -- restore each order once). A held order is held again with its own deadline (the sweeper
--- expires it as any other); a `paying` one is `paying` again with payingUntil now, so the
--- payment recovery settles it with the wallet at once. held/paying/paid units count against
+-- expires it as any other); a `paying` one is `paying` again with ITS attempt (payingUntil, and
+-- lastAttempt: a later attempt is still a new number), due in the holds zset when that attempt
+-- lapses, as begin_payment left it. That attempt is the one a debit still on its way names:
+-- the API's caller then completes or aborts the order as it would have, and the payment
+-- recovery settles that attempt with the wallet (its void fences the late debit off, or it
+-- finds the debit and completes). A new attempt here would leave the old one unfenced: the
+-- recovery would void the new one, abort, and the old debit could commit on a held or expired
+-- order (PAYMENTS.md "Redis losing the drop"). held/paying/paid units count against
 -- the fan's limit (every fan with an order gets a field in {d:ID}:fans); the counters get the
 -- units of each status and the paid revenue, discounts and referral rewards. A refunded order
 -- comes back refunded (its units free, counted in `refunded`). A grouped order (paid into the
@@ -39,7 +46,7 @@ local statuses = {held = true, paying = true, grouped = true, paid = true, refun
   cancelled = true, expired = true, refunded = true}
 -- Units a fan holds by these (their limit counts them), as every script counts them.
 local counts_for_fan = {held = true, paying = true, grouped = true, paid = true, refunding = true}
-local PER_ORDER = 18
+local PER_ORDER = 19
 local n = (#ARGV - 3) / PER_ORDER
 if n ~= math.floor(n) or int_in(ARGV[3], 0, MAX_EXACT) == nil then return {'ERR', 'BAD_RECORD'} end
 for i = 0, n - 1 do
@@ -52,11 +59,11 @@ for i = 0, n - 1 do
     or (ARGV[a + 13] == '') ~= (ARGV[a + 14] == '')
     or (ARGV[a + 14] ~= '' and int_in(ARGV[a + 14], 1, tonumber(ARGV[a + 3])) == nil)
     or not time_ok(ARGV[a + 16]) or (ARGV[a + 5] == 'grouped' and ARGV[a + 15] == '')
-    or not time_ok(ARGV[a + 17]) or (ARGV[a + 5] == 'refunding') ~= (ARGV[a + 17] ~= '') then
+    or not time_ok(ARGV[a + 17]) or (ARGV[a + 5] == 'refunding') ~= (ARGV[a + 17] ~= '')
+    or not time_ok(ARGV[a + 18]) or (ARGV[a + 5] == 'paying') ~= (ARGV[a + 18] ~= '') then
     return {'ERR', 'BAD_RECORD'}
   end
 end
-local now = now_ms()
 local floor = tonumber(ARGV[3])
 if floor > (tonumber(redis.call('HGET', KEYS[3], 'allocSeq')) or 0) then
   redis.call('HSET', KEYS[3], 'allocSeq', floor)
@@ -88,8 +95,8 @@ for i = 0, n - 1 do
     if status == 'held' then
       redis.call('ZADD', KEYS[2], tonumber(ARGV[a + 7]), id)
     elseif status == 'paying' then
-      redis.call('HSET', key, 'payingUntil', now, 'lastAttempt', now)
-      redis.call('ZADD', KEYS[2], now, id)
+      redis.call('HSET', key, 'payingUntil', ARGV[a + 18], 'lastAttempt', ARGV[a + 18])
+      redis.call('ZADD', KEYS[2], tonumber(ARGV[a + 18]), id)
     end
     -- Every fan with an order has a field in {d:ID}:fans, 0 once nothing counts (as after a
     -- grab and a cancel): the audit and the fan's order list are found from it.

@@ -30,6 +30,9 @@ export class OrderEntity {
   /** A refund under way (`refunding` only): its attempt, the order's refundingSince. */
   @Column('timestamptz', { name: 'refunding_since', nullable: true })
   refundingSince!: Date | null;
+  /** A payment in flight (`paying` only): its attempt, the order's payingUntil. */
+  @Column('timestamptz', { name: 'paying_until', nullable: true })
+  payingUntil!: Date | null;
   /** Referral rewards: the referrer this order pays when paid, and how much (both or neither). */
   @Column('text', { name: 'referrer_id', nullable: true }) referrerId!: string | null;
   @Column('bigint', { name: 'reward_minor', nullable: true, transformer: bigintToNumber })

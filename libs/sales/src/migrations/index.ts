@@ -8,6 +8,7 @@ import { GroupBuy1770000000000 } from './1770000000000-group-buy';
 import { StockBuckets1771000000000 } from './1771000000000-stock-buckets';
 import { OrderCampaignTerms1772000000000 } from './1772000000000-order-campaign-terms';
 import { OrderRefunding1773000000000 } from './1773000000000-order-refunding';
+import { OrderPayingAttempt1774000000000 } from './1774000000000-order-paying-attempt';
 
 /** The `sales` schema's migrations, oldest first. Never edit one that has shipped. */
 export const salesMigrations: (new () => object)[] = [
@@ -21,4 +22,5 @@ export const salesMigrations: (new () => object)[] = [
   StockBuckets1771000000000,
   OrderCampaignTerms1772000000000,
   OrderRefunding1773000000000,
+  OrderPayingAttempt1774000000000,
 ];
