@@ -49,7 +49,12 @@ export async function runOverload(
   logFile: string,
 ): Promise<OverloadResult> {
   const side = async (maxInFlight: number): Promise<OverloadSide> => {
-    const api = new ApiProcess(port, { ...env, API_MAX_IN_FLIGHT: String(maxInFlight) }, logFile);
+    // The unbounded side has neither bound: no count, and no event-loop watch (admission.ts).
+    const bounds = {
+      API_MAX_IN_FLIGHT: String(maxInFlight),
+      ...(maxInFlight === 0 ? { API_MAX_EVENT_LOOP_DELAY_MS: '0' } : {}),
+    };
+    const api = new ApiProcess(port, { ...env, ...bounds }, logFile);
     await api.start();
     try {
       return await overloadOnce(ctx, api, tokens, maxInFlight);

@@ -7,8 +7,8 @@ import { SUCCESS_BODIES } from './openapi/success-bodies';
  * (long-lived; analytics bounds them per caller and in all).
  */
 const UNBOUNDED = /^\/(health\/|metrics(\?|$))|^\/v1\/drops\/[^/?]+\/live(\?|$)/;
-function isUnbounded(request: { url: string }): boolean {
-  return UNBOUNDED.test(request.url);
+function isUnbounded(request: { readonly url?: string }): boolean {
+  return UNBOUNDED.test(request.url ?? '');
 }
 
 runService('api', async (config, nest) => {
@@ -18,7 +18,11 @@ runService('api', async (config, nest) => {
     docsTitle: 'Flashdrop public API',
     docsBodies: SUCCESS_BODIES,
     nest,
-    admission: { maxInFlight: config.API_MAX_IN_FLIGHT, exempt: isUnbounded },
+    admission: {
+      maxInFlight: config.API_MAX_IN_FLIGHT,
+      maxEventLoopDelayMs: config.API_MAX_EVENT_LOOP_DELAY_MS,
+      exempt: isUnbounded,
+    },
   });
   await app.listen(config.API_PORT, config.BIND_HOST);
 });

@@ -282,6 +282,17 @@ export class FlashdropConfig {
   @Max(1_000_000)
   readonly API_MAX_IN_FLIGHT: number = 512;
 
+  /**
+   * Admission control's second bound: while the API's event loop is behind by more than this
+   * (ms, the mean over the last 100 ms), every new request is answered 503 at once, below
+   * API_MAX_IN_FLIGHT too (libs/http admissionControl). 0 = not watched.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  readonly API_MAX_EVENT_LOOP_DELAY_MS: number = 100;
+
   /** Live streams (`GET /v1/drops/:id/live`) one caller may hold open at once (then 429). */
   @Transform(toInt)
   @IsInt()

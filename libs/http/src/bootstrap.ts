@@ -26,7 +26,11 @@ export interface HttpAppOptions {
   readonly docsBodies?: SuccessBodies;
   /** How Nest is created (runService's: its logger from the first line, no abort on error). */
   readonly nest?: NestApplicationOptions;
-  /** Admission control (see admissionControl): the bound on requests in flight, and exemptions. */
+  /**
+   * Admission control (see admissionControl): the bounds on requests in flight and on the event
+   * loop's delay, and exemptions. Kept by the server's request listener, so only with a
+   * `rushFront` (createHttpApp always makes one); `inject()` never meets it.
+   */
   readonly admission?: Omit<AdmissionOptions, 'registry'>;
   /** Where the lean routes are answered from (createHttpApp makes one; see RushFront). */
   readonly rushFront?: RushFront;
@@ -91,9 +95,13 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   app.enableShutdownHooks();
 
   const metrics = tryGet(app, MetricsRegistry);
-  // One bound for the process: the same hook on both instances (the rush front's, Nest's).
+  // One bound for the process, kept before either instance sees a request (admission.ts).
   const admission =
     options.admission && admissionControl({ ...options.admission, registry: metrics?.registry });
+  if (admission) {
+    if (!options.rushFront) throw new Error('admission control needs the rush front (its server)');
+    options.rushFront.admitWith(admission);
+  }
   // What every request gets, whichever instance answers it.
   const common = (instance: FastifyInstance) => {
     instance.setErrorHandler((error, _request, reply) => sendError(reply, error));
@@ -101,8 +109,6 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
       void reply.header('x-request-id', request.id);
       done();
     });
-    // First of the hooks that do work: a shed request costs as little as it can.
-    if (admission) instance.addHook('onRequest', admission);
     metrics?.instrument(instance);
     logRequests(instance);
   };

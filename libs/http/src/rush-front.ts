@@ -1,5 +1,6 @@
 import { fastify, FastifyHttpOptions, FastifyInstance } from 'fastify';
 import { createServer, IncomingMessage, RequestListener, Server } from 'node:http';
+import type { Admission } from './admission';
 import type { LeanRoute } from './lean-route';
 import { pathPattern } from './route-table';
 
@@ -35,6 +36,8 @@ export class RushFront {
   readonly fastify: FastifyInstance;
   /** Per method, one pattern of every lean route's path; tested on the path without query. */
   private readonly patterns = new Map<string, RegExp>();
+  /** The process's admission gate (configureHttpApp's), asked before either instance. */
+  private admission: Admission | undefined;
 
   constructor(options: FastifyHttpOptions<Server>) {
     this.fastify = fastify(options);
@@ -43,9 +46,12 @@ export class RushFront {
   /** Fastify's `serverFactory` for Nest's instance: one server, two instances behind it. */
   readonly serverFactory = (nest: RequestListener, options: ServerOptions): Server => {
     const server = createServer((request, response) => {
+      // First: a request shed here never reaches either instance (admission.ts says why).
+      if (this.admission && !this.admission.admit(request, response)) return;
       if (this.takes(request)) void this.fastify.routing(request, response);
       else nest(request, response);
     });
+    server.once('close', () => this.admission?.close());
     // What Fastify does to a server it makes itself (a factory's server gets none of it).
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
@@ -55,6 +61,14 @@ export class RushFront {
     }
     return server;
   };
+
+  /**
+   * The gate every request of the server passes first, whichever instance then answers it: one
+   * bound for the process. Before `listen()`.
+   */
+  admitWith(admission: Admission): void {
+    this.admission = admission;
+  }
 
   /** Which requests this front answers: the routes' method and path. Before `ready()`. */
   take(routes: readonly LeanRoute[]): void {
