@@ -19,7 +19,7 @@ import { Machine, prependRun, renderRun, renderTable } from './report';
 import { CampaignResult, campaignRows, runCampaign } from './run-campaign';
 import { CarResult, runCar } from './run-car';
 import { DrawResult, drawRows, runDraw } from './run-draw';
-import { OverloadResult, overloadRows, runOverload } from './run-overload';
+import { OverloadResult, overloadRows, runOverload, RushWindow } from './run-overload';
 import { phoneDraw, scalePhoneDraw } from '../scenarios/phone-draw';
 import { PaymentsResult, runPayments } from './run-payments';
 import { NaiveResult, runFloor, runHello, runNaive } from './run-peers';
@@ -360,6 +360,12 @@ async function main(): Promise<void> {
         PORTS.overload,
         env,
         join(logDir, 'bench-overload-api.log'),
+        process.env.BENCH_PROFILE === '1'
+          ? {
+              preload: join(REPO_ROOT, 'load-tests/profile/cpu-profile-preload.js'),
+              of: (name, pid) => profileRush(name, pid, log),
+            }
+          : undefined,
       );
     });
   } finally {
@@ -499,7 +505,7 @@ function otherStackPids(): number[] {
  * load-tests/profile/<name>-grab.txt, the profile beside it (not committed).
  */
 function profileRush(
-  name: 'api' | 'floor' | 'worker' | 'analytics',
+  name: string,
   pid: number | undefined,
   log: (line: string) => void,
 ): RushProfile {
@@ -524,10 +530,8 @@ function profileRush(
   };
 }
 
-interface RushProfile {
-  readonly before?: () => void;
-  readonly after?: () => Promise<void>;
-}
+/** A profiler's window around a rush (run-overload.ts RushWindow, the one definition). */
+type RushProfile = RushWindow;
 
 /** Several processes profiled over the same rush: all started, then all written. */
 function profileRushes(profiles: readonly RushProfile[]): RushProfile {

@@ -47,17 +47,24 @@ export async function runOverload(
   port: number,
   env: Record<string, string>,
   logFile: string,
+  /**
+   * BENCH_PROFILE=1: a CPU profile of each side's API over its drive (bench.ts profileRush;
+   * `preload` is the profiler's -r module), to see where a shed and a held grab spend the loop.
+   */
+  profile?: { readonly preload: string; readonly of: (name: string, pid?: number) => RushWindow },
 ): Promise<OverloadResult> {
   const side = async (maxInFlight: number): Promise<OverloadSide> => {
     // The unbounded side has neither bound: no count, and no event-loop watch (admission.ts).
-    const bounds = {
-      API_MAX_IN_FLIGHT: String(maxInFlight),
-      ...(maxInFlight === 0 ? { API_MAX_EVENT_LOOP_DELAY_MS: '0' } : {}),
-    };
-    const api = new ApiProcess(port, { ...env, ...bounds }, logFile);
+    const bounds: Record<string, string> = { API_MAX_IN_FLIGHT: String(maxInFlight) };
+    if (maxInFlight === 0) bounds.API_MAX_EVENT_LOOP_DELAY_MS = '0';
+    const preload: Record<string, string> = profile
+      ? { NODE_OPTIONS: `-r ${profile.preload}` }
+      : {};
+    const api = new ApiProcess(port, { ...env, ...bounds, ...preload }, logFile);
     await api.start();
     try {
-      return await overloadOnce(ctx, api, tokens, maxInFlight);
+      const window = profile?.of(`api-overload-${maxInFlight || 'none'}`, api.pid);
+      return await overloadOnce(ctx, api, tokens, maxInFlight, window);
     } finally {
       await api.stop();
     }
@@ -70,11 +77,18 @@ export async function runOverload(
   return { bounded, unbounded };
 }
 
+/** A profiler's window around a drive (bench.ts profileRush). */
+export interface RushWindow {
+  readonly before?: () => void;
+  readonly after?: () => Promise<void>;
+}
+
 async function overloadOnce(
   ctx: RunContext,
   api: ApiProcess,
   tokens: readonly string[],
   maxInFlight: number,
+  window?: RushWindow,
 ): Promise<OverloadSide> {
   const fans = Math.min(tokens.length, overload.fans);
   const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
@@ -91,6 +105,7 @@ async function overloadOnce(
   const path = fill(overload.grab.path, { dropId: drop.id });
   const body = JSON.stringify(overload.grab.body);
   const cpu0 = cpuSeconds(api.pid);
+  window?.before?.();
   const result = await drive({
     origin: api.origin,
     count: fans,
@@ -100,6 +115,7 @@ async function overloadOnce(
     generator: 'autocannon',
   });
   const cpu = cpuSeconds(api.pid) - cpu0;
+  await window?.after?.();
   const served = result.statuses['201'] ?? 0;
   const shed = result.statuses['503'] ?? 0;
   const after = await getDrop(ctx.stack, drop.id);
