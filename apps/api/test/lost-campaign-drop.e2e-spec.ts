@@ -1,11 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
-import { LedgerFacts } from '@flashdrop/ledger';
 import type { RedisClient } from '@flashdrop/persistence';
-import { SalesDatabase } from '@flashdrop/sales';
 import {
   api,
+  auditWithRecords,
   balancesOf,
   closeStackConnections,
   createDrop,
@@ -73,8 +71,7 @@ describe('a lost drop comes back with its groups, its share record and its refer
     expect(await stored()).toEqual(statuses);
     expect(same).toBe(true);
   }
-  const audit = (dropId: string) =>
-    runAudit(inventory, new LedgerFacts(db), [dropId], { records: new SalesDatabase(db) });
+  const audit = (dropId: string) => auditWithRecords({ inventory, db }, [dropId]);
   const group = async (dropId: string, groupId: string) =>
     (await api<GroupBody>('GET', `/v1/drops/${dropId}/groups/${groupId}`)).body;
   const join = async (dropId: string, fan: string, groupId?: string) => {

@@ -1,10 +1,8 @@
-import { runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
-import { LedgerFacts } from '@flashdrop/ledger';
 import type { RedisClient } from '@flashdrop/persistence';
-import { SalesDatabase } from '@flashdrop/sales';
 import {
   api,
+  auditWithRecords,
   closeStackConnections,
   createDrop,
   DropBody,
@@ -49,8 +47,7 @@ describe('a drop Redis lost comes back with its standing, or paused', () => {
     (await db.query('SELECT id, fan_id, status FROM sales.orders WHERE drop_id = $1', [
       dropId,
     ])) as { id: string; fan_id: string; status: string }[];
-  const audit = (dropId: string) =>
-    runAudit(inventory, new LedgerFacts(db), [dropId], { records: new SalesDatabase(db) });
+  const audit = (dropId: string) => auditWithRecords({ inventory, db }, [dropId]);
   const reserve = (dropId: string, fan: string) =>
     api('POST', `/v1/drops/${dropId}/reservations`, { token: tokenFor('fan', fan), body: {} });
   const until = (at: string) =>

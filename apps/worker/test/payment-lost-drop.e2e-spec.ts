@@ -1,9 +1,7 @@
-import { runAudit } from '@flashdrop/audit';
 import { debitRequestOf, Inventory, InventoryOrder } from '@flashdrop/inventory';
-import { LedgerFacts } from '@flashdrop/ledger';
 import { RedisClient } from '@flashdrop/persistence';
-import { SalesDatabase } from '@flashdrop/sales';
 import {
+  auditWithRecords,
   balancesOf,
   closeStackWithWallet,
   createDrop,
@@ -65,8 +63,7 @@ describe('a payment in flight when Redis loses its drop is settled with its own 
     )) as { status: string }[];
     return row?.status;
   };
-  const audit = (dropId: string) =>
-    runAudit(inventory, new LedgerFacts(db), [dropId], { records: new SalesDatabase(db) });
+  const audit = (dropId: string) => auditWithRecords({ inventory, db }, [dropId]);
 
   it('the old attempt is voided (late debit moves nothing), debited after the rebuild, or debited before it: each paid once; audit clean', async () => {
     const drop = await createDrop(

@@ -1,9 +1,7 @@
-import { runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
-import { LedgerFacts } from '@flashdrop/ledger';
 import { RedisClient } from '@flashdrop/persistence';
-import { SalesDatabase } from '@flashdrop/sales';
 import {
+  auditWithRecords,
   balancesOf,
   closeStackWithWallet,
   createDrop,
@@ -80,8 +78,7 @@ describe('a refund under way when Redis loses its drop is finished after the reb
     )) as { n: number }[];
     return row.n;
   };
-  const audit = (dropId: string) =>
-    runAudit(inventory, new LedgerFacts(db), [dropId], { records: new SalesDatabase(db) });
+  const audit = (dropId: string) => auditWithRecords({ inventory, db }, [dropId]);
 
   it('wallet refunded before the loss, wallet not yet asked, refund declined: completed once, completed once, paid; audit clean', async () => {
     const drop = await createDrop(

@@ -1,11 +1,11 @@
-import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Public, signToken } from '@flashdrop/auth';
+import { signToken } from '@flashdrop/auth';
 import { AdmissionOptions } from './admission';
 import { configureHttpApp, frontedAdapter } from './bootstrap';
 import { LeanRoute, LeanRouteProvider, leanOperation, ServesLeanRoutes } from './lean-route';
-import { httpSpecImports } from './spec-imports';
+import { httpSpecImports, PublicThingsController } from './spec-imports';
 
 const SECRET = 'admission-spec-secret-0123456789';
 
@@ -48,18 +48,9 @@ class WorkRoute implements LeanRouteProvider {
   }
 }
 
-@Controller('things')
-class ThingsController {
-  @Public()
-  @Get('public')
-  open(): { ok: true } {
-    return { ok: true };
-  }
-}
-
 @Module({
   imports: httpSpecImports(SECRET),
-  controllers: [ThingsController],
+  controllers: [PublicThingsController],
   providers: [WorkRoute],
 })
 class WorkModule {}

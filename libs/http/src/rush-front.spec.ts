@@ -1,10 +1,10 @@
-import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Public, signToken } from '@flashdrop/auth';
+import { signToken } from '@flashdrop/auth';
 import { BODY_LIMIT_BYTES, configureHttpApp, frontedAdapter } from './bootstrap';
 import { LeanRoute, LeanRouteProvider, leanOperation, ServesLeanRoutes } from './lean-route';
-import { httpSpecImports } from './spec-imports';
+import { httpSpecImports, PublicThingsController } from './spec-imports';
 
 const SECRET = 'rush-front-secret-0123456789';
 
@@ -31,18 +31,9 @@ class GrabRoute implements LeanRouteProvider {
   }
 }
 
-@Controller('things')
-class ThingsController {
-  @Public()
-  @Get('public')
-  open(): { ok: true } {
-    return { ok: true };
-  }
-}
-
 @Module({
   imports: httpSpecImports(SECRET),
-  controllers: [ThingsController],
+  controllers: [PublicThingsController],
   providers: [GrabRoute],
 })
 class ThingsModule {}

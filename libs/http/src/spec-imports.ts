@@ -1,4 +1,5 @@
-import { AuthModule } from '@flashdrop/auth';
+import { Controller, Get } from '@nestjs/common';
+import { AuthModule, Public } from '@flashdrop/auth';
 import { ConfigModule, FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { LoggerModule } from './logger.module';
 import { MetricsModule } from './metrics';
@@ -17,4 +18,14 @@ export function httpSpecImports(jwtSecret: string) {
     AuthModule,
     MetricsModule,
   ];
+}
+
+/** `GET /things/public`: a route of Nest's instance anyone may call (rush-front, admission specs). */
+@Controller('things')
+export class PublicThingsController {
+  @Public()
+  @Get('public')
+  open(): { ok: true } {
+    return { ok: true };
+  }
 }

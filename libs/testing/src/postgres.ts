@@ -1,6 +1,9 @@
 import { DataSource } from 'typeorm';
+import { AuditReport, runAudit } from '@flashdrop/audit';
 import { Inventory } from '@flashdrop/inventory';
+import { LedgerFacts } from '@flashdrop/ledger';
 import { connectRedis, RedisClient } from '@flashdrop/persistence';
+import { SalesDatabase } from '@flashdrop/sales';
 import { WalletClient } from '@flashdrop/wallet-client';
 import { testConfig } from './test-env';
 
@@ -72,4 +75,17 @@ export async function freshDatabase(name: string): Promise<string> {
     await admin.destroy();
   }
   return `${stackUrl.slice(0, stackUrl.lastIndexOf('/'))}/${database}`;
+}
+
+/**
+ * The audit of some drops of the test stack with the sale's durable records too (invariants 6
+ * and 8: what sales.orders stored is still in Redis), as a lost-drop test ends.
+ */
+export function auditWithRecords(
+  c: Pick<StackConnections, 'inventory' | 'db'>,
+  dropIds: readonly string[],
+): Promise<AuditReport> {
+  return runAudit(c.inventory, new LedgerFacts(c.db), dropIds, {
+    records: new SalesDatabase(c.db),
+  });
 }
