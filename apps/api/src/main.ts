@@ -24,5 +24,11 @@ runService('api', async (config, nest) => {
       exempt: isUnbounded,
     },
   });
-  await app.listen(config.API_PORT, config.BIND_HOST);
+  // A backlog that holds a rush's connections (API_LISTEN_BACKLOG says why).
+  // (The options form: Nest's (port, host, backlog) overload hands Fastify a number as callback.)
+  await app.listen({
+    port: config.API_PORT,
+    host: config.BIND_HOST,
+    backlog: config.API_LISTEN_BACKLOG,
+  });
 });

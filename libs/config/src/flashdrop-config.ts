@@ -293,6 +293,19 @@ export class FlashdropConfig {
   @Max(60_000)
   readonly API_MAX_EVENT_LOOP_DELAY_MS: number = 100;
 
+  /**
+   * The API's listen backlog: connections the kernel completes and queues until the process
+   * accepts them (the kernel caps it at net.core.somaxconn). Node's default, 511, overflowed
+   * when 3,000 fans connected at once (the bench's overload): the kernel dropped the handshakes
+   * past it and each of those fans waited for a SYN-ACK retransmission (1 s, 3 s, 7 s...) before
+   * its request reached admission control, so even its 503 took seconds.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65_535)
+  readonly API_LISTEN_BACKLOG: number = 4096;
+
   /** Live streams (`GET /v1/drops/:id/live`) one caller may hold open at once (then 429). */
   @Transform(toInt)
   @IsInt()
