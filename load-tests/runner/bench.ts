@@ -1,7 +1,7 @@
 // `npm run bench` (through load-tests/bench.sh, which starts the bench stack first): every
 // scenario and its floor in one run, one table printed and written to load-tests/RESULTS.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -199,11 +199,13 @@ async function main(): Promise<void> {
       );
       log(`wave: floor ${floorWave.drive.rate.toFixed(0)}/s; the stack next`);
       if (!apiReady) return;
-      wave = await runReservationWave(ctx, waveTokens, maxSeconds, {
-        api: apiPid(),
-        redis: await redisPid(redis),
-        others: otherStackPids(),
-      });
+      wave = await runReservationWave(
+        ctx,
+        waveTokens,
+        maxSeconds,
+        { api: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
+        profileRush('api', apiPid(), log, 'reservation'),
+      );
     });
     await step('floor', async () => {
       floor = await runFloor(
@@ -234,7 +236,10 @@ async function main(): Promise<void> {
             profileRush('analytics', servicePid('analytics'), log),
           ]),
           { server: apiPid(), redis: await redisPid(redis), others: otherStackPids() },
-          { inventory: new Inventory(seedRedis), run },
+          // As in a sale, the fans reserve through the API in the window (sized from the wave's
+          // rate), so its verified-token cache holds their tokens at the rush; without a wave
+          // rate to size the window, the reservations are seeded straight into Redis.
+          wave ? undefined : { inventory: new Inventory(seedRedis), run },
         );
       } finally {
         seedRedis.disconnect();
@@ -453,6 +458,13 @@ function explanations(m: {
         `(${m.wave.fans.toLocaleString('en-US')} of 1.3 M); \`npm run bench -- --full\` sends all 1.3 M.`,
     );
   }
+  if (m.phone?.reserve) {
+    out.push(
+      "The phone's fans reserved through the API in the window, as in a sale, so they grab " +
+        "with tokens the API verified at their reservation (libs/auth's cache); the window " +
+        "was sized from the wave's rate and the rush's figures start at the sale's start.",
+    );
+  }
   if (m.phone && !m.phone.reserve) {
     out.push(
       "The phone's reservations were written straight into Redis with the API's own reserve " +
@@ -508,24 +520,30 @@ function profileRush(
   name: string,
   pid: number | undefined,
   log: (line: string) => void,
+  what: 'grab' | 'reservation' = 'grab',
 ): RushProfile {
   if (process.env.BENCH_PROFILE !== '1' || !pid) return {};
-  const out = join(REPO_ROOT, `load-tests/profile/${name}-grab.cpuprofile`);
+  const out = join(REPO_ROOT, `load-tests/profile/${name}-${what}.cpuprofile`);
+  const file = `/tmp/flashdrop-${pid}.cpuprofile`;
   return {
-    before: () => process.kill(pid, 'SIGWINCH'),
+    // A process profiled twice (the API: the wave, then the rush) writes the same file: the
+    // last one is removed first, so `after` waits for this window's own.
+    before: () => {
+      rmSync(file, { force: true });
+      process.kill(pid, 'SIGWINCH');
+    },
     after: async () => {
       process.kill(pid, 'SIGWINCH');
       const deadline = Date.now() + 10_000;
-      const file = `/tmp/flashdrop-${pid}.cpuprofile`;
       while (!existsSync(file) && Date.now() < deadline) await sleep(200);
       if (!existsSync(file)) return log(`profile of the ${name}: none written`);
       await sleep(500);
       writeFileSync(out, readFileSync(file));
       const profile = JSON.parse(readFileSync(out, 'utf8')) as CpuProfile;
       const text = `${summarize(profile, 30)}\n\n${inclusive(profile, 60)}`;
-      const txt = `load-tests/profile/${name}-grab.txt`;
+      const txt = `load-tests/profile/${name}-${what}.txt`;
       writeFileSync(join(REPO_ROOT, txt), `${text}\n`);
-      log(`profile of the ${name} during its rush (${txt}):\n${summarize(profile, 30)}`);
+      log(`profile of the ${name} during its ${what}s (${txt}):\n${summarize(profile, 30)}`);
     },
   };
 }

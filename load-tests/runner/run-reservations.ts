@@ -46,6 +46,7 @@ export async function runReservationWave(
   tokens: readonly string[],
   maxSeconds: number,
   pids: WavePids = { others: [] },
+  around: { before?: () => void; after?: () => Promise<void> } = {},
 ): Promise<ReservationWaveResult> {
   const brand = tokenOf(ctx.stack, `brand-${ctx.run}`, 'brand');
   const now = Date.now();
@@ -70,7 +71,16 @@ export async function runReservationWave(
     }
     return false;
   };
-  return reserveAll(ctx.stack.origin, drop.id, ctx.redis, tokens, maxSeconds, pids, drained);
+  return reserveAll(
+    ctx.stack.origin,
+    drop.id,
+    ctx.redis,
+    tokens,
+    maxSeconds,
+    pids,
+    drained,
+    around,
+  );
 }
 
 /** How long the wave waits, after its last answer, for analytics to count every reservation. */
@@ -115,11 +125,14 @@ async function reserveAll(
   pids: WavePids,
   /** Resolves once the rest of the stack has done its part for `reserved` reservations. */
   drained: (reserved: number) => Promise<boolean> = async () => true,
+  /** Around the answers only (BENCH_PROFILE: the API's CPU profile over the wave). */
+  around: { before?: () => void; after?: () => Promise<void> } = {},
 ): Promise<ReservationWaveResult> {
   const path = fill(reservationWave.reserve.path, { dropId });
   const body = JSON.stringify(reservationWave.reserve.body);
   const othersCpu = () => pids.others.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const cpu0 = { api: cpuSeconds(pids.api), redis: cpuSeconds(pids.redis), others: othersCpu() };
+  around.before?.();
   const result = await drive({
     origin,
     count: tokens.length,
@@ -131,6 +144,7 @@ async function reserveAll(
   // The API's and Redis's part ends with the answers; the pipeline's when analytics counted.
   const apiCpu = cpuSeconds(pids.api);
   const redisCpu = cpuSeconds(pids.redis);
+  await around.after?.();
   const pipelineDrained = await drained(reserved);
   const perAnswer = (now: number, before: number) =>
     ((now - before) * 1e6) / Math.max(1, result.answered);
