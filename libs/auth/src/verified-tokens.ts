@@ -1,50 +1,78 @@
 import { Principal } from '@flashdrop/contracts';
 
+/** A full cache sweeps out expired tokens at most this often (a sweep walks every entry). */
+export const SWEEP_EVERY_MS = 10_000;
+
 /**
- * The tokens already verified, bounded, in two generations: new tokens go into the young map;
- * when it holds half the bound it becomes the old one and the previous old one is dropped whole.
- * So the cache holds the last `capacity / 2` to `capacity` tokens seen, and a token found in
- * the old generation moves to the young one (a fan who keeps calling stays cached).
+ * The tokens already verified, each until its own `exp`, at most `capacity` of them.
  *
- * Why not one Map that deletes its oldest key per insert once full: V8 leaves a deleted entry
- * as a hole until the table is rebuilt, and `keys().next()` walks every hole in front of the
- * first live key, so at 200,000 tokens each eviction walked tens of thousands of holes: a
- * first-seen token cost 5-10 times its HMAC once the cache was full (a rush of more distinct
- * fans than it holds; load-tests/profile/token-cache-cost.ts). Here nothing is deleted one by
- * one on the way in: an insert is one `set`, a lookup at most two `get`s.
+ * Why it must outlive the wave: a fan reserves during the window and grabs at the start instant
+ * with the same token, so a cache that still holds the window's fans answers the rush's token
+ * check without an HMAC. A least-recently-used bound (the two generations this replaced) keeps
+ * the *last* fans seen: with more fans in the window than it holds, it dropped each fan just
+ * before the rush came back for it, in the order they came, and no grab hit. So this one is
+ * first come, first kept: when full, a new token is not cached (it is verified again on its
+ * next call, as every token was before), and room comes back only as cached tokens expire.
+ *
+ * What must stay true:
+ * - `get` answers a token only while `exp * 1000 > now`: the signature check's own rule
+ *   (hs256.ts, jsonwebtoken: refused once `now >= exp` in whole seconds); a token is never
+ *   accepted from here after its exp;
+ * - at most `capacity` tokens are held (memory: ~0.4 KB per token, load-tests/README.md);
+ * - no token is removed one by one on the way in: a full cache either sweeps or skips. (V8
+ *   leaves a deleted Map entry as a hole until the table is rebuilt, and evicting the oldest key
+ *   per insert walked tens of thousands of holes per call: profile/token-cache-cost.ts.)
+ * Expired tokens go when looked up, and all at once when the cache is full, at most once per
+ * SWEEP_EVERY_MS and only once the earliest exp it holds has passed.
  */
 export class VerifiedTokens {
-  private young = new Map<string, Principal>();
-  private old = new Map<string, Principal>();
-  private readonly generation: number;
+  private readonly tokens = new Map<string, Principal>();
+  /** The earliest `exp` (ms) of any token held; a sweep before it would free nothing. */
+  private earliestExpMs = Infinity;
+  private lastSweepMs = -Infinity;
 
-  constructor(readonly capacity: number) {
-    this.generation = Math.max(1, Math.floor(capacity / 2));
-  }
+  constructor(
+    readonly capacity: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
+  /** The token's principal while its exp has not passed; else undefined (and it is dropped). */
   get(token: string): Principal | undefined {
-    const young = this.young.get(token);
-    if (young) return young;
-    const old = this.old.get(token);
-    if (old) this.set(token, old);
-    return old;
+    const principal = this.tokens.get(token);
+    if (principal === undefined) return undefined;
+    if (principal.exp * 1000 > this.now()) return principal;
+    this.tokens.delete(token);
+    return undefined;
   }
 
+  /** Caches a verified token, unless the cache is full of tokens that have not expired. */
   set(token: string, principal: Principal): void {
-    if (this.young.size >= this.generation) {
-      this.old = this.young;
-      this.young = new Map();
+    if (this.tokens.size >= this.capacity && !this.tokens.has(token)) {
+      this.sweep();
+      if (this.tokens.size >= this.capacity) return;
     }
-    this.young.set(token, principal);
+    this.tokens.set(token, principal);
+    this.earliestExpMs = Math.min(this.earliestExpMs, principal.exp * 1000);
   }
 
   delete(token: string): void {
-    this.young.delete(token);
-    this.old.delete(token);
+    this.tokens.delete(token);
   }
 
-  /** Tokens held (one moved to the young generation may be counted twice until the next turn). */
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.tokens.size;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    if (now < this.earliestExpMs || now - this.lastSweepMs < SWEEP_EVERY_MS) return;
+    this.lastSweepMs = now;
+    let earliest = Infinity;
+    for (const [token, principal] of this.tokens) {
+      const expMs = principal.exp * 1000;
+      if (expMs <= now) this.tokens.delete(token);
+      else if (expMs < earliest) earliest = expMs;
+    }
+    this.earliestExpMs = earliest;
   }
 }
