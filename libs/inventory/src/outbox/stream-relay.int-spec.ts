@@ -137,6 +137,7 @@ describe('StreamRelay: two relays at once', () => {
       topicPrefix: prefix,
       batchSize: 5,
       lingerMs: 0,
+      hotLingerMs: 0,
       blockMs: 50,
     });
     return relay.run(stop);
