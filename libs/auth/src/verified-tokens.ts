@@ -33,7 +33,8 @@ export class VerifiedTokens {
 
   constructor(
     readonly capacity: number,
-    private readonly now: () => number = Date.now,
+    /** The same clock as the signature check's (read per call: a faked Date.now applies). */
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** The token's principal while its exp has not passed; else undefined (and it is dropped). */
