@@ -1,9 +1,9 @@
 // What the token check costs in a sale's pattern: every fan's token first seen at its
 // reservation (the wave: distinct fans, in order), then the same tokens again at the rush, in
-// the same order. CPU per TokenVerifier.verify of each pass, in blocks, in this process, and the
-// heap the cache holds per token. Run it before and after a change to the cache.
+// the same order. CPU per TokenVerifier.verify of each pass, in blocks, in this process. Run it
+// before and after a change to the cache.
 //
-//   node --expose-gc -r ts-node/register/transpile-only -r tsconfig-paths/register \
+//   node -r ts-node/register/transpile-only -r tsconfig-paths/register \
 //     load-tests/profile/token-cache-cost.ts [--fans=400000] [--block=25000]
 import { signToken, TokenVerifier } from '@flashdrop/auth';
 
@@ -35,13 +35,7 @@ console.error(`signing ${flags.fans} tokens`);
 const tokens = Array.from({ length: flags.fans }, (_, i) =>
   signToken(SECRET, { sub: `fan-bench-${i}`, role: 'fan' }),
 );
-const gc = (globalThis as { gc?: () => void }).gc;
-const heap = () => {
-  gc?.();
-  return process.memoryUsage().heapUsed;
-};
 const verifier = new TokenVerifier(SECRET);
-const heapBefore = heap();
 for (const pass of ['wave (first seen)', 'rush (seen at the wave)']) {
   let total = 0;
   for (let from = 0; from < tokens.length; from += flags.block) {
@@ -56,15 +50,4 @@ for (const pass of ['wave (first seen)', 'rush (seen at the wave)']) {
     );
   }
   console.log(`${pass}: ${(total / tokens.length).toFixed(2)} us per token over all`);
-}
-if (gc) {
-  const bytes = heap() - heapBefore;
-  // The tokens themselves were allocated before (the array above); in the API each cached
-  // token's string (its request's header) is kept alive by the cache as well.
-  console.log(
-    `heap held by the cache: ${(bytes / 2 ** 20).toFixed(0)} MiB, ${(bytes / tokens.length).toFixed(0)} B ` +
-      `per token, plus the token string itself (${tokens[0].length} characters here)`,
-  );
-} else {
-  console.log('(run node with --expose-gc for the heap per token)');
 }

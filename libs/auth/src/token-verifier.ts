@@ -7,7 +7,7 @@ import { VerifiedTokens } from './verified-tokens';
 /**
  * Tokens cached at most (VerifiedTokens: the first ones seen, each until its exp). Sized for a
  * sale's reservation window: the phone's 240,000 fans with room for several such sales an hour
- * (~0.4 KB each: about 400 MB when full).
+ * (an estimated 0.3-0.4 KB each with the token's string: up to ~400 MB when full).
  */
 export const MAX_CACHED_TOKENS = 1_000_000;
 

@@ -18,7 +18,7 @@ export const SWEEP_EVERY_MS = 10_000;
  * - `get` answers a token only while `exp * 1000 > now`: the signature check's own rule
  *   (hs256.ts, jsonwebtoken: refused once `now >= exp` in whole seconds); a token is never
  *   accepted from here after its exp;
- * - at most `capacity` tokens are held (memory: ~0.4 KB per token, load-tests/README.md);
+ * - at most `capacity` tokens are held (memory: an estimated 0.3-0.4 KB per token with its string; not measured);
  * - no token is removed one by one on the way in: a full cache either sweeps or skips. (V8
  *   leaves a deleted Map entry as a hole until the table is rebuilt, and evicting the oldest key
  *   per insert walked tens of thousands of holes per call: profile/token-cache-cost.ts.)
