@@ -11,7 +11,8 @@ import { TokenVerifier } from './token-verifier';
     {
       provide: TokenVerifier,
       inject: [FlashdropConfig],
-      useFactory: (config: FlashdropConfig) => new TokenVerifier(config.JWT_SECRET),
+      useFactory: (config: FlashdropConfig) =>
+        new TokenVerifier(config.JWT_SECRET, config.AUTH_TOKEN_CACHE_MAX),
     },
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

@@ -14,7 +14,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('TokenVerifier', () => {
-  const verifier = new TokenVerifier(SECRET);
+  const verifier = new TokenVerifier(SECRET, 1_000_000);
 
   it('accepts a good token and returns the claims', () => {
     const p = verifier.verifyHeader(`Bearer ${signToken(SECRET, { sub: 'fan-1', role: 'fan' })}`);

@@ -5,13 +5,6 @@ import { verifyStandardHs256 } from './hs256';
 import { VerifiedTokens } from './verified-tokens';
 
 /**
- * Tokens cached at most (VerifiedTokens: the first ones seen, each until its exp). Sized for a
- * sale's reservation window: the phone's 240,000 fans with room for several such sales an hour
- * (an estimated 0.3-0.4 KB each with the token's string: up to ~400 MB when full).
- */
-export const MAX_CACHED_TOKENS = 1_000_000;
-
-/**
  * Verifies HS256 bearer tokens (docs/api.md "Auth") with `jsonwebtoken`, synchronously, and keeps
  * a bounded cache of tokens already verified so the grab's hot path pays for the HMAC once per
  * token, not once per request. A cached token is still refused once its `exp` has passed.
@@ -20,7 +13,8 @@ export class TokenVerifier {
   private readonly cache: VerifiedTokens;
   private readonly key: KeyObject;
 
-  constructor(secret: string, cacheCapacity = MAX_CACHED_TOKENS) {
+  /** `cacheCapacity`: tokens cached at most (config AUTH_TOKEN_CACHE_MAX says how it is sized). */
+  constructor(secret: string, cacheCapacity: number) {
     this.key = secretKey(secret);
     this.cache = new VerifiedTokens(cacheCapacity);
   }

@@ -294,6 +294,18 @@ export class FlashdropConfig {
   readonly API_MAX_EVENT_LOOP_DELAY_MS: number = 100;
 
   /**
+   * Verified tokens one process keeps (libs/auth VerifiedTokens: the first ones it sees, each
+   * until its exp). Sized for a sale's reservation window: the phone's 240,000 fans with room
+   * for several such sales an hour, at an estimated 0.3-0.4 KB each (up to ~400 MB when full),
+   * so the heap must allow for it; 0 turns the cache off (every request pays the HMAC).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  readonly AUTH_TOKEN_CACHE_MAX: number = 1_000_000;
+
+  /**
    * The API's listen backlog: connections the kernel completes and queues until the process
    * accepts them (the kernel caps it at net.core.somaxconn). Node's default, 511, overflowed
    * when 3,000 fans connected at once (the bench's overload): the kernel dropped the handshakes
