@@ -1,5 +1,5 @@
 import { Inventory, ScriptName } from '@flashdrop/inventory';
-import { createRedis } from '@flashdrop/persistence';
+import { connectRedis, RedisClient } from '@flashdrop/persistence';
 import {
   api,
   ApiBehindProxy,
@@ -19,7 +19,6 @@ import {
   tokenFor,
   uniqueId,
 } from '@flashdrop/testing';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 
 /**
@@ -37,12 +36,13 @@ describe('a reply lost between the API and Redis changes nothing twice', () => {
     GRAB_RATE_LIMIT_PER_SECOND: '0',
   });
   const { proxy, baseUrl } = behind;
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   let db: DataSource;
 
   beforeAll(async () => {
-    redis = createRedis(config.REDIS_URL);
+    // The stack's Redis, which the test's API reaches through the proxy: one, or the cluster.
+    redis = connectRedis(config);
     inventory = new Inventory(redis);
     db = await testDatabase();
     await behind.start();

@@ -24,6 +24,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads where each cluster node is reached (REDIS_CLUSTER_NAT_MAP), none by default', () => {
+    expect(loadConfig(FlashdropConfig, {}).redisClusterNatMap).toBeUndefined();
+    expect(
+      loadConfig(FlashdropConfig, {
+        REDIS_CLUSTER_NAT_MAP: '10.0.0.5:7000=127.0.0.1:17000,redis-2:7001=proxy:17001',
+      }).redisClusterNatMap,
+    ).toEqual({
+      '10.0.0.5:7000': { host: '127.0.0.1', port: 17000 },
+      'redis-2:7001': { host: 'proxy', port: 17001 },
+    });
+  });
+
   it('parses numbers from the environment', () => {
     expect(loadConfig(FlashdropConfig, { API_PORT: '4000' }).API_PORT).toBe(4000);
   });
@@ -34,6 +46,8 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'localhost:6379'],
     ['REDIS_CLUSTER_NODES', 'redis://127.0.0.1:7000'],
     ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,'],
+    ['REDIS_CLUSTER_NAT_MAP', '127.0.0.1:7000'],
+    ['REDIS_CLUSTER_NAT_MAP', '127.0.0.1:7000=127.0.0.1:17000,'],
     ['BIND_HOST', 'everywhere'],
     ['KAFKA_PARTITIONS', '0'],
     ['KAFKA_REPLICATION_FACTOR', 'three'],

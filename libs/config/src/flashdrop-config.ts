@@ -161,6 +161,17 @@ export class FlashdropConfig {
   readonly REDIS_CLUSTER_NODES: string = '';
 
   /**
+   * Cluster only, and only where a node is not reachable at the address it announces (a NAT, a
+   * container network seen from outside; in tests, a proxy in front of each node):
+   * `announced=reachable` pairs, each `host:port=host:port`, comma-separated. Empty: every node
+   * at its announced address. ioredis' `natMap`, read by libs/persistence `connectRedis`.
+   */
+  @Matches(/^([^,\s:=]+:\d{1,5}=[^,\s:=]+:\d{1,5}(,[^,\s:=]+:\d{1,5}=[^,\s:=]+:\d{1,5})*)?$/, {
+    message: 'REDIS_CLUSTER_NAT_MAP must be empty or host:port=host:port[,...]',
+  })
+  readonly REDIS_CLUSTER_NAT_MAP: string = '';
+
+  /**
    * 0: a grab, reservation or payment step is answered once its primary has it (AOF always),
    * and a failover of that primary may still lose it (replication is asynchronous). N > 0: it
    * is answered only after `WAIT` confirms N replicas have it too; when they do not within
@@ -403,6 +414,18 @@ export class FlashdropConfig {
 
   get kafkaBrokers(): string[] {
     return this.KAFKA_BROKERS.split(',');
+  }
+
+  /** Where to reach each cluster node by the address it announces, or undefined (REDIS_CLUSTER_NAT_MAP). */
+  get redisClusterNatMap(): Record<string, { host: string; port: number }> | undefined {
+    if (this.REDIS_CLUSTER_NAT_MAP === '') return undefined;
+    return Object.fromEntries(
+      this.REDIS_CLUSTER_NAT_MAP.split(',').map((pair) => {
+        const [announced, reachable] = pair.split('=');
+        const [host, port] = reachable.split(':');
+        return [announced, { host, port: Number(port) }];
+      }),
+    );
   }
 
   /** The Redis Cluster's seed nodes, or undefined for one Redis at REDIS_URL. */

@@ -84,7 +84,8 @@ export function createRedis(url: string, options: RedisConnectOptions = {}): Red
  * MOVED/ASK or a failover is followed by the client itself.
  */
 export function connectRedis(
-  config: Pick<FlashdropConfig, 'REDIS_URL' | 'redisClusterNodes'>,
+  config: Pick<FlashdropConfig, 'REDIS_URL' | 'redisClusterNodes'> &
+    Partial<Pick<FlashdropConfig, 'redisClusterNatMap'>>,
   options: RedisConnectOptions = {},
 ): RedisClient {
   const nodes = config.redisClusterNodes;
@@ -92,6 +93,7 @@ export function connectRedis(
   if (!nodes) return createRedis(config.REDIS_URL, options);
   const { enableAutoPipelining, natMap, commandDeadlineMs, ...perNode } = {
     ...DEFAULTS,
+    natMap: config.redisClusterNatMap,
     ...options,
   };
   const cluster = new Cluster(nodes, {

@@ -1,4 +1,4 @@
-import { createServer, connect, Server, Socket } from 'node:net';
+import { AddressInfo, createServer, connect, Server, Socket } from 'node:net';
 
 /**
  * A TCP proxy between a client and a server (for tests: between an API process and Redis) that
@@ -18,17 +18,27 @@ export class CuttingProxy {
   private readonly sightings = new Map<string, number>();
   private readonly watched = new Set<string>();
 
+  /** `listenPort` 0: a port the kernel picks (`port` after `start`). */
   constructor(
-    readonly port: number,
+    private readonly listenPort: number,
     readonly upstream: { readonly host: string; readonly port: number },
   ) {}
+
+  get port(): number {
+    return this.server ? (this.server.address() as AddressInfo).port : this.listenPort;
+  }
 
   async start(): Promise<void> {
     this.server = createServer((client) => this.relay(client));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+      this.server!.listen(this.listenPort, '127.0.0.1', () => resolve());
     });
+  }
+
+  /** Takes back a `cutAfter` or `swallowNext` that has not fired (its promise never settles). */
+  disarm(): void {
+    this.armed = undefined;
   }
 
   /**
@@ -137,4 +147,45 @@ function occurrences(text: string, marker: string): number {
   let n = 0;
   for (let i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + marker.length)) n++;
   return n;
+}
+
+/**
+ * A CuttingProxy in front of each node of a Redis Cluster (one alone in front of one Redis),
+ * armed together: a command is cut on whichever node it goes to (a drop's script goes to the
+ * primary of the drop's slot), and the others are disarmed once one has fired.
+ */
+export class CuttingProxies {
+  constructor(readonly proxies: readonly CuttingProxy[]) {}
+
+  async start(): Promise<void> {
+    for (const proxy of this.proxies) await proxy.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.proxies.map((proxy) => proxy.stop()));
+  }
+
+  /** CuttingProxy.cutAfter, on the node the command goes to. */
+  cutAfter(markers: readonly string[]): Promise<void> {
+    return this.first((proxy) => proxy.cutAfter(markers));
+  }
+
+  /** CuttingProxy.swallowNext: the node the command went to is "down" for `downMs`, no other. */
+  swallowNext(markers: readonly string[], downMs: number): Promise<void> {
+    return this.first((proxy) => proxy.swallowNext(markers, downMs));
+  }
+
+  watch(markers: readonly string[]): void {
+    for (const proxy of this.proxies) proxy.watch(markers);
+  }
+
+  /** How often `markers` were seen on all nodes together. */
+  seen(markers: readonly string[]): number {
+    return this.proxies.reduce((n, proxy) => n + proxy.seen(markers), 0);
+  }
+
+  private async first(arm: (proxy: CuttingProxy) => Promise<void>): Promise<void> {
+    const fired = await Promise.race(this.proxies.map((proxy) => arm(proxy).then(() => proxy)));
+    for (const proxy of this.proxies) if (proxy !== fired) proxy.disarm();
+  }
 }
