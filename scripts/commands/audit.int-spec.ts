@@ -1,16 +1,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { FlashdropConfig, loadConfig } from '@flashdrop/config';
 import { allocationHash, AllocationEntry, GENESIS_HASH } from '@flashdrop/fair';
 import { DropDefinition, handedOutBy, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { LedgerRepository, migrateWallet } from '@flashdrop/ledger';
-import { createRedis } from '@flashdrop/persistence';
+import { RedisClient } from '@flashdrop/persistence';
 import { AllocationRecords, migrateSales } from '@flashdrop/sales';
 import {
-  DedicatedRedis,
+  dedicatedSaleRedis,
   dropDefinition,
   dropKeys,
   fanIds,
@@ -37,15 +36,17 @@ interface AuditRun {
  * invariant, one breach written into a scratch drop (an oversold unit, a fan over its limit, an
  * unreserved buyer, an unbalanced transfer, a double debit, a paid order released) must be
  * named, with exit code 1, and a clean drop must pass with 0. Every "audit clean" of the suite
- * leans on this. The breaches live on a Redis server and in a database of this file's own, so
- * they never reach the audit npm test runs over what the tests left behind.
+ * leans on this. The breaches live on a Redis and in a database of this file's own, so they
+ * never reach the audit npm test runs over what the tests left behind. Under npm run
+ * test:cluster that Redis is a cluster of six of this file's own, so the command is shown to
+ * find every drop's keys on a cluster too.
  */
 describe('npm run audit names each breach and exits 1', () => {
   // Each case runs the command (a process of its own: a few seconds on a loaded box) once or twice.
   jest.setTimeout(60_000);
-  const redisServer = new DedicatedRedis(slotPort(6390));
+  const redisServer = dedicatedSaleRedis(slotPort(6390), slotPort(8300));
   let databaseUrl: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let db: DataSource;
   let inventory: Inventory;
   let ledger: LedgerRepository;
@@ -53,8 +54,8 @@ describe('npm run audit names each breach and exits 1', () => {
 
   beforeAll(async () => {
     redisServer.start();
-    redis = createRedis(redisServer.url);
-    await redis.flushdb();
+    await redisServer.flush();
+    redis = redisServer.connect();
     inventory = new Inventory(redis);
     databaseUrl = await freshDatabase('audit');
     // The sales schema too: the audit reads the allocation logs and the draws from it.
@@ -101,7 +102,8 @@ describe('npm run audit names each breach and exits 1', () => {
     const env = {
       ...process.env,
       ...testProfileEnv(),
-      REDIS_URL: redisServer.url,
+      // Never the slot's own Redis or cluster (testProfileEnv): the audit reads every drop there.
+      ...redisServer.processEnv(),
       DATABASE_URL: databaseUrl,
     };
     const { code, stdout } = await run(process.execPath, args, { env }).then(

@@ -75,6 +75,11 @@ export class DedicatedRedis {
     return createRedis(this.url, options);
   }
 
+  /** What points a process (a service, a command) at this server, also under test:cluster. */
+  processEnv(): Record<string, string> {
+    return { REDIS_URL: this.url, REDIS_CLUSTER_NODES: '' };
+  }
+
   /** Empties it (it is the test's own). */
   async flush(): Promise<void> {
     const redis = createRedis(this.url);
@@ -149,6 +154,11 @@ export class DedicatedRedisCluster {
       },
       options,
     );
+  }
+
+  /** What points a process (a service, a command) at this cluster. */
+  processEnv(): Record<string, string> {
+    return { REDIS_CLUSTER_NODES: this.nodes };
   }
 
   /** Empties it (FLUSHALL on each primary: it is the test's own). */
