@@ -9,7 +9,8 @@ import { Breach } from './breach';
  * Redis lacks is a hold Redis acknowledged and then lost: a failover to a replica that had not
  * received it (REDIS_WAIT_REPLICAS=0, docs/scale.md), or Redis restarted from an AOF it had not
  * synced. Each is named, with its fan: its unit is back in the drop's stock, where another fan
- * can take it, and the fan holding the 201 is the one an operator must settle with.
+ * can take it, and the fan holding the 201 is the one an operator must settle with, unless
+ * Inventory.putBackStoredOrders put it back (it does while the stock has the units).
  *
  * What it cannot see: a hold acknowledged and lost before order persistence copied it (its last
  * pass, 200 ms): no stored record names it. A drop Redis lost whole is rebuilt from these same

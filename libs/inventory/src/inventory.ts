@@ -165,8 +165,42 @@ export class Inventory {
     const k = dropKeys(def.id);
     await this.index(def.id);
     await ensureGroups(this.redis, k.events);
+    await this.putBackStoredOrders(def.id, orders, allocationHead);
+    if (standing) await this.restoreStanding(def.id, standing);
+    // Units a fan holds (grouped ones too: paid into the escrow, the group not settled yet; a
+    // refund under way holds its units until complete_refund frees them).
+    const taken = orders
+      .filter((o) => ['held', 'paying', 'grouped', 'paid', 'refunding'].includes(o.status))
+      .reduce((units, o) => units + o.quantity, 0);
+    await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
+    // A bucketed drop's tokens for what is in stock now (buckets.ts sweep), at once rather than
+    // at the sweeper's next pass: tokens the loss took would answer SOLD_OUT meanwhile.
+    const buckets = def.stockBuckets ?? 1;
+    if (buckets > 1) await this.buckets.sweep(def.id, buckets);
+  }
+
+  /**
+   * Puts back every stored order (sales.orders) Redis lacks, oldest first, in batches
+   * (restore_orders), and moves the allocation counter past `allocationHead` (the stored log's
+   * last number) and every number in a stored order's id. For a drop Redis lost whole it is
+   * rebuildDrop's first step. For a drop Redis still has (a failover without WAIT lost its last
+   * writes, docs/scale.md "After a failover without WAIT") each order put back takes its units
+   * from the stock, as its grab did; an order whose units are no longer in stock, whose fan is
+   * at the limit again, or that holds a seat in a group, is not put back: answered in `short`.
+   * Safe to run twice, or beside live grabs (each batch is one script).
+   */
+  async putBackStoredOrders(
+    dropId: string,
+    orders: readonly InventoryOrder[],
+    allocationHead = 0,
+  ): Promise<{ restored: number; short: string[] }> {
+    const k = dropKeys(dropId);
     // The allocation log goes on past every number it used before the loss (restore_orders).
     const floor = orders.reduce((max, o) => Math.max(max, passedDownSeq(o.id)), allocationHead);
+    // The first acknowledged first: when units are short, the earliest holds get them.
+    orders = [...orders].sort((a, b) => a.createdAt - b.createdAt);
+    let restored = 0;
+    const short: string[] = [];
     for (let i = 0; i < Math.max(orders.length, 1); i += RESTORE_BATCH) {
       const batch = orders
         .slice(i, i + RESTORE_BATCH)
@@ -193,22 +227,14 @@ export class Inventory {
         ]);
       const r = await this.run(
         'restore_orders',
-        [k.fans, k.holds, k.stats, k.refunding],
+        [k.fans, k.holds, k.stats, k.refunding, k.stock, k.drop],
         [k.orderPrefix, k.fanOrders(''), floor, ...batch],
       );
-      if (r[0] !== 'OK') throw new BadRecordError('drop', def.id, 'its stored orders');
+      if (r[0] !== 'OK') throw new BadRecordError('drop', dropId, 'its stored orders');
+      restored += Number(r[1]);
+      short.push(...(r[3] as string[]));
     }
-    if (standing) await this.restoreStanding(def.id, standing);
-    // Units a fan holds (grouped ones too: paid into the escrow, the group not settled yet; a
-    // refund under way holds its units until complete_refund frees them).
-    const taken = orders
-      .filter((o) => ['held', 'paying', 'grouped', 'paid', 'refunding'].includes(o.status))
-      .reduce((units, o) => units + o.quantity, 0);
-    await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
-    // A bucketed drop's tokens for what is in stock now (buckets.ts sweep), at once rather than
-    // at the sweeper's next pass: tokens the loss took would answer SOLD_OUT meanwhile.
-    const buckets = def.stockBuckets ?? 1;
-    if (buckets > 1) await this.buckets.sweep(def.id, buckets);
+    return { restored, short };
   }
 
   /** rebuildDrop's second step: restore_standing, part by part, in batches. */

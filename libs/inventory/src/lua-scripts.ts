@@ -7,7 +7,7 @@ import { ORDERS_BEYOND_LIMIT } from './order-list-bound';
 const ScriptKeys = {
   mirror_drop: 3,
   begin_edit: 1,
-  restore_orders: 4,
+  restore_orders: 6,
   restore_standing: 8,
   view_drop: 3,
   set_paused: 2,

@@ -169,15 +169,44 @@ export async function retireDrop(redis: RedisClient, dropId: string): Promise<vo
  * read of the drop through the API rebuilds it from PostgreSQL.
  */
 export async function loseDrop(redis: RedisClient, dropId: string): Promise<void> {
+  const sale = await saleKeysOf(redis, dropId);
+  if (sale.length > 0) await redis.del(...sale);
+  await retireDrop(redis, dropId);
+}
+
+/** Every key of a drop's sale (`{d:ID}:*`, not analytics' `{d:ID}:a:*`). */
+async function saleKeysOf(redis: RedisClient, dropId: string): Promise<string[]> {
   const pattern = `${dropKeys(dropId).drop.replace(':drop', '')}:*`;
   // On a Redis Cluster, KEYS goes to one node of the client's choosing: ask every primary (the
   // drop's keys share its slot, so one of them has them all, and one DEL removes them).
   const keys = isCluster(redis)
     ? (await Promise.all(redis.nodes('master').map((node) => node.keys(pattern)))).flat()
     : await redis.keys(pattern);
-  const sale = keys.filter((k) => !k.includes('}:a:'));
-  if (sale.length > 0) await redis.del(...sale);
-  await retireDrop(redis, dropId);
+  return keys.filter((k) => !k.includes('}:a:'));
+}
+
+/**
+ * Test-only: what a replica of the drop's primary has now (every key of its sale, DUMPed).
+ * `failOver` later puts the drop back to exactly that, as a failover to a replica that had
+ * received nothing since does (REDIS_WAIT_REPLICAS=0): whatever the sale wrote in between is
+ * gone, holds the fans were answered for included; what the replica had is as it was.
+ */
+export async function replicaOfDrop(
+  redis: RedisClient,
+  dropId: string,
+): Promise<{ failOver(): Promise<void> }> {
+  const copy: { key: string; ttl: number; dump: Buffer }[] = [];
+  for (const key of await saleKeysOf(redis, dropId)) {
+    const dump = await redis.dumpBuffer(key);
+    if (dump) copy.push({ key, ttl: Math.max(0, await redis.pttl(key)), dump });
+  }
+  return {
+    async failOver() {
+      const now = await saleKeysOf(redis, dropId);
+      if (now.length > 0) await redis.del(...now);
+      for (const { key, ttl, dump } of copy) await redis.restore(key, ttl, dump, 'REPLACE');
+    },
+  };
 }
 
 /**

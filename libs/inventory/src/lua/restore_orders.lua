@@ -1,9 +1,19 @@
--- restore_orders: puts back a batch of a lost drop's orders from PostgreSQL's `sales.orders`
--- (Inventory.rebuildDrop), before the drop itself is mirrored again (mirror_drop restore), so
--- no grab can meet the drop half rebuilt.
+-- restore_orders: puts back a batch of a drop's orders from PostgreSQL's `sales.orders` that
+-- Redis lacks (Inventory.putBackStoredOrders), in one of two cases:
+-- - a drop Redis lost whole (Inventory.rebuildDrop): before the drop itself is mirrored again
+--   (mirror_drop restore, which sets its stock net of these orders), so no grab can meet the
+--   drop half rebuilt;
+-- - a drop Redis still has but lost some writes of (a failover without WAIT: the replica had a
+--   prefix of what the primary did, docs/scale.md): the drop's record exists, so each order
+--   that holds units takes them from the stock here, and only while the stock has them and the
+--   fan's limit allows them (units resold, or a fan who grabbed again, after the loss), and not
+--   for a group's member (its seat is in the group's record). Such an order is not put back and
+--   is answered as short: e.g. two fans hold a 201 for one unit, which the audit goes on naming
+--   (invariant 6) for an operator to settle.
 --
 -- KEYS[1] {d:ID}:fans   KEYS[2] {d:ID}:holds   KEYS[3] {d:ID}:stats
 -- KEYS[4] {d:ID}:refunding  zset of the refunds under way (the refund recovery's work)
+-- KEYS[5] {d:ID}:stock   KEYS[6] {d:ID}:drop (exists: the second case)
 -- ARGV[1] order key prefix '{d:ID}:o:', ARGV[2] fan order list prefix '{d:ID}:fo:' (both in
 --         the drop's slot)
 -- ARGV[3] the allocation log's floor: the highest number it is known to have used (the stored
@@ -41,7 +51,8 @@
 -- comes back with it, so a later payment, refund or group settlement treats the order as it
 -- would have. Every value of the batch is checked before the first write.
 --
--- Returns {'OK', restoredOrders, liveOrPaidUnits} | {'ERR', 'BAD_RECORD'} (nothing written)
+-- Returns {'OK', restoredOrders, liveOrPaidUnits, {shortOrderIds}} | {'ERR', 'BAD_RECORD'}
+-- (nothing written)
 local statuses = {held = true, paying = true, grouped = true, paid = true, refunding = true,
   cancelled = true, expired = true, refunded = true}
 -- Units a fan holds by these (their limit counts them), as every script counts them.
@@ -64,16 +75,35 @@ for i = 0, n - 1 do
     return {'ERR', 'BAD_RECORD'}
   end
 end
+-- The second case: the drop's record is there (mirror_drop writes it with the stock).
+local limit = false
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  limit = int_in(redis.call('HGET', KEYS[6], 'perUserLimit'), 1, 1000000)
+  if limit == nil then return {'ERR', 'BAD_RECORD'} end
+end
 local floor = tonumber(ARGV[3])
 if floor > (tonumber(redis.call('HGET', KEYS[3], 'allocSeq')) or 0) then
   redis.call('HSET', KEYS[3], 'allocSeq', floor)
 end
-local restored, units = 0, 0
+local restored, units, short = 0, 0, {}
 for i = 0, n - 1 do
   local a = 4 + i * PER_ORDER
   local id, fan, q, status = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 5]
   local key = ARGV[1] .. id
-  if redis.call('EXISTS', key) == 0 then
+  local missing = redis.call('EXISTS', key) == 0
+  if missing and limit and counts_for_fan[status] then
+    local stock = tonumber(redis.call('GET', KEYS[5])) or 0
+    local owned = tonumber(redis.call('HGET', KEYS[1], fan)) or 0
+    -- A group member's seat is in its group's record, which only a whole rebuild restores
+    -- (restore_standing): put back without it, the group would settle without the member.
+    if stock < q or owned + q > limit or ARGV[a + 15] ~= '' then
+      short[#short + 1] = id
+      missing = false
+    else
+      redis.call('DECRBY', KEYS[5], q)
+    end
+  end
+  if missing then
     local drop_id = string.match(id, '^(.+)-[^-]+$')
     redis.call('HSET', key, 'id', id, 'dropId', drop_id, 'fanId', fan, 'quantity', q,
       'amountMinor', ARGV[a + 3], 'currency', ARGV[a + 4], 'status', status,
@@ -125,4 +155,4 @@ for i = 0, n - 1 do
     restored = restored + 1
   end
 end
-return {'OK', restored, units}
+return {'OK', restored, units, short}
