@@ -18,7 +18,7 @@ import {
   snapshotDiff,
   uniqueId,
 } from '@flashdrop/testing';
-import { dropKeys } from './keys';
+import { DROPS_ACTIVE_KEY, dropKeys } from './keys';
 import { DropDefinition, GrabOutcome, Inventory, InventoryOrder } from './index';
 
 /**
@@ -868,6 +868,17 @@ describe('Inventory (Lua scripts on the real Redis)', () => {
       });
       const changes = (await events(def.id)).filter((e) => e.type === 'drop.phase_changed');
       expect(changes.map((e) => e.data.phase)).toEqual(['reservation_open', 'on_sale']);
+    });
+
+    it('puts back every drop a crash left out of the active index, whatever slots the drops are on', async () => {
+      // Drops of random ids: on a Redis Cluster (npm run test:cluster) they sit on different
+      // slots, where one pipeline over their keys is refused, and the scheduler's every pass
+      // failed with it ("All keys in the pipeline should belong to the same slots allocation
+      // group"), so no phase change was announced on a cluster.
+      const drops = await Promise.all(Array.from({ length: 8 }, () => newDrop()));
+      for (const d of drops) await redis.srem(DROPS_ACTIVE_KEY, d.id);
+      expect(await inventory.reconcileActive()).toBeGreaterThanOrEqual(drops.length);
+      for (const d of drops) expect(await redis.sismember(DROPS_ACTIVE_KEY, d.id)).toBe(1);
     });
 
     it('pause stops grabs, resume restarts them; each announced once', async () => {

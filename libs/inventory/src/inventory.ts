@@ -445,10 +445,13 @@ export class Inventory {
     let added = 0;
     for (let i = 0; i < ids.length; i += chunk) {
       const part = ids.slice(i, i + chunk);
-      const pipeline = this.redis.pipeline();
-      for (const id of part) pipeline.hget(dropKeys(id).drop, 'retired');
-      const flags = (await pipeline.exec()) ?? [];
-      const live = part.filter((_, j) => flags[j]?.[1] !== '1');
+      // One command per drop, not one pipeline: on a Redis Cluster the drops sit on different
+      // slots and ioredis refuses a pipeline across them, which failed every scheduler pass.
+      // Auto-pipelining still sends them together, one write per node.
+      const flags = await Promise.all(
+        part.map((id) => this.redis.hget(dropKeys(id).drop, 'retired')),
+      );
+      const live = part.filter((_, j) => flags[j] !== '1');
       if (live.length > 0) added += await this.redis.sadd(DROPS_ACTIVE_KEY, ...live);
     }
     return added;
