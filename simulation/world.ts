@@ -115,6 +115,9 @@ export class World {
     const config = loadConfig(FlashdropConfig, {
       ...testProfileEnv(),
       REDIS_URL: server.url,
+      // Its own Redis also under npm run test:cluster: the profile's cluster would outrank
+      // REDIS_URL (connectRedis), and order persistence would read the slot's cluster.
+      REDIS_CLUSTER_NODES: '',
       DATABASE_URL: databaseUrl,
       PAYMENT_WINDOW_MS: String(SIM_PAYMENT_WINDOW_MS),
     });
