@@ -110,7 +110,8 @@ describe('the durability audit: orders PostgreSQL copied that Redis lost', () =>
     expect(begun.ok && (await inventory.completePayment(d.id)).ok).toBe(true);
     const e = await grab('fan-e');
     const paidD = (await inventory.getOrder(d.id))!;
-    await sales.orders.upsert([...kept, c, paidD, e]);
+    const stored = [...kept, c, paidD, e];
+    await sales.orders.upsert(stored);
 
     await replica.failOver();
     // The three are gone, their units back in stock (3), and the sale goes on before anyone
@@ -122,8 +123,9 @@ describe('the durability audit: orders PostgreSQL copied that Redis lost', () =>
     expect((await sale()).stock).toBe(1);
     expect((await auditDurability(inventory, sales.orders, await sale())).length).toBe(3);
 
-    // The repair: every stored order Redis lacks, oldest first, taking its units from stock.
-    const stored = await sales.orders.listOfDrop(def.id);
+    // The repair: every stored order Redis lacks, oldest first, taking its units from stock
+    // (`stored` is what sales.orders holds; its repository reader needs the entities, which
+    // this spec's DataSource is opened without).
     const first = await inventory.putBackStoredOrders(def.id, stored, 5);
     // c's lost hold: the fan has a unit again (cAgain); d's paid order gets the last unit;
     // e's hold finds none left.
