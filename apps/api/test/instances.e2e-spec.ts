@@ -37,7 +37,7 @@ function instancePids(primary: number): number[] {
  * replaced while the other keeps answering.
  */
 describe('N API instances behind one port (scripts/instances.js)', () => {
-  const port = slotPort(3388);
+  const port = slotPort(3494);
   const baseUrl = `http://127.0.0.1:${port}`;
   const apiProcess = new ServiceProcess('api', { API_PORT: String(port) }, undefined, undefined, 2);
 
