@@ -1,5 +1,5 @@
 // jest's globalTeardown (jest.config.js): a run whose tests are over must also end. npm test runs
-// jest --runInBand, so every test file ran in this process, and anything a test left running (a
+// each of its jest parts --runInBand (scripts/test.sh), so every test file of a part ran in its process, and anything a test left running (a
 // ref'd timer, a socket, a child's pipe) keeps it alive after the last test: in ci-local
 // (session 7) the cluster stage passed its 202 tests and then hung until it was killed, which in
 // CI runs into the job's time limit. This is the net under that: once the tests are done, a

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# npm run test:soak: the long loops that npm test runs only a few of. The race tests repeat
-# SOAK_ROUNDS times (20 unless set), then the grab, reservation, payment and event-pipeline
-# suites run again with the test stack on the slot's own Redis Cluster (npm run test:cluster).
-# Arguments are passed to neither; TEST_FILTER narrows the first part only.
+# npm run test:soak: the long loops that npm test runs only a few of: npm test (its parts side by
+# side, scripts/test.sh: the jest shards and the cluster stage, each on a slot of its own) with
+# the race tests repeated SOAK_ROUNDS times (20 unless set), the cluster stage's too.
+# Takes no arguments; TEST_FILTER narrows it to one part (no cluster stage), as for npm test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,8 +11,8 @@ source "$ROOT/scripts/lib/cli.sh"
 CLI_NAME="npm run test:soak"
 usage_text="usage: npm run test:soak
 
-The race tests SOAK_ROUNDS times (20 unless set), then the grab, reservation, payment and
-event-pipeline suites on the slot's own Redis Cluster. TEST_SLOT as for npm test."
+npm test without its static checks, the race tests SOAK_ROUNDS times (20 unless set), the
+grab, reservation, payment and event-pipeline suites on the slot's own Redis Cluster beside
+them. TEST_SLOT, TEST_PART_SLOTS and TEST_FILTER as for npm test."
 cli_no_args "$@"
-SOAK_ROUNDS="${SOAK_ROUNDS:-20}" SKIP_STATIC=1 bash scripts/test.sh
-bash scripts/cluster-stage.sh
+SOAK_ROUNDS="${SOAK_ROUNDS:-20}" SKIP_STATIC=1 exec bash scripts/test.sh
