@@ -216,8 +216,18 @@ start_part() { # NAME SLOT [ENV=VALUE...] -- [JEST ARGS...]
   names+=("$name") pids+=($!) logs+=("$log") reports+=("$(report_of "$slot")")
   printf '   %s on slot %s (pid %s): %s\n' "$name" "$slot" "$!" "$log"
 }
+# tree PID: PID and every process below it (a part's subshell, npx, jest, what jest started).
+tree() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1" || true); do tree "$child"; done
+}
+# On any early exit (a signal, an error here): no part's jest may outlive this script, and no
+# slot's stack either.
 cleanup() {
-  for pid in "${pids[@]}"; do kill -- "$pid" 2>/dev/null || true; done
+  local all=()
+  for pid in "${pids[@]}"; do mapfile -t -O "${#all[@]}" all < <(tree "$pid"); done
+  [ "${#all[@]}" -eq 0 ] || kill "${all[@]}" 2>/dev/null || true
   for slot in "${slots[@]:0:$needed}"; do
     TEST_SLOT="$slot" bash scripts/services.sh stop test >/dev/null 2>&1 || true
   done
@@ -243,7 +253,8 @@ for i in "${!pids[@]}"; do
   else
     rc=1
     printf '\n== %s: FAILED (%ss); its log (%s):\n' "${names[$i]}" "$(($(date +%s) - t0))" "${logs[$i]}"
-    sed "s/^/[${names[$i]}] /" "${logs[$i]}"
+    # awk, not sed: a part's name has a slash in it (jest 2/2).
+    awk -v prefix="[${names[$i]}] " '{ print prefix $0 }' "${logs[$i]}"
   fi
 done
 pids=()
