@@ -1133,116 +1133,185 @@ const refund = command(
   (a) => `refund(order #${a.order}, ${a.mode}${a.operator ? ', by an operator' : ''})`,
   (a) => async (m, r) => {
     const id = m.pickPaid(a.order);
-    if (!id) return;
-    const before = await sale(r, m);
-    const freeBefore = await freeUnits(r, m);
-    const order = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
-    const caller = a.mode === 'other-brand' ? OTHER_BRAND : a.operator ? OPERATOR : BRAND;
-    // The one refund the wallet declines: the brand's whole revenue cannot pay it (a referrer
-    // spent the order's reward); the order goes back to `paid`, 402 (PAYMENTS.md "A refund the
-    // brand cannot pay").
-    const funded = m.refundFunded(id);
-    const once = () => refundOnce(m, r, id, caller);
-    // Once begun a refund goes forward or is declined: the model lets the order leave `paid`.
-    m.refundBegun.add(id);
-    let outcome: string;
-    switch (a.mode) {
-      case 'once':
-      case 'other-brand':
-        outcome = await once();
-        count(r, 'refund', outcome);
-        break;
-      case 'repeated': {
-        const first = await once();
-        outcome = await once();
-        if (first === 'refunded' && outcome !== 'refunded') fail(`refunded, then ${outcome}`);
-        count(r, 'refund-repeated', outcome);
-        break;
-      }
-      case 'concurrent': {
-        const both = await Promise.all([once(), once()]);
-        outcome = both.includes('refunded') ? 'refunded' : both[0];
-        count(r, 'refund-concurrent', both.join('+'));
-        break;
-      }
-      case 'lost-reply': {
-        r.world.faults.armRefund('lose-reply');
-        await once();
-        // The refunder saw no answer: it asks again (the wallet must not move the money twice).
-        outcome = await once();
-        count(r, 'lost-reply-retry');
-        count(r, 'refund', outcome);
-        break;
-      }
-      case 'kill-before-refund':
-      case 'kill-after-refund':
-        r.world.faults.armRefund(a.mode === 'kill-before-refund' ? 'crash-before' : 'crash-after');
-        outcome = await once();
-        count(r, a.mode, outcome);
-        count(r, 'refund', outcome);
-        break;
-      case 'pay-retry': {
-        // The fan's payment retry (a lost answer) meets the brand's refund of the same order:
-        // the money moves back once and is never taken again.
-        const [refunded, paid] = await Promise.all([once(), payOnce(m, r, id, order.fanId)]);
-        outcome = refunded;
-        count(r, 'refund-race-pay', `${refunded}+${paid}`);
-        break;
-      }
-      case 'recovery': {
-        const [refunded, report] = await Promise.all([
-          once(),
-          r.world.refundRecovery.recoverOnce(0),
-        ]);
-        outcome = refunded;
-        if (report.failed > 0) fail(`the refund recovery failed ${report.failed} refunds`);
-        if (report.aborted > unfunded(m, before).length + (funded ? 0 : 1)) {
-          fail(`the refund recovery aborted ${report.aborted} refunds`);
-        }
-        count(r, 'refund', outcome);
-        count(r, 'refund-recovery', `${report.completed}c${report.failed}f`);
-        break;
-      }
-    }
-    r.world.faults.clear();
-    takeDebits(m, r);
-    takeRefunds(m, r);
-    const after = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
-    if (!['refunding', 'refunded'].includes(after.status)) m.refundBegun.delete(id);
-    const refundable = ['paid', 'refunding', 'refunded'].includes(order.status);
-    if (a.mode === 'other-brand') {
-      if (outcome !== 'NOT_FOUND') fail(`another brand's refund answered ${outcome}`);
-    } else if (!refundable) {
-      if (outcome !== 'ORDER_NOT_PAID' && !(a.mode === 'pay-retry' && outcome === 'refunded')) {
-        fail(`refund of a ${order.status} order answered ${outcome}`);
-      }
-    } else if (a.mode.startsWith('kill')) {
-      if (order.status === 'paid' && after.status !== 'refunding') {
-        fail(`a refunder killed half-way left ${after.status}`);
-      }
-    } else if (!funded && order.status !== 'refunded') {
-      count(r, 'refund', 'brand-revenue-short');
-      if (outcome !== 'INSUFFICIENT_FUNDS' || after.status !== 'paid') {
-        fail(`a refund the brand's revenue cannot pay answered ${outcome}, is ${after.status}`);
-      }
-    } else if (outcome !== 'refunded' || after.status !== 'refunded') {
-      fail(`refund of a ${order.status} order answered ${outcome}, is ${after.status}`);
-    }
-    // A refusal writes nothing: the order, the units, the money stay as they were (a refund a
-    // crash left under way and now declined goes back to paid: that one changes).
-    if (
-      outcome !== 'refunded' &&
-      !a.mode.startsWith('kill') &&
-      a.mode !== 'pay-retry' &&
-      order.status !== 'refunding'
-    ) {
-      if (JSON.stringify(after) !== JSON.stringify(order)) {
-        fail(`a refused refund (${outcome}) changed ${id}: ${order.status} -> ${after.status}`);
-      }
-    }
-    await checkRefundedUnits(r, m, before, freeBefore);
+    if (id) await refundChecked(m, r, id, a.mode, a.operator);
   },
 );
+
+/**
+ * A referred fan's purchase, then its refund (invariant 9 both ways): a hold that owes a
+ * referral reward is paid (the payment pays the reward), then refunded (the refund takes the
+ * reward back). The hold is one held now, or one a referred fan grabs (a fan not yet reserved
+ * reserves through a friend's link first; a fan who reserved without one leaves it to a fan who
+ * did). A refund frees the fan's units, so the same referred fan can buy and be refunded again:
+ * what a drop with few units and few fans needs to pay and reverse rewards by the thousand.
+ */
+const referredRefund = command(
+  fc.record({
+    fan: fanIndex,
+    via: fanIndex,
+    mode: fc.constantFrom<RefundMode>(
+      'once',
+      'repeated',
+      'repeated',
+      'concurrent',
+      'concurrent',
+      'pay-retry',
+      'pay-retry',
+      'lost-reply',
+      'recovery',
+    ),
+    operator: fc.boolean(),
+  }),
+  (a) =>
+    `purchase(a referred fan from ${a.fan}, via ${a.via}), then refund(${a.mode}` +
+    `${a.operator ? ', by an operator' : ''})`,
+  (a) => async (m, r) => {
+    const order = m.pickOwing(a.fan) ?? (await referredHold(m, r, a.fan, a.via));
+    if (!order) return;
+    if ((await payAtOnce(m, r, order, true)) !== 'paid') return;
+    await refundChecked(m, r, order.id, a.mode, a.operator);
+  },
+);
+
+/** A hold grabbed by a referred fan (see referredRefund), or undefined when the sale refuses. */
+async function referredHold(
+  m: SaleModel,
+  r: Real,
+  fan: number,
+  via: number,
+): Promise<InventoryOrder | undefined> {
+  const fanId = m.fan(fan);
+  if (!m.reserved.has(fanId)) {
+    await reserveChecked(m, r, fan, m.fan(via) === fanId ? via + 1 : via);
+  }
+  const referred = [...m.referrers.keys()];
+  const buyer = m.referrers.has(fanId) ? fanId : referred[fan % Math.max(1, referred.length)];
+  if (buyer === undefined) return undefined;
+  const out = await grabChecked(m, r, {
+    fan: m.fans.indexOf(buyer),
+    quantity: 1,
+    keyed: false,
+    lostReply: false,
+  });
+  return out.ok ? out.order : undefined;
+}
+
+/**
+ * A refund of the order by the brand (an operator, another brand) in the given mode, checked
+ * against the state before it: what it answers, what it moves, where the units go.
+ */
+async function refundChecked(
+  m: SaleModel,
+  r: Real,
+  id: string,
+  mode: RefundMode,
+  operator: boolean,
+): Promise<void> {
+  const before = await sale(r, m);
+  const freeBefore = await freeUnits(r, m);
+  const order = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
+  const caller = mode === 'other-brand' ? OTHER_BRAND : operator ? OPERATOR : BRAND;
+  // The one refund the wallet declines: the brand's whole revenue cannot pay it (a referrer
+  // spent the order's reward); the order goes back to `paid`, 402 (PAYMENTS.md "A refund the
+  // brand cannot pay").
+  const funded = m.refundFunded(id);
+  const once = () => refundOnce(m, r, id, caller);
+  // Once begun a refund goes forward or is declined: the model lets the order leave `paid`.
+  m.refundBegun.add(id);
+  let outcome: string;
+  switch (mode) {
+    case 'once':
+    case 'other-brand':
+      outcome = await once();
+      count(r, 'refund', outcome);
+      break;
+    case 'repeated': {
+      const first = await once();
+      outcome = await once();
+      if (first === 'refunded' && outcome !== 'refunded') fail(`refunded, then ${outcome}`);
+      count(r, 'refund-repeated', outcome);
+      break;
+    }
+    case 'concurrent': {
+      const both = await Promise.all([once(), once()]);
+      outcome = both.includes('refunded') ? 'refunded' : both[0];
+      count(r, 'refund-concurrent', both.join('+'));
+      break;
+    }
+    case 'lost-reply': {
+      r.world.faults.armRefund('lose-reply');
+      await once();
+      // The refunder saw no answer: it asks again (the wallet must not move the money twice).
+      outcome = await once();
+      count(r, 'lost-reply-retry');
+      count(r, 'refund', outcome);
+      break;
+    }
+    case 'kill-before-refund':
+    case 'kill-after-refund':
+      r.world.faults.armRefund(mode === 'kill-before-refund' ? 'crash-before' : 'crash-after');
+      outcome = await once();
+      count(r, mode, outcome);
+      count(r, 'refund', outcome);
+      break;
+    case 'pay-retry': {
+      // The fan's payment retry (a lost answer) meets the brand's refund of the same order:
+      // the money moves back once and is never taken again.
+      const [refunded, paid] = await Promise.all([once(), payOnce(m, r, id, order.fanId)]);
+      outcome = refunded;
+      count(r, 'refund-race-pay', `${refunded}+${paid}`);
+      break;
+    }
+    case 'recovery': {
+      const [refunded, report] = await Promise.all([once(), r.world.refundRecovery.recoverOnce(0)]);
+      outcome = refunded;
+      if (report.failed > 0) fail(`the refund recovery failed ${report.failed} refunds`);
+      if (report.aborted > unfunded(m, before).length + (funded ? 0 : 1)) {
+        fail(`the refund recovery aborted ${report.aborted} refunds`);
+      }
+      count(r, 'refund', outcome);
+      count(r, 'refund-recovery', `${report.completed}c${report.failed}f`);
+      break;
+    }
+  }
+  r.world.faults.clear();
+  takeDebits(m, r);
+  takeRefunds(m, r);
+  const after = (await r.world.inventory.getOrder(id)) ?? fail(`order ${id} is gone`);
+  if (!['refunding', 'refunded'].includes(after.status)) m.refundBegun.delete(id);
+  const refundable = ['paid', 'refunding', 'refunded'].includes(order.status);
+  if (mode === 'other-brand') {
+    if (outcome !== 'NOT_FOUND') fail(`another brand's refund answered ${outcome}`);
+  } else if (!refundable) {
+    if (outcome !== 'ORDER_NOT_PAID' && !(mode === 'pay-retry' && outcome === 'refunded')) {
+      fail(`refund of a ${order.status} order answered ${outcome}`);
+    }
+  } else if (mode.startsWith('kill')) {
+    if (order.status === 'paid' && after.status !== 'refunding') {
+      fail(`a refunder killed half-way left ${after.status}`);
+    }
+  } else if (!funded && order.status !== 'refunded') {
+    count(r, 'refund', 'brand-revenue-short');
+    if (outcome !== 'INSUFFICIENT_FUNDS' || after.status !== 'paid') {
+      fail(`a refund the brand's revenue cannot pay answered ${outcome}, is ${after.status}`);
+    }
+  } else if (outcome !== 'refunded' || after.status !== 'refunded') {
+    fail(`refund of a ${order.status} order answered ${outcome}, is ${after.status}`);
+  }
+  // A refusal writes nothing: the order, the units, the money stay as they were (a refund a
+  // crash left under way and now declined goes back to paid: that one changes).
+  if (
+    outcome !== 'refunded' &&
+    !mode.startsWith('kill') &&
+    mode !== 'pay-retry' &&
+    order.status !== 'refunding'
+  ) {
+    if (JSON.stringify(after) !== JSON.stringify(order)) {
+      fail(`a refused refund (${outcome}) changed ${id}: ${order.status} -> ${after.status}`);
+    }
+  }
+  await checkRefundedUnits(r, m, before, freeBefore);
+}
 
 /** The refunds under way the brand's revenue cannot pay (the wallet declines them). */
 function unfunded(m: SaleModel, before: StoredSale): string[] {
@@ -1685,6 +1754,20 @@ const groupRace = command(
   (a) => (m, r) => raceCompletionWithFailure(m, r, a.order, a.pastDeadline),
 );
 
+/**
+ * Group buy's completion on its own: the payment that fills a group (a member made to be it when
+ * none is held), at once, so the group completes (every member paid, each released once). The
+ * race above ends in the group's failure as often as not; this is completion's own knob.
+ */
+const completeGroup = command(
+  orderIndex,
+  (i) => `pay(order #${i}, the payment that fills its group)`,
+  (i) => async (m, r) => {
+    const member = await fillingMember(m, r, i);
+    if (member) await payAtOnce(m, r, member, true);
+  },
+);
+
 type RaceWith = 'pay+cancel' | 'pay+sweeper' | 'cancel+sweeper' | 'pay+recovery';
 
 const race = command(
@@ -1761,7 +1844,7 @@ export function commandArbitrary(
     [5, cancel],
     [5, credit],
     [10, pay],
-    [8, expireByClock],
+    [9, expireByClock],
     [8, agePastDeadline],
     [1, sweep],
     [2, recover],
@@ -1772,15 +1855,20 @@ export function commandArbitrary(
     [drawn ? 3 : 1, clock],
     [1, relayResend],
     [3, race],
-    [10, refund],
+    [13, refund],
+    // A referred fan's purchase and its refund: rewards paid and reversed where most drops pay
+    // none (few units, soon sold out; a group-buy drop pays its members' rewards with the
+    // group's release, and a refund of a completed member reverses them).
+    [drawn || grouped ? 0 : 6, referredRefund],
     [1, recoverRefunds],
     // Group buy: joins (and their refusals) weigh most, then completion racing the failure at
     // the deadline, each group's end by the clock, the sweeper finishing a crashed completion;
     // on a drop without groups a groupId is a 400.
     [grouped ? 10 : drawn ? 0 : 1, groupJoin],
-    [grouped ? 8 : 0, groupRace],
-    [grouped ? 4 : 0, completerKilled],
-    [grouped ? 2 : 0, groupDeadline],
+    [grouped ? 12 : 0, groupRace],
+    [grouped ? 4 : 0, completeGroup],
+    [grouped ? 5 : 0, completerKilled],
+    [grouped ? 3 : 0, groupDeadline],
     [grouped ? 2 : 0, groupSweep],
   ];
   return fc.oneof(

@@ -93,16 +93,16 @@ export class SaleModel {
   }
 
   /**
-   * A paid order by a drawn index: an even index among the orders paid after the last step
-   * (where a refund acts), an odd one among all (where it is refused).
+   * A paid order by a drawn index: three indexes in four among the orders paid after the last
+   * step (where a refund acts), the fourth among all (where it is refused).
    */
   pickPaid(i: number): string | undefined {
     const paid = (this.last?.orders ?? []).filter((o) => o.status === 'paid');
-    // Three picks in four among the paid aim at those that paid a referral reward (when any):
+    // Five picks in six among the paid aim at those that paid a referral reward (when any):
     // the reversal is what a refund of them adds, and they are a few of a sale's paid orders.
     const rewarded = paid.filter((o) => this.rewards.has(o.id));
     const aimed = i % 8 !== 6 && rewarded.length > 0 ? rewarded : paid;
-    const from = i % 2 === 0 && paid.length > 0 ? aimed.map((o) => o.id) : this.orderIds;
+    const from = i % 4 !== 3 && paid.length > 0 ? aimed.map((o) => o.id) : this.orderIds;
     return from.length === 0 ? undefined : from[Math.floor(i / 2) % from.length];
   }
 
