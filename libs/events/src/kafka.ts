@@ -104,10 +104,48 @@ export async function ensureTopics(
   admin: Admin,
   prefix: string,
   layout: TopicLayout,
+  patienceMs = ENSURE_TOPICS_PATIENCE_MS,
+): Promise<TopicsReport> {
+  const until = Date.now() + patienceMs;
+  const created = new Set<string>();
+  for (;;) {
+    try {
+      const report = await ensureTopicsOnce(admin, prefix, layout, created);
+      return { ...report, created: [...created] };
+    } catch (error) {
+      // A broker that has just started, or is busy creating other topics, can answer the
+      // metadata of a topic it has just created with "This server does not host this
+      // topic-partition" past kafkajs' own retries (seen in CI's clean clone, three test stacks
+      // migrating at once). Asking again is safe: topics that now exist are not created again.
+      if (!retriableKafkaError(error) || Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/** How long `ensureTopics` keeps asking a broker that is not ready yet. */
+const ENSURE_TOPICS_PATIENCE_MS = 60_000;
+
+/** A kafkajs error worth asking again: retriable itself, or retries of one exhausted. */
+function retriableKafkaError(error: unknown): boolean {
+  const e = error as { retriable?: boolean; name?: string; cause?: { retriable?: boolean } };
+  return (
+    e?.retriable === true ||
+    e?.cause?.retriable === true ||
+    e?.name === 'KafkaJSNumberOfRetriesExceeded'
+  );
+}
+
+async function ensureTopicsOnce(
+  admin: Admin,
+  prefix: string,
+  layout: TopicLayout,
+  created: Set<string>,
 ): Promise<TopicsReport> {
   const names = Object.values(Topics).map((t) => topicName(t, prefix));
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((t) => !existing.has(t));
+  for (const topic of missing) created.add(topic);
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
