@@ -1,4 +1,4 @@
-import { Inventory, InventoryOrder } from '@flashdrop/inventory';
+import { holdsUnits, Inventory, InventoryOrder } from '@flashdrop/inventory';
 import { LedgerFacts } from '@flashdrop/ledger';
 import { Breach } from './breach';
 
@@ -83,9 +83,7 @@ export async function auditGroups(
         continue;
       }
       const members = (await inventory.groupMembers(dropId, groupId)).map((id) => orders.get(id));
-      const live = members.filter(
-        (o) => o && ['held', 'paying', 'grouped', 'paid', 'refunding'].includes(o.status),
-      );
+      const live = members.filter((o) => o && holdsUnits(o.status));
       if (live.length > group.size) breach(subject, `${live.length} live members of ${group.size}`);
       for (const o of members) {
         if (!o) continue;
@@ -98,7 +96,7 @@ export async function auditGroups(
           }
         }
         if (group.status === 'failed') {
-          if (['held', 'paying', 'grouped', 'paid', 'refunding'].includes(o.status)) {
+          if (holdsUnits(o.status)) {
             breach(subject, `failed, but member ${o.id} is ${o.status}`);
           }
           if (releases.has(o.id)) breach(subject, `failed, but member ${o.id} was released`);

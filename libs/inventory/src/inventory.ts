@@ -34,6 +34,7 @@ import {
   GrabOutcome,
   GrabRequest,
   GroupFailStep,
+  holdsUnits,
   InventoryGroup,
   InventoryOrder,
   SyncOutcome,
@@ -170,7 +171,7 @@ export class Inventory {
     // Units a fan holds (grouped ones too: paid into the escrow, the group not settled yet; a
     // refund under way holds its units until complete_refund frees them).
     const taken = orders
-      .filter((o) => ['held', 'paying', 'grouped', 'paid', 'refunding'].includes(o.status))
+      .filter((o) => holdsUnits(o.status))
       .reduce((units, o) => units + o.quantity, 0);
     await this.mirror(def, 'restore', Math.max(0, def.quantity - taken));
     // A bucketed drop's tokens for what is in stock now (buckets.ts sweep), at once rather than

@@ -104,6 +104,24 @@ export type HoldStatus =
   /** Group buy: paid into the drop's escrow, waiting for the group to complete (or fail). */
   | 'grouped';
 
+/**
+ * The statuses whose units the fan holds: they count against the per-fan limit and stay out of
+ * stock (a hold, a payment in flight, paid, paid into a group's escrow, a refund under way), as
+ * every script counts them (restore_orders.lua's `counts_for_fan`).
+ */
+const UNIT_HOLDING: ReadonlySet<HoldStatus> = new Set<HoldStatus>([
+  'held',
+  'paying',
+  'grouped',
+  'paid',
+  'refunding',
+]);
+
+/** Whether an order of this status holds its units (UNIT_HOLDING). */
+export function holdsUnits(status: HoldStatus): boolean {
+  return UNIT_HOLDING.has(status);
+}
+
 export interface InventoryOrder {
   readonly id: string;
   readonly dropId: string;
